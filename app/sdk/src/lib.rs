@@ -1,0 +1,10 @@
+//! Ballast client SDK: PDA derivations, instruction builders that fill every account, and
+//! decoders for the program's accounts. The keeper, the CLI and the tests all build their
+//! transactions here, and compute figures with `ballast-risk` (the program's own maths).
+
+pub mod accounts;
+pub mod ix;
+pub mod pda;
+
+pub use ballast::ID as PROGRAM_ID;
+pub use ballast_risk as risk;

@@ -1,0 +1,111 @@
+//! Deposit-share accounting: a reserve's depositors own `total_shares`, worth `total_assets`
+//! token units together. Shares appreciate as interest accrues and drop when bad debt is
+//! socialized. Rounding always favours the reserve (the other depositors):
+//! shares minted round down, shares burned round up, tokens paid out round down.
+
+use crate::MathError;
+
+/// `a * b / c`, rounded down, in 128-bit intermediate precision.
+fn mul_div_floor(a: u64, b: u64, c: u64) -> Result<u64, MathError> {
+    debug_assert!(c != 0);
+    let q = (a as u128) * (b as u128) / (c as u128);
+    u64::try_from(q).map_err(|_| MathError::Overflow)
+}
+
+/// `a * b / c`, rounded up, in 128-bit intermediate precision.
+fn mul_div_ceil(a: u64, b: u64, c: u64) -> Result<u64, MathError> {
+    debug_assert!(c != 0);
+    let n = (a as u128) * (b as u128);
+    let c = c as u128;
+    let q = n / c + u128::from(n % c != 0);
+    u64::try_from(q).map_err(|_| MathError::Overflow)
+}
+
+/// Shares minted for depositing `amount` (rounded down). An empty reserve mints 1:1.
+pub fn shares_for_deposit(amount: u64, total_shares: u64, total_assets: u64) -> Result<u64, MathError> {
+    if total_shares == 0 {
+        return Ok(amount);
+    }
+    if total_assets == 0 {
+        return Err(MathError::SharesWithoutAssets);
+    }
+    mul_div_floor(amount, total_shares, total_assets)
+}
+
+/// Shares burned to withdraw exactly `amount` tokens (rounded up).
+pub fn shares_to_burn_for_amount(amount: u64, total_shares: u64, total_assets: u64) -> Result<u64, MathError> {
+    if total_assets == 0 {
+        return Err(MathError::SharesWithoutAssets);
+    }
+    mul_div_ceil(amount, total_shares, total_assets)
+}
+
+/// Token value of `shares` (rounded down). Zero shares or an empty reserve are worth nothing.
+pub fn amount_for_shares(shares: u64, total_shares: u64, total_assets: u64) -> Result<u64, MathError> {
+    if total_shares == 0 {
+        return Ok(0);
+    }
+    mul_div_floor(shares, total_assets, total_shares)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn empty_reserve_mints_one_to_one() {
+        assert_eq!(shares_for_deposit(1_000, 0, 0), Ok(1_000));
+        assert_eq!(amount_for_shares(0, 0, 0), Ok(0));
+    }
+
+    #[test]
+    fn appreciated_shares_round_for_the_reserve() {
+        // 1 share is worth 1.5 tokens.
+        let (s, a) = (2_000, 3_000);
+        assert_eq!(shares_for_deposit(10, s, a), Ok(6)); // 6.66.. rounds down
+        assert_eq!(shares_to_burn_for_amount(10, s, a), Ok(7)); // 6.66.. rounds up
+        assert_eq!(amount_for_shares(7, s, a), Ok(10)); // 10.5 rounds down
+    }
+
+    #[test]
+    fn shares_without_assets_are_refused() {
+        assert_eq!(shares_for_deposit(1, 10, 0), Err(MathError::SharesWithoutAssets));
+        assert_eq!(shares_to_burn_for_amount(1, 10, 0), Err(MathError::SharesWithoutAssets));
+    }
+
+    #[test]
+    fn overflow_is_reported() {
+        // 1 share worth u64::MAX tokens: the value of 2 shares does not fit.
+        assert_eq!(amount_for_shares(2, 1, u64::MAX), Err(MathError::Overflow));
+    }
+
+    proptest! {
+        /// Depositing then withdrawing everything the new shares are worth never returns more
+        /// than was deposited.
+        #[test]
+        fn deposit_then_redeem_never_profits(
+            amount in 0u64..=u64::MAX / 4,
+            total_shares in 1u64..=u64::MAX / 4,
+            total_assets in 1u64..=u64::MAX / 4,
+        ) {
+            if let Ok(minted) = shares_for_deposit(amount, total_shares, total_assets) {
+                let value = amount_for_shares(minted, total_shares + minted, total_assets + amount).unwrap();
+                prop_assert!(value <= amount);
+            }
+        }
+
+        /// Burning `shares_to_burn_for_amount(x)` shares always covers `x` tokens.
+        #[test]
+        fn burned_shares_cover_the_amount(
+            amount in 0u64..=u64::MAX / 4,
+            total_shares in 1u64..=u64::MAX / 4,
+            total_assets in 1u64..=u64::MAX / 4,
+        ) {
+            if let Ok(burn) = shares_to_burn_for_amount(amount, total_shares, total_assets) {
+                let burned_value_ceil = ((burn as u128) * (total_assets as u128)).div_ceil(total_shares as u128);
+                prop_assert!(burned_value_ceil >= amount as u128);
+            }
+        }
+    }
+}

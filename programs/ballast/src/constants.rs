@@ -1,0 +1,16 @@
+//! PDA seeds and fixed sizes.
+
+/// Market PDA: `[MARKET_SEED, creator, market_id (u64 LE)]`.
+pub const MARKET_SEED: &[u8] = b"market";
+/// Reserve PDA: `[RESERVE_SEED, market, mint]`. The reserve is also the token authority of its
+/// vault and insurance pool.
+pub const RESERVE_SEED: &[u8] = b"reserve";
+/// Vault token account PDA: `[VAULT_SEED, reserve]`.
+pub const VAULT_SEED: &[u8] = b"vault";
+/// Insurance-pool token account PDA: `[INSURANCE_SEED, reserve]`.
+pub const INSURANCE_SEED: &[u8] = b"insurance";
+/// Position PDA: `[POSITION_SEED, market, owner, index (u32 LE)]`.
+pub const POSITION_SEED: &[u8] = b"position";
+
+/// Distinct reserves one position can hold (deposits and borrows together).
+pub const MAX_POSITION_SLOTS: usize = 16;

@@ -1,0 +1,49 @@
+//! Anchor events: one per state change, so indexers and keepers can follow along.
+use anchor_lang::prelude::*;
+
+#[event]
+pub struct MarketInitialized {
+    pub market: Pubkey,
+    pub admin: Pubkey,
+    pub market_id: u64,
+    pub fee_receiver: Pubkey,
+}
+
+#[event]
+pub struct ReserveAdded {
+    pub market: Pubkey,
+    pub reserve: Pubkey,
+    pub mint: Pubkey,
+    pub token_program: Pubkey,
+    pub asset_class: u8,
+    pub deposit_cap: u64,
+    pub borrow_cap: u64,
+}
+
+#[event]
+pub struct PositionOpened {
+    pub market: Pubkey,
+    pub position: Pubkey,
+    pub owner: Pubkey,
+    pub index: u32,
+}
+
+#[event]
+pub struct Deposited {
+    pub position: Pubkey,
+    pub reserve: Pubkey,
+    pub amount: u64,
+    pub shares_minted: u64,
+    pub reserve_total_assets: u64,
+    pub reserve_total_shares: u64,
+}
+
+#[event]
+pub struct Withdrawn {
+    pub position: Pubkey,
+    pub reserve: Pubkey,
+    pub amount: u64,
+    pub shares_burned: u64,
+    pub reserve_total_assets: u64,
+    pub reserve_total_shares: u64,
+}

@@ -1,0 +1,89 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::constants::{INSURANCE_SEED, RESERVE_SEED, VAULT_SEED};
+use crate::error::BallastError;
+use crate::events::ReserveAdded;
+use crate::state::{AssetClass, Market, Reserve};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct AddReserveArgs {
+    pub asset_class: AssetClass,
+    /// Maximum total deposits in token units (`u64::MAX`: no cap).
+    pub deposit_cap: u64,
+    /// Maximum total borrows in token units (`u64::MAX`: no cap).
+    pub borrow_cap: u64,
+}
+
+#[derive(Accounts)]
+pub struct AddReserve<'info> {
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    #[account(mut, has_one = admin @ BallastError::NotMarketAdmin)]
+    pub market: Account<'info, Market>,
+    /// Owned by `token_program` (checked by the constraint), so SPL Token and Token-2022 mints
+    /// both list and every later CPI goes to the mint's own program.
+    #[account(mint::token_program = token_program)]
+    pub mint: InterfaceAccount<'info, Mint>,
+    #[account(
+        init,
+        payer = admin,
+        space = 8 + core::mem::size_of::<Reserve>(),
+        seeds = [RESERVE_SEED, market.key().as_ref(), mint.key().as_ref()],
+        bump,
+    )]
+    pub reserve: AccountLoader<'info, Reserve>,
+    #[account(
+        init,
+        payer = admin,
+        seeds = [VAULT_SEED, reserve.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = reserve,
+        token::token_program = token_program,
+    )]
+    pub vault: InterfaceAccount<'info, TokenAccount>,
+    #[account(
+        init,
+        payer = admin,
+        seeds = [INSURANCE_SEED, reserve.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = reserve,
+        token::token_program = token_program,
+    )]
+    pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handler(ctx: Context<AddReserve>, args: AddReserveArgs) -> Result<()> {
+    let market_key = ctx.accounts.market.key();
+    let mut reserve = ctx.accounts.reserve.load_init()?;
+    reserve.market = market_key;
+    reserve.mint = ctx.accounts.mint.key();
+    reserve.token_program = ctx.accounts.token_program.key();
+    reserve.vault = ctx.accounts.vault.key();
+    reserve.insurance_vault = ctx.accounts.insurance_vault.key();
+    reserve.decimals = ctx.accounts.mint.decimals;
+    reserve.asset_class = args.asset_class as u8;
+    reserve.deposit_cap = args.deposit_cap;
+    reserve.borrow_cap = args.borrow_cap;
+    reserve.bump = ctx.bumps.reserve;
+    reserve.vault_bump = ctx.bumps.vault;
+    reserve.insurance_vault_bump = ctx.bumps.insurance_vault;
+
+    let market = &mut ctx.accounts.market;
+    market.reserve_count = market.reserve_count.checked_add(1).ok_or(BallastError::MathOverflow)?;
+
+    emit!(ReserveAdded {
+        market: market_key,
+        reserve: ctx.accounts.reserve.key(),
+        mint: reserve.mint,
+        token_program: reserve.token_program,
+        asset_class: reserve.asset_class,
+        deposit_cap: reserve.deposit_cap,
+        borrow_cap: reserve.borrow_cap,
+    });
+    Ok(())
+}

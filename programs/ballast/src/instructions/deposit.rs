@@ -1,0 +1,64 @@
+use anchor_lang::prelude::*;
+
+use ballast_risk::shares::shares_for_deposit;
+
+use crate::error::BallastError;
+use crate::events::Deposited;
+use crate::instructions::reserve_tokens::*;
+use crate::state::Position;
+
+#[derive(Accounts)]
+pub struct Deposit<'info> {
+    pub owner: Signer<'info>,
+    #[account(
+        mut,
+        has_one = owner @ BallastError::NotPositionOwner,
+        constraint = position.load()?.market == tokens.reserve.load()?.market @ BallastError::WrongMarket,
+    )]
+    pub position: AccountLoader<'info, Position>,
+    pub tokens: ReserveTokens<'info>,
+}
+
+/// Needs no price (SPEC §2 action matrix): a stale oracle never blocks a deposit.
+pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+    require!(amount > 0, BallastError::ZeroAmount);
+    let reserve_key = ctx.accounts.tokens.reserve.key();
+
+    let (shares_minted, total_assets, total_shares, decimals) = {
+        let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
+        let assets_before = reserve.total_deposit_assets();
+        let assets_after = assets_before.checked_add(amount).ok_or(BallastError::MathOverflow)?;
+        require!(assets_after <= reserve.deposit_cap, BallastError::DepositCapExceeded);
+
+        let minted = shares_for_deposit(amount, reserve.total_deposit_shares, assets_before)
+            .map_err(BallastError::from)?;
+        require!(minted > 0, BallastError::DepositTooSmall);
+        reserve.available_liquidity = reserve
+            .available_liquidity
+            .checked_add(amount)
+            .ok_or(BallastError::MathOverflow)?;
+        reserve.total_deposit_shares = reserve
+            .total_deposit_shares
+            .checked_add(minted)
+            .ok_or(BallastError::MathOverflow)?;
+
+        let mut position = ctx.accounts.position.load_mut()?;
+        let i = position.find_or_claim_slot(&reserve_key)?;
+        let slot = &mut position.slots[i];
+        slot.deposit_shares = slot.deposit_shares.checked_add(minted).ok_or(BallastError::MathOverflow)?;
+
+        (minted, reserve.total_deposit_assets(), reserve.total_deposit_shares, reserve.decimals)
+    };
+
+    ctx.accounts.tokens.transfer_in(&ctx.accounts.owner, amount, decimals)?;
+
+    emit!(Deposited {
+        position: ctx.accounts.position.key(),
+        reserve: reserve_key,
+        amount,
+        shares_minted,
+        reserve_total_assets: total_assets,
+        reserve_total_shares: total_shares,
+    });
+    Ok(())
+}

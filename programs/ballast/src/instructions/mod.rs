@@ -1,0 +1,17 @@
+// Anchor's #[program] needs each instruction module glob-re-exported; their `handler`s clash
+// harmlessly (lib.rs calls them by full path).
+#![allow(ambiguous_glob_reexports)]
+
+pub mod add_reserve;
+pub mod deposit;
+pub mod init_market;
+pub mod open_position;
+pub mod reserve_tokens;
+pub mod withdraw;
+
+pub use add_reserve::*;
+pub use deposit::*;
+pub use init_market::*;
+pub use open_position::*;
+pub use reserve_tokens::*;
+pub use withdraw::*;

@@ -1,0 +1,65 @@
+//! The accounts every instruction needs to move a reserve's tokens between a user and the
+//! reserve's vault, validated once here for all of them.
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{transfer_checked, TokenAccount, TokenInterface, TransferChecked};
+
+use crate::error::BallastError;
+use crate::state::Reserve;
+
+#[derive(Accounts)]
+pub struct ReserveTokens<'info> {
+    #[account(
+        mut,
+        has_one = mint @ BallastError::WrongMint,
+        has_one = vault @ BallastError::WrongVault,
+        has_one = token_program @ BallastError::WrongTokenProgram,
+    )]
+    pub reserve: AccountLoader<'info, Reserve>,
+    /// CHECK: equal to `reserve.mint` (has_one above); the reserve validated it at listing.
+    pub mint: UncheckedAccount<'info>,
+    /// CHECK: equal to `reserve.vault` (has_one above), a PDA token account the reserve created.
+    #[account(mut)]
+    pub vault: UncheckedAccount<'info>,
+    /// The user's side of the transfer: any token account of the reserve's mint except the vault.
+    #[account(
+        mut,
+        constraint = user_token_account.mint == mint.key() @ BallastError::WrongMint,
+        constraint = user_token_account.key() != vault.key() @ BallastError::VaultAsUserAccount,
+    )]
+    pub user_token_account: InterfaceAccount<'info, TokenAccount>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl<'info> ReserveTokens<'info> {
+    /// Moves `amount` from the user's token account into the vault; `owner` signs.
+    pub fn transfer_in(&self, owner: &Signer<'info>, amount: u64, decimals: u8) -> Result<()> {
+        let accounts = TransferChecked {
+            from: self.user_token_account.to_account_info(),
+            mint: self.mint.to_account_info(),
+            to: self.vault.to_account_info(),
+            authority: owner.to_account_info(),
+        };
+        transfer_checked(
+            CpiContext::new(self.token_program.key(), accounts),
+            amount,
+            decimals,
+        )
+    }
+
+    /// Moves `amount` from the vault to the user's token account; the reserve PDA signs.
+    pub fn transfer_out(&self, reserve: &Reserve, amount: u64) -> Result<()> {
+        let accounts = TransferChecked {
+            from: self.vault.to_account_info(),
+            mint: self.mint.to_account_info(),
+            to: self.user_token_account.to_account_info(),
+            authority: self.reserve.to_account_info(),
+        };
+        reserve.with_signer_seeds(|seeds| {
+            transfer_checked(
+                CpiContext::new_with_signer(self.token_program.key(), accounts, seeds),
+                amount,
+                reserve.decimals,
+            )
+        })
+    }
+}

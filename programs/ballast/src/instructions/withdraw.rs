@@ -1,0 +1,66 @@
+use anchor_lang::prelude::*;
+
+use ballast_risk::shares::{amount_for_shares, shares_to_burn_for_amount};
+
+use crate::error::BallastError;
+use crate::events::Withdrawn;
+use crate::instructions::reserve_tokens::*;
+use crate::state::Position;
+
+#[derive(Accounts)]
+pub struct Withdraw<'info> {
+    pub owner: Signer<'info>,
+    #[account(
+        mut,
+        has_one = owner @ BallastError::NotPositionOwner,
+        constraint = position.load()?.market == tokens.reserve.load()?.market @ BallastError::WrongMarket,
+    )]
+    pub position: AccountLoader<'info, Position>,
+    pub tokens: ReserveTokens<'info>,
+}
+
+/// Withdraws from a debt-free position. `amount == u64::MAX` withdraws everything the slot's
+/// shares are worth and frees the slot.
+pub fn handler(ctx: Context<Withdraw>, amount: u64) -> Result<()> {
+    require!(amount > 0, BallastError::ZeroAmount);
+    let reserve_key = ctx.accounts.tokens.reserve.key();
+
+    let (paid_out, shares_burned, reserve_after) = {
+        let mut position = ctx.accounts.position.load_mut()?;
+        // Withdrawing against debt needs the health check of the risk module.
+        require!(!position.has_debt(), BallastError::PositionHasDebt);
+        let i = position.find_slot(&reserve_key).ok_or(BallastError::NoDepositInReserve)?;
+        let held = position.slots[i].deposit_shares;
+
+        let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
+        let (total_shares, total_assets) = (reserve.total_deposit_shares, reserve.total_deposit_assets());
+        let (paid_out, burned) = if amount == u64::MAX {
+            (amount_for_shares(held, total_shares, total_assets).map_err(BallastError::from)?, held)
+        } else {
+            (amount, shares_to_burn_for_amount(amount, total_shares, total_assets).map_err(BallastError::from)?)
+        };
+        require!(burned <= held, BallastError::InsufficientDeposit);
+        require!(paid_out <= reserve.available_liquidity, BallastError::InsufficientLiquidity);
+
+        // `burned <= held <= total_shares` and `paid_out <= available_liquidity`: cannot underflow.
+        reserve.total_deposit_shares -= burned;
+        reserve.available_liquidity -= paid_out;
+        position.slots[i].deposit_shares = held - burned;
+        position.release_slot_if_empty(i);
+        (paid_out, burned, *reserve)
+    };
+
+    if paid_out > 0 {
+        ctx.accounts.tokens.transfer_out(&reserve_after, paid_out)?;
+    }
+
+    emit!(Withdrawn {
+        position: ctx.accounts.position.key(),
+        reserve: reserve_key,
+        amount: paid_out,
+        shares_burned,
+        reserve_total_assets: reserve_after.total_deposit_assets(),
+        reserve_total_shares: reserve_after.total_deposit_shares,
+    });
+    Ok(())
+}

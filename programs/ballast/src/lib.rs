@@ -1,0 +1,54 @@
+//! Ballast: borrow against crypto tokens and tokenized stocks, priced by Pyth, with per-asset
+//! haircuts and leverage caps, and permissionless partial liquidation.
+//!
+//! Layout: `state/` (accounts), `instructions/` (one file per instruction, accounts struct beside
+//! its handler), `error.rs`, `events.rs`. The maths lives in the pure `ballast-risk` crate.
+
+// The upstream-LLVM SBF build links these for compiler intrinsics and i128 libcalls.
+#[cfg(target_os = "solana")]
+extern crate sbf_i128;
+#[cfg(target_os = "solana")]
+extern crate solana_compiler_builtins;
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod error;
+pub mod events;
+pub mod instructions;
+pub mod state;
+
+use instructions::*;
+
+declare_id!("AGBGg7q9xdMcEik3583mov2g9xAnQBBum4PwNyGzVUh9");
+
+#[program]
+pub mod ballast {
+    use super::*;
+
+    /// Creates a lending market whose admin is the signer.
+    pub fn init_market(ctx: Context<InitMarket>, market_id: u64, fee_receiver: Pubkey) -> Result<()> {
+        instructions::init_market::handler(ctx, market_id, fee_receiver)
+    }
+
+    /// Lists a mint (SPL Token or Token-2022) in the market, creating its PDA-owned vault and
+    /// insurance-pool token accounts.
+    pub fn add_reserve(ctx: Context<AddReserve>, args: AddReserveArgs) -> Result<()> {
+        instructions::add_reserve::handler(ctx, args)
+    }
+
+    /// Opens position number `index` of the signer in the market.
+    pub fn open_position(ctx: Context<OpenPosition>, index: u32) -> Result<()> {
+        instructions::open_position::handler(ctx, index)
+    }
+
+    /// Deposits `amount` tokens of a reserve into the position.
+    pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+        instructions::deposit::handler(ctx, amount)
+    }
+
+    /// Withdraws `amount` tokens (`u64::MAX`: everything the position's shares are worth).
+    pub fn withdraw(ctx: Context<Withdraw>, amount: u64) -> Result<()> {
+        instructions::withdraw::handler(ctx, amount)
+    }
+}

@@ -1,0 +1,18 @@
+use anchor_lang::prelude::*;
+
+/// One lending market. Small and rarely written, so it is a plain (Borsh) account.
+#[account]
+#[derive(InitSpace)]
+pub struct Market {
+    /// Signs listings and parameter changes.
+    pub admin: Pubkey,
+    /// Signer of `init_market`; part of the PDA seeds, never changes.
+    pub creator: Pubkey,
+    /// Owner of the token accounts that receive protocol fees.
+    pub fee_receiver: Pubkey,
+    /// Chosen at creation; part of the PDA seeds.
+    pub market_id: u64,
+    /// Reserves listed so far.
+    pub reserve_count: u32,
+    pub bump: u8,
+}

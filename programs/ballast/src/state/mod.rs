@@ -1,0 +1,7 @@
+pub mod market;
+pub mod position;
+pub mod reserve;
+
+pub use market::*;
+pub use position::*;
+pub use reserve::*;

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# README command 1: set up on a fresh machine and run the main job. For now that is: build the
+# real SBF program (installing the toolchain once) and run the demo scenario against it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/build-sbf.sh
+cargo run --locked -q -p ballast-tests --bin demo

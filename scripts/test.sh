@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite (README command 2; .ci/run runs exactly this):
+#   1. build the real SBF program (installs and caches the toolchain on first use),
+#   2. formatting and clippy (-D warnings),
+#   3. the IDL must match idl/ballast.json,
+#   4. every unit test, and every integration test in native AND SBF mode.
+# Ends with a "N passed, N failed" line.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+start=$(date +%s)
+step() { echo "== $* ($(( $(date +%s) - start ))s)" >&2; }
+
+step "SBF build"
+bash scripts/build-sbf.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy"
+cargo clippy --locked --workspace --all-targets -q -- -D warnings
+
+step "IDL freshness"
+cargo run --locked -q -p xtask -- idl-check
+
+step "tests (native and SBF modes)"
+log="$(mktemp)"
+set +e
+cargo test --locked --workspace 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) n += $i } END { print n + 0 }' "$log")
+failed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^failed/) n += $i } END { print n + 0 }' "$log")
+native=$(grep -cE '^test native::.* \.\.\. ok$' "$log" || true)
+sbf=$(grep -cE '^test sbf::.* \.\.\. ok$' "$log" || true)
+rm -f "$log"
+step "done"
+echo "integration tests passed: $native native, $sbf SBF"
+echo "${passed:-0} passed, ${failed:-0} failed"
+exit "$status"

@@ -1,0 +1,48 @@
+//! The demo scenario: a market with an SPL Token and a Token-2022 reserve, two users depositing
+//! and withdrawing, run against the real SBF program. Prints what happened.
+use anchor_spl::{token::ID as SPL_TOKEN, token_2022::ID as TOKEN_2022};
+use ballast_tests::{Mode, TestEnv};
+use solana_signer::Signer;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let mut env = TestEnv::start(Mode::Sbf).await;
+    println!("Ballast demo (SBF program {}, {} bytes)", ballast::ID, std::fs::metadata(ballast_tests::env::sbf_program_path()).unwrap().len());
+
+    let market = env.create_market().await;
+    println!("market {} created by admin {}", market.market, market.admin.pubkey());
+    let usdc = env.add_reserve(&market, SPL_TOKEN, 6, 5_000_000_000).await;
+    println!("reserve {} (SPL Token mint {}, deposit cap 5,000 units)", usdc.keys.reserve, usdc.keys.mint);
+    let stock = env.add_reserve(&market, TOKEN_2022, 8, u64::MAX).await;
+    println!("reserve {} (Token-2022 mint {})", stock.keys.reserve, stock.keys.mint);
+
+    let alice = env.create_user(&market).await;
+    let bob = env.create_user(&market).await;
+    let alice_usdc = env.token_account(&usdc, &alice.wallet.pubkey(), 3_000_000_000).await;
+    let alice_stock = env.token_account(&stock, &alice.wallet.pubkey(), 10_00000000).await;
+    let bob_usdc = env.token_account(&usdc, &bob.wallet.pubkey(), 3_000_000_000).await;
+
+    env.deposit(&alice, &usdc, alice_usdc, 2_500_000_000).await.unwrap();
+    env.deposit(&alice, &stock, alice_stock, 4_00000000).await.unwrap();
+    env.deposit(&bob, &usdc, bob_usdc, 2_000_000_000).await.unwrap();
+    let refused = env.deposit(&bob, &usdc, bob_usdc, 600_000_000).await;
+    println!("bob deposits 600 more over the cap: {refused:?} (DepositCapExceeded = 6000 + its index)");
+    env.withdraw(&alice, &usdc, alice_usdc, 1_000_000_000).await.unwrap();
+    env.withdraw(&alice, &stock, alice_stock, u64::MAX).await.unwrap();
+
+    for (name, r) in [("usdc", &usdc), ("stock", &stock)] {
+        let s = env.reserve_state(r.keys.reserve).await;
+        println!(
+            "{name}: liquidity {} shares {} vault {}",
+            s.available_liquidity,
+            s.total_deposit_shares,
+            env.token_balance(r.keys.vault).await
+        );
+    }
+    let p = env.position_state(alice.position).await;
+    println!("alice's position holds {} slot(s); usdc shares {}", p.occupied_slots(), p.slots[0].deposit_shares);
+    println!("compute units:");
+    for (label, units) in &env.compute_units {
+        println!("  {label:<24} {units:>7}");
+    }
+}

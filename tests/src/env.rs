@@ -1,0 +1,186 @@
+//! The bank, transaction sending, error decoding and state snapshots.
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use anchor_lang::prelude::{AccountInfo, ProgramResult, Pubkey};
+use anchor_lang::solana_program::instruction::{Instruction, InstructionError};
+use solana_account::{Account, AccountSharedData};
+use solana_keypair::Keypair;
+use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext};
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Native,
+    Sbf,
+}
+
+/// A transaction failure, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxError {
+    /// An instruction returned `Custom(code)`: Anchor framework errors (< 6000) and Ballast's.
+    Custom { instruction: u8, code: u32 },
+    /// Any other failure, as the runtime reported it.
+    Other(String),
+}
+
+/// Path of the SBF program the tests load.
+pub fn sbf_program_path() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::env::var_os("BALLAST_SO").map(PathBuf::from).unwrap_or_else(|| root.join("target/deploy/ballast.so"))
+}
+
+/// Native entry point with independent lifetimes, as `processor!` requires.
+fn native_entry<'a, 'b, 'c, 'd>(program_id: &'a Pubkey, accounts: &'b [AccountInfo<'c>], data: &'d [u8]) -> ProgramResult {
+    // SAFETY: Anchor 1.x's `entry` ties the program id, the account slice and the accounts' data
+    // to one lifetime. All of them outlive this call (the runtime owns them), so shortening
+    // nothing and only unifying the names is sound.
+    let program_id: &'c Pubkey = unsafe { core::mem::transmute::<&'a Pubkey, &'c Pubkey>(program_id) };
+    let accounts: &'c [AccountInfo<'c>] =
+        unsafe { core::mem::transmute::<&'b [AccountInfo<'c>], &'c [AccountInfo<'c>]>(accounts) };
+    ballast::entry(program_id, accounts, data)
+}
+
+pub struct TestEnv {
+    pub mode: Mode,
+    pub ctx: ProgramTestContext,
+    /// `(label, compute units)` of every successful transaction, recorded in SBF mode.
+    pub compute_units: Vec<(String, u64)>,
+    sent: HashSet<[u8; 64]>,
+}
+
+impl TestEnv {
+    pub async fn start(mode: Mode) -> Self {
+        Self::start_with(mode, |_| {}).await
+    }
+
+    /// Starts a bank with the program loaded in `mode`; `setup` may add accounts first.
+    pub async fn start_with(mode: Mode, setup: impl FnOnce(&mut ProgramTest)) -> Self {
+        let mut pt = ProgramTest::default();
+        pt.prefer_bpf(false);
+        match mode {
+            Mode::Native => {
+                pt.add_program("ballast", ballast::ID, solana_program_test::processor!(native_entry));
+            }
+            Mode::Sbf => {
+                let path = sbf_program_path();
+                let data = std::fs::read(&path).unwrap_or_else(|e| {
+                    panic!("SBF mode needs {} (run scripts/build-sbf.sh): {e}", path.display())
+                });
+                pt.add_account(
+                    ballast::ID,
+                    Account {
+                        lamports: 1_000_000_000,
+                        data,
+                        owner: solana_sdk_ids::bpf_loader::id(),
+                        executable: true,
+                        rent_epoch: 0,
+                    },
+                );
+            }
+        }
+        setup(&mut pt);
+        let ctx = pt.start_with_context().await;
+        Self { mode, ctx, compute_units: Vec::new(), sent: HashSet::new() }
+    }
+
+    pub fn payer(&self) -> Keypair {
+        self.ctx.payer.insecure_clone()
+    }
+
+    /// Sends `ixs` paid by the bank's payer and signed by `signers`.
+    pub async fn send(&mut self, label: &str, ixs: &[Instruction], signers: &[&Keypair]) -> Result<u64, TxError> {
+        let payer = self.ctx.payer.insecure_clone();
+        let mut all: Vec<&Keypair> = vec![&payer];
+        all.extend(signers.iter().copied().filter(|k| k.pubkey() != payer.pubkey()));
+        let mut tx = Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &all, self.ctx.last_blockhash);
+        // The same instructions twice in one blockhash would be the same transaction: move on.
+        if !self.sent.insert(tx.signatures[0].into()) {
+            self.next_blockhash().await;
+            tx = Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &all, self.ctx.last_blockhash);
+            self.sent.insert(tx.signatures[0].into());
+        }
+        let out = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await
+            .map_err(|e| TxError::Other(e.to_string()))?;
+        let units = out.metadata.as_ref().map(|m| m.compute_units_consumed).unwrap_or(0);
+        match out.result {
+            Ok(()) => {
+                if self.mode == Mode::Sbf {
+                    eprintln!("[cu] {label}: {units}");
+                    self.compute_units.push((label.to_string(), units));
+                }
+                Ok(units)
+            }
+            Err(err) => {
+                if let Some(m) = &out.metadata {
+                    for line in &m.log_messages {
+                        eprintln!("  {line}");
+                    }
+                }
+                Err(decode(BanksClientError::TransactionError(err)))
+            }
+        }
+    }
+
+    async fn next_blockhash(&mut self) {
+        let slot = self.ctx.banks_client.get_root_slot().await.unwrap();
+        self.ctx.warp_to_slot(slot + 2).unwrap();
+        self.ctx.last_blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
+    }
+
+    pub async fn account(&mut self, key: Pubkey) -> Option<Account> {
+        self.ctx.banks_client.get_account(key).await.unwrap()
+    }
+
+    pub fn set_account(&mut self, key: Pubkey, account: Account) {
+        self.ctx.set_account(&key, &AccountSharedData::from(account));
+    }
+
+    /// Bytes and lamports of `keys`, to prove a failed transaction changed nothing.
+    pub async fn snapshot(&mut self, keys: &[Pubkey]) -> Vec<Option<(u64, Vec<u8>)>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            out.push(self.account(*k).await.map(|a| (a.lamports, a.data)));
+        }
+        out
+    }
+
+    /// Sends a transaction that must fail with `expected` and leave every account in `watched`
+    /// exactly as it was.
+    pub async fn expect_failure(
+        &mut self,
+        label: &str,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        expected: impl Into<u32>,
+        watched: &[Pubkey],
+    ) {
+        let before = self.snapshot(watched).await;
+        let code = expected.into();
+        match self.send(label, ixs, signers).await {
+            Err(TxError::Custom { code: got, .. }) => {
+                assert_eq!(got, code, "{label}: expected error {code}, got {got}")
+            }
+            other => panic!("{label}: expected error {code}, got {other:?}"),
+        }
+        let after = self.snapshot(watched).await;
+        for (i, (b, a)) in before.iter().zip(after.iter()).enumerate() {
+            assert_eq!(b, a, "{label}: account {} changed although the transaction failed", watched[i]);
+        }
+    }
+}
+
+fn decode(err: BanksClientError) -> TxError {
+    use solana_transaction_error::TransactionError;
+    match err {
+        BanksClientError::TransactionError(TransactionError::InstructionError(i, InstructionError::Custom(code))) => {
+            TxError::Custom { instruction: i, code }
+        }
+        other => TxError::Other(other.to_string()),
+    }
+}
