@@ -26,7 +26,8 @@ cargo run --locked -q -p xtask -- idl-check
 step "tests (native and SBF modes)"
 log="$(mktemp)"
 set +e
-cargo test --locked --workspace 2>&1 | tee "$log"
+# The bank logs every instruction at debug level; keep the output readable (override RUST_LOG).
+RUST_LOG="${RUST_LOG:-error}" cargo test --locked --workspace 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) n += $i } END { print n + 0 }' "$log")

@@ -2,9 +2,11 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use anchor_lang::prelude::{AccountInfo, ProgramResult, Pubkey};
-use anchor_lang::solana_program::instruction::{Instruction, InstructionError};
+use anchor_lang::prelude::{AccountInfo, Pubkey};
+use anchor_lang::solana_program::entrypoint::ProgramResult;
+use anchor_lang::solana_program::instruction::Instruction;
 use solana_account::{Account, AccountSharedData};
+use solana_instruction::error::InstructionError;
 use solana_keypair::Keypair;
 use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext};
 use solana_signer::Signer;
@@ -32,14 +34,20 @@ pub fn sbf_program_path() -> PathBuf {
 }
 
 /// Native entry point with independent lifetimes, as `processor!` requires.
-fn native_entry<'a, 'b, 'c, 'd>(program_id: &'a Pubkey, accounts: &'b [AccountInfo<'c>], data: &'d [u8]) -> ProgramResult {
-    // SAFETY: Anchor 1.x's `entry` ties the program id, the account slice and the accounts' data
-    // to one lifetime. All of them outlive this call (the runtime owns them), so shortening
-    // nothing and only unifying the names is sound.
-    let program_id: &'c Pubkey = unsafe { core::mem::transmute::<&'a Pubkey, &'c Pubkey>(program_id) };
-    let accounts: &'c [AccountInfo<'c>] =
-        unsafe { core::mem::transmute::<&'b [AccountInfo<'c>], &'c [AccountInfo<'c>]>(accounts) };
-    ballast::entry(program_id, accounts, data)
+fn native_entry<'a, 'b, 'c, 'd>(
+    program_id: &'a Pubkey,
+    accounts: &'b [AccountInfo<'c>],
+    data: &'d [u8],
+) -> ProgramResult {
+    // SAFETY: Anchor 1.x's `entry` ties the program id, the account slice, the accounts' data and
+    // the instruction data to one lifetime. The runtime keeps all of them alive for the whole
+    // call, so giving them one name extends nothing past its real life.
+    unsafe {
+        let program_id = core::mem::transmute::<&'a Pubkey, &'c Pubkey>(program_id);
+        let accounts = core::mem::transmute::<&'b [AccountInfo<'c>], &'c [AccountInfo<'c>]>(accounts);
+        let data = core::mem::transmute::<&'d [u8], &'c [u8]>(data);
+        ballast::entry(program_id, accounts, data)
+    }
 }
 
 pub struct TestEnv {
@@ -48,6 +56,7 @@ pub struct TestEnv {
     /// `(label, compute units)` of every successful transaction, recorded in SBF mode.
     pub compute_units: Vec<(String, u64)>,
     sent: HashSet<[u8; 64]>,
+    keys_made: u64,
 }
 
 impl TestEnv {
@@ -82,7 +91,16 @@ impl TestEnv {
         }
         setup(&mut pt);
         let ctx = pt.start_with_context().await;
-        Self { mode, ctx, compute_units: Vec::new(), sent: HashSet::new() }
+        Self { mode, ctx, compute_units: Vec::new(), sent: HashSet::new(), keys_made: 0 }
+    }
+
+    /// A new keypair, the same sequence in every run: PDA bump searches (and so compute units)
+    /// are then reproducible.
+    pub fn keypair(&mut self) -> Keypair {
+        self.keys_made += 1;
+        let mut secret = [0x5a; 32];
+        secret[..8].copy_from_slice(&self.keys_made.to_le_bytes());
+        Keypair::new_from_array(secret)
     }
 
     pub fn payer(&self) -> Keypair {
@@ -90,15 +108,22 @@ impl TestEnv {
     }
 
     /// Sends `ixs` paid by the bank's payer and signed by `signers`.
-    pub async fn send(&mut self, label: &str, ixs: &[Instruction], signers: &[&Keypair]) -> Result<u64, TxError> {
+    pub async fn send(
+        &mut self,
+        label: &str,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<u64, TxError> {
         let payer = self.ctx.payer.insecure_clone();
         let mut all: Vec<&Keypair> = vec![&payer];
         all.extend(signers.iter().copied().filter(|k| k.pubkey() != payer.pubkey()));
-        let mut tx = Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &all, self.ctx.last_blockhash);
+        let mut tx =
+            Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &all, self.ctx.last_blockhash);
         // The same instructions twice in one blockhash would be the same transaction: move on.
         if !self.sent.insert(tx.signatures[0].into()) {
             self.next_blockhash().await;
-            tx = Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &all, self.ctx.last_blockhash);
+            tx =
+                Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &all, self.ctx.last_blockhash);
             self.sent.insert(tx.signatures[0].into());
         }
         let out = self
@@ -178,9 +203,10 @@ impl TestEnv {
 fn decode(err: BanksClientError) -> TxError {
     use solana_transaction_error::TransactionError;
     match err {
-        BanksClientError::TransactionError(TransactionError::InstructionError(i, InstructionError::Custom(code))) => {
-            TxError::Custom { instruction: i, code }
-        }
+        BanksClientError::TransactionError(TransactionError::InstructionError(
+            i,
+            InstructionError::Custom(code),
+        )) => TxError::Custom { instruction: i, code },
         other => TxError::Other(other.to_string()),
     }
 }

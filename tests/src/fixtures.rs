@@ -35,7 +35,7 @@ pub struct UserFixture {
 impl TestEnv {
     /// A new system account holding `lamports`.
     pub async fn funded_wallet(&mut self, lamports: u64) -> Keypair {
-        let wallet = Keypair::new();
+        let wallet = self.keypair();
         let payer = self.payer();
         self.send("fund wallet", &[system_ix::transfer(&payer.pubkey(), &wallet.pubkey(), lamports)], &[])
             .await
@@ -55,12 +55,19 @@ impl TestEnv {
 
     /// A new mint of `token_program` (SPL Token or Token-2022) with no extensions.
     pub async fn create_mint(&mut self, token_program: Pubkey, decimals: u8) -> (Pubkey, Keypair) {
-        let mint = Keypair::new();
-        let authority = Keypair::new();
+        let mint = self.keypair();
+        let authority = self.keypair();
         let payer = self.payer();
         let ixs = [
-            system_ix::create_account(&payer.pubkey(), &mint.pubkey(), RENT_EXEMPT_LAMPORTS, MINT_LEN as u64, &token_program),
-            token_ix::initialize_mint2(&token_program, &mint.pubkey(), &authority.pubkey(), None, decimals).unwrap(),
+            system_ix::create_account(
+                &payer.pubkey(),
+                &mint.pubkey(),
+                RENT_EXEMPT_LAMPORTS,
+                MINT_LEN as u64,
+                &token_program,
+            ),
+            token_ix::initialize_mint2(&token_program, &mint.pubkey(), &authority.pubkey(), None, decimals)
+                .unwrap(),
         ];
         self.send("create mint", &ixs, &[&mint]).await.unwrap();
         (mint.pubkey(), authority)
@@ -102,21 +109,35 @@ impl TestEnv {
 
     /// A token account of `reserve`'s mint owned by `owner`, holding `amount` freshly minted units.
     pub async fn token_account(&mut self, reserve: &ReserveFixture, owner: &Pubkey, amount: u64) -> Pubkey {
-        let account = Keypair::new();
+        let account = self.keypair();
         let payer = self.payer();
         let tp = reserve.keys.token_program;
         let mut ixs = vec![
-            system_ix::create_account(&payer.pubkey(), &account.pubkey(), RENT_EXEMPT_LAMPORTS, TOKEN_ACCOUNT_LEN as u64, &tp),
+            system_ix::create_account(
+                &payer.pubkey(),
+                &account.pubkey(),
+                RENT_EXEMPT_LAMPORTS,
+                TOKEN_ACCOUNT_LEN as u64,
+                &tp,
+            ),
             token_ix::initialize_account3(&tp, &account.pubkey(), &reserve.keys.mint, owner).unwrap(),
         ];
         if amount > 0 {
             ixs.push(
-                token_ix::mint_to(&tp, &reserve.keys.mint, &account.pubkey(), &reserve.mint_authority.pubkey(), &[], amount)
-                    .unwrap(),
+                token_ix::mint_to(
+                    &tp,
+                    &reserve.keys.mint,
+                    &account.pubkey(),
+                    &reserve.mint_authority.pubkey(),
+                    &[],
+                    amount,
+                )
+                .unwrap(),
             );
         }
         let authority = reserve.mint_authority.insecure_clone();
-        self.send("create token account", &ixs, &[&account, &authority]).await.unwrap();
+        let signers: &[&Keypair] = if amount > 0 { &[&account, &authority] } else { &[&account] };
+        self.send("create token account", &ixs, signers).await.unwrap();
         account.pubkey()
     }
 
@@ -134,13 +155,25 @@ impl TestEnv {
         accounts::position(&self.account(position).await.expect("position exists").data).unwrap()
     }
 
-    pub async fn deposit(&mut self, user: &UserFixture, reserve: &ReserveFixture, source: Pubkey, amount: u64) -> Result<u64, crate::TxError> {
+    pub async fn deposit(
+        &mut self,
+        user: &UserFixture,
+        reserve: &ReserveFixture,
+        source: Pubkey,
+        amount: u64,
+    ) -> Result<u64, crate::TxError> {
         let ixs = [ix::deposit(user.wallet.pubkey(), user.position, &reserve.keys, source, amount)];
         let wallet = user.wallet.insecure_clone();
         self.send("deposit", &ixs, &[&wallet]).await
     }
 
-    pub async fn withdraw(&mut self, user: &UserFixture, reserve: &ReserveFixture, destination: Pubkey, amount: u64) -> Result<u64, crate::TxError> {
+    pub async fn withdraw(
+        &mut self,
+        user: &UserFixture,
+        reserve: &ReserveFixture,
+        destination: Pubkey,
+        amount: u64,
+    ) -> Result<u64, crate::TxError> {
         let ixs = [ix::withdraw(user.wallet.pubkey(), user.position, &reserve.keys, destination, amount)];
         let wallet = user.wallet.insecure_clone();
         self.send("withdraw", &ixs, &[&wallet]).await

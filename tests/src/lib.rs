@@ -7,6 +7,10 @@
 //!
 //! `dual_mode_tests!` turns each `async fn name(mode: Mode)` into `native::name` and `sbf::name`.
 
+// solana-program-test 3.x marks its whole API deprecated ("to become agave-unstable-api"); it is
+// the supported way to run the real bank in tests, pinned with `=`.
+#![allow(deprecated)]
+
 pub mod env;
 pub mod fixtures;
 

@@ -1,3 +1,4 @@
+#![allow(deprecated)] // solana-program-test 3.x API, see tests/src/lib.rs
 //! Deposit and withdraw (SPEC §1, issue 2), every test in native and SBF mode.
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_lang::prelude::Pubkey;
@@ -92,7 +93,9 @@ async fn accrue_as_if_interest(env: &mut TestEnv, reserve: &ReserveFixture, extr
 
 fn bytemuck_bytes(r: &Reserve) -> &[u8] {
     // SAFETY: Reserve is Pod (zero_copy), so viewing it as bytes is sound.
-    unsafe { core::slice::from_raw_parts((r as *const Reserve).cast::<u8>(), core::mem::size_of::<Reserve>()) }
+    unsafe {
+        core::slice::from_raw_parts((r as *const Reserve).cast::<u8>(), core::mem::size_of::<Reserve>())
+    }
 }
 
 async fn two_users_share_a_reserve_and_rounding_favours_the_reserve(mode: Mode) {
@@ -277,8 +280,14 @@ async fn missing_signer_is_refused(mode: Mode) {
         ix::withdraw(user.wallet.pubkey(), user.position, &reserve.keys, account, 10),
     ] {
         ixn.accounts[0].is_signer = false; // the owner does not sign
-        env.expect_failure("unsigned", &[ixn], &[], AnchorError::AccountNotSigner, &watched(&user, &reserve, account))
-            .await;
+        env.expect_failure(
+            "unsigned",
+            &[ixn],
+            &[],
+            AnchorError::AccountNotSigner,
+            &watched(&user, &reserve, account),
+        )
+        .await;
     }
 }
 
@@ -323,8 +332,14 @@ async fn zero_amount_is_refused(mode: Mode) {
         ix::deposit(user.wallet.pubkey(), user.position, &reserve.keys, account, 0),
         ix::withdraw(user.wallet.pubkey(), user.position, &reserve.keys, account, 0),
     ] {
-        env.expect_failure("zero", &[ixn], &[&user.wallet], BallastError::ZeroAmount, &watched(&user, &reserve, account))
-            .await;
+        env.expect_failure(
+            "zero",
+            &[ixn],
+            &[&user.wallet],
+            BallastError::ZeroAmount,
+            &watched(&user, &reserve, account),
+        )
+        .await;
     }
 }
 

@@ -19,7 +19,8 @@ fn build_idl() -> Result<String, String> {
     std::env::remove_var("RUSTUP_TOOLCHAIN");
     // The IDL build sets its own RUSTFLAGS; a separate target dir keeps it from invalidating
     // the test build's artifacts.
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     std::env::set_var("CARGO_TARGET_DIR", target.join("idl"));
     let idl = IdlBuilder::new()
         .program_path(root.join("programs/ballast"))

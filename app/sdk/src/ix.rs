@@ -22,7 +22,12 @@ pub struct ReserveKeys {
 
 impl ReserveKeys {
     pub fn from_reserve(reserve_key: Pubkey, reserve: &Reserve) -> Self {
-        Self { reserve: reserve_key, mint: reserve.mint, vault: reserve.vault, token_program: reserve.token_program }
+        Self {
+            reserve: reserve_key,
+            mint: reserve.mint,
+            vault: reserve.vault,
+            token_program: reserve.token_program,
+        }
     }
 
     fn tokens(&self, user_token_account: Pubkey) -> ballast::accounts::ReserveTokens {
@@ -47,7 +52,13 @@ pub fn init_market(creator: Pubkey, market_id: u64, fee_receiver: Pubkey) -> Ins
     )
 }
 
-pub fn add_reserve(admin: Pubkey, market: Pubkey, mint: Pubkey, token_program: Pubkey, args: AddReserveArgs) -> Instruction {
+pub fn add_reserve(
+    admin: Pubkey,
+    market: Pubkey,
+    mint: Pubkey,
+    token_program: Pubkey,
+    args: AddReserveArgs,
+) -> Instruction {
     let reserve = pda::reserve(&market, &mint);
     instruction(
         ballast::accounts::AddReserve {
@@ -76,7 +87,13 @@ pub fn open_position(owner: Pubkey, market: Pubkey, index: u32) -> Instruction {
     )
 }
 
-pub fn deposit(owner: Pubkey, position: Pubkey, reserve: &ReserveKeys, source: Pubkey, amount: u64) -> Instruction {
+pub fn deposit(
+    owner: Pubkey,
+    position: Pubkey,
+    reserve: &ReserveKeys,
+    source: Pubkey,
+    amount: u64,
+) -> Instruction {
     instruction(
         ballast::accounts::Deposit { owner, position, tokens: reserve.tokens(source) },
         ballast::instruction::Deposit { amount },
@@ -84,7 +101,13 @@ pub fn deposit(owner: Pubkey, position: Pubkey, reserve: &ReserveKeys, source: P
 }
 
 /// `amount == u64::MAX` withdraws everything the position holds in the reserve.
-pub fn withdraw(owner: Pubkey, position: Pubkey, reserve: &ReserveKeys, destination: Pubkey, amount: u64) -> Instruction {
+pub fn withdraw(
+    owner: Pubkey,
+    position: Pubkey,
+    reserve: &ReserveKeys,
+    destination: Pubkey,
+    amount: u64,
+) -> Instruction {
     instruction(
         ballast::accounts::Withdraw { owner, position, tokens: reserve.tokens(destination) },
         ballast::instruction::Withdraw { amount },

@@ -1,3 +1,4 @@
+#![allow(deprecated)] // solana-program-test 3.x API, see tests/src/lib.rs
 //! The demo scenario: a market with an SPL Token and a Token-2022 reserve, two users depositing
 //! and withdrawing, run against the real SBF program. Prints what happened.
 use anchor_spl::{token::ID as SPL_TOKEN, token_2022::ID as TOKEN_2022};
@@ -7,7 +8,11 @@ use solana_signer::Signer;
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let mut env = TestEnv::start(Mode::Sbf).await;
-    println!("Ballast demo (SBF program {}, {} bytes)", ballast::ID, std::fs::metadata(ballast_tests::env::sbf_program_path()).unwrap().len());
+    println!(
+        "Ballast demo (SBF program {}, {} bytes)",
+        ballast::ID,
+        std::fs::metadata(ballast_tests::env::sbf_program_path()).unwrap().len()
+    );
 
     let market = env.create_market().await;
     println!("market {} created by admin {}", market.market, market.admin.pubkey());
@@ -40,7 +45,11 @@ async fn main() {
         );
     }
     let p = env.position_state(alice.position).await;
-    println!("alice's position holds {} slot(s); usdc shares {}", p.occupied_slots(), p.slots[0].deposit_shares);
+    println!(
+        "alice's position holds {} slot(s); usdc shares {}",
+        p.occupied_slots(),
+        p.slots[0].deposit_shares
+    );
     println!("compute units:");
     for (label, units) in &env.compute_units {
         println!("  {label:<24} {units:>7}");

@@ -33,14 +33,10 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         let minted = shares_for_deposit(amount, reserve.total_deposit_shares, assets_before)
             .map_err(BallastError::from)?;
         require!(minted > 0, BallastError::DepositTooSmall);
-        reserve.available_liquidity = reserve
-            .available_liquidity
-            .checked_add(amount)
-            .ok_or(BallastError::MathOverflow)?;
-        reserve.total_deposit_shares = reserve
-            .total_deposit_shares
-            .checked_add(minted)
-            .ok_or(BallastError::MathOverflow)?;
+        reserve.available_liquidity =
+            reserve.available_liquidity.checked_add(amount).ok_or(BallastError::MathOverflow)?;
+        reserve.total_deposit_shares =
+            reserve.total_deposit_shares.checked_add(minted).ok_or(BallastError::MathOverflow)?;
 
         let mut position = ctx.accounts.position.load_mut()?;
         let i = position.find_or_claim_slot(&reserve_key)?;

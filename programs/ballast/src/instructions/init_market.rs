@@ -29,11 +29,6 @@ pub fn handler(ctx: Context<InitMarket>, market_id: u64, fee_receiver: Pubkey) -
     market.market_id = market_id;
     market.reserve_count = 0;
     market.bump = ctx.bumps.market;
-    emit!(MarketInitialized {
-        market: market.key(),
-        admin: market.admin,
-        market_id,
-        fee_receiver,
-    });
+    emit!(MarketInitialized { market: market.key(), admin: market.admin, market_id, fee_receiver });
     Ok(())
 }

@@ -39,11 +39,7 @@ impl<'info> ReserveTokens<'info> {
             to: self.vault.to_account_info(),
             authority: owner.to_account_info(),
         };
-        transfer_checked(
-            CpiContext::new(self.token_program.key(), accounts),
-            amount,
-            decimals,
-        )
+        transfer_checked(CpiContext::new(self.token_program.key(), accounts), amount, decimals)
     }
 
     /// Moves `amount` from the vault to the user's token account; the reserve PDA signs.

@@ -37,7 +37,10 @@ pub fn handler(ctx: Context<Withdraw>, amount: u64) -> Result<()> {
         let (paid_out, burned) = if amount == u64::MAX {
             (amount_for_shares(held, total_shares, total_assets).map_err(BallastError::from)?, held)
         } else {
-            (amount, shares_to_burn_for_amount(amount, total_shares, total_assets).map_err(BallastError::from)?)
+            (
+                amount,
+                shares_to_burn_for_amount(amount, total_shares, total_assets).map_err(BallastError::from)?,
+            )
         };
         require!(burned <= held, BallastError::InsufficientDeposit);
         require!(paid_out <= reserve.available_liquidity, BallastError::InsufficientLiquidity);

@@ -41,11 +41,7 @@ impl Position {
         if let Some(i) = self.find_slot(reserve) {
             return Ok(i);
         }
-        let i = self
-            .slots
-            .iter()
-            .position(PositionSlot::is_free)
-            .ok_or(BallastError::PositionFull)?;
+        let i = self.slots.iter().position(PositionSlot::is_free).ok_or(BallastError::PositionFull)?;
         self.slots[i] = PositionSlot { reserve: *reserve, deposit_shares: 0, borrow_shares: 0 };
         Ok(i)
     }
