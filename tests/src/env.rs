@@ -55,6 +55,8 @@ pub struct TestEnv {
     pub ctx: ProgramTestContext,
     /// `(label, compute units)` of every successful transaction, recorded in SBF mode.
     pub compute_units: Vec<(String, u64)>,
+    /// Log lines of the last successful transaction (events are decoded from these).
+    pub last_logs: Vec<String>,
     sent: HashSet<[u8; 64]>,
     keys_made: u64,
 }
@@ -91,7 +93,14 @@ impl TestEnv {
         }
         setup(&mut pt);
         let ctx = pt.start_with_context().await;
-        Self { mode, ctx, compute_units: Vec::new(), sent: HashSet::new(), keys_made: 0 }
+        Self {
+            mode,
+            ctx,
+            compute_units: Vec::new(),
+            last_logs: Vec::new(),
+            sent: HashSet::new(),
+            keys_made: 0,
+        }
     }
 
     /// A new keypair, the same sequence in every run: PDA bump searches (and so compute units)
@@ -135,6 +144,7 @@ impl TestEnv {
         let units = out.metadata.as_ref().map(|m| m.compute_units_consumed).unwrap_or(0);
         match out.result {
             Ok(()) => {
+                self.last_logs = out.metadata.map(|m| m.log_messages).unwrap_or_default();
                 if self.mode == Mode::Sbf {
                     eprintln!("[cu] {label}: {units}");
                     self.compute_units.push((label.to_string(), units));
@@ -150,6 +160,13 @@ impl TestEnv {
                 Err(decode(BanksClientError::TransactionError(err)))
             }
         }
+    }
+
+    /// Events of type `T` emitted by the last successful transaction. Only SBF programs write
+    /// to the bank's log collector: a native build's logs go to the host's stdout, so in native
+    /// mode this is always empty.
+    pub fn events<T: anchor_lang::AnchorDeserialize + anchor_lang::Discriminator>(&self) -> Vec<T> {
+        ballast_sdk::events::parse(&self.last_logs)
     }
 
     async fn next_blockhash(&mut self) {

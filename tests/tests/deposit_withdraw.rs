@@ -4,6 +4,7 @@ use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::{token::ID as SPL_TOKEN, token_2022::ID as TOKEN_2022};
 use ballast::error::BallastError;
+use ballast::events::{Deposited, MarketInitialized, PositionOpened, ReserveAdded, Withdrawn};
 use ballast::state::Reserve;
 use ballast_sdk::ix;
 use ballast_tests::{dual_mode_tests, Mode, ReserveFixture, TestEnv, UserFixture};
@@ -25,6 +26,13 @@ dual_mode_tests!(
     reserve_of_another_market_is_refused,
     only_the_admin_lists_reserves,
 );
+
+/// Events are read from the bank's log collector, which only SBF programs write to (a native
+/// build's logs go to the host's stdout), so this test runs in SBF mode only.
+#[tokio::test]
+async fn sbf_every_state_change_emits_an_event() {
+    every_state_change_emits_an_event(Mode::Sbf).await
+}
 
 /// Every account a deposit or withdraw of `user` in `reserve` can touch.
 fn watched(user: &UserFixture, reserve: &ReserveFixture, token_account: Pubkey) -> Vec<Pubkey> {
@@ -109,6 +117,16 @@ async fn two_users_share_a_reserve_and_rounding_favours_the_reserve(mode: Mode) 
 
     env.deposit(&alice, &reserve, alice_acc, 2_000).await.unwrap();
     accrue_as_if_interest(&mut env, &reserve, 1_000).await; // one share is now worth 1.5 tokens
+
+    // One token buys 0.67 shares: refused rather than taken for nothing.
+    env.expect_failure(
+        "deposit worth less than a share",
+        &[ix::deposit(bob.wallet.pubkey(), bob.position, &reserve.keys, bob_acc, 1)],
+        &[&bob.wallet],
+        BallastError::DepositTooSmall,
+        &watched(&bob, &reserve, bob_acc),
+    )
+    .await;
 
     // Bob's 10 tokens buy 10 * 2000 / 3000 = 6.67 shares: he gets 6 (rounded down).
     env.deposit(&bob, &reserve, bob_acc, 10).await.unwrap();
@@ -411,4 +429,45 @@ async fn only_the_admin_lists_reserves(mode: Mode) {
         &[market.market, ballast_sdk::pda::reserve(&market.market, &mint)],
     )
     .await;
+}
+
+async fn every_state_change_emits_an_event(mode: Mode) {
+    let mut env = TestEnv::start(mode).await;
+    let market = env.create_market().await;
+    let ev = env.events::<MarketInitialized>();
+    assert_eq!(ev.len(), 1);
+    assert_eq!((ev[0].market, ev[0].admin, ev[0].market_id), (market.market, market.admin.pubkey(), 1));
+
+    let reserve = env.add_reserve(&market, TOKEN_2022, 6, 5_000).await;
+    let ev = env.events::<ReserveAdded>();
+    assert_eq!(ev.len(), 1);
+    assert_eq!(
+        (ev[0].reserve, ev[0].mint, ev[0].token_program),
+        (reserve.keys.reserve, reserve.keys.mint, TOKEN_2022)
+    );
+    assert_eq!((ev[0].deposit_cap, ev[0].borrow_cap), (5_000, u64::MAX));
+
+    let user = env.create_user(&market).await;
+    let ev = env.events::<PositionOpened>();
+    assert_eq!(ev.len(), 1);
+    assert_eq!((ev[0].position, ev[0].owner, ev[0].index), (user.position, user.wallet.pubkey(), 0));
+
+    let account = env.token_account(&reserve, &user.wallet.pubkey(), 1_000).await;
+    env.deposit(&user, &reserve, account, 700).await.unwrap();
+    let ev = env.events::<Deposited>();
+    assert_eq!(ev.len(), 1);
+    assert_eq!((ev[0].position, ev[0].reserve), (user.position, reserve.keys.reserve));
+    assert_eq!(
+        (ev[0].amount, ev[0].shares_minted, ev[0].reserve_total_assets, ev[0].reserve_total_shares),
+        (700, 700, 700, 700)
+    );
+
+    env.withdraw(&user, &reserve, account, 200).await.unwrap();
+    let ev = env.events::<Withdrawn>();
+    assert_eq!(ev.len(), 1);
+    assert_eq!(
+        (ev[0].amount, ev[0].shares_burned, ev[0].reserve_total_assets, ev[0].reserve_total_shares),
+        (200, 200, 500, 500)
+    );
+    assert!(env.events::<Deposited>().is_empty(), "a withdrawal emits no deposit event");
 }

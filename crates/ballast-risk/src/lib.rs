@@ -6,6 +6,9 @@
 //! favour (what a user receives rounds down, what a user owes rounds up).
 
 pub mod error;
+pub mod fixed;
+pub mod health;
 pub mod shares;
+pub mod value;
 
 pub use error::MathError;

@@ -1,0 +1,239 @@
+//! Position health (SPEC §3): weights, the oracle lag band, and the aggregate figures.
+//!
+//! ```text
+//! init_collateral  = Σ value_i × init_weight_i    (collateral at price − band)
+//! maint_collateral = Σ value_i × maint_weight_i   (collateral at price)
+//! init_debt        = Σ debt_j × borrow_factor_j   (debt at price + band)
+//! maint_debt       = Σ debt_j × borrow_factor_j   (debt at price)
+//! ```
+
+use crate::fixed::{mul_div, Rounding, BPS};
+use crate::MathError;
+
+/// No asset may be configured above 5× leverage.
+pub const MAX_LEVERAGE_BPS: u32 = 50_000;
+
+/// Weights are scaled by 1e9 (not WAD): a WAD value times a 1e9 weight stays within `u128` for
+/// slot values up to $3.4 × 10^11, and 1e-9 is fine enough for a leverage cap to bind exactly.
+pub const WEIGHT_ONE: u128 = 1_000_000_000;
+
+/// Reported ratios (health factor, leverage) are scaled by 1e9.
+pub const RATIO_ONE: u128 = 1_000_000_000;
+
+/// `a / b` scaled by `RATIO_ONE`, computed in two steps so WAD-sized operands cannot overflow.
+fn ratio(a: u128, b: u128, rounding: Rounding) -> Option<u128> {
+    if b == 0 {
+        return None;
+    }
+    let whole = (a / b).checked_mul(RATIO_ONE)?;
+    let frac = mul_div(a % b, RATIO_ONE, b, rounding).ok()?;
+    whole.checked_add(frac)
+}
+
+fn bps_to_weight(bps: u32) -> u128 {
+    bps as u128 * WEIGHT_ONE / BPS
+}
+
+/// `min(1 − init_haircut, 1 − 1/max_leverage)`, scaled by `WEIGHT_ONE`, rounded down.
+pub fn init_weight(init_haircut_bps: u32, max_leverage_bps: u32) -> Result<u128, MathError> {
+    if init_haircut_bps as u128 > BPS || max_leverage_bps as u128 <= BPS {
+        return Err(MathError::Overflow);
+    }
+    let from_haircut = WEIGHT_ONE - bps_to_weight(init_haircut_bps);
+    // 1/L rounded up, so the weight rounds down.
+    let inverse_leverage = mul_div(WEIGHT_ONE, BPS, max_leverage_bps as u128, Rounding::Up)?;
+    Ok(from_haircut.min(WEIGHT_ONE - inverse_leverage))
+}
+
+/// `1 − haircut`, scaled by `WEIGHT_ONE`; a haircut of 100 % or more gives zero.
+pub fn maint_weight(maint_haircut_bps: u32) -> u128 {
+    WEIGHT_ONE.saturating_sub(bps_to_weight(maint_haircut_bps))
+}
+
+/// The lag band of SPEC §2, in price-mantissa units, rounded up:
+/// `band = conf + price × lag_bps_per_sec × age / 10 000`.
+pub fn lag_band(price: u64, conf: u64, lag_bps_per_sec: u32, age_secs: u64) -> Result<u64, MathError> {
+    let lag = mul_div(price as u128, lag_bps_per_sec as u128 * age_secs as u128, BPS, Rounding::Up)?;
+    let band = (conf as u128).checked_add(lag).ok_or(MathError::Overflow)?;
+    u64::try_from(band).map_err(|_| MathError::Overflow)
+}
+
+/// Whether `band` stays within `max_band_bps` of `price`.
+pub fn band_within_cap(price: u64, band: u64, max_band_bps: u32) -> bool {
+    (band as u128) * BPS <= (price as u128) * max_band_bps as u128
+}
+
+/// `|price − ema| / ema` in basis points, rounded down.
+pub fn ema_divergence_bps(price: u64, ema: u64) -> u64 {
+    if ema == 0 {
+        return u64::MAX;
+    }
+    let diff = (price as u128).abs_diff(ema as u128);
+    u64::try_from(diff * BPS / ema as u128).unwrap_or(u64::MAX)
+}
+
+/// A position's aggregate figures, all WAD-scaled USD.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Health {
+    /// Σ collateral at `price − band` × init weight.
+    pub init_collateral: u128,
+    /// Σ collateral at `price` × maint weight.
+    pub maint_collateral: u128,
+    /// Σ debt at `price + band` × borrow factor.
+    pub init_debt: u128,
+    /// Σ debt at `price` × borrow factor.
+    pub maint_debt: u128,
+    /// Σ collateral at `price`, unweighted (for leverage).
+    pub collateral_value: u128,
+    /// Σ debt at `price`, unweighted (for leverage).
+    pub debt_value: u128,
+}
+
+impl Health {
+    /// Adds one collateral slot: `value` at the price, `value_low` at `price − band`.
+    pub fn add_collateral(
+        &mut self,
+        value: u128,
+        value_low: u128,
+        init_weight: u128,
+        maint_weight: u128,
+    ) -> Result<(), MathError> {
+        let add = |acc: u128, v: u128, w: u128| -> Result<u128, MathError> {
+            acc.checked_add(mul_div(v, w, WEIGHT_ONE, Rounding::Down)?).ok_or(MathError::Overflow)
+        };
+        self.init_collateral = add(self.init_collateral, value_low, init_weight)?;
+        self.maint_collateral = add(self.maint_collateral, value, maint_weight)?;
+        self.collateral_value = self.collateral_value.checked_add(value).ok_or(MathError::Overflow)?;
+        Ok(())
+    }
+
+    /// Adds one debt slot: `value` at the price, `value_high` at `price + band`.
+    pub fn add_debt(
+        &mut self,
+        value: u128,
+        value_high: u128,
+        borrow_factor_bps: u32,
+    ) -> Result<(), MathError> {
+        let add = |acc: u128, v: u128| -> Result<u128, MathError> {
+            acc.checked_add(mul_div(v, borrow_factor_bps as u128, BPS, Rounding::Up)?)
+                .ok_or(MathError::Overflow)
+        };
+        self.init_debt = add(self.init_debt, value_high)?;
+        self.maint_debt = add(self.maint_debt, value)?;
+        self.debt_value = self.debt_value.checked_add(value).ok_or(MathError::Overflow)?;
+        Ok(())
+    }
+
+    /// Borrow and withdraw need `init_collateral ≥ init_debt` afterwards.
+    pub fn passes_initial(&self) -> bool {
+        self.init_collateral >= self.init_debt
+    }
+
+    /// A position may be liquidated when `maint_collateral < maint_debt`.
+    pub fn is_liquidatable(&self) -> bool {
+        self.maint_collateral < self.maint_debt
+    }
+
+    /// `maint_collateral / maint_debt`, scaled by `RATIO_ONE`, rounded down; `None` without debt.
+    pub fn health_factor(&self) -> Option<u128> {
+        ratio(self.maint_collateral, self.maint_debt, Rounding::Down)
+    }
+
+    /// `Σ value / (Σ value − Σ debt)`, scaled by `RATIO_ONE`, rounded up; `None` when equity is
+    /// zero or negative.
+    pub fn leverage(&self) -> Option<u128> {
+        let equity = self.collateral_value.checked_sub(self.debt_value).filter(|e| *e > 0)?;
+        ratio(self.collateral_value, equity, Rounding::Up)
+    }
+
+    /// The price of one collateral asset at which the position becomes liquidatable, others
+    /// fixed: the asset contributes `weighted_value` (= value × maint weight) at `price`.
+    /// `None` when no drop of this asset alone can make it liquidatable (or it already is).
+    pub fn liquidation_price(&self, price: u64, weighted_value: u128) -> Option<u64> {
+        if self.maint_debt == 0 || weighted_value == 0 || self.is_liquidatable() {
+            return None;
+        }
+        let surplus = self.maint_collateral - self.maint_debt;
+        if surplus >= weighted_value {
+            return None;
+        }
+        // price × (1 − surplus / weighted_value), rounded up (the warning comes early).
+        let keep = weighted_value - surplus;
+        mul_div(price as u128, keep, weighted_value, Rounding::Up).ok().and_then(|p| u64::try_from(p).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixed::WAD;
+    use proptest::prelude::*;
+
+    #[test]
+    fn leverage_cap_binds_when_it_is_tighter_than_the_haircut() {
+        // 3× ⇒ 1 − 1/3 = 0.666…; a 20 % haircut alone would allow 0.8.
+        assert_eq!(init_weight(2_000, 30_000).unwrap(), 666_666_666);
+        // a 50 % haircut is tighter than 5× (0.8).
+        assert_eq!(init_weight(5_000, 50_000).unwrap(), WEIGHT_ONE / 2);
+        assert!(init_weight(0, 10_000).is_err(), "1× leverage leaves nothing to borrow");
+    }
+
+    #[test]
+    fn band_grows_with_age() {
+        // price 100.00000000, conf 0.05, 25 bps per second.
+        let price = 10_000_000_000;
+        assert_eq!(lag_band(price, 5_000_000, 25, 0).unwrap(), 5_000_000);
+        assert_eq!(lag_band(price, 5_000_000, 25, 1).unwrap(), 30_000_000);
+        assert_eq!(lag_band(price, 5_000_000, 25, 3).unwrap(), 80_000_000);
+        assert!(band_within_cap(price, 80_000_000, 80));
+        assert!(!band_within_cap(price, 80_000_001, 80));
+    }
+
+    #[test]
+    fn divergence_in_bps() {
+        assert_eq!(ema_divergence_bps(10_120, 10_000), 120);
+        assert_eq!(ema_divergence_bps(9_850, 10_000), 150);
+    }
+
+    #[test]
+    fn a_three_x_position_at_the_limit() {
+        // $300 of collateral with weight 0.666666666 supports $199.9999998 of debt: 3× leverage.
+        let w = init_weight(0, 30_000).unwrap();
+        let mut h = Health::default();
+        h.add_collateral(300 * WAD, 300 * WAD, w, w).unwrap();
+        h.add_debt(199_999_999_800_000_000_000, 199_999_999_800_000_000_000, 10_000).unwrap();
+        assert!(h.passes_initial());
+        // 300 / 100.0000002 = 2.999999994
+        assert_eq!(h.leverage(), Some(2_999_999_995));
+        h.add_debt(1, 1, 10_000).unwrap();
+        assert!(!h.passes_initial());
+    }
+
+    #[test]
+    fn liquidation_price_is_where_maintenance_breaks() {
+        let mut h = Health::default();
+        let w = maint_weight(2_000); // 0.8
+        h.add_collateral(1_000 * WAD, 1_000 * WAD, w, w).unwrap(); // 10 units at $100
+        h.add_debt(600 * WAD, 600 * WAD, 10_000).unwrap();
+        // 10 × p × 0.8 = 600 ⇒ p = 75.
+        assert_eq!(h.liquidation_price(10_000_000_000, 800 * WAD), Some(7_500_000_000));
+        assert_eq!(h.health_factor(), Some(1_333_333_333));
+    }
+
+    proptest! {
+        /// The weight never exceeds what the leverage cap allows: collateral × w ≥ debt implies
+        /// leverage ≤ cap.
+        #[test]
+        fn weight_respects_the_leverage_cap(haircut in 0u32..=9_500, lev in 10_001u32..=50_000) {
+            let w = init_weight(haircut, lev).unwrap();
+            // leverage at the limit = 1 / (1 − w) ≤ L/10 000  ⇔  (1 − w) × L ≥ 10 000 (in WAD)
+            prop_assert!((WEIGHT_ONE - w) * lev as u128 >= WEIGHT_ONE * BPS);
+        }
+
+        /// A larger band never makes a position look healthier.
+        #[test]
+        fn band_is_monotonic(price in 1u64..1_000_000_000_000, conf in 0u64..1_000_000, lag in 0u32..100, age in 0u64..300) {
+            prop_assert!(lag_band(price, conf, lag, age + 1).unwrap() >= lag_band(price, conf, lag, age).unwrap());
+        }
+    }
+}
