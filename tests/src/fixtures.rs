@@ -32,6 +32,27 @@ pub struct UserFixture {
     pub position: Pubkey,
 }
 
+/// The most common setup: one market, one reserve, one user holding `balance` tokens.
+pub struct OneReserve {
+    pub env: TestEnv,
+    pub market: MarketFixture,
+    pub reserve: ReserveFixture,
+    pub user: UserFixture,
+    /// The user's token account of the reserve's mint.
+    pub account: Pubkey,
+}
+
+impl OneReserve {
+    pub async fn start(mode: crate::Mode, token_program: Pubkey, deposit_cap: u64, balance: u64) -> Self {
+        let mut env = TestEnv::start(mode).await;
+        let market = env.create_market().await;
+        let reserve = env.add_reserve(&market, token_program, 6, deposit_cap).await;
+        let user = env.create_user(&market).await;
+        let account = env.token_account(&reserve, &user.wallet.pubkey(), balance).await;
+        Self { env, market, reserve, user, account }
+    }
+}
+
 impl TestEnv {
     /// A new system account holding `lamports`.
     pub async fn funded_wallet(&mut self, lamports: u64) -> Keypair {

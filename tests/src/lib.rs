@@ -15,7 +15,7 @@ pub mod env;
 pub mod fixtures;
 
 pub use env::{Mode, TestEnv, TxError};
-pub use fixtures::{MarketFixture, ReserveFixture, UserFixture};
+pub use fixtures::{MarketFixture, OneReserve, ReserveFixture, UserFixture};
 
 /// Generates `native::$name` and `sbf::$name` tests calling `$name(Mode)`.
 #[macro_export]

@@ -7,7 +7,7 @@ use ballast::error::BallastError;
 use ballast::events::{Deposited, MarketInitialized, PositionOpened, ReserveAdded, Withdrawn};
 use ballast::state::Reserve;
 use ballast_sdk::ix;
-use ballast_tests::{dual_mode_tests, Mode, ReserveFixture, TestEnv, UserFixture};
+use ballast_tests::{dual_mode_tests, Mode, OneReserve, ReserveFixture, TestEnv, UserFixture};
 use solana_signer::Signer;
 
 dual_mode_tests!(
@@ -40,11 +40,8 @@ fn watched(user: &UserFixture, reserve: &ReserveFixture, token_account: Pubkey) 
 }
 
 async fn round_trip(mode: Mode, token_program: Pubkey) {
-    let mut env = TestEnv::start(mode).await;
-    let market = env.create_market().await;
-    let reserve = env.add_reserve(&market, token_program, 6, u64::MAX).await;
-    let user = env.create_user(&market).await;
-    let account = env.token_account(&reserve, &user.wallet.pubkey(), 1_000_000).await;
+    let OneReserve { mut env, reserve, user, account, .. } =
+        OneReserve::start(mode, token_program, u64::MAX, 1_000_000).await;
 
     env.deposit(&user, &reserve, account, 400_000).await.unwrap();
     assert_eq!(env.token_balance(account).await, 600_000);
@@ -156,11 +153,8 @@ async fn two_users_share_a_reserve_and_rounding_favours_the_reserve(mode: Mode) 
 }
 
 async fn deposit_over_the_cap_is_refused(mode: Mode) {
-    let mut env = TestEnv::start(mode).await;
-    let market = env.create_market().await;
-    let reserve = env.add_reserve(&market, TOKEN_2022, 6, 1_000).await;
-    let user = env.create_user(&market).await;
-    let account = env.token_account(&reserve, &user.wallet.pubkey(), 2_000).await;
+    let OneReserve { mut env, reserve, user, account, .. } =
+        OneReserve::start(mode, TOKEN_2022, 1_000, 2_000).await;
 
     env.deposit(&user, &reserve, account, 600).await.unwrap();
     env.expect_failure(
@@ -251,11 +245,8 @@ async fn vault_or_mint_of_another_reserve_is_refused(mode: Mode) {
 }
 
 async fn wrong_token_program_is_refused(mode: Mode) {
-    let mut env = TestEnv::start(mode).await;
-    let market = env.create_market().await;
-    let reserve = env.add_reserve(&market, SPL_TOKEN, 6, u64::MAX).await;
-    let user = env.create_user(&market).await;
-    let account = env.token_account(&reserve, &user.wallet.pubkey(), 1_000).await;
+    let OneReserve { mut env, reserve, user, account, .. } =
+        OneReserve::start(mode, SPL_TOKEN, u64::MAX, 1_000).await;
     let mut keys = reserve.keys;
     keys.token_program = TOKEN_2022;
     env.expect_failure(
@@ -269,11 +260,8 @@ async fn wrong_token_program_is_refused(mode: Mode) {
 }
 
 async fn vault_as_destination_is_refused(mode: Mode) {
-    let mut env = TestEnv::start(mode).await;
-    let market = env.create_market().await;
-    let reserve = env.add_reserve(&market, SPL_TOKEN, 6, u64::MAX).await;
-    let user = env.create_user(&market).await;
-    let account = env.token_account(&reserve, &user.wallet.pubkey(), 1_000).await;
+    let OneReserve { mut env, reserve, user, account, .. } =
+        OneReserve::start(mode, SPL_TOKEN, u64::MAX, 1_000).await;
     env.deposit(&user, &reserve, account, 1_000).await.unwrap();
     env.expect_failure(
         "withdraw into the vault",
@@ -286,11 +274,8 @@ async fn vault_as_destination_is_refused(mode: Mode) {
 }
 
 async fn missing_signer_is_refused(mode: Mode) {
-    let mut env = TestEnv::start(mode).await;
-    let market = env.create_market().await;
-    let reserve = env.add_reserve(&market, SPL_TOKEN, 6, u64::MAX).await;
-    let user = env.create_user(&market).await;
-    let account = env.token_account(&reserve, &user.wallet.pubkey(), 1_000).await;
+    let OneReserve { mut env, reserve, user, account, .. } =
+        OneReserve::start(mode, SPL_TOKEN, u64::MAX, 1_000).await;
     env.deposit(&user, &reserve, account, 500).await.unwrap();
 
     for mut ixn in [
@@ -340,11 +325,8 @@ async fn someone_elses_position_is_refused(mode: Mode) {
 }
 
 async fn zero_amount_is_refused(mode: Mode) {
-    let mut env = TestEnv::start(mode).await;
-    let market = env.create_market().await;
-    let reserve = env.add_reserve(&market, SPL_TOKEN, 6, u64::MAX).await;
-    let user = env.create_user(&market).await;
-    let account = env.token_account(&reserve, &user.wallet.pubkey(), 1_000).await;
+    let OneReserve { mut env, reserve, user, account, .. } =
+        OneReserve::start(mode, SPL_TOKEN, u64::MAX, 1_000).await;
     env.deposit(&user, &reserve, account, 500).await.unwrap();
     for ixn in [
         ix::deposit(user.wallet.pubkey(), user.position, &reserve.keys, account, 0),
