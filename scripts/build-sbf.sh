@@ -25,7 +25,7 @@ env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 \
   CARGO_TARGET_SBPF_SOLANA_SOLANA_LINKER="$SBF_LINKER" \
   CARGO_TARGET_SBPF_SOLANA_SOLANA_RUSTFLAGS="$flags" \
   CARGO_TARGET_DIR="$sbf_target_dir" \
-  /usr/bin/cargo build --locked --release -p ballast \
+  /usr/bin/cargo build --locked --release --quiet -p ballast \
     --target "$SBF_TARGET_JSON" -Zbuild-std=std,panic_abort -Zjson-target-spec
 
 mkdir -p target/deploy

@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/build-sbf.sh
-cargo run --locked -q -p ballast-tests --bin demo
+# The bank logs every instruction at debug level; the demo prints its own summary.
+RUST_LOG="${RUST_LOG:-error}" cargo run --locked -q -p ballast-tests --bin demo

@@ -205,10 +205,14 @@ impl TestEnv {
         let before = self.snapshot(watched).await;
         let code = expected.into();
         match self.send(label, ixs, signers).await {
-            Err(TxError::Custom { code: got, .. }) => {
-                assert_eq!(got, code, "{label}: expected error {code}, got {got}")
-            }
-            other => panic!("{label}: expected error {code}, got {other:?}"),
+            Err(TxError::Custom { code: got, .. }) => assert_eq!(
+                got,
+                code,
+                "{label}: expected {:?}, got {:?}",
+                ballast_sdk::errors::describe(code),
+                ballast_sdk::errors::describe(got)
+            ),
+            other => panic!("{label}: expected {:?}, got {other:?}", ballast_sdk::errors::describe(code)),
         }
         let after = self.snapshot(watched).await;
         for (i, (b, a)) in before.iter().zip(after.iter()).enumerate() {

@@ -3,6 +3,7 @@
 //! transactions here, and compute figures with `ballast-risk` (the program's own maths).
 
 pub mod accounts;
+pub mod errors;
 pub mod events;
 pub mod ix;
 pub mod pda;

@@ -30,8 +30,12 @@ async fn main() {
     env.deposit(&alice, &usdc, alice_usdc, 2_500_000_000).await.unwrap();
     env.deposit(&alice, &stock, alice_stock, 4_00000000).await.unwrap();
     env.deposit(&bob, &usdc, bob_usdc, 2_000_000_000).await.unwrap();
-    let refused = env.deposit(&bob, &usdc, bob_usdc, 600_000_000).await;
-    println!("bob deposits 600 more over the cap: {refused:?} (DepositCapExceeded = 6000 + its index)");
+    match env.deposit(&bob, &usdc, bob_usdc, 600_000_000).await {
+        Err(ballast_tests::TxError::Custom { code, .. }) => {
+            println!("bob deposits 600 more: refused, {}", ballast_sdk::errors::describe(code).unwrap())
+        }
+        other => panic!("the deposit over the cap must be refused, got {other:?}"),
+    }
     env.withdraw(&alice, &usdc, alice_usdc, 1_000_000_000).await.unwrap();
     env.withdraw(&alice, &stock, alice_stock, u64::MAX).await.unwrap();
 
