@@ -57,6 +57,8 @@ pub struct TestEnv {
     pub compute_units: Vec<(String, u64)>,
     /// Log lines of the last successful transaction (events are decoded from these).
     pub last_logs: Vec<String>,
+    /// Return data of the last successful transaction (views such as `health`).
+    pub last_return_data: Vec<u8>,
     sent: HashSet<[u8; 64]>,
     keys_made: u64,
 }
@@ -98,6 +100,7 @@ impl TestEnv {
             ctx,
             compute_units: Vec::new(),
             last_logs: Vec::new(),
+            last_return_data: Vec::new(),
             sent: HashSet::new(),
             keys_made: 0,
         }
@@ -144,7 +147,13 @@ impl TestEnv {
         let units = out.metadata.as_ref().map(|m| m.compute_units_consumed).unwrap_or(0);
         match out.result {
             Ok(()) => {
-                self.last_logs = out.metadata.map(|m| m.log_messages).unwrap_or_default();
+                let meta = out.metadata;
+                self.last_return_data = meta
+                    .as_ref()
+                    .and_then(|m| m.return_data.as_ref())
+                    .map(|r| r.data.clone())
+                    .unwrap_or_default();
+                self.last_logs = meta.map(|m| m.log_messages).unwrap_or_default();
                 if self.mode == Mode::Sbf {
                     eprintln!("[cu] {label}: {units}");
                     self.compute_units.push((label.to_string(), units));
@@ -177,6 +186,13 @@ impl TestEnv {
 
     pub async fn account(&mut self, key: Pubkey) -> Option<Account> {
         self.ctx.banks_client.get_account(key).await.unwrap()
+    }
+
+    /// Moves the bank's clock to `unix_timestamp` (prices' ages and interest follow it).
+    pub async fn set_clock(&mut self, unix_timestamp: i64) {
+        let mut clock: anchor_lang::prelude::Clock = self.ctx.banks_client.get_sysvar().await.unwrap();
+        clock.unix_timestamp = unix_timestamp;
+        self.ctx.set_sysvar(&clock);
     }
 
     pub fn set_account(&mut self, key: Pubkey, account: Account) {

@@ -1,14 +1,18 @@
 //! Markets, reserves, mints, users and token accounts in one call each, so tests stay short.
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
+use anchor_lang::AnchorDeserialize;
+use anchor_spl::token::ID as SPL_TOKEN;
 use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
-use ballast::instructions::AddReserveArgs;
-use ballast::state::{AssetClass, Position, Reserve};
+use ballast::instructions::{AddReserveArgs, HealthReport, InterestParams, OracleParams, RiskParams};
+use ballast::state::{AssetClass, OracleSource, Position, Reserve};
 use ballast_sdk::ix::ReserveKeys;
 use ballast_sdk::{accounts, ix, pda};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use solana_system_interface::instruction as system_ix;
 
+use crate::oracles::PullPrice;
 use crate::TestEnv;
 
 pub const MINT_LEN: usize = 82;
@@ -198,5 +202,182 @@ impl TestEnv {
         let ixs = [ix::withdraw(user.wallet.pubkey(), user.position, &reserve.keys, destination, amount)];
         let wallet = user.wallet.insecure_clone();
         self.send("withdraw", &ixs, &[&wallet]).await
+    }
+}
+
+pub fn default_oracle(feed_id: [u8; 32]) -> OracleParams {
+    OracleParams {
+        source: OracleSource::PythPull,
+        price_account: Pubkey::default(),
+        feed_id,
+        max_age_secs: 60,
+        max_conf_bps: 200,
+        lag_bps_per_sec: 25,
+        max_band_bps: 500,
+        ema_warn_bps: 80,
+        ema_pause_bps: 120,
+        ema_force_bps: 150,
+        stress_addon_bps: 1_000,
+    }
+}
+
+/// 3× leverage cap, 10 % / 5 % haircuts, borrow factor 1.
+pub fn default_risk() -> RiskParams {
+    RiskParams {
+        max_leverage_bps: 30_000,
+        init_haircut_bps: 1_000,
+        maint_haircut_bps: 500,
+        borrow_factor_bps: 10_000,
+        position_cap_bps: 10_000,
+        collateral_enabled: true,
+        borrow_enabled: true,
+    }
+}
+
+pub fn default_interest() -> InterestParams {
+    InterestParams {
+        optimal_utilization_bps: 8_000,
+        base_rate_bps: 200,
+        optimal_rate_bps: 4_000,
+        max_rate_bps: 15_000,
+        reserve_factor_bps: 1_000,
+    }
+}
+
+/// The unix time priced tests run at.
+pub const NOW: i64 = 1_800_000_000;
+
+/// A market with a 9-decimal collateral asset ("SOL", $100) and a 6-decimal borrowable asset
+/// ("USDC", $1), both priced by pull oracles at `NOW - 1`; a lender has supplied 10 000 USDC and
+/// the borrower has deposited 10 SOL.
+pub struct PricedMarket {
+    pub env: TestEnv,
+    pub market: MarketFixture,
+    pub sol: ReserveFixture,
+    pub usdc: ReserveFixture,
+    pub sol_oracle: Pubkey,
+    pub usdc_oracle: Pubkey,
+    pub borrower: UserFixture,
+    pub borrower_sol: Pubkey,
+    pub borrower_usdc: Pubkey,
+}
+
+pub const SOL_FEED: [u8; 32] = [1; 32];
+pub const USDC_FEED: [u8; 32] = [2; 32];
+
+pub fn sol_price(publish_time: i64) -> PullPrice {
+    PullPrice {
+        feed_id: SOL_FEED,
+        price: 10_000_000_000,
+        conf: 0,
+        expo: -8,
+        publish_time,
+        ema_price: 10_000_000_000,
+        full_verification: true,
+    }
+}
+
+pub fn usdc_price(publish_time: i64) -> PullPrice {
+    PullPrice { feed_id: USDC_FEED, price: 100_000_000, ema_price: 100_000_000, ..sol_price(publish_time) }
+}
+
+impl PricedMarket {
+    pub async fn start(mode: crate::Mode) -> Self {
+        let mut env = TestEnv::start(mode).await;
+        env.set_clock(NOW).await;
+        let market = env.create_market().await;
+        let sol = env.add_reserve(&market, SPL_TOKEN, 9, u64::MAX).await;
+        let usdc = env.add_reserve(&market, SPL_TOKEN, 6, u64::MAX).await;
+        let (sol_oracle, usdc_oracle) = (env.keypair().pubkey(), env.keypair().pubkey());
+        env.set_account(sol_oracle, sol_price(NOW - 1).account());
+        env.set_account(usdc_oracle, usdc_price(NOW - 1).account());
+        for (r, feed) in [(&sol, SOL_FEED), (&usdc, USDC_FEED)] {
+            env.configure(&market, r, default_oracle(feed), default_risk(), default_interest())
+                .await
+                .unwrap();
+        }
+        let lender = env.create_user(&market).await;
+        let lender_usdc = env.token_account(&usdc, &lender.wallet.pubkey(), 10_000_000_000).await;
+        env.deposit(&lender, &usdc, lender_usdc, 10_000_000_000).await.unwrap();
+        let borrower = env.create_user(&market).await;
+        let borrower_sol = env.token_account(&sol, &borrower.wallet.pubkey(), 10_000_000_000).await;
+        let borrower_usdc = env.token_account(&usdc, &borrower.wallet.pubkey(), 0).await;
+        env.deposit(&borrower, &sol, borrower_sol, 10_000_000_000).await.unwrap();
+        Self { env, market, sol, usdc, sol_oracle, usdc_oracle, borrower, borrower_sol, borrower_usdc }
+    }
+
+    fn oracle_of(&self, reserve: &Pubkey) -> Pubkey {
+        if *reserve == self.sol.keys.reserve {
+            self.sol_oracle
+        } else {
+            self.usdc_oracle
+        }
+    }
+
+    /// Remaining accounts for the borrower's health check, with `adding` claimed if new.
+    pub async fn health_accounts(&mut self, adding: Option<Pubkey>) -> Vec<AccountMeta> {
+        let position = self.env.position_state(self.borrower.position).await;
+        let reserves = ix::health_reserves(&position, adding);
+        ix::health_accounts(&reserves, |r| self.oracle_of(r))
+    }
+
+    pub async fn borrow_ix(&mut self, amount: u64) -> Instruction {
+        let remaining = self.health_accounts(Some(self.usdc.keys.reserve)).await;
+        ix::borrow(
+            self.borrower.wallet.pubkey(),
+            self.borrower.position,
+            &self.usdc.keys,
+            self.borrower_usdc,
+            amount,
+            remaining,
+        )
+    }
+
+    pub async fn borrow(&mut self, amount: u64) -> Result<u64, crate::TxError> {
+        let ixn = self.borrow_ix(amount).await;
+        let wallet = self.borrower.wallet.insecure_clone();
+        self.env.send("borrow", &[ixn], &[&wallet]).await
+    }
+
+    /// The accounts a borrower-side failure must leave untouched.
+    pub fn watched(&self) -> Vec<Pubkey> {
+        vec![
+            self.borrower.position,
+            self.sol.keys.reserve,
+            self.usdc.keys.reserve,
+            self.usdc.keys.vault,
+            self.borrower_usdc,
+            self.sol.keys.vault,
+            self.borrower_sol,
+        ]
+    }
+
+    /// The borrower's health report (the `health` view).
+    pub async fn health(&mut self) -> HealthReport {
+        let remaining = self.health_accounts(None).await;
+        self.env.send("health", &[ix::health(self.borrower.position, remaining)], &[]).await.unwrap();
+        HealthReport::try_from_slice(&self.env.last_return_data).unwrap()
+    }
+}
+
+impl TestEnv {
+    pub async fn configure(
+        &mut self,
+        market: &MarketFixture,
+        reserve: &ReserveFixture,
+        oracle: OracleParams,
+        risk: RiskParams,
+        interest: InterestParams,
+    ) -> Result<u64, crate::TxError> {
+        let admin = market.admin.insecure_clone();
+        let ixn = ix::configure_reserve(
+            admin.pubkey(),
+            market.market,
+            reserve.keys.reserve,
+            oracle,
+            risk,
+            interest,
+        );
+        self.send("configure_reserve", &[ixn], &[&admin]).await
     }
 }

@@ -13,9 +13,10 @@
 
 pub mod env;
 pub mod fixtures;
+pub mod oracles;
 
 pub use env::{Mode, TestEnv, TxError};
-pub use fixtures::{MarketFixture, OneReserve, ReserveFixture, UserFixture};
+pub use fixtures::{MarketFixture, OneReserve, PricedMarket, ReserveFixture, UserFixture};
 
 /// Generates `native::$name` and `sbf::$name` tests calling `$name(Mode)`.
 #[macro_export]

@@ -1,9 +1,9 @@
 //! Instruction builders. Each fills every account the program expects, in order.
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::{InstructionData, ToAccountMetas};
-use ballast::instructions::AddReserveArgs;
-use ballast::state::Reserve;
+use ballast::instructions::{AddReserveArgs, InterestParams, OracleParams, RiskParams};
+use ballast::state::{Position, Reserve};
 
 use crate::pda;
 
@@ -111,5 +111,97 @@ pub fn withdraw(
     instruction(
         ballast::accounts::Withdraw { owner, position, tokens: reserve.tokens(destination) },
         ballast::instruction::Withdraw { amount },
+    )
+}
+
+pub fn configure_reserve(
+    admin: Pubkey,
+    market: Pubkey,
+    reserve: Pubkey,
+    oracle: OracleParams,
+    risk: RiskParams,
+    interest: InterestParams,
+) -> Instruction {
+    instruction(
+        ballast::accounts::ConfigureReserve { admin, market, reserve },
+        ballast::instruction::ConfigureReserve { oracle, risk, interest },
+    )
+}
+
+/// The reserves a health check covers, in slot order: the position's occupied slots, with
+/// `adding` placed where the program will put it (its slot, or the first free one).
+pub fn health_reserves(position: &Position, adding: Option<Pubkey>) -> Vec<Pubkey> {
+    let mut slots: Vec<Pubkey> = position.slots.iter().map(|s| s.reserve).collect();
+    if let Some(r) = adding {
+        if !slots.contains(&r) {
+            if let Some(free) = slots.iter_mut().find(|k| **k == Pubkey::default()) {
+                *free = r;
+            }
+        }
+    }
+    slots.into_iter().filter(|k| *k != Pubkey::default()).collect()
+}
+
+/// Remaining accounts for a health check: `(reserve, oracle)` per reserve, in order.
+pub fn health_accounts(reserves: &[Pubkey], oracle_of: impl Fn(&Pubkey) -> Pubkey) -> Vec<AccountMeta> {
+    reserves
+        .iter()
+        .flat_map(|r| [AccountMeta::new_readonly(*r, false), AccountMeta::new_readonly(oracle_of(r), false)])
+        .collect()
+}
+
+fn with_remaining(mut ix: Instruction, remaining: Vec<AccountMeta>) -> Instruction {
+    ix.accounts.extend(remaining);
+    ix
+}
+
+pub fn borrow(
+    owner: Pubkey,
+    position: Pubkey,
+    reserve: &ReserveKeys,
+    destination: Pubkey,
+    amount: u64,
+    remaining: Vec<AccountMeta>,
+) -> Instruction {
+    with_remaining(
+        instruction(
+            ballast::accounts::Borrow { owner, position, tokens: reserve.tokens(destination) },
+            ballast::instruction::Borrow { amount },
+        ),
+        remaining,
+    )
+}
+
+/// `amount == u64::MAX` repays the whole debt. Needs no remaining accounts.
+pub fn repay(
+    payer: Pubkey,
+    position: Pubkey,
+    reserve: &ReserveKeys,
+    source: Pubkey,
+    amount: u64,
+) -> Instruction {
+    instruction(
+        ballast::accounts::Repay { payer, position, tokens: reserve.tokens(source) },
+        ballast::instruction::Repay { amount },
+    )
+}
+
+/// Withdraw from a position with debt: remaining accounts as for borrow.
+pub fn withdraw_with_health(
+    owner: Pubkey,
+    position: Pubkey,
+    reserve: &ReserveKeys,
+    destination: Pubkey,
+    amount: u64,
+    remaining: Vec<AccountMeta>,
+) -> Instruction {
+    with_remaining(withdraw(owner, position, reserve, destination, amount), remaining)
+}
+
+/// The read-only health view; simulate it and decode the return data as `HealthReport`.
+pub fn health(position: Pubkey, remaining: Vec<AccountMeta>) -> Instruction {
+    with_remaining(
+        instruction(ballast::accounts::PositionHealth { position }, ballast::instruction::Health {}),
+        remaining,
     )
 }

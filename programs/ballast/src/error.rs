@@ -31,10 +31,48 @@ pub enum BallastError {
     NoDepositInReserve,
     #[msg("All 16 position slots are in use")]
     PositionFull,
-    #[msg("The position has debt: withdrawals need a health check")]
-    PositionHasDebt,
     #[msg("Arithmetic overflow")]
     MathOverflow,
+    #[msg("The reserve has no oracle configured")]
+    OracleNotConfigured,
+    #[msg("Oracle account is not owned by the configured Pyth program")]
+    OracleWrongOwner,
+    #[msg("Oracle account is not the reserve's price account")]
+    OracleWrongAccount,
+    #[msg("Price update carries another feed id than the reserve's")]
+    OracleWrongFeed,
+    #[msg("Price update is only partially verified")]
+    OraclePartialVerification,
+    #[msg("Oracle account data cannot be decoded")]
+    OracleInvalidData,
+    #[msg("Legacy price status is not Trading")]
+    OracleNotTrading,
+    #[msg("Oracle price is zero or negative")]
+    OracleNonPositivePrice,
+    #[msg("Oracle price exponent is out of range")]
+    OracleExponentOutOfRange,
+    #[msg("Oracle price is older than the reserve's max age")]
+    OracleStale,
+    #[msg("Oracle confidence interval is wider than the reserve allows")]
+    OracleConfidenceTooWide,
+    #[msg("Oracle lag band is wider than the reserve's cap")]
+    OracleBandTooWide,
+    #[msg("A parameter is outside its on-chain bounds")]
+    ParameterOutOfBounds,
+    #[msg("Remaining accounts must be (reserve, oracle) for every occupied slot, in slot order")]
+    RemainingAccountsMismatch,
+    #[msg("The position would not pass initial health")]
+    InsufficientCollateral,
+    #[msg("Borrowing is not enabled for this reserve")]
+    BorrowDisabled,
+    #[msg("Borrow would exceed the reserve's borrow cap")]
+    BorrowCapExceeded,
+    #[msg("The asset's price diverges from its EMA past the pause level: reduce-only")]
+    EmaBreakerPaused,
+    #[msg("The position holds no debt in this reserve")]
+    NoDebtInReserve,
+    #[msg("The position would exceed the reserve's per-position concentration limit")]
+    ConcentrationLimitExceeded,
     #[msg("Reserve holds shares but no assets")]
     SharesWithoutAssets,
 }

@@ -1,6 +1,8 @@
 //! Anchor events: one per state change, so indexers and keepers can follow along.
 use anchor_lang::prelude::*;
 
+use crate::instructions::{InterestParams, OracleParams, RiskParams};
+
 #[event]
 pub struct MarketInitialized {
     pub market: Pubkey,
@@ -46,4 +48,38 @@ pub struct Withdrawn {
     pub shares_burned: u64,
     pub reserve_total_assets: u64,
     pub reserve_total_shares: u64,
+}
+
+#[event]
+pub struct ReserveConfigured {
+    pub reserve: Pubkey,
+    pub oracle: OracleParams,
+    pub risk: RiskParams,
+    pub interest: InterestParams,
+}
+
+/// The price of a reserve diverged from its EMA past the warn level (SPEC §2).
+#[event]
+pub struct EmaDivergenceWarning {
+    pub reserve: Pubkey,
+    pub divergence_bps: u64,
+}
+
+#[event]
+pub struct Borrowed {
+    pub position: Pubkey,
+    pub reserve: Pubkey,
+    pub amount: u64,
+    pub shares_minted: u64,
+    pub reserve_total_debt: u64,
+}
+
+#[event]
+pub struct Repaid {
+    pub position: Pubkey,
+    pub reserve: Pubkey,
+    pub payer: Pubkey,
+    pub amount: u64,
+    pub shares_burned: u64,
+    pub reserve_total_debt: u64,
 }

@@ -15,7 +15,9 @@ use anchor_lang::prelude::*;
 pub mod constants;
 pub mod error;
 pub mod events;
+pub mod health;
 pub mod instructions;
+pub mod oracle;
 pub mod state;
 
 use instructions::*;
@@ -37,6 +39,16 @@ pub mod ballast {
         instructions::add_reserve::handler(ctx, args)
     }
 
+    /// Sets a reserve's oracle, risk and interest parameters (admin; on-chain bounds).
+    pub fn configure_reserve(
+        ctx: Context<ConfigureReserve>,
+        oracle: OracleParams,
+        risk: RiskParams,
+        interest: InterestParams,
+    ) -> Result<()> {
+        instructions::configure_reserve::handler(ctx, oracle, risk, interest)
+    }
+
     /// Opens position number `index` of the signer in the market.
     pub fn open_position(ctx: Context<OpenPosition>, index: u32) -> Result<()> {
         instructions::open_position::handler(ctx, index)
@@ -47,8 +59,24 @@ pub mod ballast {
         instructions::deposit::handler(ctx, amount)
     }
 
+    /// Borrows `amount`; remaining accounts: (reserve, oracle) per occupied slot, in slot order.
+    pub fn borrow<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result<()> {
+        instructions::borrow::handler(ctx, amount)
+    }
+
+    /// Repays up to `amount` (`u64::MAX`: all) of a position's debt; needs no price.
+    pub fn repay(ctx: Context<Repay>, amount: u64) -> Result<()> {
+        instructions::repay::handler(ctx, amount)
+    }
+
+    /// Read-only health view (simulate): figures of SPEC §3 at fresh prices; remaining
+    /// accounts as for borrow.
+    pub fn health<'info>(ctx: Context<'info, PositionHealth<'info>>) -> Result<HealthReport> {
+        instructions::health::handler(ctx)
+    }
+
     /// Withdraws `amount` tokens (`u64::MAX`: everything the position's shares are worth).
-    pub fn withdraw(ctx: Context<Withdraw>, amount: u64) -> Result<()> {
+    pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
         instructions::withdraw::handler(ctx, amount)
     }
 }

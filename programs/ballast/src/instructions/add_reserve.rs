@@ -72,6 +72,8 @@ pub fn handler(ctx: Context<AddReserve>, args: AddReserveArgs) -> Result<()> {
     reserve.bump = ctx.bumps.reserve;
     reserve.vault_bump = ctx.bumps.vault;
     reserve.insurance_vault_bump = ctx.bumps.insurance_vault;
+    reserve.borrow_index.set(Reserve::initial_index());
+    reserve.last_accrual_ts = Clock::get()?.unix_timestamp;
 
     let market = &mut ctx.accounts.market;
     market.reserve_count = market.reserve_count.checked_add(1).ok_or(BallastError::MathOverflow)?;

@@ -3,15 +3,23 @@
 #![allow(ambiguous_glob_reexports)]
 
 pub mod add_reserve;
+pub mod borrow;
+pub mod configure_reserve;
 pub mod deposit;
+pub mod health;
 pub mod init_market;
 pub mod open_position;
+pub mod repay;
 pub mod reserve_tokens;
 pub mod withdraw;
 
 pub use add_reserve::*;
+pub use borrow::*;
+pub use configure_reserve::*;
 pub use deposit::*;
+pub use health::*;
 pub use init_market::*;
 pub use open_position::*;
+pub use repay::*;
 pub use reserve_tokens::*;
 pub use withdraw::*;

@@ -4,6 +4,7 @@ use ballast_risk::shares::{amount_for_shares, shares_to_burn_for_amount};
 
 use crate::error::BallastError;
 use crate::events::Withdrawn;
+use crate::health::require_initial_health;
 use crate::instructions::reserve_tokens::*;
 use crate::state::Position;
 
@@ -19,20 +20,20 @@ pub struct Withdraw<'info> {
     pub tokens: ReserveTokens<'info>,
 }
 
-/// Withdraws from a debt-free position. `amount == u64::MAX` withdraws everything the slot's
-/// shares are worth and frees the slot.
-pub fn handler(ctx: Context<Withdraw>, amount: u64) -> Result<()> {
+/// Withdraws `amount` (`u64::MAX`: everything the slot's shares are worth, freeing the slot).
+/// A position with debt passes remaining accounts as for borrow and must stay healthy.
+pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let reserve_key = ctx.accounts.tokens.reserve.key();
 
-    let (paid_out, shares_burned, reserve_after) = {
+    let now = Clock::get()?.unix_timestamp;
+    let (paid_out, shares_burned, reserve_after, position_after) = {
         let mut position = ctx.accounts.position.load_mut()?;
-        // Withdrawing against debt needs the health check of the risk module.
-        require!(!position.has_debt(), BallastError::PositionHasDebt);
         let i = position.find_slot(&reserve_key).ok_or(BallastError::NoDepositInReserve)?;
         let held = position.slots[i].deposit_shares;
 
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
+        reserve.accrue(now)?;
         let (total_shares, total_assets) = (reserve.total_deposit_shares, reserve.total_deposit_assets());
         let (paid_out, burned) = if amount == u64::MAX {
             (amount_for_shares(held, total_shares, total_assets).map_err(BallastError::from)?, held)
@@ -50,8 +51,14 @@ pub fn handler(ctx: Context<Withdraw>, amount: u64) -> Result<()> {
         reserve.available_liquidity -= paid_out;
         position.slots[i].deposit_shares = held - burned;
         position.release_slot_if_empty(i);
-        (paid_out, burned, *reserve)
+        (paid_out, burned, *reserve, *position)
     };
+
+    // With debt, what is left must pass initial health at fresh, in-band prices. A debt-free
+    // position needs no price.
+    if position_after.has_debt() {
+        require_initial_health(&position_after, ctx.remaining_accounts, now)?;
+    }
 
     if paid_out > 0 {
         ctx.accounts.tokens.transfer_out(&reserve_after, paid_out)?;

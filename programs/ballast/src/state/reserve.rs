@@ -1,7 +1,11 @@
 use anchor_lang::prelude::*;
 
+use ballast_risk::fixed::{mul_div, Rounding, BPS, WAD};
+use ballast_risk::interest::{accrue_index, debt_for_shares, utilization};
+
 use crate::constants::RESERVE_SEED;
 use crate::error::BallastError;
+use crate::state::{InterestConfig, OracleConfig, PodU128, RiskConfig};
 
 /// What a reserve's token represents; equities get session rules later (SPEC §6).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +37,17 @@ pub struct Reserve {
     pub deposit_cap: u64,
     /// Maximum total borrows, in token units (enforced by borrow).
     pub borrow_cap: u64,
+    /// Cumulative borrow index, WAD-scaled (starts at 1.0).
+    pub borrow_index: PodU128,
+    /// Borrow shares outstanding; debt = shares × index.
+    pub total_borrow_shares: u64,
+    /// The protocol's share of accrued interest (reserve factor), in tokens, not the depositors'.
+    pub pending_fees: u64,
+    /// Unix time interest was last accrued to.
+    pub last_accrual_ts: i64,
+    pub oracle: OracleConfig,
+    pub risk: RiskConfig,
+    pub interest: InterestConfig,
     pub decimals: u8,
     /// `AssetClass` as u8.
     pub asset_class: u8,
@@ -42,10 +57,66 @@ pub struct Reserve {
     pub _padding: [u8; 3],
 }
 
+/// A reserve's figures as of a moment, computed without writing (health views use this for
+/// every reserve of a position; `accrue` writes the same numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Accrued {
+    pub borrow_index: u128,
+    /// Total debt of all borrowers, rounded up.
+    pub total_debt: u64,
+    pub pending_fees: u64,
+}
+
 impl Reserve {
-    /// Token units owned by depositors (the value of all deposit shares).
+    /// Token units owned by depositors (the value of all deposit shares): free liquidity plus
+    /// what borrowers owe, less the protocol's fees.
     pub fn total_deposit_assets(&self) -> u64 {
-        self.available_liquidity
+        let debt = debt_for_shares(self.total_borrow_shares, self.borrow_index.get(), Rounding::Down)
+            .unwrap_or(u64::MAX);
+        self.available_liquidity.saturating_add(debt).saturating_sub(self.pending_fees)
+    }
+
+    /// Total debt at the stored index, rounded up.
+    pub fn total_debt(&self) -> Result<u64> {
+        Ok(debt_for_shares(self.total_borrow_shares, self.borrow_index.get(), Rounding::Up)
+            .map_err(BallastError::from)?)
+    }
+
+    /// The index, debt and fees this reserve will have once accrued to `now`.
+    pub fn accrued(&self, now: i64) -> Result<Accrued> {
+        let index = self.borrow_index.get();
+        let debt_before = self.total_debt()?;
+        let elapsed = now.saturating_sub(self.last_accrual_ts).max(0) as u64;
+        if elapsed == 0 || self.total_borrow_shares == 0 {
+            return Ok(Accrued {
+                borrow_index: index,
+                total_debt: debt_before,
+                pending_fees: self.pending_fees,
+            });
+        }
+        let apr = self.interest.curve().borrow_apr(utilization(debt_before, self.available_liquidity));
+        let new_index = accrue_index(index, apr, elapsed).map_err(BallastError::from)?;
+        let debt_after =
+            debt_for_shares(self.total_borrow_shares, new_index, Rounding::Up).map_err(BallastError::from)?;
+        let interest = debt_after.saturating_sub(debt_before);
+        let fee = mul_div(interest as u128, self.interest.reserve_factor_bps as u128, BPS, Rounding::Down)
+            .map_err(BallastError::from)? as u64;
+        let pending_fees = self.pending_fees.checked_add(fee).ok_or(BallastError::MathOverflow)?;
+        Ok(Accrued { borrow_index: new_index, total_debt: debt_after, pending_fees })
+    }
+
+    /// Accrues interest up to `now` (SPEC §4): every instruction that touches the reserve calls it.
+    pub fn accrue(&mut self, now: i64) -> Result<()> {
+        let a = self.accrued(now)?;
+        self.borrow_index.set(a.borrow_index);
+        self.pending_fees = a.pending_fees;
+        self.last_accrual_ts = self.last_accrual_ts.max(now);
+        Ok(())
+    }
+
+    /// The index a newly listed reserve starts with.
+    pub fn initial_index() -> u128 {
+        WAD
     }
 
     /// Rejects `token_program` unless it is the one that owns the reserve's mint.

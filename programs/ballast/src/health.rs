@@ -1,0 +1,133 @@
+//! A position's health from its reserves and oracles, passed as remaining accounts.
+//!
+//! The remaining accounts are `(reserve, oracle)` pairs, one per occupied slot of the position,
+//! in slot order: nothing missing, nothing extra, nothing duplicated (slots hold distinct
+//! reserves, and each pair must match its slot). The maths is `ballast_risk`'s.
+use anchor_lang::prelude::*;
+use anchor_lang::Discriminator;
+use ballast_risk::fixed::Rounding;
+use ballast_risk::health::{init_weight, maint_weight, Health};
+use ballast_risk::interest::debt_for_shares;
+use ballast_risk::shares::amount_for_shares;
+use ballast_risk::value::usd_value;
+
+use crate::error::BallastError;
+use crate::events::EmaDivergenceWarning;
+use crate::oracle::{self, EmaLevel, OraclePrice};
+use crate::state::{Position, Reserve, RiskConfig};
+
+/// One slot as priced for the health check.
+#[derive(Debug, Clone, Copy)]
+pub struct PricedSlot {
+    pub reserve: Pubkey,
+    pub price: OraclePrice,
+    /// Tokens the slot's deposit shares are worth (rounded down).
+    pub deposit_amount: u64,
+    /// Tokens the slot owes (rounded up).
+    pub debt_amount: u64,
+    pub decimals: u8,
+    pub risk: RiskConfig,
+    pub stress_addon_bps: u16,
+}
+
+/// Copies a reserve out of an account after checking owner and discriminator.
+pub fn load_reserve(account: &AccountInfo) -> Result<Reserve> {
+    require_keys_eq!(*account.owner, crate::ID, BallastError::RemainingAccountsMismatch);
+    let data = account.try_borrow_data()?;
+    let disc = Reserve::DISCRIMINATOR;
+    if data.len() != disc.len() + core::mem::size_of::<Reserve>() || !data.starts_with(disc) {
+        return err!(BallastError::RemainingAccountsMismatch);
+    }
+    Ok(bytemuck::pod_read_unaligned(&data[disc.len()..]))
+}
+
+/// Prices every occupied slot of `position` from `remaining` at `now`.
+pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> Result<Vec<PricedSlot>> {
+    let occupied = position.occupied_slots();
+    if remaining.len() != 2 * occupied {
+        msg!(
+            "expected {} remaining accounts (reserve, oracle per occupied slot), got {}",
+            2 * occupied,
+            remaining.len()
+        );
+        return err!(BallastError::RemainingAccountsMismatch);
+    }
+    let mut priced = Vec::with_capacity(occupied);
+    for (pair, slot) in remaining.chunks_exact(2).zip(position.slots.iter().filter(|s| !s.is_free())) {
+        let (reserve_info, oracle_info) = (&pair[0], &pair[1]);
+        if *reserve_info.key != slot.reserve {
+            msg!("remaining account {} is not slot reserve {}", reserve_info.key, slot.reserve);
+            return err!(BallastError::RemainingAccountsMismatch);
+        }
+        let reserve = load_reserve(reserve_info)?;
+        let price = oracle::read(&slot.reserve, &reserve.oracle, oracle_info, now)?;
+        if price.ema_level == EmaLevel::Warn {
+            emit!(EmaDivergenceWarning { reserve: slot.reserve, divergence_bps: price.ema_divergence_bps });
+        }
+        let accrued = reserve.accrued(now)?;
+        let total_assets = reserve
+            .available_liquidity
+            .saturating_add(accrued.total_debt)
+            .saturating_sub(accrued.pending_fees);
+        let deposit_amount =
+            amount_for_shares(slot.deposit_shares, reserve.total_deposit_shares, total_assets)
+                .map_err(BallastError::from)?;
+        let debt_amount = debt_for_shares(slot.borrow_shares, accrued.borrow_index, Rounding::Up)
+            .map_err(BallastError::from)?;
+        priced.push(PricedSlot {
+            reserve: slot.reserve,
+            price,
+            deposit_amount,
+            debt_amount,
+            decimals: reserve.decimals,
+            risk: reserve.risk,
+            stress_addon_bps: reserve.oracle.stress_addon_bps,
+        });
+    }
+    Ok(priced)
+}
+
+/// The aggregate figures of SPEC §3 for priced slots.
+///
+/// Collateral counts only where the reserve enables it. At the EMA "pause" level a collateral
+/// asset counts zero for initial health (nothing may rely on it); at "force" its maintenance
+/// haircut carries the stress add-on.
+pub fn health(slots: &[PricedSlot]) -> Result<Health> {
+    let mut h = Health::default();
+    for s in slots {
+        let p = &s.price;
+        if s.deposit_amount > 0 && s.risk.collateral_enabled != 0 {
+            let value = usd_value(s.deposit_amount, s.decimals, p.price, p.expo, Rounding::Down)
+                .map_err(BallastError::from)?;
+            let value_low = if p.ema_level >= EmaLevel::Pause {
+                0
+            } else {
+                usd_value(s.deposit_amount, s.decimals, p.low(), p.expo, Rounding::Down)
+                    .map_err(BallastError::from)?
+            };
+            let init_w = init_weight(s.risk.init_haircut_bps as u32, s.risk.max_leverage_bps)
+                .map_err(|_| BallastError::OracleNotConfigured)?;
+            let stress = if p.ema_level == EmaLevel::Force { s.stress_addon_bps as u32 } else { 0 };
+            let maint_w = maint_weight(s.risk.maint_haircut_bps as u32 + stress);
+            h.add_collateral(value, value_low, init_w, maint_w).map_err(BallastError::from)?;
+        }
+        if s.debt_amount > 0 {
+            let value = usd_value(s.debt_amount, s.decimals, p.price, p.expo, Rounding::Up)
+                .map_err(BallastError::from)?;
+            let value_high = usd_value(s.debt_amount, s.decimals, p.high(), p.expo, Rounding::Up)
+                .map_err(BallastError::from)?;
+            h.add_debt(value, value_high, s.risk.borrow_factor_bps as u32).map_err(BallastError::from)?;
+        }
+    }
+    Ok(h)
+}
+
+/// Fails with `InsufficientCollateral` unless the position passes initial health.
+pub fn require_initial_health(position: &Position, remaining: &[AccountInfo], now: i64) -> Result<Health> {
+    let h = health(&price_slots(position, remaining, now)?)?;
+    if !h.passes_initial() {
+        msg!("initial collateral {} < initial debt {} (USD, 1e18 = $1)", h.init_collateral, h.init_debt);
+        return err!(BallastError::InsufficientCollateral);
+    }
+    Ok(h)
+}

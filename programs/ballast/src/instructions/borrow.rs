@@ -1,0 +1,81 @@
+use anchor_lang::prelude::*;
+use ballast_risk::fixed::{mul_div, Rounding, BPS};
+use ballast_risk::interest::shares_for_debt;
+
+use crate::error::BallastError;
+use crate::events::Borrowed;
+use crate::health::require_initial_health;
+use crate::instructions::reserve_tokens::*;
+use crate::oracle::{self, EmaLevel};
+use crate::state::Position;
+
+#[derive(Accounts)]
+pub struct Borrow<'info> {
+    pub owner: Signer<'info>,
+    #[account(
+        mut,
+        has_one = owner @ BallastError::NotPositionOwner,
+        constraint = position.load()?.market == tokens.reserve.load()?.market @ BallastError::WrongMarket,
+    )]
+    pub position: AccountLoader<'info, Position>,
+    pub tokens: ReserveTokens<'info>,
+    // remaining accounts: (reserve, oracle) for every occupied slot after the borrow, in slot order
+}
+
+/// Borrows `amount` to the user's token account; the position must pass initial health
+/// afterwards, with every slot priced fresh and in band.
+pub fn handler<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result<()> {
+    require!(amount > 0, BallastError::ZeroAmount);
+    let now = Clock::get()?.unix_timestamp;
+    let reserve_key = ctx.accounts.tokens.reserve.key();
+
+    let (shares_minted, reserve_after, position_after) = {
+        let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
+        reserve.accrue(now)?;
+        require!(reserve.risk.borrow_enabled != 0, BallastError::BorrowDisabled);
+        require!(amount <= reserve.available_liquidity, BallastError::InsufficientLiquidity);
+        let debt_after = reserve.total_debt()?.checked_add(amount).ok_or(BallastError::MathOverflow)?;
+        require!(debt_after <= reserve.borrow_cap, BallastError::BorrowCapExceeded);
+
+        let index = reserve.borrow_index.get();
+        let minted = shares_for_debt(amount, index, Rounding::Up).map_err(BallastError::from)?;
+        reserve.total_borrow_shares =
+            reserve.total_borrow_shares.checked_add(minted).ok_or(BallastError::MathOverflow)?;
+        reserve.available_liquidity -= amount; // checked above
+
+        let mut position = ctx.accounts.position.load_mut()?;
+        let i = position.find_or_claim_slot(&reserve_key)?;
+        let slot = &mut position.slots[i];
+        slot.borrow_shares = slot.borrow_shares.checked_add(minted).ok_or(BallastError::MathOverflow)?;
+        // Concentration: one position's debt stays within its share of the borrow cap.
+        let cap =
+            mul_div(reserve.borrow_cap as u128, reserve.risk.position_cap_bps as u128, BPS, Rounding::Down)
+                .map_err(BallastError::from)?;
+        let slot_debt = ballast_risk::interest::debt_for_shares(slot.borrow_shares, index, Rounding::Up)
+            .map_err(BallastError::from)?;
+        require!(slot_debt as u128 <= cap, BallastError::ConcentrationLimitExceeded);
+        (minted, *reserve, *position)
+    };
+
+    // No new borrow of an asset whose price has left its EMA past the pause level.
+    let oracle_info = ctx
+        .remaining_accounts
+        .chunks_exact(2)
+        .find(|pair| *pair[0].key == reserve_key)
+        .map(|pair| &pair[1])
+        .ok_or(BallastError::RemainingAccountsMismatch)?;
+    let price = oracle::read(&reserve_key, &reserve_after.oracle, oracle_info, now)?;
+    require!(price.ema_level < EmaLevel::Pause, BallastError::EmaBreakerPaused);
+
+    require_initial_health(&position_after, ctx.remaining_accounts, now)?;
+    ctx.accounts.tokens.transfer_out(&reserve_after, amount)?;
+
+    emit!(Borrowed {
+        position: ctx.accounts.position.key(),
+        reserve: reserve_key,
+        amount,
+        shares_minted,
+        reserve_total_debt: reserve_after.total_debt()?,
+    });
+    Ok(())
+}

@@ -1,0 +1,177 @@
+use anchor_lang::prelude::*;
+use ballast_risk::health::MAX_LEVERAGE_BPS;
+
+use crate::error::BallastError;
+use crate::events::ReserveConfigured;
+use crate::state::{InterestConfig, Market, OracleConfig, OracleSource, Reserve, RiskConfig};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct OracleParams {
+    pub source: OracleSource,
+    /// PythLegacy: the price account. PythPull: ignored (stored as default).
+    pub price_account: Pubkey,
+    /// PythPull: the feed id. PythLegacy: ignored (stored as zeros).
+    pub feed_id: [u8; 32],
+    pub max_age_secs: u32,
+    pub max_conf_bps: u16,
+    pub lag_bps_per_sec: u16,
+    pub max_band_bps: u16,
+    pub ema_warn_bps: u16,
+    pub ema_pause_bps: u16,
+    pub ema_force_bps: u16,
+    pub stress_addon_bps: u16,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RiskParams {
+    pub max_leverage_bps: u32,
+    pub init_haircut_bps: u16,
+    pub maint_haircut_bps: u16,
+    pub borrow_factor_bps: u16,
+    pub position_cap_bps: u16,
+    pub collateral_enabled: bool,
+    pub borrow_enabled: bool,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct InterestParams {
+    pub optimal_utilization_bps: u32,
+    pub base_rate_bps: u32,
+    pub optimal_rate_bps: u32,
+    pub max_rate_bps: u32,
+    pub reserve_factor_bps: u16,
+}
+
+/// Fails with `ParameterOutOfBounds`, naming the parameter, unless `ok`.
+fn bound(ok: bool, name: &str, value: u64) -> Result<()> {
+    if !ok {
+        msg!("parameter {} = {} is out of bounds", name, value);
+        return err!(BallastError::ParameterOutOfBounds);
+    }
+    Ok(())
+}
+
+impl OracleParams {
+    /// SPEC §7 bounds: max age ≤ 300 s, confidence ≤ 10 %, band cap ≤ 10 %, ordered EMA levels.
+    pub fn to_config(&self) -> Result<OracleConfig> {
+        bound((1..=300).contains(&self.max_age_secs), "max_age_secs", self.max_age_secs as u64)?;
+        bound((1..=1_000).contains(&self.max_conf_bps), "max_conf_bps", self.max_conf_bps as u64)?;
+        bound(self.lag_bps_per_sec <= 100, "lag_bps_per_sec", self.lag_bps_per_sec as u64)?;
+        bound((1..=1_000).contains(&self.max_band_bps), "max_band_bps", self.max_band_bps as u64)?;
+        bound(self.ema_warn_bps >= 1, "ema_warn_bps", self.ema_warn_bps as u64)?;
+        bound(self.ema_pause_bps >= self.ema_warn_bps, "ema_pause_bps", self.ema_pause_bps as u64)?;
+        bound(
+            self.ema_force_bps >= self.ema_pause_bps && self.ema_force_bps <= 5_000,
+            "ema_force_bps",
+            self.ema_force_bps as u64,
+        )?;
+        bound(self.stress_addon_bps <= 5_000, "stress_addon_bps", self.stress_addon_bps as u64)?;
+        let (price_account, feed_id) = match self.source {
+            OracleSource::PythLegacy => (self.price_account, [0; 32]),
+            OracleSource::PythPull => (Pubkey::default(), self.feed_id),
+        };
+        Ok(OracleConfig {
+            price_account,
+            feed_id,
+            max_age_secs: self.max_age_secs,
+            max_conf_bps: self.max_conf_bps,
+            lag_bps_per_sec: self.lag_bps_per_sec,
+            max_band_bps: self.max_band_bps,
+            ema_warn_bps: self.ema_warn_bps,
+            ema_pause_bps: self.ema_pause_bps,
+            ema_force_bps: self.ema_force_bps,
+            stress_addon_bps: self.stress_addon_bps,
+            source: self.source.to_u8(),
+            _padding: [0; 5],
+        })
+    }
+}
+
+impl RiskParams {
+    /// SPEC §3/§7 bounds: leverage ≤ 5×, haircuts ≤ 95 %, maintenance no stricter than initial.
+    pub fn to_config(&self) -> Result<RiskConfig> {
+        bound(
+            self.max_leverage_bps > 10_000 && self.max_leverage_bps <= MAX_LEVERAGE_BPS,
+            "max_leverage_bps",
+            self.max_leverage_bps as u64,
+        )?;
+        bound(self.init_haircut_bps <= 9_500, "init_haircut_bps", self.init_haircut_bps as u64)?;
+        bound(
+            self.maint_haircut_bps <= self.init_haircut_bps,
+            "maint_haircut_bps",
+            self.maint_haircut_bps as u64,
+        )?;
+        bound(
+            (10_000..=50_000).contains(&self.borrow_factor_bps),
+            "borrow_factor_bps",
+            self.borrow_factor_bps as u64,
+        )?;
+        bound(
+            (1..=10_000).contains(&self.position_cap_bps),
+            "position_cap_bps",
+            self.position_cap_bps as u64,
+        )?;
+        Ok(RiskConfig {
+            max_leverage_bps: self.max_leverage_bps,
+            init_haircut_bps: self.init_haircut_bps,
+            maint_haircut_bps: self.maint_haircut_bps,
+            borrow_factor_bps: self.borrow_factor_bps,
+            position_cap_bps: self.position_cap_bps,
+            collateral_enabled: self.collateral_enabled as u8,
+            borrow_enabled: self.borrow_enabled as u8,
+            _padding: [0; 2],
+        })
+    }
+}
+
+impl InterestParams {
+    /// Rates ≤ 1 000 % APR and non-decreasing along the curve; reserve factor ≤ 50 %.
+    pub fn to_config(&self) -> Result<InterestConfig> {
+        bound(
+            (1..=9_900).contains(&self.optimal_utilization_bps),
+            "optimal_utilization_bps",
+            self.optimal_utilization_bps as u64,
+        )?;
+        bound(self.base_rate_bps <= self.optimal_rate_bps, "base_rate_bps", self.base_rate_bps as u64)?;
+        bound(self.optimal_rate_bps <= self.max_rate_bps, "optimal_rate_bps", self.optimal_rate_bps as u64)?;
+        bound(self.max_rate_bps <= 100_000, "max_rate_bps", self.max_rate_bps as u64)?;
+        bound(self.reserve_factor_bps <= 5_000, "reserve_factor_bps", self.reserve_factor_bps as u64)?;
+        Ok(InterestConfig {
+            optimal_utilization_bps: self.optimal_utilization_bps,
+            base_rate_bps: self.base_rate_bps,
+            optimal_rate_bps: self.optimal_rate_bps,
+            max_rate_bps: self.max_rate_bps,
+            reserve_factor_bps: self.reserve_factor_bps,
+            _padding: [0; 6],
+        })
+    }
+}
+
+#[derive(Accounts)]
+pub struct ConfigureReserve<'info> {
+    pub admin: Signer<'info>,
+    #[account(has_one = admin @ BallastError::NotMarketAdmin)]
+    pub market: Account<'info, Market>,
+    #[account(mut, has_one = market @ BallastError::WrongMarket)]
+    pub reserve: AccountLoader<'info, Reserve>,
+}
+
+/// Sets the oracle, risk and interest parameters of a reserve, all checked against their
+/// on-chain bounds. Interest is accrued under the old curve first.
+pub fn handler(
+    ctx: Context<ConfigureReserve>,
+    oracle: OracleParams,
+    risk: RiskParams,
+    interest: InterestParams,
+) -> Result<()> {
+    let (oracle_config, risk_config, interest_config) =
+        (oracle.to_config()?, risk.to_config()?, interest.to_config()?);
+    let now = Clock::get()?.unix_timestamp;
+    let mut reserve = ctx.accounts.reserve.load_mut()?;
+    reserve.accrue(now)?;
+    reserve.oracle = oracle_config;
+    reserve.risk = risk_config;
+    reserve.interest = interest_config;
+    emit!(ReserveConfigured { reserve: ctx.accounts.reserve.key(), oracle, risk, interest });
+    Ok(())
+}

@@ -1,0 +1,276 @@
+//! Prices (SPEC §2): both Pyth sources behind one staleness guard and the lag band.
+//!
+//! `read` returns a price only after every check: owner, key or feed id, verification level,
+//! status, positive price, exponent range, age, confidence, and the lag band's cap. Each
+//! rejection is its own `BallastError`, logged with the reserve and the numbers behind it.
+use anchor_lang::prelude::*;
+use ballast_risk::health::{band_within_cap, ema_divergence_bps, lag_band};
+
+use crate::error::BallastError;
+use crate::state::{OracleConfig, OracleSource};
+
+pub mod legacy;
+pub mod pull;
+
+/// Exponents a price may have: Pyth publishes between -12 and -5 for every feed we list; the
+/// range leaves room without letting `usd_value` overflow.
+pub const MIN_EXPO: i32 = -18;
+pub const MAX_EXPO: i32 = 0;
+
+/// A price as the oracle account holds it, before any check of its value or age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawPrice {
+    pub price: i64,
+    pub conf: u64,
+    pub expo: i32,
+    pub ema_price: i64,
+    pub publish_time: i64,
+}
+
+/// Why an oracle account was refused, before the reserve's name is attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OracleError {
+    WrongOwner,
+    WrongAccount,
+    WrongFeed,
+    PartialVerification,
+    InvalidData,
+    NotTrading,
+}
+
+impl From<OracleError> for BallastError {
+    fn from(e: OracleError) -> Self {
+        match e {
+            OracleError::WrongOwner => BallastError::OracleWrongOwner,
+            OracleError::WrongAccount => BallastError::OracleWrongAccount,
+            OracleError::WrongFeed => BallastError::OracleWrongFeed,
+            OracleError::PartialVerification => BallastError::OraclePartialVerification,
+            OracleError::InvalidData => BallastError::OracleInvalidData,
+            OracleError::NotTrading => BallastError::OracleNotTrading,
+        }
+    }
+}
+
+/// How far the price is from its EMA, against the reserve's three levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EmaLevel {
+    Normal,
+    /// Emits an event; nothing else changes.
+    Warn,
+    /// Reduce-only: no new borrow of the asset, nothing that relies on it as collateral.
+    Pause,
+    /// The maintenance haircut gets the stress add-on.
+    Force,
+}
+
+/// A price that passed every check, in the oracle's mantissa units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OraclePrice {
+    pub price: u64,
+    pub conf: u64,
+    pub expo: i32,
+    pub ema_price: u64,
+    pub age_secs: u64,
+    /// `conf + price × lag_bps_per_sec × age / 10 000`, rounded up, within the cap.
+    pub band: u64,
+    pub ema_divergence_bps: u64,
+    pub ema_level: EmaLevel,
+}
+
+impl OraclePrice {
+    /// Collateral price for initial health: `price − band`.
+    pub fn low(&self) -> u64 {
+        self.price - self.band // band < price: the cap is below 100 %
+    }
+
+    /// Debt price for initial health: `price + band`.
+    pub fn high(&self) -> u64 {
+        self.price.saturating_add(self.band)
+    }
+}
+
+/// Decodes the raw price of `account` as the reserve's oracle config says.
+pub fn decode(config: &OracleConfig, account: &AccountInfo) -> std::result::Result<RawPrice, BallastError> {
+    let data = account.try_borrow_data().map_err(|_| BallastError::OracleInvalidData)?;
+    let raw = match OracleSource::from_u8(config.source) {
+        Some(OracleSource::PythLegacy) => {
+            legacy::parse(account.key, account.owner, &data, &config.price_account)
+        }
+        Some(OracleSource::PythPull) => pull::parse(account.owner, &data, &config.feed_id),
+        None => return Err(BallastError::OracleNotConfigured),
+    };
+    raw.map_err(BallastError::from)
+}
+
+/// Reads and checks the price of `reserve` from `account` at unix time `now`.
+pub fn read(reserve: &Pubkey, config: &OracleConfig, account: &AccountInfo, now: i64) -> Result<OraclePrice> {
+    let raw = decode(config, account)
+        .inspect_err(|e| msg!("reserve {}: oracle {} refused: {:?}", reserve, account.key, e))?;
+    check(reserve, config, &raw, now)
+}
+
+/// The value checks of SPEC §2 on a decoded price.
+pub fn check(reserve: &Pubkey, config: &OracleConfig, raw: &RawPrice, now: i64) -> Result<OraclePrice> {
+    if raw.price <= 0 || raw.ema_price <= 0 {
+        msg!("reserve {}: non-positive price {} (ema {})", reserve, raw.price, raw.ema_price);
+        return err!(BallastError::OracleNonPositivePrice);
+    }
+    if !(MIN_EXPO..=MAX_EXPO).contains(&raw.expo) {
+        msg!("reserve {}: price exponent {} outside {}..={}", reserve, raw.expo, MIN_EXPO, MAX_EXPO);
+        return err!(BallastError::OracleExponentOutOfRange);
+    }
+    let (price, ema_price) = (raw.price as u64, raw.ema_price as u64);
+    // A publish time ahead of the validator's clock counts as fresh, not as negative age.
+    let age_secs = now.saturating_sub(raw.publish_time).max(0) as u64;
+    if age_secs > config.max_age_secs as u64 {
+        msg!("reserve {}: price stale by {} s (max age {} s)", reserve, age_secs, config.max_age_secs);
+        return err!(BallastError::OracleStale);
+    }
+    if (raw.conf as u128) * 10_000 > (price as u128) * config.max_conf_bps as u128 {
+        msg!(
+            "reserve {}: confidence {} too wide for price {} (max {} bps)",
+            reserve,
+            raw.conf,
+            price,
+            config.max_conf_bps
+        );
+        return err!(BallastError::OracleConfidenceTooWide);
+    }
+    let band = lag_band(price, raw.conf, config.lag_bps_per_sec as u32, age_secs)
+        .map_err(|_| BallastError::MathOverflow)?;
+    if !band_within_cap(price, band, config.max_band_bps as u32) {
+        msg!(
+            "reserve {}: lag band {} over the cap of {} bps of {}",
+            reserve,
+            band,
+            config.max_band_bps,
+            price
+        );
+        return err!(BallastError::OracleBandTooWide);
+    }
+    let divergence = ema_divergence_bps(price, ema_price);
+    let ema_level = if divergence >= config.ema_force_bps as u64 {
+        EmaLevel::Force
+    } else if divergence >= config.ema_pause_bps as u64 {
+        EmaLevel::Pause
+    } else if divergence >= config.ema_warn_bps as u64 {
+        EmaLevel::Warn
+    } else {
+        EmaLevel::Normal
+    };
+    Ok(OraclePrice {
+        price,
+        conf: raw.conf,
+        expo: raw.expo,
+        ema_price,
+        age_secs,
+        band,
+        ema_divergence_bps: divergence,
+        ema_level,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Decoding of the real mainnet captures in `tests/fixtures/mainnet/` on the host (the
+    //! integration tests check the same through the SBF program's health view).
+    use super::*;
+
+    fn fixture(file: &str) -> (Vec<u8>, String) {
+        let path = format!("{}/../../tests/fixtures/mainnet/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).unwrap();
+        let b64 = text.split("\"data\"").nth(1).unwrap().split('"').nth(1).unwrap().to_string();
+        (base64_decode(&b64), text)
+    }
+
+    fn base64_decode(s: &str) -> Vec<u8> {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = Vec::new();
+        let (mut acc, mut bits) = (0u32, 0);
+        for c in s.bytes().filter(|c| *c != b'=') {
+            acc = acc << 6 | A.iter().position(|a| *a == c).unwrap() as u32;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn pull_updates_decode_to_their_captured_values() {
+        for (file, price, conf, expo, publish_time, ema) in [
+            (
+                "pyth_v2_SOLUSD_mainnet_drift.json",
+                13_467_731_930,
+                13_012_302,
+                -8,
+                1_718_727_936,
+                13_548_284_100,
+            ),
+            (
+                "pyth_v2_TSLAX_xstock_mainnet_Blinds.json",
+                36_523_000_001,
+                8_533_118,
+                -8,
+                1_789_215_534,
+                36_525_395_590,
+            ),
+            (
+                "pyth_v2_AAPL_equity_shard1_mainnet_Solera.json",
+                33_563_050,
+                3_951,
+                -5,
+                1_789_666_422,
+                33_534_774,
+            ),
+        ] {
+            let (data, _) = fixture(file);
+            let feed: [u8; 32] = data[41..73].try_into().unwrap();
+            let raw = pull::parse(&pull::PYTH_RECEIVER_PROGRAM_ID, &data, &feed).unwrap();
+            assert_eq!(raw, RawPrice { price, conf, expo, ema_price: ema, publish_time }, "{file}");
+            assert_eq!(
+                pull::parse(&pull::PYTH_RECEIVER_PROGRAM_ID, &data, &[0; 32]),
+                Err(OracleError::WrongFeed)
+            );
+        }
+    }
+
+    #[test]
+    fn third_party_receiver_is_refused() {
+        let (data, _) = fixture("pyth_v2_BONK_drift_receiver_mainnet_drift.json");
+        let feed: [u8; 32] = data[41..73].try_into().unwrap();
+        let drift_receiver = pubkey!("G6EoTTTgpkNBtVXo96EQp2m6uwwVh2Kt6YidjkmQqoha");
+        assert_eq!(pull::parse(&drift_receiver, &data, &feed), Err(OracleError::WrongOwner));
+    }
+
+    #[test]
+    fn legacy_account_decodes_to_its_captured_values() {
+        let (data, _) = fixture("pyth_legacy_BONKUSD_mainnet_drift.json");
+        let key = pubkey!("8ihFLu5FimgTQ1Unh4dVyEHUGodJ5gJQCrQf4KUVB9bN");
+        // Copy into 8-aligned memory, as the runtime hands account data to programs.
+        let mut aligned = vec![0u64; data.len().div_ceil(8)];
+        let bytes = bytemuck::cast_slice_mut::<u64, u8>(&mut aligned);
+        bytes[..data.len()].copy_from_slice(&data);
+        let raw = legacy::parse(&key, &legacy::PYTH_ORACLE_PROGRAM_ID, &bytes[..data.len()], &key).unwrap();
+        assert_eq!(
+            raw,
+            RawPrice {
+                price: 145_975,
+                conf: 219,
+                expo: -10,
+                ema_price: 143_452,
+                publish_time: 1_702_120_657
+            }
+        );
+        assert_eq!(
+            legacy::parse(&key, &legacy::PYTH_ORACLE_PROGRAM_ID, &bytes[..data.len()], &Pubkey::new_unique()),
+            Err(OracleError::WrongAccount)
+        );
+        assert_eq!(
+            legacy::parse(&key, &Pubkey::new_unique(), &bytes[..data.len()], &key),
+            Err(OracleError::WrongOwner)
+        );
+    }
+}

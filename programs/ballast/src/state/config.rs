@@ -1,0 +1,110 @@
+//! Per-reserve oracle, risk and interest parameters (zero-copy parts of `Reserve`).
+use anchor_lang::prelude::*;
+
+/// Where a reserve's price comes from.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OracleSource {
+    /// A Pyth legacy price account (`price_account`), owned by the Pyth oracle program.
+    PythLegacy,
+    /// Any `PriceUpdateV2` account of the Pyth receiver program carrying `feed_id`.
+    PythPull,
+}
+
+impl OracleSource {
+    /// Stored as `1 + variant` so that zero means "not configured".
+    pub fn to_u8(self) -> u8 {
+        match self {
+            OracleSource::PythLegacy => 1,
+            OracleSource::PythPull => 2,
+        }
+    }
+
+    pub fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            1 => Some(OracleSource::PythLegacy),
+            2 => Some(OracleSource::PythPull),
+            _ => None,
+        }
+    }
+}
+
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct OracleConfig {
+    /// The legacy price account (PythLegacy); unused for PythPull.
+    pub price_account: Pubkey,
+    /// The Pyth feed id (PythPull); unused for PythLegacy.
+    pub feed_id: [u8; 32],
+    pub max_age_secs: u32,
+    pub max_conf_bps: u16,
+    /// How fast the band widens with the price's age (SPEC §2).
+    pub lag_bps_per_sec: u16,
+    /// Beyond this band (bps of price) the price is refused.
+    pub max_band_bps: u16,
+    pub ema_warn_bps: u16,
+    pub ema_pause_bps: u16,
+    pub ema_force_bps: u16,
+    /// Added to the maintenance haircut while the EMA breaker is at "force".
+    pub stress_addon_bps: u16,
+    /// `OracleSource::to_u8`; 0 = not configured.
+    pub source: u8,
+    pub _padding: [u8; 5],
+}
+
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RiskConfig {
+    /// Per-asset leverage cap in bps (30 000 = 3×); never above 50 000.
+    pub max_leverage_bps: u32,
+    pub init_haircut_bps: u16,
+    pub maint_haircut_bps: u16,
+    /// Debt weight, ≥ 10 000.
+    pub borrow_factor_bps: u16,
+    /// Largest share of the reserve's deposits one position may hold (10 000 = no limit).
+    pub position_cap_bps: u16,
+    pub collateral_enabled: u8,
+    pub borrow_enabled: u8,
+    pub _padding: [u8; 2],
+}
+
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct InterestConfig {
+    pub optimal_utilization_bps: u32,
+    pub base_rate_bps: u32,
+    pub optimal_rate_bps: u32,
+    pub max_rate_bps: u32,
+    /// Share of interest kept by the protocol (insurance pool, then fee receiver).
+    pub reserve_factor_bps: u16,
+    pub _padding: [u8; 6],
+}
+
+impl InterestConfig {
+    pub fn curve(&self) -> ballast_risk::interest::InterestCurve {
+        ballast_risk::interest::InterestCurve {
+            optimal_utilization_bps: self.optimal_utilization_bps,
+            base_rate_bps: self.base_rate_bps,
+            optimal_rate_bps: self.optimal_rate_bps,
+            max_rate_bps: self.max_rate_bps,
+        }
+    }
+}
+
+/// A u128 stored as two little-endian u64 halves: zero-copy accounts keep 8-byte alignment.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PodU128 {
+    pub lo: u64,
+    pub hi: u64,
+}
+
+impl PodU128 {
+    pub fn get(&self) -> u128 {
+        (self.hi as u128) << 64 | self.lo as u128
+    }
+
+    pub fn set(&mut self, v: u128) {
+        self.lo = v as u64;
+        self.hi = (v >> 64) as u64;
+    }
+}
