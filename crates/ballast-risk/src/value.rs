@@ -1,6 +1,6 @@
 //! Token amounts to USD values.
 
-use crate::fixed::{mul_div, pow10, Rounding, WAD};
+use crate::fixed::{mul, mul_div, pow10, Rounding, WAD};
 use crate::MathError;
 
 /// USD value, WAD-scaled, of `amount` base units of a token with `decimals`, at a price of
@@ -14,10 +14,10 @@ pub fn usd_value(
     expo: i32,
     rounding: Rounding,
 ) -> Result<u128, MathError> {
-    let raw = (amount as u128).checked_mul(mantissa as u128).ok_or(MathError::Overflow)?;
+    let raw = amount as u128 * mantissa as u128; // u64 × u64 fits
     let shift = 18i64 + expo as i64 - decimals as i64;
     if shift >= 0 {
-        raw.checked_mul(pow10(shift as u32)?).ok_or(MathError::Overflow)
+        mul(raw, pow10(shift as u32)?)
     } else {
         let div = pow10((-shift) as u32)?;
         mul_div(raw, 1, div, rounding)

@@ -30,15 +30,20 @@ pub struct PricedSlot {
     pub stress_addon_bps: u16,
 }
 
-/// Copies a reserve out of an account after checking owner and discriminator.
-pub fn load_reserve(account: &AccountInfo) -> Result<Reserve> {
+/// Runs `f` on the reserve held by `account`, after checking owner, size and discriminator.
+/// Reads in place (account data is 8-byte aligned in the runtime); copies only if it is not.
+pub fn with_reserve<R>(account: &AccountInfo, f: impl FnOnce(&Reserve) -> Result<R>) -> Result<R> {
     require_keys_eq!(*account.owner, crate::ID, BallastError::RemainingAccountsMismatch);
     let data = account.try_borrow_data()?;
     let disc = Reserve::DISCRIMINATOR;
     if data.len() != disc.len() + core::mem::size_of::<Reserve>() || !data.starts_with(disc) {
         return err!(BallastError::RemainingAccountsMismatch);
     }
-    Ok(bytemuck::pod_read_unaligned(&data[disc.len()..]))
+    let body = &data[disc.len()..];
+    match bytemuck::try_from_bytes::<Reserve>(body) {
+        Ok(reserve) => f(reserve),
+        Err(_) => f(&bytemuck::pod_read_unaligned(body)),
+    }
 }
 
 /// Prices every occupied slot of `position` from `remaining` at `now`.
@@ -59,30 +64,34 @@ pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> 
             msg!("remaining account {} is not slot reserve {}", reserve_info.key, slot.reserve);
             return err!(BallastError::RemainingAccountsMismatch);
         }
-        let reserve = load_reserve(reserve_info)?;
-        let price = oracle::read(&slot.reserve, &reserve.oracle, oracle_info, now)?;
-        if price.ema_level == EmaLevel::Warn {
-            emit!(EmaDivergenceWarning { reserve: slot.reserve, divergence_bps: price.ema_divergence_bps });
-        }
-        let accrued = reserve.accrued(now)?;
-        let total_assets = reserve
-            .available_liquidity
-            .saturating_add(accrued.total_debt)
-            .saturating_sub(accrued.pending_fees);
-        let deposit_amount =
-            amount_for_shares(slot.deposit_shares, reserve.total_deposit_shares, total_assets)
+        priced.push(with_reserve(reserve_info, |reserve| {
+            let price = oracle::read(&slot.reserve, &reserve.oracle, oracle_info, now)?;
+            if price.ema_level == EmaLevel::Warn {
+                emit!(EmaDivergenceWarning {
+                    reserve: slot.reserve,
+                    divergence_bps: price.ema_divergence_bps
+                });
+            }
+            let accrued = reserve.accrued(now)?;
+            let total_assets = reserve
+                .available_liquidity
+                .saturating_add(accrued.total_debt)
+                .saturating_sub(accrued.pending_fees);
+            let deposit_amount =
+                amount_for_shares(slot.deposit_shares, reserve.total_deposit_shares, total_assets)
+                    .map_err(BallastError::from)?;
+            let debt_amount = debt_for_shares(slot.borrow_shares, accrued.borrow_index, Rounding::Up)
                 .map_err(BallastError::from)?;
-        let debt_amount = debt_for_shares(slot.borrow_shares, accrued.borrow_index, Rounding::Up)
-            .map_err(BallastError::from)?;
-        priced.push(PricedSlot {
-            reserve: slot.reserve,
-            price,
-            deposit_amount,
-            debt_amount,
-            decimals: reserve.decimals,
-            risk: reserve.risk,
-            stress_addon_bps: reserve.oracle.stress_addon_bps,
-        });
+            Ok(PricedSlot {
+                reserve: slot.reserve,
+                price,
+                deposit_amount,
+                debt_amount,
+                decimals: reserve.decimals,
+                risk: reserve.risk,
+                stress_addon_bps: reserve.oracle.stress_addon_bps,
+            })
+        })?);
     }
     Ok(priced)
 }

@@ -8,6 +8,8 @@ use anchor_lang::Space;
 use anchor_spl::{token::ID as SPL_TOKEN, token_2022::ID as TOKEN_2022};
 use ballast::state::{Market, Position, Reserve};
 use ballast_sdk::ix;
+use ballast_tests::fixtures::{default_interest, default_oracle, default_risk, sol_price, NOW};
+use ballast_tests::oracles::PullPrice;
 use ballast_tests::{Mode, ReserveFixture, TestEnv};
 use solana_signer::Signer;
 
@@ -89,6 +91,55 @@ async fn main() {
     env.withdraw(&user, r, token_accounts[15], u64::MAX).await.unwrap();
     rows.push(last(&env, "withdraw", &format!("everything, frees slot 16 ({})", kind(r)), deposit_accounts));
 
+    // Borrow, repay and withdraw-with-debt against positions of 1, 2, 4, 8 and 16 slots: every
+    // reserve priced by its own pull oracle (age 1 s), a lender supplying each.
+    env.set_clock(NOW).await;
+    let mut oracles = Vec::new();
+    for (i, r) in reserves.iter().enumerate() {
+        let feed = [i as u8 + 1; 32];
+        let oracle = env.keypair().pubkey();
+        env.set_account(oracle, PullPrice { feed_id: feed, ..sol_price(NOW - 1) }.account());
+        env.configure(&market, r, default_oracle(feed), default_risk(), default_interest()).await.unwrap();
+        oracles.push(oracle);
+    }
+    let oracle_of = |k: &Pubkey| oracles[reserves.iter().position(|r| r.keys.reserve == *k).unwrap()];
+    let lender = env.create_user(&market).await;
+    for r in &reserves {
+        let acc = env.token_account(r, &lender.wallet.pubkey(), 1_000_000).await;
+        env.deposit(&lender, r, acc, 1_000_000).await.unwrap();
+    }
+    let borrow_accounts = |slots: usize| 7 + 2 * slots;
+    for slots in [1usize, 2, 4, 8, 16] {
+        let user = env.create_user(&market).await;
+        let mut accounts = Vec::new();
+        for r in &reserves[..slots] {
+            let acc = env.token_account(r, &user.wallet.pubkey(), 1_000_000).await;
+            env.deposit(&user, r, acc, 1_000_000).await.unwrap();
+            accounts.push(acc);
+        }
+        let position = env.position_state(user.position).await;
+        let remaining = ix::health_accounts(&ix::health_reserves(&position, None), oracle_of);
+        let wallet = user.wallet.insecure_clone();
+        let r0 = &reserves[0];
+        let borrow =
+            ix::borrow(wallet.pubkey(), user.position, &r0.keys, accounts[0], 100_000, remaining.clone());
+        env.send("borrow", &[borrow], &[&wallet]).await.unwrap();
+        rows.push(last(&env, "borrow", &format!("{slots} occupied"), borrow_accounts(slots)));
+        let withdraw = ix::withdraw_with_health(
+            wallet.pubkey(),
+            user.position,
+            &r0.keys,
+            accounts[0],
+            10_000,
+            remaining,
+        );
+        env.send("withdraw", &[withdraw], &[&wallet]).await.unwrap();
+        rows.push(last(&env, "withdraw", &format!("with debt, {slots} occupied"), borrow_accounts(slots)));
+        let repay = ix::repay(wallet.pubkey(), user.position, &r0.keys, accounts[0], 50_000);
+        env.send("repay", &[repay], &[&wallet]).await.unwrap();
+        rows.push(last(&env, "repay", &format!("partial, {slots} occupied"), 7));
+    }
+
     let so = std::fs::metadata(ballast_tests::env::sbf_program_path()).unwrap().len();
     let mut md = String::new();
     writeln!(md, "# Compute units\n").unwrap();
@@ -119,6 +170,21 @@ async fn main() {
     for r in &rows {
         writeln!(md, "| `{}` | {} | {} | {} |", r.instruction, r.case, r.accounts, r.units).unwrap();
     }
+    // Goals of issue 3: borrow with 2 slots ≤ 45 k CU, marginal cost per extra slot ≤ 2.5 k CU.
+    let units =
+        |ins: &str, case: &str| rows.iter().find(|r| r.instruction == ins && r.case == case).unwrap().units;
+    let (b2, b16) = (units("borrow", "2 occupied"), units("borrow", "16 occupied"));
+    let marginal = (b16 - b2) / 14;
+    writeln!(md, "\n| goal | measured | met |").unwrap();
+    writeln!(md, "|---|---:|---|").unwrap();
+    writeln!(md, "| `borrow`, 2 slots ≤ 45,000 CU | {b2} | {} |", if b2 <= 45_000 { "yes" } else { "NO" })
+        .unwrap();
+    writeln!(
+        md,
+        "| marginal CU per extra slot (borrow, 2 → 16 slots) ≤ 2,500 | {marginal} | {} |",
+        if marginal <= 2_500 { "yes" } else { "NO" }
+    )
+    .unwrap();
     writeln!(md, "\n| artifact | bytes |").unwrap();
     writeln!(md, "|---|---:|").unwrap();
     writeln!(md, "| `ballast.so` | {so} |").unwrap();
