@@ -22,7 +22,20 @@ dual_mode_tests!(
     ema_breaker_levels_allow_and_refuse_as_documented,
     parameters_outside_bounds_are_refused,
     borrow_cap_and_concentration_limit_are_enforced,
+    deposit_concentration_limit_is_enforced,
 );
+
+// Views answer through return data and events through logs, which only SBF programs hand to the
+// bank: these run in SBF mode only.
+#[tokio::test]
+async fn sbf_health_view_reports_the_figures_of_spec_3() {
+    health_view_reports_the_figures_of_spec_3(Mode::Sbf).await
+}
+
+#[tokio::test]
+async fn sbf_ema_warn_emits_an_event_and_force_adds_the_stress_haircut() {
+    ema_warn_emits_an_event_and_force_adds_the_stress_haircut(Mode::Sbf).await
+}
 
 // The health view answers through return data, which (like logs) only SBF programs hand to the
 // bank; the native build's decoding of the same fixtures is covered by the program's unit tests
@@ -485,4 +498,69 @@ async fn borrow_cap_and_concentration_limit_are_enforced(mode: Mode) {
     m.env
         .expect_failure("over the borrow cap", &[ixn], &[&wallet], BallastError::BorrowCapExceeded, &watched)
         .await;
+}
+
+async fn deposit_concentration_limit_is_enforced(mode: Mode) {
+    let mut env = TestEnv::start(mode).await;
+    let market = env.create_market().await;
+    let reserve = env.add_reserve(&market, SPL_TOKEN, 6, 1_000).await;
+    let risk = ballast::instructions::RiskParams { position_cap_bps: 4_000, ..default_risk() };
+    env.configure(&market, &reserve, default_oracle([1; 32]), risk, default_interest()).await.unwrap();
+    let (alice, bob) = (env.create_user(&market).await, env.create_user(&market).await);
+    let alice_acc = env.token_account(&reserve, &alice.wallet.pubkey(), 1_000).await;
+    let bob_acc = env.token_account(&reserve, &bob.wallet.pubkey(), 1_000).await;
+    let watched = vec![alice.position, reserve.keys.reserve, reserve.keys.vault, alice_acc];
+    env.expect_failure(
+        "41 % of the deposit cap",
+        &[ix::deposit(alice.wallet.pubkey(), alice.position, &reserve.keys, alice_acc, 401)],
+        &[&alice.wallet],
+        BallastError::ConcentrationLimitExceeded,
+        &watched,
+    )
+    .await;
+    env.deposit(&alice, &reserve, alice_acc, 400).await.unwrap();
+    env.deposit(&bob, &reserve, bob_acc, 400).await.unwrap();
+    assert_eq!(env.token_balance(reserve.keys.vault).await, 800);
+}
+
+async fn health_view_reports_the_figures_of_spec_3(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.env.set_account(m.sol_oracle, sol_price(NOW).account()); // age 0: no band
+    m.env.set_account(m.usdc_oracle, usdc_price(NOW).account());
+    m.borrow(333_333_333).await.unwrap();
+    let h = m.health().await;
+    const WAD: u128 = 1_000_000_000_000_000_000;
+    assert_eq!(h.collateral_value, 1_000 * WAD);
+    assert_eq!(h.debt_value, 333_333_333 * 1_000_000_000_000);
+    assert_eq!(h.maint_collateral, 950 * WAD); // 5 % maintenance haircut
+    assert_eq!(h.init_collateral, 666_666_666 * 1_000_000_000_000); // min(90 %, 1 − 1/3)
+    assert_eq!(h.maint_debt, h.debt_value);
+    assert_eq!(h.health_factor, Some(2_850_000_002)); // 950 / 333.333333, 1e9-scaled, down
+    assert_eq!(h.leverage, Some(1_500_000_000)); // 1000 / 666.666667, 1e9-scaled, up
+    assert!(!h.liquidatable);
+    // SOL alone at 35.08771927 (expo -8) brings 10 × p × 0.95 down to the 333.333333 of debt.
+    let sol = h.slots.iter().find(|s| s.reserve == m.sol.keys.reserve).unwrap();
+    assert_eq!(sol.liquidation_price, Some(3_508_771_927));
+    assert_eq!(
+        (sol.deposit_amount, sol.price, sol.band, sol.age_secs),
+        (10_000_000_000, 10_000_000_000, 0, 0)
+    );
+    let usdc = h.slots.iter().find(|s| s.reserve == m.usdc.keys.reserve).unwrap();
+    assert_eq!((usdc.debt_amount, usdc.liquidation_price), (333_333_333, None));
+}
+
+async fn ema_warn_emits_an_event_and_force_adds_the_stress_haircut(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.env.set_account(m.usdc_oracle, PullPrice { ema_price: 99_190_000, ..usdc_price(NOW - 1) }.account());
+    m.borrow(1_000_000).await.unwrap();
+    let warnings = m.env.events::<ballast::events::EmaDivergenceWarning>();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!((warnings[0].reserve, warnings[0].divergence_bps), (m.usdc.keys.reserve, 81));
+
+    // Force on SOL (152 bps): maintenance haircut 5 % + 10 % stress add-on.
+    m.env.set_account(m.usdc_oracle, usdc_price(NOW).account());
+    m.env.set_account(m.sol_oracle, PullPrice { ema_price: 9_850_000_000, ..sol_price(NOW) }.account());
+    let h = m.health().await;
+    assert_eq!(h.maint_collateral, 850 * 1_000_000_000_000_000_000);
+    assert_eq!(h.init_collateral, 0, "a forced asset supports no new risk");
 }

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
-use ballast_risk::fixed::{mul_div, Rounding, BPS};
-use ballast_risk::interest::shares_for_debt;
+use ballast_risk::fixed::Rounding;
+use ballast_risk::interest::{debt_for_shares, shares_for_debt};
 
 use crate::error::BallastError;
 use crate::events::Borrowed;
@@ -48,12 +48,12 @@ pub fn handler<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result
         let slot = &mut position.slots[i];
         slot.borrow_shares = slot.borrow_shares.checked_add(minted).ok_or(BallastError::MathOverflow)?;
         // Concentration: one position's debt stays within its share of the borrow cap.
-        let cap =
-            mul_div(reserve.borrow_cap as u128, reserve.risk.position_cap_bps as u128, BPS, Rounding::Down)
-                .map_err(BallastError::from)?;
-        let slot_debt = ballast_risk::interest::debt_for_shares(slot.borrow_shares, index, Rounding::Up)
-            .map_err(BallastError::from)?;
-        require!(slot_debt as u128 <= cap, BallastError::ConcentrationLimitExceeded);
+        let slot_debt =
+            debt_for_shares(slot.borrow_shares, index, Rounding::Up).map_err(BallastError::from)?;
+        require!(
+            slot_debt <= reserve.per_position_cap(reserve.borrow_cap),
+            BallastError::ConcentrationLimitExceeded
+        );
         (minted, *reserve, *position)
     };
 

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use ballast_risk::shares::shares_for_deposit;
+use ballast_risk::shares::{amount_for_shares, shares_for_deposit};
 
 use crate::error::BallastError;
 use crate::events::Deposited;
@@ -43,6 +43,20 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         let i = position.find_or_claim_slot(&reserve_key)?;
         let slot = &mut position.slots[i];
         slot.deposit_shares = slot.deposit_shares.checked_add(minted).ok_or(BallastError::MathOverflow)?;
+        // Concentration: one position's deposit stays within its share of the deposit cap
+        // (a reserve without a cap or with a 100 % share has no such limit).
+        if reserve.risk.position_cap_bps != 0 && reserve.deposit_cap != u64::MAX {
+            let held = amount_for_shares(
+                slot.deposit_shares,
+                reserve.total_deposit_shares,
+                reserve.total_deposit_assets(),
+            )
+            .map_err(BallastError::from)?;
+            require!(
+                held <= reserve.per_position_cap(reserve.deposit_cap),
+                BallastError::ConcentrationLimitExceeded
+            );
+        }
 
         (minted, reserve.total_deposit_assets(), reserve.total_deposit_shares, reserve.decimals)
     };

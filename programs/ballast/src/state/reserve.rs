@@ -114,6 +114,11 @@ impl Reserve {
         Ok(())
     }
 
+    /// The most one position may hold of a reserve-wide `cap` (the concentration limit).
+    pub fn per_position_cap(&self, cap: u64) -> u64 {
+        (cap as u128 * self.risk.position_cap_bps as u128 / BPS) as u64
+    }
+
     /// The index a newly listed reserve starts with.
     pub fn initial_index() -> u128 {
         WAD
