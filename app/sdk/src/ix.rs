@@ -95,7 +95,7 @@ pub fn deposit(
     amount: u64,
 ) -> Instruction {
     instruction(
-        ballast::accounts::Deposit { owner, position, tokens: reserve.tokens(source) },
+        ballast::accounts::PositionTokens { owner, position, tokens: reserve.tokens(source) },
         ballast::instruction::Deposit { amount },
     )
 }
@@ -109,7 +109,7 @@ pub fn withdraw(
     amount: u64,
 ) -> Instruction {
     instruction(
-        ballast::accounts::Withdraw { owner, position, tokens: reserve.tokens(destination) },
+        ballast::accounts::PositionTokens { owner, position, tokens: reserve.tokens(destination) },
         ballast::instruction::Withdraw { amount },
     )
 }
@@ -165,7 +165,7 @@ pub fn borrow(
 ) -> Instruction {
     with_remaining(
         instruction(
-            ballast::accounts::Borrow { owner, position, tokens: reserve.tokens(destination) },
+            ballast::accounts::PositionTokens { owner, position, tokens: reserve.tokens(destination) },
             ballast::instruction::Borrow { amount },
         ),
         remaining,

@@ -55,12 +55,12 @@ pub mod ballast {
     }
 
     /// Deposits `amount` tokens of a reserve into the position.
-    pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+    pub fn deposit(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
         instructions::deposit::handler(ctx, amount)
     }
 
     /// Borrows `amount`; remaining accounts: (reserve, oracle) per occupied slot, in slot order.
-    pub fn borrow<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result<()> {
+    pub fn borrow<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -> Result<()> {
         instructions::borrow::handler(ctx, amount)
     }
 
@@ -76,7 +76,7 @@ pub mod ballast {
     }
 
     /// Withdraws `amount` tokens (`u64::MAX`: everything the position's shares are worth).
-    pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
+    pub fn withdraw<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -> Result<()> {
         instructions::withdraw::handler(ctx, amount)
     }
 }

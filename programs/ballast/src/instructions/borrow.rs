@@ -7,24 +7,10 @@ use crate::events::Borrowed;
 use crate::health::require_initial_health;
 use crate::instructions::reserve_tokens::*;
 use crate::oracle::{self, EmaLevel};
-use crate::state::Position;
-
-#[derive(Accounts)]
-pub struct Borrow<'info> {
-    pub owner: Signer<'info>,
-    #[account(
-        mut,
-        has_one = owner @ BallastError::NotPositionOwner,
-        constraint = position.load()?.market == tokens.reserve.load()?.market @ BallastError::WrongMarket,
-    )]
-    pub position: AccountLoader<'info, Position>,
-    pub tokens: ReserveTokens<'info>,
-    // remaining accounts: (reserve, oracle) for every occupied slot after the borrow, in slot order
-}
 
 /// Borrows `amount` to the user's token account; the position must pass initial health
 /// afterwards, with every slot priced fresh and in band.
-pub fn handler<'info>(ctx: Context<'info, Borrow<'info>>, amount: u64) -> Result<()> {
+pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let now = Clock::get()?.unix_timestamp;
     let reserve_key = ctx.accounts.tokens.reserve.key();

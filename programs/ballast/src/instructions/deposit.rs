@@ -5,22 +5,9 @@ use ballast_risk::shares::{amount_for_shares, shares_for_deposit};
 use crate::error::BallastError;
 use crate::events::Deposited;
 use crate::instructions::reserve_tokens::*;
-use crate::state::Position;
-
-#[derive(Accounts)]
-pub struct Deposit<'info> {
-    pub owner: Signer<'info>,
-    #[account(
-        mut,
-        has_one = owner @ BallastError::NotPositionOwner,
-        constraint = position.load()?.market == tokens.reserve.load()?.market @ BallastError::WrongMarket,
-    )]
-    pub position: AccountLoader<'info, Position>,
-    pub tokens: ReserveTokens<'info>,
-}
 
 /// Needs no price (SPEC §2 action matrix): a stale oracle never blocks a deposit.
-pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let reserve_key = ctx.accounts.tokens.reserve.key();
 

@@ -14,12 +14,9 @@ pub mod reserve_tokens;
 pub mod withdraw;
 
 pub use add_reserve::*;
-pub use borrow::*;
 pub use configure_reserve::*;
-pub use deposit::*;
 pub use health::*;
 pub use init_market::*;
 pub use open_position::*;
 pub use repay::*;
 pub use reserve_tokens::*;
-pub use withdraw::*;

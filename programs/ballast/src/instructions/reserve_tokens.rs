@@ -4,7 +4,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{transfer_checked, TokenAccount, TokenInterface, TransferChecked};
 
 use crate::error::BallastError;
-use crate::state::Reserve;
+use crate::state::{Position, Reserve};
 
 #[derive(Accounts)]
 pub struct ReserveTokens<'info> {
@@ -28,6 +28,22 @@ pub struct ReserveTokens<'info> {
     )]
     pub user_token_account: InterfaceAccount<'info, TokenAccount>,
     pub token_program: Interface<'info, TokenInterface>,
+}
+
+/// The accounts of deposit, withdraw and borrow: the position's owner signs, and the position
+/// and the reserve belong to the same market.
+#[derive(Accounts)]
+pub struct PositionTokens<'info> {
+    pub owner: Signer<'info>,
+    #[account(
+        mut,
+        has_one = owner @ BallastError::NotPositionOwner,
+        constraint = position.load()?.market == tokens.reserve.load()?.market @ BallastError::WrongMarket,
+    )]
+    pub position: AccountLoader<'info, Position>,
+    pub tokens: ReserveTokens<'info>,
+    // borrow, and withdraw from a position with debt: remaining accounts are (reserve, oracle)
+    // for every occupied slot, in slot order
 }
 
 impl<'info> ReserveTokens<'info> {

@@ -6,23 +6,10 @@ use crate::error::BallastError;
 use crate::events::Withdrawn;
 use crate::health::require_initial_health;
 use crate::instructions::reserve_tokens::*;
-use crate::state::Position;
-
-#[derive(Accounts)]
-pub struct Withdraw<'info> {
-    pub owner: Signer<'info>,
-    #[account(
-        mut,
-        has_one = owner @ BallastError::NotPositionOwner,
-        constraint = position.load()?.market == tokens.reserve.load()?.market @ BallastError::WrongMarket,
-    )]
-    pub position: AccountLoader<'info, Position>,
-    pub tokens: ReserveTokens<'info>,
-}
 
 /// Withdraws `amount` (`u64::MAX`: everything the slot's shares are worth, freeing the slot).
 /// A position with debt passes remaining accounts as for borrow and must stay healthy.
-pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
+pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, BallastError::ZeroAmount);
     let reserve_key = ctx.accounts.tokens.reserve.key();
 
