@@ -241,6 +241,7 @@ pub fn default_interest() -> InterestParams {
         optimal_rate_bps: 4_000,
         max_rate_bps: 15_000,
         reserve_factor_bps: 1_000,
+        insurance_target_bps: 200,
     }
 }
 

@@ -23,6 +23,7 @@ dual_mode_tests!(
     parameters_outside_bounds_are_refused,
     borrow_cap_and_concentration_limit_are_enforced,
     deposit_concentration_limit_is_enforced,
+    fees_fill_the_insurance_pool_to_its_target_then_go_to_the_fee_receiver,
 );
 
 // Views answer through return data and events through logs, which only SBF programs hand to the
@@ -563,4 +564,51 @@ async fn ema_warn_emits_an_event_and_force_adds_the_stress_haircut(mode: Mode) {
     let h = m.health().await;
     assert_eq!(h.maint_collateral, 850 * 1_000_000_000_000_000_000);
     assert_eq!(h.init_collateral, 0, "a forced asset supports no new risk");
+}
+
+async fn fees_fill_the_insurance_pool_to_its_target_then_go_to_the_fee_receiver(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(600_000_000).await.unwrap();
+    m.env.set_clock(NOW + 4 * 3600).await;
+    let wallet = m.borrower.wallet.insecure_clone();
+    let payer = m.env.token_account(&m.usdc, &wallet.pubkey(), 700_000_000).await;
+    let repay = ix::repay(wallet.pubkey(), m.borrower.position, &m.usdc.keys, payer, u64::MAX);
+    m.env.send("repay", &[repay], &[&wallet]).await.unwrap();
+    // Interest 13 288 (see the interest test), 10 % of it the protocol's.
+    let before = m.env.reserve_state(m.usdc.keys.reserve).await;
+    assert_eq!(before.pending_fees, 1_328);
+    // USDC volume in the last 24 h: 10 000 supplied, 600 borrowed, 600.013288 repaid.
+    assert_eq!(before.volume_24h(NOW + 4 * 3600), 11_200_013_288);
+    let target = 224_000_266; // 2 %, rounded up
+    assert_eq!(before.insurance_target(NOW + 4 * 3600), target);
+
+    // The pool is 1 000 short of its target.
+    let authority = m.usdc.mint_authority.insecure_clone();
+    let fund = anchor_spl::token::spl_token::instruction::mint_to(
+        &SPL_TOKEN,
+        &m.usdc.keys.mint,
+        &m.usdc.insurance_vault,
+        &authority.pubkey(),
+        &[],
+        target - 1_000,
+    )
+    .unwrap();
+    m.env.send("fund pool", &[fund], &[&authority]).await.unwrap();
+
+    let market = ballast_sdk::accounts::market(&m.env.account(m.market.market).await.unwrap().data).unwrap();
+    let fee_account = m.env.token_account(&m.usdc, &market.fee_receiver, 0).await;
+    let stranger_account = m.env.token_account(&m.usdc, &wallet.pubkey(), 0).await;
+    let watched = vec![m.usdc.keys.reserve, m.usdc.keys.vault, m.usdc.insurance_vault, stranger_account];
+    let wrong = ix::collect_fees(m.market.market, &m.usdc.keys, m.usdc.insurance_vault, stranger_account);
+    m.env.expect_failure("fees to a stranger", &[wrong], &[], BallastError::WrongFeeReceiver, &watched).await;
+
+    let vault_before = m.env.token_balance(m.usdc.keys.vault).await;
+    let collect = ix::collect_fees(m.market.market, &m.usdc.keys, m.usdc.insurance_vault, fee_account);
+    m.env.send("collect_fees", &[collect], &[]).await.unwrap();
+    assert_eq!(m.env.token_balance(m.usdc.insurance_vault).await, target);
+    assert_eq!(m.env.token_balance(fee_account).await, 328);
+    assert_eq!(vault_before - m.env.token_balance(m.usdc.keys.vault).await, 1_328);
+    let after = m.env.reserve_state(m.usdc.keys.reserve).await;
+    assert_eq!((after.pending_fees, after.available_liquidity), (0, before.available_liquidity - 1_328));
+    assert_eq!(after.total_deposit_assets(), before.total_deposit_assets(), "depositors keep their share");
 }

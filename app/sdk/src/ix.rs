@@ -205,3 +205,24 @@ pub fn health(position: Pubkey, remaining: Vec<AccountMeta>) -> Instruction {
         remaining,
     )
 }
+
+/// Permissionless fee crank; `fee_destination` is the market fee receiver's token account.
+pub fn collect_fees(
+    market: Pubkey,
+    reserve: &ReserveKeys,
+    insurance_vault: Pubkey,
+    fee_destination: Pubkey,
+) -> Instruction {
+    instruction(
+        ballast::accounts::CollectFees {
+            market,
+            reserve: reserve.reserve,
+            mint: reserve.mint,
+            vault: reserve.vault,
+            insurance_vault,
+            fee_destination,
+            token_program: reserve.token_program,
+        },
+        ballast::instruction::CollectFees {},
+    )
+}

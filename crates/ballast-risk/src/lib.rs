@@ -11,5 +11,6 @@ pub mod health;
 pub mod interest;
 pub mod shares;
 pub mod value;
+pub mod volume;
 
 pub use error::MathError;

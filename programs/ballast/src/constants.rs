@@ -14,3 +14,6 @@ pub const POSITION_SEED: &[u8] = b"position";
 
 /// Distinct reserves one position can hold (deposits and borrows together).
 pub const MAX_POSITION_SLOTS: usize = 16;
+
+/// Insurance-pool target of a new reserve: 2 % of its rolling 24 h volume (SPEC §5).
+pub const DEFAULT_INSURANCE_TARGET_BPS: u16 = 200;

@@ -73,6 +73,8 @@ pub enum BallastError {
     NoDebtInReserve,
     #[msg("The position would exceed the reserve's per-position concentration limit")]
     ConcentrationLimitExceeded,
+    #[msg("Fee destination is not owned by the market's fee receiver")]
+    WrongFeeReceiver,
     #[msg("Reserve holds shares but no assets")]
     SharesWithoutAssets,
 }

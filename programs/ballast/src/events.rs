@@ -83,3 +83,15 @@ pub struct Repaid {
     pub shares_burned: u64,
     pub reserve_total_debt: u64,
 }
+
+#[event]
+pub struct FeesCollected {
+    pub reserve: Pubkey,
+    pub to_insurance_pool: u64,
+    pub to_fee_receiver: u64,
+    /// Insurance pool balance after the transfer.
+    pub pool_balance: u64,
+    /// `insurance_target_bps` × 24 h volume / 10 000.
+    pub pool_target: u64,
+    pub volume_24h: u64,
+}

@@ -49,6 +49,12 @@ pub mod ballast {
         instructions::configure_reserve::handler(ctx, oracle, risk, interest)
     }
 
+    /// Permissionless: moves collected interest fees to the insurance pool (up to its target)
+    /// and the fee receiver.
+    pub fn collect_fees<'info>(ctx: Context<'info, CollectFees<'info>>) -> Result<()> {
+        instructions::collect_fees::handler(ctx)
+    }
+
     /// Opens position number `index` of the signer in the market.
     pub fn open_position(ctx: Context<OpenPosition>, index: u32) -> Result<()> {
         instructions::open_position::handler(ctx, index)

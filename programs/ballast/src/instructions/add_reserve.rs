@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::constants::{INSURANCE_SEED, RESERVE_SEED, VAULT_SEED};
+use crate::constants::{DEFAULT_INSURANCE_TARGET_BPS, INSURANCE_SEED, RESERVE_SEED, VAULT_SEED};
 use crate::error::BallastError;
 use crate::events::ReserveAdded;
 use crate::state::{AssetClass, Market, Reserve};
@@ -74,6 +74,7 @@ pub fn handler(ctx: Context<AddReserve>, args: AddReserveArgs) -> Result<()> {
     reserve.insurance_vault_bump = ctx.bumps.insurance_vault;
     reserve.borrow_index.set(Reserve::initial_index());
     reserve.last_accrual_ts = Clock::get()?.unix_timestamp;
+    reserve.interest.insurance_target_bps = DEFAULT_INSURANCE_TARGET_BPS;
 
     let market = &mut ctx.accounts.market;
     market.reserve_count = market.reserve_count.checked_add(1).ok_or(BallastError::MathOverflow)?;

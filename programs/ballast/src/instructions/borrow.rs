@@ -18,6 +18,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
     let (shares_minted, reserve_after, position_after) = {
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
         reserve.accrue(now)?;
+        reserve.record_volume(now, amount);
         require!(reserve.risk.borrow_enabled != 0, BallastError::BorrowDisabled);
         require!(amount <= reserve.available_liquidity, BallastError::InsufficientLiquidity);
         let debt_after = reserve.total_debt()?.checked_add(amount).ok_or(BallastError::MathOverflow)?;

@@ -40,6 +40,7 @@ pub struct InterestParams {
     pub optimal_rate_bps: u32,
     pub max_rate_bps: u32,
     pub reserve_factor_bps: u16,
+    pub insurance_target_bps: u16,
 }
 
 /// Fails with `ParameterOutOfBounds`, naming the parameter, unless `ok`.
@@ -136,13 +137,15 @@ impl InterestParams {
         bound(self.optimal_rate_bps <= self.max_rate_bps, "optimal_rate_bps", self.optimal_rate_bps as u64)?;
         bound(self.max_rate_bps <= 100_000, "max_rate_bps", self.max_rate_bps as u64)?;
         bound(self.reserve_factor_bps <= 5_000, "reserve_factor_bps", self.reserve_factor_bps as u64)?;
+        bound(self.insurance_target_bps <= 5_000, "insurance_target_bps", self.insurance_target_bps as u64)?;
         Ok(InterestConfig {
             optimal_utilization_bps: self.optimal_utilization_bps,
             base_rate_bps: self.base_rate_bps,
             optimal_rate_bps: self.optimal_rate_bps,
             max_rate_bps: self.max_rate_bps,
             reserve_factor_bps: self.reserve_factor_bps,
-            _padding: [0; 6],
+            insurance_target_bps: self.insurance_target_bps,
+            _padding: [0; 4],
         })
     }
 }

@@ -13,7 +13,9 @@ pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
 
     let (shares_minted, total_assets, total_shares, decimals) = {
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
-        reserve.accrue(Clock::get()?.unix_timestamp)?;
+        let now = Clock::get()?.unix_timestamp;
+        reserve.accrue(now)?;
+        reserve.record_volume(now, amount);
         let assets_before = reserve.total_deposit_assets();
         let assets_after = assets_before.checked_add(amount).ok_or(BallastError::MathOverflow)?;
         require!(assets_after <= reserve.deposit_cap, BallastError::DepositCapExceeded);

@@ -4,6 +4,7 @@
 
 pub mod add_reserve;
 pub mod borrow;
+pub mod collect_fees;
 pub mod configure_reserve;
 pub mod deposit;
 pub mod health;
@@ -14,6 +15,7 @@ pub mod reserve_tokens;
 pub mod withdraw;
 
 pub use add_reserve::*;
+pub use collect_fees::*;
 pub use configure_reserve::*;
 pub use health::*;
 pub use init_market::*;

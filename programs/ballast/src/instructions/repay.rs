@@ -41,6 +41,7 @@ pub fn handler(ctx: Context<Repay>, amount: u64) -> Result<()> {
         } else {
             (amount, shares_for_debt(amount, index, Rounding::Down).map_err(BallastError::from)?.min(held))
         };
+        reserve.record_volume(now, paid);
         reserve.total_borrow_shares = reserve.total_borrow_shares.saturating_sub(burned);
         reserve.available_liquidity =
             reserve.available_liquidity.checked_add(paid).ok_or(BallastError::MathOverflow)?;

@@ -34,6 +34,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         require!(paid_out <= reserve.available_liquidity, BallastError::InsufficientLiquidity);
 
         // `burned <= held <= total_shares` and `paid_out <= available_liquidity`: cannot underflow.
+        reserve.record_volume(now, paid_out);
         reserve.total_deposit_shares -= burned;
         reserve.available_liquidity -= paid_out;
         position.slots[i].deposit_shares = held - burned;

@@ -76,7 +76,9 @@ pub struct InterestConfig {
     pub max_rate_bps: u32,
     /// Share of interest kept by the protocol (insurance pool, then fee receiver).
     pub reserve_factor_bps: u16,
-    pub _padding: [u8; 6],
+    /// Insurance-pool target as a share of the rolling 24 h volume (default 200 = 2 %).
+    pub insurance_target_bps: u16,
+    pub _padding: [u8; 4],
 }
 
 impl InterestConfig {

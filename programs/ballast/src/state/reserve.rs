@@ -48,6 +48,10 @@ pub struct Reserve {
     pub oracle: OracleConfig,
     pub risk: RiskConfig,
     pub interest: InterestConfig,
+    /// Token volume (deposit, withdraw, borrow, repay, liquidation) per hour, `unix_hour % 24`.
+    pub volume_buckets: [u64; 24],
+    /// The newest hour written to `volume_buckets`.
+    pub volume_last_hour: u64,
     pub decimals: u8,
     /// `AssetClass` as u8.
     pub asset_class: u8,
@@ -112,6 +116,20 @@ impl Reserve {
         self.pending_fees = a.pending_fees;
         self.last_accrual_ts = self.last_accrual_ts.max(now);
         Ok(())
+    }
+
+    /// Adds a flow of `amount` tokens to the rolling 24 h volume.
+    pub fn record_volume(&mut self, now: i64, amount: u64) {
+        ballast_risk::volume::record(&mut self.volume_buckets, &mut self.volume_last_hour, now, amount);
+    }
+
+    pub fn volume_24h(&self, now: i64) -> u64 {
+        ballast_risk::volume::volume_24h(&self.volume_buckets, self.volume_last_hour, now)
+    }
+
+    /// The insurance pool's target: `insurance_target_bps` of the 24 h volume.
+    pub fn insurance_target(&self, now: i64) -> u64 {
+        ballast_risk::volume::pool_target(self.volume_24h(now), self.interest.insurance_target_bps)
     }
 
     /// The most one position may hold of a reserve-wide `cap` (the concentration limit).
