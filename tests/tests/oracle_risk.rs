@@ -24,6 +24,7 @@ dual_mode_tests!(
     borrow_cap_and_concentration_limit_are_enforced,
     deposit_concentration_limit_is_enforced,
     fees_fill_the_insurance_pool_to_its_target_then_go_to_the_fee_receiver,
+    borrow_factor_weighs_the_debt,
 );
 
 // Views answer through return data and events through logs, which only SBF programs hand to the
@@ -611,4 +612,27 @@ async fn fees_fill_the_insurance_pool_to_its_target_then_go_to_the_fee_receiver(
     let after = m.env.reserve_state(m.usdc.keys.reserve).await;
     assert_eq!((after.pending_fees, after.available_liquidity), (0, before.available_liquidity - 1_328));
     assert_eq!(after.total_deposit_assets(), before.total_deposit_assets(), "depositors keep their share");
+}
+
+async fn borrow_factor_weighs_the_debt(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.env.set_account(m.sol_oracle, sol_price(NOW).account());
+    m.env.set_account(m.usdc_oracle, usdc_price(NOW).account());
+    // USDC debt counts 1.25×: $666.666666 of initial collateral supports $533.333332 of debt.
+    let risk = ballast::instructions::RiskParams { borrow_factor_bps: 12_500, ..default_risk() };
+    let oracle = default_oracle(ballast_tests::fixtures::USDC_FEED);
+    m.env.configure(&m.market, &m.usdc, oracle, risk, default_interest()).await.unwrap();
+    let limit = 666_666_666 * 10_000 / 12_500; // 533 333 332 (rounded down)
+    let ixn = m.borrow_ix(limit + 1).await;
+    let (watched, wallet) = (m.watched(), m.borrower.wallet.insecure_clone());
+    m.env
+        .expect_failure(
+            "over the weighted limit",
+            &[ixn],
+            &[&wallet],
+            BallastError::InsufficientCollateral,
+            &watched,
+        )
+        .await;
+    m.borrow(limit).await.unwrap();
 }

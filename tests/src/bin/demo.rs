@@ -54,6 +54,42 @@ async fn main() {
         p.occupied_slots(),
         p.slots[0].deposit_shares
     );
+
+    // Part 2: prices, borrowing and interest (a fresh market: "SOL" at $100, "USDC" at $1, both
+    // priced by Pyth pull-oracle accounts, 10 000 USDC supplied, 10 SOL deposited).
+    let mut m = ballast_tests::PricedMarket::start(Mode::Sbf).await;
+    m.borrow(300_000_000).await.unwrap();
+    let h = m.health().await;
+    println!(
+        "borrowed 300 USDC against 10 SOL: health factor {:.4}, leverage {:.4}, SOL liquidation price ${:.2}",
+        h.health_factor.unwrap() as f64 / 1e9,
+        h.leverage.unwrap() as f64 / 1e9,
+        h.slots[0].liquidation_price.unwrap() as f64 / 1e8,
+    );
+    match m.borrow(400_000_000).await {
+        Err(ballast_tests::TxError::Custom { code, .. }) => {
+            println!("borrow 400 more: refused, {}", ballast_sdk::errors::describe(code).unwrap())
+        }
+        other => panic!("a borrow past the limit must be refused, got {other:?}"),
+    }
+    m.env.set_clock(ballast_tests::fixtures::NOW + 30 * 24 * 3600).await;
+    let wallet = m.borrower.wallet.insecure_clone();
+    let payer = m.env.token_account(&m.usdc, &wallet.pubkey(), 400_000_000).await;
+    let repay = ballast_sdk::ix::repay(wallet.pubkey(), m.borrower.position, &m.usdc.keys, payer, u64::MAX);
+    m.env.send("repay", &[repay], &[&wallet]).await.unwrap();
+    let paid = 400_000_000 - m.env.token_balance(payer).await;
+    println!(
+        "30 days later the debt is repaid in full: {:.6} USDC ({:.6} of interest)",
+        paid as f64 / 1e6,
+        (paid - 300_000_000) as f64 / 1e6
+    );
+    let r = m.env.reserve_state(m.usdc.keys.reserve).await;
+    println!(
+        "USDC reserve: protocol fees pending {} units, 24 h volume {} units",
+        r.pending_fees,
+        r.volume_24h(ballast_tests::fixtures::NOW + 30 * 24 * 3600)
+    );
+
     println!("compute units:");
     for (label, units) in &env.compute_units {
         println!("  {label:<24} {units:>7}");
