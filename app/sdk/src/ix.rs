@@ -214,15 +214,7 @@ pub fn collect_fees(
     fee_destination: Pubkey,
 ) -> Instruction {
     instruction(
-        ballast::accounts::CollectFees {
-            market,
-            reserve: reserve.reserve,
-            mint: reserve.mint,
-            vault: reserve.vault,
-            insurance_vault,
-            fee_destination,
-            token_program: reserve.token_program,
-        },
+        ballast::accounts::CollectFees { market, tokens: reserve.tokens(fee_destination), insurance_vault },
         ballast::instruction::CollectFees {},
     )
 }

@@ -60,10 +60,16 @@ impl<'info> ReserveTokens<'info> {
 
     /// Moves `amount` from the vault to the user's token account; the reserve PDA signs.
     pub fn transfer_out(&self, reserve: &Reserve, amount: u64) -> Result<()> {
+        self.transfer_from_vault(reserve, self.user_token_account.to_account_info(), amount)
+    }
+
+    /// Moves `amount` from the vault to `to` (an account of the reserve's mint); the reserve PDA
+    /// signs.
+    pub fn transfer_from_vault(&self, reserve: &Reserve, to: AccountInfo<'info>, amount: u64) -> Result<()> {
         let accounts = TransferChecked {
             from: self.vault.to_account_info(),
             mint: self.mint.to_account_info(),
-            to: self.user_token_account.to_account_info(),
+            to,
             authority: self.reserve.to_account_info(),
         };
         reserve.with_signer_seeds(|seeds| {
