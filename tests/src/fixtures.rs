@@ -214,9 +214,9 @@ pub fn default_oracle(feed_id: [u8; 32]) -> OracleParams {
         max_conf_bps: 200,
         lag_bps_per_sec: 25,
         max_band_bps: 500,
-        ema_warn_bps: 80,
-        ema_pause_bps: 120,
-        ema_force_bps: 150,
+        ema_warn_bps: ballast::constants::DEFAULT_EMA_WARN_BPS,
+        ema_pause_bps: ballast::constants::DEFAULT_EMA_PAUSE_BPS,
+        ema_force_bps: ballast::constants::DEFAULT_EMA_FORCE_BPS,
         stress_addon_bps: 1_000,
     }
 }

@@ -82,13 +82,13 @@ fn feed_of(data: &[u8]) -> [u8; 32] {
 }
 
 async fn mainnet_price_updates_decode_exactly(mode: Mode) {
-    // (file, price, expo, publish time) as captured on mainnet.
-    for (file, price, expo, publish_time) in [
-        ("pyth_v2_SOLUSD_mainnet_drift.json", 13_467_731_930u64, -8, 1_718_727_936i64),
-        ("pyth_v2_SOLUSD_mainnet_swig.json", 16_751_519_922, -8, 1_749_654_165),
-        ("pyth_v2_SOLUSD_mainnet_getAccountInfo_Rolanchik.json", 9_385_943_752, -8, 1_787_392_706),
-        ("pyth_v2_TSLAX_xstock_mainnet_Blinds.json", 36_523_000_001, -8, 1_789_215_534),
-        ("pyth_v2_AAPL_equity_shard1_mainnet_Solera.json", 33_563_050, -5, 1_789_666_422),
+    // (file, price, confidence, expo, publish time) as captured on mainnet.
+    for (file, price, conf, expo, publish_time) in [
+        ("pyth_v2_SOLUSD_mainnet_drift.json", 13_467_731_930u64, 13_012_302u64, -8, 1_718_727_936i64),
+        ("pyth_v2_SOLUSD_mainnet_swig.json", 16_751_519_922, 7_865_065, -8, 1_749_654_165),
+        ("pyth_v2_SOLUSD_mainnet_getAccountInfo_Rolanchik.json", 9_385_943_752, 4_672_083, -8, 1_787_392_706),
+        ("pyth_v2_TSLAX_xstock_mainnet_Blinds.json", 36_523_000_001, 8_533_118, -8, 1_789_215_534),
+        ("pyth_v2_AAPL_equity_shard1_mainnet_Solera.json", 33_563_050, 3_951, -5, 1_789_666_422),
     ] {
         let (key, account) = mainnet_fixture(file);
         let mut params = default_oracle(feed_of(&account.data));
@@ -97,6 +97,8 @@ async fn mainnet_price_updates_decode_exactly(mode: Mode) {
         params.ema_force_bps = 5_000;
         let slot = price_through_health(mode, key, account, params, publish_time + 2).await;
         assert_eq!((slot.price, slot.expo, slot.age_secs), (price, expo, 2), "{file}");
+        // The band at age 2 is the confidence plus 25 bps/s × 2 s of the price, rounded up.
+        assert_eq!(slot.band, conf + (price * 25 * 2).div_ceil(10_000), "{file}");
     }
 }
 

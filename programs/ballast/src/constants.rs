@@ -17,3 +17,8 @@ pub const MAX_POSITION_SLOTS: usize = 16;
 
 /// Insurance-pool target of a new reserve: 2 % of its rolling 24 h volume (SPEC §5).
 pub const DEFAULT_INSURANCE_TARGET_BPS: u16 = 200;
+
+/// EMA divergence levels of a new reserve (SPEC §2): warn, pause, force, in bps of the EMA.
+pub const DEFAULT_EMA_WARN_BPS: u16 = 80;
+pub const DEFAULT_EMA_PAUSE_BPS: u16 = 120;
+pub const DEFAULT_EMA_FORCE_BPS: u16 = 150;

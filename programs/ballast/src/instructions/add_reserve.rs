@@ -1,7 +1,10 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::constants::{DEFAULT_INSURANCE_TARGET_BPS, INSURANCE_SEED, RESERVE_SEED, VAULT_SEED};
+use crate::constants::{
+    DEFAULT_EMA_FORCE_BPS, DEFAULT_EMA_PAUSE_BPS, DEFAULT_EMA_WARN_BPS, DEFAULT_INSURANCE_TARGET_BPS,
+    INSURANCE_SEED, RESERVE_SEED, VAULT_SEED,
+};
 use crate::error::BallastError;
 use crate::events::ReserveAdded;
 use crate::state::{AssetClass, Market, Reserve};
@@ -75,6 +78,11 @@ pub fn handler(ctx: Context<AddReserve>, args: AddReserveArgs) -> Result<()> {
     reserve.borrow_index.set(Reserve::initial_index());
     reserve.last_accrual_ts = Clock::get()?.unix_timestamp;
     reserve.interest.insurance_target_bps = DEFAULT_INSURANCE_TARGET_BPS;
+    // Until `configure_reserve` sets an oracle the reserve has no price (source 0), but its EMA
+    // levels already hold the SPEC defaults.
+    reserve.oracle.ema_warn_bps = DEFAULT_EMA_WARN_BPS;
+    reserve.oracle.ema_pause_bps = DEFAULT_EMA_PAUSE_BPS;
+    reserve.oracle.ema_force_bps = DEFAULT_EMA_FORCE_BPS;
 
     let market = &mut ctx.accounts.market;
     market.reserve_count = market.reserve_count.checked_add(1).ok_or(BallastError::MathOverflow)?;
