@@ -73,10 +73,7 @@ pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> 
                 });
             }
             let accrued = reserve.accrued(now)?;
-            let total_assets = reserve
-                .available_liquidity
-                .saturating_add(accrued.total_debt)
-                .saturating_sub(accrued.pending_fees);
+            let total_assets = reserve.deposit_assets_at(accrued.borrow_index, accrued.pending_fees)?;
             let deposit_amount =
                 amount_for_shares(slot.deposit_shares, reserve.total_deposit_shares, total_assets)
                     .map_err(BallastError::from)?;
@@ -115,7 +112,7 @@ pub fn health(slots: &[PricedSlot]) -> Result<Health> {
                     .map_err(BallastError::from)?
             };
             let init_w = init_weight(s.risk.init_haircut_bps as u32, s.risk.max_leverage_bps)
-                .map_err(|_| BallastError::OracleNotConfigured)?;
+                .map_err(|_| BallastError::ParameterOutOfBounds)?;
             let stress = if p.ema_level == EmaLevel::Force { s.stress_addon_bps as u32 } else { 0 };
             let maint_w = maint_weight(s.risk.maint_haircut_bps as u32 + stress);
             h.add_collateral(value, value_low, init_w, maint_w).map_err(BallastError::from)?;

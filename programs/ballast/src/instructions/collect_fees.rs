@@ -49,7 +49,7 @@ pub fn handler<'info>(ctx: Context<'info, CollectFees<'info>>) -> Result<()> {
         reserve: tokens.reserve.key(),
         to_insurance_pool: to_pool,
         to_fee_receiver: to_receiver,
-        pool_balance: pool_balance + to_pool,
+        pool_balance: pool_balance.saturating_add(to_pool), // ≤ target: to_pool ≤ target − balance
         pool_target: target,
         volume_24h: volume,
     });

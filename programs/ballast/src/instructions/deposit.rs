@@ -16,7 +16,7 @@ pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         reserve.accrue(now)?;
         reserve.record_volume(now, amount);
-        let assets_before = reserve.total_deposit_assets();
+        let assets_before = reserve.total_deposit_assets()?;
         let assets_after = assets_before.checked_add(amount).ok_or(BallastError::MathOverflow)?;
         require!(assets_after <= reserve.deposit_cap, BallastError::DepositCapExceeded);
 
@@ -38,7 +38,7 @@ pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
             let held = amount_for_shares(
                 slot.deposit_shares,
                 reserve.total_deposit_shares,
-                reserve.total_deposit_assets(),
+                reserve.total_deposit_assets()?,
             )
             .map_err(BallastError::from)?;
             require!(
@@ -47,7 +47,7 @@ pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
             );
         }
 
-        (minted, reserve.total_deposit_assets(), reserve.total_deposit_shares, reserve.decimals)
+        (minted, reserve.total_deposit_assets()?, reserve.total_deposit_shares, reserve.decimals)
     };
 
     ctx.accounts.tokens.transfer_in(&ctx.accounts.owner, amount, decimals)?;

@@ -21,7 +21,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
 
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
         reserve.accrue(now)?;
-        let (total_shares, total_assets) = (reserve.total_deposit_shares, reserve.total_deposit_assets());
+        let (total_shares, total_assets) = (reserve.total_deposit_shares, reserve.total_deposit_assets()?);
         let (paid_out, burned) = if amount == u64::MAX {
             (amount_for_shares(held, total_shares, total_assets).map_err(BallastError::from)?, held)
         } else {
@@ -57,7 +57,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         reserve: reserve_key,
         amount: paid_out,
         shares_burned,
-        reserve_total_assets: reserve_after.total_deposit_assets(),
+        reserve_total_assets: reserve_after.total_deposit_assets()?,
         reserve_total_shares: reserve_after.total_deposit_shares,
     });
     Ok(())

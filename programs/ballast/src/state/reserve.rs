@@ -72,12 +72,21 @@ pub struct Accrued {
 }
 
 impl Reserve {
-    /// Token units owned by depositors (the value of all deposit shares): free liquidity plus
-    /// what borrowers owe, less the protocol's fees.
-    pub fn total_deposit_assets(&self) -> u64 {
-        let debt = debt_for_shares(self.total_borrow_shares, self.borrow_index.get(), Rounding::Down)
-            .unwrap_or(u64::MAX);
-        self.available_liquidity.saturating_add(debt).saturating_sub(self.pending_fees)
+    /// Token units owned by depositors (the value of all deposit shares) at the stored index.
+    pub fn total_deposit_assets(&self) -> Result<u64> {
+        self.deposit_assets_at(self.borrow_index.get(), self.pending_fees)
+    }
+
+    /// Depositors' assets at `index`: free liquidity plus what borrowers owe (rounded down: the
+    /// depositors are never credited a rounding unit the borrowers will not pay), less fees.
+    pub fn deposit_assets_at(&self, index: u128, pending_fees: u64) -> Result<u64> {
+        let debt =
+            debt_for_shares(self.total_borrow_shares, index, Rounding::Down).map_err(BallastError::from)?;
+        Ok(self
+            .available_liquidity
+            .checked_add(debt)
+            .and_then(|v| v.checked_sub(pending_fees))
+            .ok_or(BallastError::MathOverflow)?)
     }
 
     /// Total debt at the stored index, rounded up.
