@@ -221,7 +221,8 @@ pub fn default_oracle(feed_id: [u8; 32]) -> OracleParams {
     }
 }
 
-/// 3× leverage cap, 10 % / 5 % haircuts, borrow factor 1.
+/// 3× leverage cap, 10 % / 5 % haircuts, borrow factor 1; liquidation bonus 2–10 %, fee 1 %
+/// of the seized collateral, close factor 50 %.
 pub fn default_risk() -> RiskParams {
     RiskParams {
         max_leverage_bps: 30_000,
@@ -229,6 +230,10 @@ pub fn default_risk() -> RiskParams {
         maint_haircut_bps: 500,
         borrow_factor_bps: 10_000,
         position_cap_bps: 10_000,
+        liquidation_bonus_min_bps: 200,
+        liquidation_bonus_max_bps: 1_000,
+        liquidation_fee_bps: 100,
+        close_factor_bps: 5_000,
         collateral_enabled: true,
         borrow_enabled: true,
     }

@@ -218,3 +218,65 @@ pub fn collect_fees(
         ballast::instruction::CollectFees {},
     )
 }
+
+/// The two sides of a liquidation: the debt the keeper repays from `source` and the collateral
+/// it receives in `destination`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiquidationSides<'a> {
+    pub repay: &'a ReserveKeys,
+    pub source: Pubkey,
+    pub seize: &'a ReserveKeys,
+    pub destination: Pubkey,
+}
+
+/// Permissionless liquidation; `max_repay == u64::MAX` repays as much as allowed. `remaining`:
+/// `(reserve, oracle)` for every occupied slot of the position (see `health_accounts`);
+/// `fee_receiver_account`: the market fee receiver's token account of the seized mint.
+pub fn liquidate(
+    liquidator: Pubkey,
+    market: Pubkey,
+    position: Pubkey,
+    sides: LiquidationSides,
+    fee_receiver_account: Pubkey,
+    max_repay: u64,
+    remaining: Vec<AccountMeta>,
+) -> Instruction {
+    with_remaining(
+        instruction(
+            ballast::accounts::Liquidate {
+                liquidator,
+                market,
+                position,
+                repay: sides.repay.tokens(sides.source),
+                seize: sides.seize.tokens(sides.destination),
+                insurance_vault: pda::insurance_vault(&sides.seize.reserve),
+                fee_receiver_account,
+            },
+            ballast::instruction::Liquidate { max_repay },
+        ),
+        remaining,
+    )
+}
+
+/// Permissionless write-off of a position's debt in `reserve` once it holds no deposits.
+pub fn resolve_bad_debt(position: Pubkey, reserve: &ReserveKeys) -> Instruction {
+    instruction(
+        ballast::accounts::ResolveBadDebt {
+            position,
+            reserve: reserve.reserve,
+            mint: reserve.mint,
+            vault: reserve.vault,
+            insurance_vault: pda::insurance_vault(&reserve.reserve),
+            token_program: reserve.token_program,
+        },
+        ballast::instruction::ResolveBadDebt {},
+    )
+}
+
+/// The read-only reserve view; simulate it and decode the return data as `ReserveStatus`.
+pub fn reserve_status(reserve: Pubkey) -> Instruction {
+    instruction(
+        ballast::accounts::ReserveView { reserve, insurance_vault: pda::insurance_vault(&reserve) },
+        ballast::instruction::ReserveStatus {},
+    )
+}

@@ -137,6 +137,35 @@ impl Health {
         Ok(())
     }
 
+    /// These figures with the slots in `old` replaced by those in `new` (each a sum over the
+    /// same slots before and after a change): every figure is a sum of per-slot terms, so the
+    /// result equals re-aggregating every slot.
+    pub fn replace(&self, old: &Health, new: &Health) -> Result<Health, MathError> {
+        let swap = |total: u128, o: u128, n: u128| {
+            total.checked_sub(o).and_then(|t| t.checked_add(n)).ok_or(MathError::Overflow)
+        };
+        Ok(Health {
+            init_collateral: swap(self.init_collateral, old.init_collateral, new.init_collateral)?,
+            maint_collateral: swap(self.maint_collateral, old.maint_collateral, new.maint_collateral)?,
+            init_debt: swap(self.init_debt, old.init_debt, new.init_debt)?,
+            maint_debt: swap(self.maint_debt, old.maint_debt, new.maint_debt)?,
+            collateral_value: swap(self.collateral_value, old.collateral_value, new.collateral_value)?,
+            debt_value: swap(self.debt_value, old.debt_value, new.debt_value)?,
+        })
+    }
+
+    /// `maint_collateral − maint_debt` compared: true when `self` has at least `other`'s surplus.
+    pub fn maint_surplus_at_least(&self, other: &Health) -> bool {
+        // a_c − a_d ≥ b_c − b_d  ⇔  a_c + b_d ≥ b_c + a_d (no signed arithmetic on chain)
+        match (
+            self.maint_collateral.checked_add(other.maint_debt),
+            other.maint_collateral.checked_add(self.maint_debt),
+        ) {
+            (Some(a), Some(b)) => a >= b,
+            _ => false,
+        }
+    }
+
     /// Borrow and withdraw need `init_collateral ≥ init_debt` afterwards.
     pub fn passes_initial(&self) -> bool {
         self.init_collateral >= self.init_debt

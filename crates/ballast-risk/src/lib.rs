@@ -9,6 +9,7 @@ pub mod error;
 pub mod fixed;
 pub mod health;
 pub mod interest;
+pub mod liquidation;
 pub mod shares;
 pub mod value;
 pub mod volume;

@@ -1,6 +1,6 @@
 //! Token amounts to USD values.
 
-use crate::fixed::{mul, mul_div, pow10, Rounding, WAD};
+use crate::fixed::{mul, mul_div, pow10, Rounding};
 use crate::MathError;
 
 /// USD value, WAD-scaled, of `amount` base units of a token with `decimals`, at a price of
@@ -35,15 +35,13 @@ pub fn token_amount(
     if mantissa == 0 {
         return Err(MathError::Overflow);
     }
-    // amount = value × 10^(decimals − expo) / (mantissa × 10^18)
-    let shift = decimals as i64 - expo as i64;
-    let (num_scale, den_scale) =
-        if shift >= 0 { (pow10(shift as u32)?, 1u128) } else { (1u128, pow10((-shift) as u32)?) };
-    let den = (mantissa as u128).checked_mul(den_scale).ok_or(MathError::Overflow)?;
-    // value × num_scale may overflow for huge values: divide by WAD first when it would.
-    let q = match value.checked_mul(num_scale) {
-        Some(n) => mul_div(n, 1, den.checked_mul(WAD).ok_or(MathError::Overflow)?, rounding)?,
-        None => mul_div(mul_div(value, 1, WAD, rounding)?, num_scale, den, rounding)?,
+    // amount = value / 1e18 / (mantissa × 10^expo) × 10^decimals: one power of ten, one division.
+    let shift = decimals as i64 - expo as i64 - 18;
+    let q = if shift >= 0 {
+        mul_div(value, pow10(shift as u32)?, mantissa as u128, rounding)?
+    } else {
+        let den = (mantissa as u128).checked_mul(pow10((-shift) as u32)?).ok_or(MathError::Overflow)?;
+        mul_div(value, 1, den, rounding)?
     };
     u64::try_from(q).map_err(|_| MathError::Overflow)
 }
@@ -75,6 +73,14 @@ mod tests {
         assert!((123_456_788..=123_456_789).contains(&a));
         let up = token_amount(v, 6, 99_987_654, -8, Rounding::Up).unwrap();
         assert!(up >= a && up <= a + 1);
+    }
+
+    #[test]
+    fn large_values_keep_their_cents() {
+        // $6 072.826084 at $3 632 per 9-decimal token (value × 10^17 would not fit in u128).
+        let v = 6_072_826_084_000_000_000_000;
+        assert_eq!(token_amount(v, 9, 363_200_000_000, -8, Rounding::Down).unwrap(), 1_672_033_613);
+        assert_eq!(token_amount(v, 9, 363_200_000_000, -8, Rounding::Up).unwrap(), 1_672_033_614);
     }
 
     #[test]

@@ -22,3 +22,8 @@ pub const DEFAULT_INSURANCE_TARGET_BPS: u16 = 200;
 pub const DEFAULT_EMA_WARN_BPS: u16 = 80;
 pub const DEFAULT_EMA_PAUSE_BPS: u16 = 120;
 pub const DEFAULT_EMA_FORCE_BPS: u16 = 150;
+
+/// Liquidations of a new market restore a health factor of 1.05 and stop there (SPEC §5).
+pub const DEFAULT_LIQUIDATION_TARGET_HEALTH_BPS: u16 = 10_500;
+/// Positions owing less than $10 in total may be closed out in one liquidation.
+pub const DEFAULT_DUST_DEBT_USD: u32 = 10;

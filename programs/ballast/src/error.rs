@@ -77,6 +77,16 @@ pub enum BallastError {
     WrongFeeReceiver,
     #[msg("Reserve holds shares but no assets")]
     SharesWithoutAssets,
+    #[msg("The position is healthy (maintenance collateral covers maintenance debt): not liquidatable")]
+    NotLiquidatable,
+    #[msg("The allowed liquidation rounds to zero tokens")]
+    LiquidationTooSmall,
+    #[msg("Repay and seize reserves must differ")]
+    SameRepayAndSeizeReserve,
+    #[msg("The liquidation would lower the position's maintenance health")]
+    LiquidationWorsensHealth,
+    #[msg("The position still holds deposits: liquidate them before resolving bad debt")]
+    PositionHasDeposits,
 }
 
 impl From<ballast_risk::MathError> for BallastError {

@@ -84,14 +84,79 @@ pub struct Repaid {
     pub reserve_total_debt: u64,
 }
 
+/// A reserve's insurance pool (SPEC §5), as reported by events and the reserve view.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Tokens in the pool.
+    pub balance: u64,
+    /// `insurance_target_bps` × 24 h volume / 10 000, rounded up.
+    pub target: u64,
+    /// balance / target in bps (see `ballast_risk::liquidation::coverage_bps`).
+    pub coverage_bps: u32,
+    /// Deposit, withdraw, borrow, repay and liquidation flows of the last 24 hours, in tokens.
+    pub volume_24h: u64,
+}
+
+impl PoolStatus {
+    pub fn new(reserve: &crate::state::Reserve, balance: u64, now: i64) -> Self {
+        let target = reserve.insurance_target(now);
+        PoolStatus {
+            balance,
+            target,
+            coverage_bps: ballast_risk::liquidation::coverage_bps(balance, target),
+            volume_24h: reserve.volume_24h(now),
+        }
+    }
+}
+
 #[event]
 pub struct FeesCollected {
     pub reserve: Pubkey,
     pub to_insurance_pool: u64,
     pub to_fee_receiver: u64,
-    /// Insurance pool balance after the transfer.
-    pub pool_balance: u64,
-    /// `insurance_target_bps` × 24 h volume / 10 000.
-    pub pool_target: u64,
-    pub volume_24h: u64,
+    /// The pool after the transfer.
+    pub pool: PoolStatus,
+}
+
+/// A keeper repaid `repaid` of the position's debt in `repay_reserve` and seized `seized` of its
+/// deposit in `seize_reserve`: `to_liquidator` to the keeper, the fee to the seized asset's
+/// insurance pool (up to its target) and the fee receiver.
+#[event]
+pub struct Liquidated {
+    pub position: Pubkey,
+    pub liquidator: Pubkey,
+    pub repay_reserve: Pubkey,
+    pub seize_reserve: Pubkey,
+    pub repaid: u64,
+    pub seized: u64,
+    pub to_liquidator: u64,
+    pub fee_to_insurance_pool: u64,
+    pub fee_to_fee_receiver: u64,
+    pub bonus_bps: u32,
+    /// Maintenance health factors (1e9 = 1.0); `None` once no debt is left.
+    pub health_factor_before: Option<u128>,
+    pub health_factor_after: Option<u128>,
+    /// The seized asset's pool after the fee.
+    pub pool: PoolStatus,
+}
+
+/// Bad debt step 1: the debt reserve's insurance pool paid `amount` into the vault.
+#[event]
+pub struct BadDebtCoveredByPool {
+    pub position: Pubkey,
+    pub reserve: Pubkey,
+    pub amount: u64,
+    /// The pool after the payment.
+    pub pool: PoolStatus,
+}
+
+/// Bad debt step 2: what the pool could not cover, taken from the reserve's depositors (the
+/// deposit share value drops).
+#[event]
+pub struct BadDebtSocialized {
+    pub position: Pubkey,
+    pub reserve: Pubkey,
+    pub amount: u64,
+    pub reserve_total_assets: u64,
+    pub reserve_total_shares: u64,
 }

@@ -30,6 +30,18 @@ pub struct PricedSlot {
     pub stress_addon_bps: u16,
 }
 
+impl PricedSlot {
+    /// The maintenance weight of this slot's deposit: zero unless the reserve counts as
+    /// collateral; at the EMA "force" level the haircut carries the stress add-on.
+    pub fn maint_weight(&self) -> u128 {
+        if self.risk.collateral_enabled == 0 {
+            return 0;
+        }
+        let stress = if self.price.ema_level == EmaLevel::Force { self.stress_addon_bps as u32 } else { 0 };
+        maint_weight(self.risk.maint_haircut_bps as u32 + stress)
+    }
+}
+
 /// Runs `f` on the reserve held by `account`, after checking owner, size and discriminator.
 /// Reads in place (account data is 8-byte aligned in the runtime); copies only if it is not.
 pub fn with_reserve<R>(account: &AccountInfo, f: impl FnOnce(&Reserve) -> Result<R>) -> Result<R> {
@@ -113,9 +125,7 @@ pub fn health(slots: &[PricedSlot]) -> Result<Health> {
             };
             let init_w = init_weight(s.risk.init_haircut_bps as u32, s.risk.max_leverage_bps)
                 .map_err(|_| BallastError::ParameterOutOfBounds)?;
-            let stress = if p.ema_level == EmaLevel::Force { s.stress_addon_bps as u32 } else { 0 };
-            let maint_w = maint_weight(s.risk.maint_haircut_bps as u32 + stress);
-            h.add_collateral(value, value_low, init_w, maint_w).map_err(BallastError::from)?;
+            h.add_collateral(value, value_low, init_w, s.maint_weight()).map_err(BallastError::from)?;
         }
         if s.debt_amount > 0 {
             let value = usd_value(s.debt_amount, s.decimals, p.price, p.expo, Rounding::Up)

@@ -81,6 +81,24 @@ pub mod ballast {
         instructions::health::handler(ctx)
     }
 
+    /// Permissionless partial liquidation of an unhealthy position: repays up to `max_repay`
+    /// (`u64::MAX`: as much as allowed) of its `repay` debt and seizes `seize` collateral with a
+    /// bonus; remaining accounts as for borrow.
+    pub fn liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
+        instructions::liquidate::handler(ctx, max_repay)
+    }
+
+    /// Permissionless: writes off the debt of a position with no deposits left, from the
+    /// reserve's insurance pool first, then against its depositors.
+    pub fn resolve_bad_debt(ctx: Context<ResolveBadDebt>) -> Result<()> {
+        instructions::resolve_bad_debt::handler(ctx)
+    }
+
+    /// Read-only reserve view (simulate): liquidity, debt, rates, insurance pool coverage.
+    pub fn reserve_status(ctx: Context<ReserveView>) -> Result<ReserveStatus> {
+        instructions::reserve_status::handler(ctx)
+    }
+
     /// Withdraws `amount` tokens (`u64::MAX`: everything the position's shares are worth).
     pub fn withdraw<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -> Result<()> {
         instructions::withdraw::handler(ctx, amount)

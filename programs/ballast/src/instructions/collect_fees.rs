@@ -2,7 +2,9 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
 
 use crate::error::BallastError;
-use crate::events::FeesCollected;
+use ballast_risk::liquidation::split_to_pool;
+
+use crate::events::{FeesCollected, PoolStatus};
 use crate::instructions::reserve_tokens::*;
 use crate::state::Market;
 
@@ -26,15 +28,14 @@ pub struct CollectFees<'info> {
 pub fn handler<'info>(ctx: Context<'info, CollectFees<'info>>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let pool_balance = ctx.accounts.insurance_vault.amount;
-    let (to_pool, to_receiver, target, volume, reserve) = {
+    let (to_pool, to_receiver, reserve) = {
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
         reserve.accrue(now)?;
         let collectable = reserve.pending_fees.min(reserve.available_liquidity);
-        let target = reserve.insurance_target(now);
-        let to_pool = collectable.min(target.saturating_sub(pool_balance));
+        let (to_pool, to_receiver) = split_to_pool(collectable, pool_balance, reserve.insurance_target(now));
         reserve.pending_fees -= collectable;
         reserve.available_liquidity -= collectable;
-        (to_pool, collectable - to_pool, target, reserve.volume_24h(now), *reserve)
+        (to_pool, to_receiver, *reserve)
     };
 
     let tokens = &ctx.accounts.tokens;
@@ -49,9 +50,7 @@ pub fn handler<'info>(ctx: Context<'info, CollectFees<'info>>) -> Result<()> {
         reserve: tokens.reserve.key(),
         to_insurance_pool: to_pool,
         to_fee_receiver: to_receiver,
-        pool_balance: pool_balance.saturating_add(to_pool), // ≤ target: to_pool ≤ target − balance
-        pool_target: target,
-        volume_24h: volume,
+        pool: PoolStatus::new(&reserve, pool_balance + to_pool, now), // ≤ target: cannot overflow
     });
     Ok(())
 }

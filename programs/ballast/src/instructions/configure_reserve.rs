@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 use ballast_risk::health::MAX_LEVERAGE_BPS;
+use ballast_risk::liquidation::MAX_BONUS_BPS;
 
 use crate::error::BallastError;
 use crate::events::ReserveConfigured;
@@ -29,6 +30,10 @@ pub struct RiskParams {
     pub maint_haircut_bps: u16,
     pub borrow_factor_bps: u16,
     pub position_cap_bps: u16,
+    pub liquidation_bonus_min_bps: u16,
+    pub liquidation_bonus_max_bps: u16,
+    pub liquidation_fee_bps: u16,
+    pub close_factor_bps: u16,
     pub collateral_enabled: bool,
     pub borrow_enabled: bool,
 }
@@ -89,7 +94,9 @@ impl OracleParams {
 }
 
 impl RiskParams {
-    /// SPEC §3/§7 bounds: leverage ≤ 5×, haircuts ≤ 95 %, maintenance no stricter than initial.
+    /// SPEC §3/§7 bounds: leverage ≤ 5×, haircuts ≤ 95 %, maintenance no stricter than initial,
+    /// bonus ≤ 15 %, and a fee small enough that a keeper seizing at the minimum bonus still
+    /// receives at least the value it repaid: `(1 + bonus_min) × (1 − fee) ≥ 1`.
     pub fn to_config(&self) -> Result<RiskConfig> {
         bound(
             self.max_leverage_bps > 10_000 && self.max_leverage_bps <= MAX_LEVERAGE_BPS,
@@ -112,12 +119,27 @@ impl RiskParams {
             "position_cap_bps",
             self.position_cap_bps as u64,
         )?;
+        let (bonus_min, bonus_max) =
+            (self.liquidation_bonus_min_bps as u32, self.liquidation_bonus_max_bps as u32);
+        bound(bonus_max <= MAX_BONUS_BPS, "liquidation_bonus_max_bps", bonus_max as u64)?;
+        bound(bonus_min <= bonus_max, "liquidation_bonus_min_bps", bonus_min as u64)?;
+        let fee = self.liquidation_fee_bps as u32;
+        bound(fee * (10_000 + bonus_min) <= bonus_min * 10_000, "liquidation_fee_bps", fee as u64)?;
+        bound(
+            (1..=10_000).contains(&self.close_factor_bps),
+            "close_factor_bps",
+            self.close_factor_bps as u64,
+        )?;
         Ok(RiskConfig {
             max_leverage_bps: self.max_leverage_bps,
             init_haircut_bps: self.init_haircut_bps,
             maint_haircut_bps: self.maint_haircut_bps,
             borrow_factor_bps: self.borrow_factor_bps,
             position_cap_bps: self.position_cap_bps,
+            liquidation_bonus_min_bps: self.liquidation_bonus_min_bps,
+            liquidation_bonus_max_bps: self.liquidation_bonus_max_bps,
+            liquidation_fee_bps: self.liquidation_fee_bps,
+            close_factor_bps: self.close_factor_bps,
             collateral_enabled: self.collateral_enabled as u8,
             borrow_enabled: self.borrow_enabled as u8,
             _padding: [0; 2],

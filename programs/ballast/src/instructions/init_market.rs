@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::MARKET_SEED;
+use crate::constants::{DEFAULT_DUST_DEBT_USD, DEFAULT_LIQUIDATION_TARGET_HEALTH_BPS, MARKET_SEED};
 use crate::events::MarketInitialized;
 use crate::state::Market;
 
@@ -28,6 +28,8 @@ pub fn handler(ctx: Context<InitMarket>, market_id: u64, fee_receiver: Pubkey) -
     market.fee_receiver = fee_receiver;
     market.market_id = market_id;
     market.reserve_count = 0;
+    market.liquidation_target_health_bps = DEFAULT_LIQUIDATION_TARGET_HEALTH_BPS;
+    market.dust_debt_usd = DEFAULT_DUST_DEBT_USD;
     market.bump = ctx.bumps.market;
     emit!(MarketInitialized { market: market.key(), admin: market.admin, market_id, fee_receiver });
     Ok(())

@@ -66,18 +66,36 @@ impl<'info> ReserveTokens<'info> {
     /// Moves `amount` from the vault to `to` (an account of the reserve's mint); the reserve PDA
     /// signs.
     pub fn transfer_from_vault(&self, reserve: &Reserve, to: AccountInfo<'info>, amount: u64) -> Result<()> {
-        let accounts = TransferChecked {
-            from: self.vault.to_account_info(),
-            mint: self.mint.to_account_info(),
+        let (mint, token_program) = (self.mint.to_account_info(), self.token_program.key());
+        transfer_as_reserve(
+            reserve,
+            self.reserve.to_account_info(),
+            mint,
+            token_program,
+            self.vault.to_account_info(),
             to,
-            authority: self.reserve.to_account_info(),
-        };
-        reserve.with_signer_seeds(|seeds| {
-            transfer_checked(
-                CpiContext::new_with_signer(self.token_program.key(), accounts, seeds),
-                amount,
-                reserve.decimals,
-            )
-        })
+            amount,
+        )
     }
+}
+
+/// Moves `amount` between two token accounts whose authority is the reserve PDA (its vault and
+/// its insurance pool) or from one of them; the reserve signs.
+pub fn transfer_as_reserve<'info>(
+    reserve: &Reserve,
+    reserve_info: AccountInfo<'info>,
+    mint: AccountInfo<'info>,
+    token_program: Pubkey,
+    from: AccountInfo<'info>,
+    to: AccountInfo<'info>,
+    amount: u64,
+) -> Result<()> {
+    let accounts = TransferChecked { from, mint, to, authority: reserve_info };
+    reserve.with_signer_seeds(|seeds| {
+        transfer_checked(
+            CpiContext::new_with_signer(token_program, accounts, seeds),
+            amount,
+            reserve.decimals,
+        )
+    })
 }

@@ -62,6 +62,13 @@ pub struct RiskConfig {
     pub borrow_factor_bps: u16,
     /// Largest share of the reserve's deposits one position may hold (10 000 = no limit).
     pub position_cap_bps: u16,
+    /// Keeper bonus range when this asset is seized (SPEC §5), ≤ 15 %.
+    pub liquidation_bonus_min_bps: u16,
+    pub liquidation_bonus_max_bps: u16,
+    /// Protocol's share of collateral seized from this asset (insurance pool, then fee receiver).
+    pub liquidation_fee_bps: u16,
+    /// Share of a debt in this asset that one liquidation may repay.
+    pub close_factor_bps: u16,
     pub collateral_enabled: u8,
     pub borrow_enabled: u8,
     pub _padding: [u8; 2],

@@ -14,5 +14,9 @@ pub struct Market {
     pub market_id: u64,
     /// Reserves listed so far.
     pub reserve_count: u32,
+    /// Health factor (bps) a liquidation restores and does not go past.
+    pub liquidation_target_health_bps: u16,
+    /// A position whose total debt is worth less than this (whole USD) may be closed out in full.
+    pub dust_debt_usd: u32,
     pub bump: u8,
 }

@@ -1,0 +1,194 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::TokenAccount;
+use ballast_risk::fixed::{Rounding, WAD};
+use ballast_risk::interest::shares_for_debt;
+use ballast_risk::liquidation::{self, LiquidationError, LiquidationParams, RepaySide, SeizeSide};
+use ballast_risk::shares::shares_to_burn_for_amount;
+
+use crate::error::BallastError;
+use crate::events::{Liquidated, PoolStatus};
+use crate::health::{health as aggregate, price_slots, PricedSlot};
+use crate::instructions::reserve_tokens::*;
+use crate::state::{Market, Position};
+
+#[derive(Accounts)]
+pub struct Liquidate<'info> {
+    /// Any signer: pays the debt from `repay.user_token_account`, receives the collateral in
+    /// `seize.user_token_account`.
+    pub liquidator: Signer<'info>,
+    #[account(
+        constraint = repay.reserve.load()?.market == market.key() @ BallastError::WrongMarket,
+        constraint = seize.reserve.load()?.market == market.key() @ BallastError::WrongMarket,
+        constraint = repay.reserve.key() != seize.reserve.key() @ BallastError::SameRepayAndSeizeReserve,
+        constraint = fee_receiver_account.owner == market.fee_receiver @ BallastError::WrongFeeReceiver,
+        constraint = fee_receiver_account.mint == seize.mint.key() @ BallastError::WrongMint,
+    )]
+    pub market: Account<'info, Market>,
+    #[account(mut, constraint = position.load()?.market == market.key() @ BallastError::WrongMarket)]
+    pub position: AccountLoader<'info, Position>,
+    /// The debt being repaid; `user_token_account` is the liquidator's source.
+    pub repay: ReserveTokens<'info>,
+    /// The collateral being seized; `user_token_account` is the liquidator's destination.
+    pub seize: ReserveTokens<'info>,
+    /// The seized asset's insurance pool.
+    #[account(mut, address = seize.reserve.load()?.insurance_vault @ BallastError::WrongVault)]
+    pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
+    /// The fee receiver's token account of the seized mint (fee beyond the pool's target).
+    #[account(mut)]
+    pub fee_receiver_account: InterfaceAccount<'info, TokenAccount>,
+    // remaining accounts: (reserve, oracle) for every occupied slot, in slot order
+}
+
+impl From<LiquidationError> for BallastError {
+    fn from(e: LiquidationError) -> Self {
+        match e {
+            LiquidationError::NotLiquidatable => BallastError::NotLiquidatable,
+            LiquidationError::TooSmall => BallastError::LiquidationTooSmall,
+            LiquidationError::Math(m) => m.into(),
+        }
+    }
+}
+
+/// The priced slot of `reserve`, if the position holds it.
+fn slot_of<'a>(priced: &'a [PricedSlot], reserve: &Pubkey) -> Option<&'a PricedSlot> {
+    priced.iter().find(|s| s.reserve == *reserve)
+}
+
+/// Permissionless partial liquidation (SPEC §5). Every slot is priced fresh under maintenance
+/// rules; the amounts come from `ballast_risk::liquidation::plan`; the position's maintenance
+/// surplus must not fall. `max_repay == u64::MAX`: as much as allowed.
+pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
+    require!(max_repay > 0, BallastError::ZeroAmount);
+    let now = Clock::get()?.unix_timestamp;
+    let (repay_key, seize_key) = (ctx.accounts.repay.reserve.key(), ctx.accounts.seize.reserve.key());
+
+    let position = *ctx.accounts.position.load()?;
+    let priced = price_slots(&position, ctx.remaining_accounts, now)?;
+    let before = aggregate(&priced)?;
+    if !before.is_liquidatable() {
+        msg!("maintenance collateral {} ≥ maintenance debt {}", before.maint_collateral, before.maint_debt);
+        return err!(BallastError::NotLiquidatable);
+    }
+    let debt_slot =
+        *slot_of(&priced, &repay_key).filter(|s| s.debt_amount > 0).ok_or(BallastError::NoDebtInReserve)?;
+    let collateral_slot = *slot_of(&priced, &seize_key)
+        .filter(|s| s.deposit_amount > 0)
+        .ok_or(BallastError::NoDepositInReserve)?;
+
+    let market = &ctx.accounts.market;
+    let params = LiquidationParams {
+        bonus_min_bps: collateral_slot.risk.liquidation_bonus_min_bps as u32,
+        bonus_max_bps: collateral_slot.risk.liquidation_bonus_max_bps as u32,
+        fee_bps: collateral_slot.risk.liquidation_fee_bps as u32,
+        close_factor_bps: debt_slot.risk.close_factor_bps as u32,
+        target_health_bps: market.liquidation_target_health_bps as u32,
+        dust_debt_value: market.dust_debt_usd as u128 * WAD,
+    };
+    let repay_side = RepaySide {
+        debt: debt_slot.debt_amount,
+        decimals: debt_slot.decimals,
+        price: debt_slot.price.price,
+        expo: debt_slot.price.expo,
+        borrow_factor_bps: debt_slot.risk.borrow_factor_bps as u32,
+    };
+    let seize_side = SeizeSide {
+        deposit: collateral_slot.deposit_amount,
+        decimals: collateral_slot.decimals,
+        price: collateral_slot.price.price,
+        expo: collateral_slot.price.expo,
+        maint_weight: collateral_slot.maint_weight(),
+    };
+    let plan = liquidation::plan(&before, &repay_side, &seize_side, &params, max_repay)
+        .map_err(BallastError::from)?;
+
+    // The two slots' contributions before and after: the rest of the position is unchanged.
+    let old = aggregate(&[debt_slot, collateral_slot])?;
+    let new = aggregate(&[
+        PricedSlot { debt_amount: debt_slot.debt_amount - plan.repay, ..debt_slot },
+        PricedSlot { deposit_amount: collateral_slot.deposit_amount - plan.seize, ..collateral_slot },
+    ])?;
+    let after = before.replace(&old, &new).map_err(BallastError::from)?;
+    require!(after.maint_surplus_at_least(&before), BallastError::LiquidationWorsensHealth);
+
+    // State: the debt shrinks, the deposit shrinks, both flows count as volume.
+    let repay_reserve = {
+        let mut reserve = ctx.accounts.repay.reserve.load_mut()?;
+        reserve.accrue(now)?;
+        let mut position = ctx.accounts.position.load_mut()?;
+        let i = position.find_slot(&repay_key).ok_or(BallastError::NoDebtInReserve)?;
+        let held = position.slots[i].borrow_shares;
+        let burned = if plan.repay >= debt_slot.debt_amount {
+            held
+        } else {
+            let index = reserve.borrow_index.get();
+            shares_for_debt(plan.repay, index, Rounding::Down).map_err(BallastError::from)?.min(held)
+        };
+        reserve.total_borrow_shares = reserve.total_borrow_shares.saturating_sub(burned);
+        reserve.available_liquidity =
+            reserve.available_liquidity.checked_add(plan.repay).ok_or(BallastError::MathOverflow)?;
+        reserve.record_volume(now, plan.repay);
+        position.slots[i].borrow_shares = held - burned;
+        position.release_slot_if_empty(i);
+        *reserve
+    };
+    let seize_reserve = {
+        let mut reserve = ctx.accounts.seize.reserve.load_mut()?;
+        reserve.accrue(now)?;
+        let mut position = ctx.accounts.position.load_mut()?;
+        let i = position.find_slot(&seize_key).ok_or(BallastError::NoDepositInReserve)?;
+        let held = position.slots[i].deposit_shares;
+        // Seizing the slot's whole value burns all its shares; otherwise the shares the tokens
+        // are worth, rounded up (≤ held, as `seize` ≤ the slot's value).
+        let burned = if plan.seize >= collateral_slot.deposit_amount {
+            held
+        } else {
+            let (shares, assets) = (reserve.total_deposit_shares, reserve.total_deposit_assets()?);
+            shares_to_burn_for_amount(plan.seize, shares, assets).map_err(BallastError::from)?.min(held)
+        };
+        require!(plan.seize <= reserve.available_liquidity, BallastError::InsufficientLiquidity);
+        reserve.total_deposit_shares -= burned; // burned ≤ held ≤ total
+        reserve.available_liquidity -= plan.seize;
+        reserve.record_volume(now, plan.seize);
+        position.slots[i].deposit_shares = held - burned;
+        position.release_slot_if_empty(i);
+        *reserve
+    };
+
+    let pool_balance = ctx.accounts.insurance_vault.amount;
+    let (to_pool, to_receiver) =
+        liquidation::split_to_pool(plan.fee, pool_balance, seize_reserve.insurance_target(now));
+
+    let accounts = &ctx.accounts;
+    accounts.repay.transfer_in(&accounts.liquidator, plan.repay, repay_reserve.decimals)?;
+    if plan.to_keeper > 0 {
+        accounts.seize.transfer_out(&seize_reserve, plan.to_keeper)?;
+    }
+    if to_pool > 0 {
+        accounts.seize.transfer_from_vault(
+            &seize_reserve,
+            accounts.insurance_vault.to_account_info(),
+            to_pool,
+        )?;
+    }
+    if to_receiver > 0 {
+        let to = accounts.fee_receiver_account.to_account_info();
+        accounts.seize.transfer_from_vault(&seize_reserve, to, to_receiver)?;
+    }
+
+    emit!(Liquidated {
+        position: accounts.position.key(),
+        liquidator: accounts.liquidator.key(),
+        repay_reserve: repay_key,
+        seize_reserve: seize_key,
+        repaid: plan.repay,
+        seized: plan.seize,
+        to_liquidator: plan.to_keeper,
+        fee_to_insurance_pool: to_pool,
+        fee_to_fee_receiver: to_receiver,
+        bonus_bps: plan.bonus_bps,
+        health_factor_before: before.health_factor(),
+        health_factor_after: after.health_factor(),
+        pool: PoolStatus::new(&seize_reserve, pool_balance + to_pool, now),
+    });
+    Ok(())
+}
