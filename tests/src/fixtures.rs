@@ -22,6 +22,8 @@ const RENT_EXEMPT_LAMPORTS: u64 = 10_000_000;
 pub struct MarketFixture {
     pub admin: Keypair,
     pub market: Pubkey,
+    /// Owner of the market's fee token accounts.
+    pub fee_receiver: Pubkey,
 }
 
 pub struct ReserveFixture {
@@ -75,7 +77,7 @@ impl TestEnv {
         self.send("init_market", &[ix::init_market(admin.pubkey(), market_id, fee_receiver)], &[&admin])
             .await
             .unwrap();
-        MarketFixture { market: pda::market(&admin.pubkey(), market_id), admin }
+        MarketFixture { market: pda::market(&admin.pubkey(), market_id), admin, fee_receiver }
     }
 
     /// A new mint of `token_program` (SPL Token or Token-2022) with no extensions.
@@ -164,6 +166,21 @@ impl TestEnv {
         let signers: &[&Keypair] = if amount > 0 { &[&account, &authority] } else { &[&account] };
         self.send("create token account", &ixs, signers).await.unwrap();
         account.pubkey()
+    }
+
+    /// Mints `amount` of `reserve`'s token straight into `account` (e.g. a donation to a pool).
+    pub async fn mint_to(&mut self, reserve: &ReserveFixture, account: Pubkey, amount: u64) {
+        let authority = reserve.mint_authority.insecure_clone();
+        let ixn = token_ix::mint_to(
+            &reserve.keys.token_program,
+            &reserve.keys.mint,
+            &account,
+            &authority.pubkey(),
+            &[],
+            amount,
+        )
+        .unwrap();
+        self.send("mint_to", &[ixn], &[&authority]).await.unwrap();
     }
 
     /// Balance of an SPL Token or Token-2022 account (the amount field sits at the same offset).
@@ -266,6 +283,17 @@ pub struct PricedMarket {
     pub borrower: UserFixture,
     pub borrower_sol: Pubkey,
     pub borrower_usdc: Pubkey,
+    /// The fee receiver's SOL account, created with the first keeper.
+    pub fee_receiver_sol: Option<Pubkey>,
+}
+
+/// A liquidator: its USDC (repay) and SOL (seize) accounts, and the fee receiver's SOL account
+/// it passes.
+pub struct Keeper {
+    pub wallet: Keypair,
+    pub usdc: Pubkey,
+    pub sol: Pubkey,
+    pub fee_receiver_sol: Pubkey,
 }
 
 pub const SOL_FEED: [u8; 32] = [1; 32];
@@ -309,7 +337,18 @@ impl PricedMarket {
         let borrower_sol = env.token_account(&sol, &borrower.wallet.pubkey(), 10_000_000_000).await;
         let borrower_usdc = env.token_account(&usdc, &borrower.wallet.pubkey(), 0).await;
         env.deposit(&borrower, &sol, borrower_sol, 10_000_000_000).await.unwrap();
-        Self { env, market, sol, usdc, sol_oracle, usdc_oracle, borrower, borrower_sol, borrower_usdc }
+        Self {
+            env,
+            market,
+            sol,
+            usdc,
+            sol_oracle,
+            usdc_oracle,
+            borrower,
+            borrower_sol,
+            borrower_usdc,
+            fee_receiver_sol: None,
+        }
     }
 
     fn oracle_of(&self, reserve: &Pubkey) -> Pubkey {
@@ -356,6 +395,66 @@ impl PricedMarket {
             self.sol.keys.vault,
             self.borrower_sol,
         ]
+    }
+
+    /// Posts new SOL and USDC prices published at `now - 1` and moves the clock to `now`.
+    pub async fn set_prices(&mut self, now: i64, sol: PullPrice, usdc: PullPrice) {
+        self.env.set_clock(now).await;
+        self.env.set_account(self.sol_oracle, PullPrice { publish_time: now - 1, ..sol }.account());
+        self.env.set_account(self.usdc_oracle, PullPrice { publish_time: now - 1, ..usdc }.account());
+    }
+
+    /// SOL at `dollars` (EMA equal, so no breaker level), USDC at $1, published at `now - 1`.
+    pub async fn set_sol_price(&mut self, now: i64, dollars: u64) {
+        let sol = PullPrice {
+            price: dollars as i64 * 100_000_000,
+            ema_price: dollars as i64 * 100_000_000,
+            ..sol_price(now)
+        };
+        self.set_prices(now, sol, usdc_price(now)).await;
+    }
+
+    /// A keeper holding `usdc` USDC, with an empty SOL account, and the fee receiver's SOL
+    /// account.
+    pub async fn keeper(&mut self, usdc: u64) -> Keeper {
+        let wallet = self.env.funded_wallet(1_000_000_000).await;
+        let usdc_account = self.env.token_account(&self.usdc, &wallet.pubkey(), usdc).await;
+        let sol_account = self.env.token_account(&self.sol, &wallet.pubkey(), 0).await;
+        let fee_receiver = self.market.fee_receiver;
+        let fee_account = match self.fee_receiver_sol {
+            Some(a) => a,
+            None => {
+                let a = self.env.token_account(&self.sol, &fee_receiver, 0).await;
+                self.fee_receiver_sol = Some(a);
+                a
+            }
+        };
+        Keeper { wallet, usdc: usdc_account, sol: sol_account, fee_receiver_sol: fee_account }
+    }
+
+    /// `keeper` repays the borrower's USDC debt and seizes SOL, up to `max_repay`.
+    pub async fn liquidate_ix(&mut self, keeper: &Keeper, max_repay: u64) -> Instruction {
+        let remaining = self.health_accounts(None).await;
+        ix::liquidate(
+            keeper.wallet.pubkey(),
+            self.market.market,
+            self.borrower.position,
+            ix::LiquidationSides {
+                repay: &self.usdc.keys,
+                source: keeper.usdc,
+                seize: &self.sol.keys,
+                destination: keeper.sol,
+            },
+            keeper.fee_receiver_sol,
+            max_repay,
+            remaining,
+        )
+    }
+
+    pub async fn liquidate(&mut self, keeper: &Keeper, max_repay: u64) -> Result<u64, crate::TxError> {
+        let ixn = self.liquidate_ix(keeper, max_repay).await;
+        let wallet = keeper.wallet.insecure_clone();
+        self.env.send("liquidate", &[ixn], &[&wallet]).await
     }
 
     /// The borrower's health report (the `health` view).

@@ -16,7 +16,7 @@ pub mod fixtures;
 pub mod oracles;
 
 pub use env::{Mode, TestEnv, TxError};
-pub use fixtures::{MarketFixture, OneReserve, PricedMarket, ReserveFixture, UserFixture};
+pub use fixtures::{Keeper, MarketFixture, OneReserve, PricedMarket, ReserveFixture, UserFixture};
 
 /// Generates `native::$name` and `sbf::$name` tests calling `$name(Mode)`.
 #[macro_export]

@@ -1,0 +1,479 @@
+#![allow(deprecated)] // solana-program-test 3.x API, see tests/src/lib.rs
+//! Liquidation, insurance pools and bad debt (SPEC §5, issue 4), every test in native and SBF
+//! mode. The expected amounts are worked out by hand in the comments (index 1: no time passes
+//! between borrow and liquidation unless a test says so).
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::AnchorDeserialize;
+use ballast::error::BallastError;
+use ballast::events::{BadDebtCoveredByPool, BadDebtSocialized, Liquidated};
+use ballast::instructions::{ReserveStatus, RiskParams};
+use ballast_sdk::ix;
+use ballast_tests::fixtures::{
+    default_interest, default_oracle, default_risk, sol_price, usdc_price, NOW, SOL_FEED,
+};
+use ballast_tests::oracles::PullPrice;
+use ballast_tests::{dual_mode_tests, Keeper, Mode, PricedMarket};
+use solana_signer::Signer;
+
+dual_mode_tests!(
+    healthy_is_refused_then_a_price_drop_pays_exactly_the_planned_amounts,
+    liquidation_stops_at_the_target_health_and_a_racing_keeper_is_refused,
+    a_racing_keeper_gets_only_the_remaining_close_factor,
+    bad_input_is_refused_by_name_and_changes_nothing,
+    pool_target_follows_the_rolling_volume_and_the_fee_splits_at_the_target,
+    bad_debt_draws_the_pool_then_lowers_the_share_value,
+    btc_falls_from_46900_to_42500_on_a_5x_position,
+    ema_force_level_makes_an_over_leveraged_position_liquidatable,
+);
+
+// Events and views reach the bank only from SBF programs (see tests/src/env.rs).
+#[tokio::test]
+async fn sbf_liquidation_events_and_the_reserve_view_report_the_pool() {
+    liquidation_events_and_the_reserve_view_report_the_pool(Mode::Sbf).await
+}
+
+const SOL: u64 = 1_000_000_000;
+const USDC: u64 = 1_000_000;
+
+/// Every account a liquidation touches.
+fn watched(m: &PricedMarket, k: &Keeper) -> Vec<Pubkey> {
+    let mut w = m.watched();
+    w.extend([k.usdc, k.sol, k.fee_receiver_sol, m.sol.insurance_vault, m.usdc.insurance_vault]);
+    w
+}
+
+struct Balances {
+    keeper_usdc: u64,
+    keeper_sol: u64,
+    pool: u64,
+    fee_receiver: u64,
+    deposit_shares: u64,
+    borrow_shares: u64,
+}
+
+async fn balances(m: &mut PricedMarket, k: &Keeper) -> Balances {
+    let position = m.env.position_state(m.borrower.position).await;
+    let slot = |r: &Pubkey| position.slots.iter().find(|s| s.reserve == *r).copied().unwrap_or_default();
+    Balances {
+        keeper_usdc: m.env.token_balance(k.usdc).await,
+        keeper_sol: m.env.token_balance(k.sol).await,
+        pool: m.env.token_balance(m.sol.insurance_vault).await,
+        fee_receiver: m.env.token_balance(k.fee_receiver_sol).await,
+        deposit_shares: slot(&m.sol.keys.reserve).deposit_shares,
+        borrow_shares: slot(&m.usdc.keys.reserve).borrow_shares,
+    }
+}
+
+/// Maintenance health factor of a one-collateral, one-debt position, from its state.
+fn health_factor(sol_units: u64, sol_dollars: u64, maint_weight: f64, usdc_debt: u64) -> f64 {
+    sol_units as f64 / SOL as f64 * sol_dollars as f64 * maint_weight / (usdc_debt as f64 / USDC as f64)
+}
+
+async fn healthy_is_refused_then_a_price_drop_pays_exactly_the_planned_amounts(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(600 * USDC).await.unwrap();
+    let keeper = m.keeper(1_000 * USDC).await;
+    let w = watched(&m, &keeper);
+
+    // $1000 × 0.95 = 950 ≥ 600: healthy, nothing moves.
+    let ixn = m.liquidate_ix(&keeper, u64::MAX).await;
+    let signer = keeper.wallet.insecure_clone();
+    m.env.expect_failure("healthy", &[ixn], &[&signer], BallastError::NotLiquidatable, &w).await;
+
+    // SOL $100 → $62: 10 × 62 × 0.95 = 589 < 600, health factor 0.9817.
+    m.set_sol_price(NOW, 62).await;
+    m.liquidate(&keeper, u64::MAX).await.unwrap();
+    let after = balances(&mut m, &keeper).await;
+    // Bonus: 2 % + (1 − 0.9816) = 3.84 %, capped at (620 − 600) / 600 = 3.33 % (no avoidable
+    // bad debt). The target (HF 1.05) would need $599.72, so the close factor binds: 300 USDC.
+    assert_eq!(1_000 * USDC - after.keeper_usdc, 300 * USDC);
+    // Seized: 300 × 1.0333 / 62 = 4.999838709 SOL (down); fee 1 % = 0.049998388 (up).
+    assert_eq!(after.deposit_shares, 10 * SOL - 4_999_838_709);
+    assert_eq!(after.keeper_sol, 4_999_838_709 - 49_998_388);
+    // Pool target: 2 % × (10 SOL deposited + 4.999838709 seized) = 0.299996775, far above the fee.
+    assert_eq!(after.pool, 49_998_388);
+    assert_eq!(after.fee_receiver, 0);
+    assert_eq!(after.borrow_shares, 300 * USDC);
+    let hf = health_factor(after.deposit_shares, 62, 0.95, 300 * USDC);
+    assert!(hf > 589.0 / 600.0 && hf < 1.05, "better than before, short of the target: {hf}");
+    // The reserves' books follow the tokens.
+    let sol = m.env.reserve_state(m.sol.keys.reserve).await;
+    assert_eq!(sol.available_liquidity, 10 * SOL - 4_999_838_709);
+    assert_eq!(sol.volume_24h(NOW), 10 * SOL + 4_999_838_709);
+    let usdc = m.env.reserve_state(m.usdc.keys.reserve).await;
+    assert_eq!(usdc.available_liquidity, 10_000 * USDC - 300 * USDC);
+    assert_eq!(usdc.total_borrow_shares, 300 * USDC);
+}
+
+/// SOL with 25 % / 20 % haircuts: a modest drop leaves a shortfall the target binds on.
+fn wide_haircut_risk() -> RiskParams {
+    RiskParams { init_haircut_bps: 2_500, maint_haircut_bps: 2_000, ..default_risk() }
+}
+
+async fn configure_sol(m: &mut PricedMarket, risk: RiskParams) {
+    let (market, sol) = (&m.market, &m.sol);
+    m.env.configure(market, sol, default_oracle(SOL_FEED), risk, default_interest()).await.unwrap();
+}
+
+async fn liquidation_stops_at_the_target_health_and_a_racing_keeper_is_refused(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    configure_sol(&mut m, wide_haircut_risk()).await;
+    m.borrow(600 * USDC).await.unwrap();
+    // $74: 10 × 74 × 0.8 = 592 < 600 (HF 0.98667). Bonus 2 % + 1.34 % = 3.34 %.
+    m.set_sol_price(NOW, 74).await;
+    let (first, second) = (m.keeper(1_000 * USDC).await, m.keeper(1_000 * USDC).await);
+    // The second keeper's transaction is built against the same state, before the first lands.
+    let racing = m.liquidate_ix(&second, u64::MAX).await;
+    m.liquidate(&first, u64::MAX).await.unwrap();
+
+    // r = (1.05 × 600 − 592) / (1.05 − 1.0334 × 0.8) = 38 / 0.22328 = 170.189896 USDC, below
+    // the close factor's 300.
+    let after = balances(&mut m, &first).await;
+    assert_eq!(1_000 * USDC - after.keeper_usdc, 170_189_896);
+    // Seized 170.189896 × 1.0334 / 74 = 2.376678899 SOL; fee 0.023766789.
+    assert_eq!(after.deposit_shares, 10 * SOL - 2_376_678_899);
+    assert_eq!(after.keeper_sol, 2_376_678_899 - 23_766_789);
+    assert_eq!(after.pool, 23_766_789);
+    let hf = health_factor(after.deposit_shares, 74, 0.8, 600 * USDC - 170_189_896);
+    assert!(hf <= 1.05 && hf > 1.04999, "stops at the target, not past it: {hf}");
+
+    // The racing keeper finds a healthy position: a named error, nothing moves, no double
+    // seizure.
+    let w = watched(&m, &second);
+    let signer = second.wallet.insecure_clone();
+    m.env.expect_failure("racing keeper", &[racing], &[&signer], BallastError::NotLiquidatable, &w).await;
+}
+
+async fn a_racing_keeper_gets_only_the_remaining_close_factor(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(600 * USDC).await.unwrap();
+    m.set_sol_price(NOW, 62).await;
+    let (first, second) = (m.keeper(1_000 * USDC).await, m.keeper(1_000 * USDC).await);
+    m.liquidate(&first, u64::MAX).await.unwrap();
+    // Still HF 0.9817 < 1: the second keeper may take half of what is left (150 of 300).
+    m.liquidate(&second, u64::MAX).await.unwrap();
+    let b = balances(&mut m, &second).await;
+    assert_eq!(1_000 * USDC - b.keeper_usdc, 150 * USDC);
+    // Bonus now (310.01 − 300) / 300 = 3.33 %: 150 × 1.0333 / 62 = 2.499919354 SOL.
+    assert_eq!(b.keeper_sol, 2_499_919_354 - 24_999_194);
+    assert_eq!(b.deposit_shares, 10 * SOL - 4_999_838_709 - 2_499_919_354);
+    assert_eq!(b.borrow_shares, 150 * USDC);
+    // The pool holds both fees; the collateral left is exactly what neither keeper took.
+    assert_eq!(b.pool, 49_998_388 + 24_999_194);
+    let vault = m.env.token_balance(m.sol.keys.vault).await;
+    assert_eq!(vault, b.deposit_shares);
+}
+
+async fn bad_input_is_refused_by_name_and_changes_nothing(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(600 * USDC).await.unwrap();
+    m.set_sol_price(NOW, 62).await;
+    let keeper = m.keeper(1_000 * USDC).await;
+    let w = watched(&m, &keeper);
+    let signer = keeper.wallet.insecure_clone();
+    let good = m.liquidate_ix(&keeper, u64::MAX).await;
+    // Account order: liquidator, market, position, repay (reserve, mint, vault, source, token
+    // program), seize (reserve, mint, vault, destination, token program), insurance vault, fee
+    // receiver account, then (reserve, oracle) pairs.
+    let with = |i: usize, key: Pubkey| {
+        let mut ixn = good.clone();
+        ixn.accounts[i].pubkey = key;
+        ixn
+    };
+    let keepers_own_sol = m.env.token_account(&m.sol, &keeper.wallet.pubkey(), 0).await;
+    let mut missing_slot = good.clone();
+    missing_slot.accounts.truncate(good.accounts.len() - 2);
+    let cases = vec![
+        ("zero amount", m.liquidate_ix(&keeper, 0).await, BallastError::ZeroAmount),
+        ("fee account not the receiver's", with(14, keepers_own_sol), BallastError::WrongFeeReceiver),
+        ("wrong insurance vault", with(13, m.usdc.insurance_vault), BallastError::WrongVault),
+        ("missing slot accounts", missing_slot, BallastError::RemainingAccountsMismatch),
+    ];
+    for (label, ixn, code) in cases {
+        m.env.expect_failure(label, &[ixn], &[&signer], code, &w).await;
+    }
+
+    // The fee receiver's account of another mint.
+    let fee_usdc = m.env.token_account(&m.usdc, &m.market.fee_receiver, 0).await;
+    let ixn = with(14, fee_usdc);
+    m.env
+        .expect_failure("fee account of another mint", &[ixn], &[&signer], BallastError::WrongMint, &w)
+        .await;
+
+    // Same reserve on both sides; repaying a debt the position does not have.
+    let sides =
+        |repay, source, seize, destination| ix::LiquidationSides { repay, source, seize, destination };
+    let remaining = m.health_accounts(None).await;
+    let (liq, market, position) = (keeper.wallet.pubkey(), m.market.market, m.borrower.position);
+    let keepers_other_usdc = m.env.token_account(&m.usdc, &keeper.wallet.pubkey(), 0).await;
+    let both_usdc = sides(&m.usdc.keys, keeper.usdc, &m.usdc.keys, keepers_other_usdc);
+    let same = ix::liquidate(liq, market, position, both_usdc, fee_usdc, u64::MAX, remaining.clone());
+    m.env
+        .expect_failure("same reserve", &[same], &[&signer], BallastError::SameRepayAndSeizeReserve, &w)
+        .await;
+    let swapped = ix::liquidate(
+        liq,
+        market,
+        position,
+        sides(&m.sol.keys, keeper.sol, &m.usdc.keys, keeper.usdc),
+        fee_usdc,
+        u64::MAX,
+        remaining,
+    );
+    m.env.expect_failure("no such debt", &[swapped], &[&signer], BallastError::NoDebtInReserve, &w).await;
+
+    // The liquidator must sign.
+    let mut unsigned = good.clone();
+    unsigned.accounts[0].is_signer = false;
+    m.env
+        .expect_failure(
+            "unsigned",
+            &[unsigned],
+            &[],
+            anchor_lang::error::ErrorCode::AccountNotSigner as u32,
+            &w,
+        )
+        .await;
+
+    // A stale price blocks the liquidation (fresh maintenance prices are required).
+    m.env.set_clock(NOW + 61).await;
+    m.env.expect_failure("stale", &[good.clone()], &[&signer], BallastError::OracleStale, &w).await;
+
+    // And with all of that refused, the right transaction still goes through.
+    m.set_sol_price(NOW + 61, 62).await;
+    m.liquidate(&keeper, u64::MAX).await.unwrap();
+}
+
+async fn pool_target_follows_the_rolling_volume_and_the_fee_splits_at_the_target(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    // SOL: bonus fixed at 10 %, fee 9 % of the seizure, 20 % maintenance haircut.
+    let risk = RiskParams {
+        liquidation_bonus_min_bps: 1_000,
+        liquidation_bonus_max_bps: 1_000,
+        liquidation_fee_bps: 900,
+        ..wide_haircut_risk()
+    };
+    configure_sol(&mut m, risk).await;
+    const HOUR: i64 = 3_600;
+    // Hour 0 (NOW): the borrower deposited 10 SOL. Hour 3: a second user deposits 5 SOL and
+    // withdraws 1.
+    m.set_sol_price(NOW + 3 * HOUR, 100).await;
+    let other = m.env.create_user(&m.market).await;
+    let other_sol = m.env.token_account(&m.sol, &other.wallet.pubkey(), 5 * SOL).await;
+    m.env.deposit(&other, &m.sol, other_sol, 5 * SOL).await.unwrap();
+    m.env.withdraw(&other, &m.sol, other_sol, SOL).await.unwrap();
+    let sol = m.env.reserve_state(m.sol.keys.reserve).await;
+    assert_eq!(sol.volume_24h(NOW + 3 * HOUR), 16 * SOL);
+    assert_eq!(sol.insurance_target(NOW + 3 * HOUR), 320_000_000); // 2 % of 16 SOL
+                                                                   // Hour 23: still inside the window. Hour 24: hour 0's 10 SOL has left it.
+    assert_eq!(sol.volume_24h(NOW + 23 * HOUR + 3_599), 16 * SOL);
+    assert_eq!(sol.volume_24h(NOW + 24 * HOUR), 6 * SOL);
+
+    // Hour 25: borrow 600 (USDC flow, not SOL's), then SOL falls to $74 (HF 0.98667).
+    m.set_sol_price(NOW + 25 * HOUR, 100).await;
+    m.borrow(600 * USDC).await.unwrap();
+    m.set_sol_price(NOW + 25 * HOUR, 74).await;
+    // The pool already holds exactly the target before the liquidation: 2 % of 6 SOL.
+    let keeper = m.keeper(1_000 * USDC).await;
+    m.env.mint_to(&m.sol, m.sol.insurance_vault, 120_000_000).await;
+    m.liquidate(&keeper, u64::MAX).await.unwrap();
+
+    let after = balances(&mut m, &keeper).await;
+    let seized = 10 * SOL - after.deposit_shares;
+    let fee = (seized * 900).div_ceil(10_000);
+    assert_eq!(after.keeper_sol, seized - fee);
+    // The seizure is itself volume: the target rises to 2 % × (6 SOL + seized), and only that
+    // rise goes to the pool; the rest of the fee goes to the fee receiver, no unit lost.
+    let target = ((6 * SOL + seized) * 200).div_ceil(10_000);
+    assert_eq!(after.pool, target);
+    assert_eq!(after.fee_receiver, fee - (target - 120_000_000));
+    assert!(after.fee_receiver > 0 && target > 120_000_000, "the fee crossed the target");
+    // Hand check of the seizure: bonus 10 % (caps: 1/0.8 − 1 = 25 %, (740−600)/600 = 23.3 %);
+    // r = (630 − 592) / (1.05 − 1.1 × 0.8) = 223.529411 USDC; × 1.1 / 74 = 3.322734487 SOL.
+    assert_eq!(1_000 * USDC - after.keeper_usdc, 223_529_411);
+    assert_eq!(seized, 3_322_734_487);
+    let sol = m.env.reserve_state(m.sol.keys.reserve).await;
+    assert_eq!(sol.volume_24h(NOW + 25 * HOUR), 6 * SOL + seized);
+}
+
+async fn bad_debt_draws_the_pool_then_lowers_the_share_value(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(600 * USDC).await.unwrap();
+    let w = m.watched();
+    let resolve = ix::resolve_bad_debt(m.borrower.position, &m.usdc.keys);
+    m.env
+        .expect_failure("collateral left", &[resolve.clone()], &[], BallastError::PositionHasDeposits, &w)
+        .await;
+
+    // A crash to $50: $500 of SOL against $600 of debt. Keepers take the collateral in steps
+    // (each repaying half the debt at a 5.26 % bonus, the most a 0.95 weight allows) until the
+    // slot runs out.
+    m.set_sol_price(NOW, 50).await;
+    let keeper = m.keeper(1_000 * USDC).await;
+    let mut rounds = 0;
+    while balances(&mut m, &keeper).await.deposit_shares > 0 {
+        m.liquidate(&keeper, u64::MAX).await.unwrap();
+        rounds += 1;
+    }
+    // 300 (6.3156 SOL), 150 (3.1578 SOL), then the last 0.5266 SOL ($26.33) pays for
+    // 26.33 / 1.0526 = 25.014251 USDC (rounded up): 124.985749 USDC of debt is left.
+    assert_eq!(rounds, 3);
+    let b = balances(&mut m, &keeper).await;
+    let repaid = 1_000 * USDC - b.keeper_usdc;
+    let debt = 600 * USDC - repaid;
+    assert_eq!(b.borrow_shares, debt);
+    assert_eq!(debt, 124_985_749);
+    let position = m.env.position_state(m.borrower.position).await;
+    assert_eq!(position.occupied_slots(), 1, "the SOL slot is gone, the USDC debt is left");
+
+    // The USDC pool holds 40 USDC (say, from earlier fees).
+    m.env.mint_to(&m.usdc, m.usdc.insurance_vault, 40 * USDC).await;
+    let usdc_before = m.env.reserve_state(m.usdc.keys.reserve).await;
+    let sol_before = m.env.snapshot(&[m.sol.keys.reserve, m.sol.keys.vault, m.sol.insurance_vault]).await;
+    let wrong_reserve = ix::resolve_bad_debt(m.borrower.position, &m.sol.keys);
+    m.env.expect_failure("no debt there", &[wrong_reserve], &[], BallastError::NoDebtInReserve, &w).await;
+    m.env.send("resolve_bad_debt", &[resolve], &[]).await.unwrap();
+
+    // The pool pays 40 into the vault; the other 84.985749 is taken from the depositors.
+    assert_eq!(m.env.token_balance(m.usdc.insurance_vault).await, 0);
+    let usdc_after = m.env.reserve_state(m.usdc.keys.reserve).await;
+    assert_eq!(usdc_after.available_liquidity, usdc_before.available_liquidity + 40 * USDC);
+    assert_eq!(usdc_after.total_borrow_shares, 0);
+    assert_eq!(usdc_before.total_deposit_assets().unwrap(), 10_000 * USDC);
+    assert_eq!(usdc_after.total_deposit_assets().unwrap(), 10_000 * USDC - (debt - 40 * USDC));
+    assert_eq!(usdc_after.total_deposit_shares, usdc_before.total_deposit_shares, "shares stay, value drops");
+    assert_eq!(m.env.token_balance(m.usdc.keys.vault).await, usdc_after.available_liquidity);
+    let position = m.env.position_state(m.borrower.position).await;
+    assert_eq!(position.occupied_slots(), 0);
+    // No other reserve changes.
+    let sol_after = m.env.snapshot(&[m.sol.keys.reserve, m.sol.keys.vault, m.sol.insurance_vault]).await;
+    assert_eq!(sol_before, sol_after);
+    // Nothing left to resolve.
+    let again = ix::resolve_bad_debt(m.borrower.position, &m.usdc.keys);
+    m.env.expect_failure("resolved", &[again], &[], BallastError::NoDebtInReserve, &w).await;
+}
+
+async fn btc_falls_from_46900_to_42500_on_a_5x_position(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    // "BTC": SOL's reserve re-configured as a 5× asset, 15 % maintenance haircut; 1 unit =
+    // 1e-9 BTC here (decimals do not matter to the scenario).
+    let risk = RiskParams {
+        max_leverage_bps: 50_000,
+        init_haircut_bps: 1_500,
+        maint_haircut_bps: 1_500,
+        ..default_risk()
+    };
+    configure_sol(&mut m, risk).await;
+    let btc = |dollars: i64, ema: i64| PullPrice {
+        price: dollars * 100_000_000,
+        ema_price: ema * 100_000_000,
+        ..sol_price(NOW)
+    };
+    // The borrower's 10 units are now 10 BTC at $46,900 = $469,000, prices fresh this second
+    // (no lag band); a lender supplies USDC.
+    m.env.set_account(m.sol_oracle, btc(46_900, 46_900).account());
+    m.env.set_account(m.usdc_oracle, usdc_price(NOW).account());
+    let lender = m.env.create_user(&m.market).await;
+    let lender_usdc = m.env.token_account(&m.usdc, &lender.wallet.pubkey(), 400_000 * USDC).await;
+    m.env.deposit(&lender, &m.usdc, lender_usdc, 400_000 * USDC).await.unwrap();
+    // Borrow at the 5× limit: 469,000 × 0.8 = 375,200.
+    m.borrow(375_000 * USDC).await.unwrap();
+    let leverage = 469_000.0 / (469_000.0 - 375_000.0);
+    assert!(leverage > 4.98, "a 5× position: {leverage}");
+    assert!(m.borrow(1_000 * USDC).await.is_err(), "and no more");
+
+    // Minutes later BTC is at $42,500 (EMA lagging at $43,000: a warning, not a breaker).
+    let later = NOW + 180;
+    m.set_prices(later, btc(42_500, 43_000), usdc_price(later)).await;
+    let keeper = m.keeper(400_000 * USDC).await;
+    let pool_before = m.env.token_balance(m.sol.insurance_vault).await;
+    m.liquidate(&keeper, u64::MAX).await.unwrap();
+
+    let b = balances(&mut m, &keeper).await;
+    let repaid = 400_000 * USDC - b.keeper_usdc;
+    // Three minutes of interest; the close factor (half the debt) binds.
+    let debt_before = m.env.reserve_state(m.usdc.keys.reserve).await.total_debt().unwrap() + repaid;
+    assert!(
+        repaid <= debt_before / 2 && repaid > debt_before / 2 - 2,
+        "close factor: {repaid} of {debt_before}"
+    );
+    // Partially liquidated, not wiped out: over half the BTC stays and the position is healthy.
+    assert!(b.deposit_shares > 5 * SOL, "kept {} of 10 BTC", b.deposit_shares as f64 / SOL as f64);
+    let hf = health_factor(b.deposit_shares, 42_500, 0.85, debt_before - repaid);
+    assert!(hf > 1.0 && hf < 1.05, "health factor after: {hf}");
+    // The insurance pool grew by the fee: 1 % of the seized BTC.
+    let seized = 10 * SOL - b.deposit_shares;
+    assert_eq!(b.pool - pool_before, (seized * 100).div_ceil(10_000));
+    assert!(b.pool > pool_before);
+}
+
+async fn ema_force_level_makes_an_over_leveraged_position_liquidatable(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    // Stress add-on 40 %: at "force" the 5 % maintenance haircut becomes 45 %.
+    let mut oracle = default_oracle(SOL_FEED);
+    oracle.stress_addon_bps = 4_000;
+    let (market, sol) = (&m.market, &m.sol);
+    m.env.configure(market, sol, oracle, default_risk(), default_interest()).await.unwrap();
+    m.borrow(600 * USDC).await.unwrap();
+    let keeper = m.keeper(1_000 * USDC).await;
+
+    // Price $100, EMA $101.20: 1.19 % off, below force (1.5 %): 950 ≥ 600, healthy.
+    let sol_at = |ema: i64| PullPrice { ema_price: ema, ..sol_price(NOW) };
+    m.set_prices(NOW, sol_at(10_120_000_000), usdc_price(NOW)).await;
+    let w = watched(&m, &keeper);
+    let ixn = m.liquidate_ix(&keeper, u64::MAX).await;
+    let signer = keeper.wallet.insecure_clone();
+    m.env.expect_failure("below force", &[ixn], &[&signer], BallastError::NotLiquidatable, &w).await;
+
+    // EMA $102: 1.96 % ≥ force. 1000 × 0.55 = 550 < 600: keepers may reduce the position.
+    m.set_prices(NOW, sol_at(10_200_000_000), usdc_price(NOW)).await;
+    m.liquidate(&keeper, u64::MAX).await.unwrap();
+    let b = balances(&mut m, &keeper).await;
+    let repaid = 1_000 * USDC - b.keeper_usdc;
+    // Bonus 2 % + 8.33 % → 10 % max; the 0.55 weight allows it, and (1000 − 600) / 600 too.
+    // r = (630 − 550) / (1.05 − 1.1 × 0.55) = 80 / 0.445 = 179.775280 USDC; 1.977528 SOL.
+    assert_eq!(repaid, 179_775_280);
+    assert_eq!(10 * SOL - b.deposit_shares, 1_977_528_080);
+}
+
+async fn liquidation_events_and_the_reserve_view_report_the_pool(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(600 * USDC).await.unwrap();
+    m.set_sol_price(NOW, 62).await;
+    let keeper = m.keeper(1_000 * USDC).await;
+    m.liquidate(&keeper, u64::MAX).await.unwrap();
+    let events = m.env.events::<Liquidated>();
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!((e.repaid, e.seized, e.to_liquidator), (300 * USDC, 4_999_838_709, 4_949_840_321));
+    assert_eq!((e.fee_to_insurance_pool, e.fee_to_fee_receiver, e.bonus_bps), (49_998_388, 0, 333));
+    assert_eq!(e.health_factor_before, Some(981_666_666));
+    assert!(e.health_factor_after.unwrap() > 981_666_666);
+    assert_eq!((e.pool.balance, e.pool.target), (49_998_388, 299_996_775));
+    assert_eq!(e.pool.coverage_bps, 1_666); // 0.0499 / 0.2999
+    assert_eq!(e.pool.volume_24h, 14_999_838_709);
+
+    m.env.send("reserve_status", &[ix::reserve_status(m.sol.keys.reserve)], &[]).await.unwrap();
+    let status = ReserveStatus::try_from_slice(&m.env.last_return_data).unwrap();
+    assert_eq!(status.pool, e.pool);
+    assert_eq!(status.available_liquidity, 10 * SOL - 4_999_838_709);
+
+    // Bad debt events: crash the rest away and resolve.
+    m.set_sol_price(NOW, 20).await;
+    while balances(&mut m, &keeper).await.deposit_shares > 0 {
+        m.liquidate(&keeper, u64::MAX).await.unwrap();
+    }
+    m.env.mint_to(&m.usdc, m.usdc.insurance_vault, 10 * USDC).await;
+    let debt = balances(&mut m, &keeper).await.borrow_shares;
+    m.env
+        .send("resolve_bad_debt", &[ix::resolve_bad_debt(m.borrower.position, &m.usdc.keys)], &[])
+        .await
+        .unwrap();
+    let covered = m.env.events::<BadDebtCoveredByPool>();
+    let socialized = m.env.events::<BadDebtSocialized>();
+    assert_eq!(covered.len(), 1);
+    assert_eq!((covered[0].amount, covered[0].pool.balance), (10 * USDC, 0));
+    assert_eq!(socialized.len(), 1);
+    assert_eq!(socialized[0].amount, debt - 10 * USDC);
+    assert_eq!(socialized[0].reserve_total_assets, 10_000 * USDC - (debt - 10 * USDC));
+}
