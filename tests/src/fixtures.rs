@@ -287,13 +287,15 @@ pub struct PricedMarket {
     pub fee_receiver_sol: Option<Pubkey>,
 }
 
-/// A liquidator: its USDC (repay) and SOL (seize) accounts, and the fee receiver's SOL account
-/// it passes.
+/// A liquidator's accounts.
 pub struct Keeper {
     pub wallet: Keypair,
-    pub usdc: Pubkey,
-    pub sol: Pubkey,
-    pub fee_receiver_sol: Pubkey,
+    /// Pays the repaid debt.
+    pub repay_source: Pubkey,
+    /// Receives the seized collateral.
+    pub seize_destination: Pubkey,
+    /// The fee receiver's account of the seized mint.
+    pub fee_account: Pubkey,
 }
 
 pub const SOL_FEED: [u8; 32] = [1; 32];
@@ -429,7 +431,7 @@ impl PricedMarket {
                 a
             }
         };
-        Keeper { wallet, usdc: usdc_account, sol: sol_account, fee_receiver_sol: fee_account }
+        Keeper { wallet, repay_source: usdc_account, seize_destination: sol_account, fee_account }
     }
 
     /// `keeper` repays the borrower's USDC debt and seizes SOL, up to `max_repay`.
@@ -441,11 +443,11 @@ impl PricedMarket {
             self.borrower.position,
             ix::LiquidationSides {
                 repay: &self.usdc.keys,
-                source: keeper.usdc,
+                source: keeper.repay_source,
                 seize: &self.sol.keys,
-                destination: keeper.sol,
+                destination: keeper.seize_destination,
             },
-            keeper.fee_receiver_sol,
+            keeper.fee_account,
             max_repay,
             remaining,
         )
@@ -484,5 +486,123 @@ impl TestEnv {
             interest,
         );
         self.send("configure_reserve", &[ixn], &[&admin]).await
+    }
+}
+
+/// A position spread over `slots` reserves (6 decimals, $100 each, own pull oracles): it owes 9
+/// tokens ($900) of reserve 0 against $1,500 deposited evenly across reserves 1..slots, and a
+/// keeper is ready to repay reserve 0 and seize reserve 1. `crash` makes it liquidatable.
+pub struct WidePosition {
+    pub env: TestEnv,
+    pub market: MarketFixture,
+    pub reserves: Vec<ReserveFixture>,
+    pub oracles: Vec<Pubkey>,
+    pub user: UserFixture,
+    pub keeper: Keeper,
+}
+
+impl WidePosition {
+    pub async fn start(mode: crate::Mode, slots: usize) -> Self {
+        assert!((2..=16).contains(&slots));
+        let mut env = TestEnv::start(mode).await;
+        env.set_clock(NOW).await;
+        let market = env.create_market().await;
+        let (mut reserves, mut oracles) = (Vec::new(), Vec::new());
+        for i in 0..slots {
+            let r = env.add_reserve(&market, SPL_TOKEN, 6, u64::MAX).await;
+            let feed = [i as u8 + 1; 32];
+            let oracle = env.keypair().pubkey();
+            env.set_account(oracle, PullPrice { feed_id: feed, ..sol_price(NOW - 1) }.account());
+            env.configure(&market, &r, default_oracle(feed), default_risk(), default_interest())
+                .await
+                .unwrap();
+            reserves.push(r);
+            oracles.push(oracle);
+        }
+        let lender = env.create_user(&market).await;
+        let supply = env.token_account(&reserves[0], &lender.wallet.pubkey(), 10_000_000).await;
+        env.deposit(&lender, &reserves[0], supply, 10_000_000).await.unwrap();
+
+        let user = env.create_user(&market).await;
+        let per_reserve = 15_000_000 / (slots as u64 - 1);
+        for r in &reserves[1..] {
+            let acc = env.token_account(r, &user.wallet.pubkey(), per_reserve).await;
+            env.deposit(&user, r, acc, per_reserve).await.unwrap();
+        }
+        let borrowed = env.token_account(&reserves[0], &user.wallet.pubkey(), 0).await;
+        let mut me = Self {
+            env,
+            market,
+            reserves,
+            oracles,
+            user,
+            keeper: Keeper {
+                wallet: Keypair::new(),
+                repay_source: Pubkey::default(),
+                seize_destination: Pubkey::default(),
+                fee_account: Pubkey::default(),
+            },
+        };
+        let remaining = me.remaining(Some(me.reserves[0].keys.reserve)).await;
+        let wallet = me.user.wallet.insecure_clone();
+        let ixn = ix::borrow(
+            wallet.pubkey(),
+            me.user.position,
+            &me.reserves[0].keys,
+            borrowed,
+            9_000_000,
+            remaining,
+        );
+        me.env.send("borrow", &[ixn], &[&wallet]).await.unwrap();
+
+        let keeper = me.env.funded_wallet(1_000_000_000).await;
+        let source = me.env.token_account(&me.reserves[0], &keeper.pubkey(), 9_000_000).await;
+        let destination = me.env.token_account(&me.reserves[1], &keeper.pubkey(), 0).await;
+        let fee_receiver = me.market.fee_receiver;
+        let fee_account = me.env.token_account(&me.reserves[1], &fee_receiver, 0).await;
+        me.keeper =
+            Keeper { wallet: keeper, repay_source: source, seize_destination: destination, fee_account };
+        me
+    }
+
+    async fn remaining(&mut self, adding: Option<Pubkey>) -> Vec<AccountMeta> {
+        let position = self.position_state().await;
+        let reserves = ix::health_reserves(&position, adding);
+        let keys: Vec<Pubkey> = self.reserves.iter().map(|r| r.keys.reserve).collect();
+        let oracles = self.oracles.clone();
+        ix::health_accounts(&reserves, |r| oracles[keys.iter().position(|k| k == r).unwrap()])
+    }
+
+    pub async fn position_state(&mut self) -> Position {
+        self.env.position_state(self.user.position).await
+    }
+
+    /// Every collateral asset falls to `dollars`: $1,500 of collateral becomes 15 × `dollars`.
+    pub async fn crash(&mut self, dollars: i64) {
+        for (i, oracle) in self.oracles.iter().enumerate().skip(1) {
+            let price = dollars * 100_000_000;
+            let p = PullPrice { feed_id: [i as u8 + 1; 32], price, ema_price: price, ..sol_price(NOW - 1) };
+            self.env.set_account(*oracle, p.account());
+        }
+    }
+
+    /// The keeper repays reserve 0 and seizes reserve 1.
+    pub async fn liquidate_ix(&mut self, max_repay: u64) -> Instruction {
+        let remaining = self.remaining(None).await;
+        let k = &self.keeper;
+        ix::liquidate(
+            k.wallet.pubkey(),
+            self.market.market,
+            self.user.position,
+            ix::LiquidationSides {
+                repay: &self.reserves[0].keys,
+                source: k.repay_source,
+                seize: &self.reserves[1].keys,
+                destination: k.seize_destination,
+            },
+            k.fee_account,
+            max_repay,
+            remaining,
+        )
     }
 }

@@ -16,7 +16,9 @@ pub mod fixtures;
 pub mod oracles;
 
 pub use env::{Mode, TestEnv, TxError};
-pub use fixtures::{Keeper, MarketFixture, OneReserve, PricedMarket, ReserveFixture, UserFixture};
+pub use fixtures::{
+    Keeper, MarketFixture, OneReserve, PricedMarket, ReserveFixture, UserFixture, WidePosition,
+};
 
 /// Generates `native::$name` and `sbf::$name` tests calling `$name(Mode)`.
 #[macro_export]

@@ -12,7 +12,7 @@ use ballast_tests::fixtures::{
     default_interest, default_oracle, default_risk, sol_price, usdc_price, NOW, SOL_FEED,
 };
 use ballast_tests::oracles::PullPrice;
-use ballast_tests::{dual_mode_tests, Keeper, Mode, PricedMarket};
+use ballast_tests::{dual_mode_tests, Keeper, Mode, PricedMarket, WidePosition};
 use solana_signer::Signer;
 
 dual_mode_tests!(
@@ -24,6 +24,7 @@ dual_mode_tests!(
     bad_debt_draws_the_pool_then_lowers_the_share_value,
     btc_falls_from_46900_to_42500_on_a_5x_position,
     ema_force_level_makes_an_over_leveraged_position_liquidatable,
+    a_sixteen_slot_position_is_liquidated_in_one_transaction,
 );
 
 // Events and views reach the bank only from SBF programs (see tests/src/env.rs).
@@ -38,7 +39,13 @@ const USDC: u64 = 1_000_000;
 /// Every account a liquidation touches.
 fn watched(m: &PricedMarket, k: &Keeper) -> Vec<Pubkey> {
     let mut w = m.watched();
-    w.extend([k.usdc, k.sol, k.fee_receiver_sol, m.sol.insurance_vault, m.usdc.insurance_vault]);
+    w.extend([
+        k.repay_source,
+        k.seize_destination,
+        k.fee_account,
+        m.sol.insurance_vault,
+        m.usdc.insurance_vault,
+    ]);
     w
 }
 
@@ -55,10 +62,10 @@ async fn balances(m: &mut PricedMarket, k: &Keeper) -> Balances {
     let position = m.env.position_state(m.borrower.position).await;
     let slot = |r: &Pubkey| position.slots.iter().find(|s| s.reserve == *r).copied().unwrap_or_default();
     Balances {
-        keeper_usdc: m.env.token_balance(k.usdc).await,
-        keeper_sol: m.env.token_balance(k.sol).await,
+        keeper_usdc: m.env.token_balance(k.repay_source).await,
+        keeper_sol: m.env.token_balance(k.seize_destination).await,
         pool: m.env.token_balance(m.sol.insurance_vault).await,
-        fee_receiver: m.env.token_balance(k.fee_receiver_sol).await,
+        fee_receiver: m.env.token_balance(k.fee_account).await,
         deposit_shares: slot(&m.sol.keys.reserve).deposit_shares,
         borrow_shares: slot(&m.usdc.keys.reserve).borrow_shares,
     }
@@ -206,7 +213,7 @@ async fn bad_input_is_refused_by_name_and_changes_nothing(mode: Mode) {
     let remaining = m.health_accounts(None).await;
     let (liq, market, position) = (keeper.wallet.pubkey(), m.market.market, m.borrower.position);
     let keepers_other_usdc = m.env.token_account(&m.usdc, &keeper.wallet.pubkey(), 0).await;
-    let both_usdc = sides(&m.usdc.keys, keeper.usdc, &m.usdc.keys, keepers_other_usdc);
+    let both_usdc = sides(&m.usdc.keys, keeper.repay_source, &m.usdc.keys, keepers_other_usdc);
     let same = ix::liquidate(liq, market, position, both_usdc, fee_usdc, u64::MAX, remaining.clone());
     m.env
         .expect_failure("same reserve", &[same], &[&signer], BallastError::SameRepayAndSeizeReserve, &w)
@@ -215,7 +222,7 @@ async fn bad_input_is_refused_by_name_and_changes_nothing(mode: Mode) {
         liq,
         market,
         position,
-        sides(&m.sol.keys, keeper.sol, &m.usdc.keys, keeper.usdc),
+        sides(&m.sol.keys, keeper.seize_destination, &m.usdc.keys, keeper.repay_source),
         fee_usdc,
         u64::MAX,
         remaining,
@@ -476,4 +483,31 @@ async fn liquidation_events_and_the_reserve_view_report_the_pool(mode: Mode) {
     assert_eq!(socialized.len(), 1);
     assert_eq!(socialized[0].amount, debt - 10 * USDC);
     assert_eq!(socialized[0].reserve_total_assets, 10_000 * USDC - (debt - 10 * USDC));
+}
+
+async fn a_sixteen_slot_position_is_liquidated_in_one_transaction(mode: Mode) {
+    let mut w = WidePosition::start(mode, 16).await;
+    assert_eq!(w.position_state().await.occupied_slots(), 16);
+    let signer = w.keeper.wallet.insecure_clone();
+    let k = (w.keeper.repay_source, w.keeper.seize_destination, w.keeper.fee_account);
+    let watched = [w.user.position, w.reserves[0].keys.reserve, w.reserves[1].keys.reserve, k.0, k.1];
+
+    // $1,500 × 0.95 = 1,425 ≥ $900: healthy.
+    let ixn = w.liquidate_ix(u64::MAX).await;
+    assert_eq!(ixn.accounts.len(), 15 + 2 * 16, "within the 64-account limit");
+    w.env.expect_failure("healthy", &[ixn], &[&signer], BallastError::NotLiquidatable, &watched).await;
+
+    // Every collateral asset at $62: 15 × 62 × 0.95 = 883.5 < 900.
+    w.crash(62).await;
+    let ixn = w.liquidate_ix(u64::MAX).await;
+    w.env.send("liquidate", &[ixn], &[&signer]).await.unwrap();
+    // Bonus 3.33 % ((930 − 900) / 900); the close factor would allow $450, but reserve 1 holds
+    // one token ($62): all of it is seized, for 62 / 1.0333 = 60.001936 → 0.600020 tokens.
+    assert_eq!(9_000_000 - w.env.token_balance(k.0).await, 600_020);
+    assert_eq!(w.env.token_balance(k.1).await, 1_000_000 - 10_000);
+    assert_eq!(w.env.token_balance(w.reserves[1].insurance_vault).await, 10_000);
+    let position = w.position_state().await;
+    assert_eq!(position.occupied_slots(), 15, "the seized slot is freed");
+    let debt = position.slots.iter().find(|s| s.reserve == w.reserves[0].keys.reserve).unwrap();
+    assert_eq!(debt.borrow_shares, 9_000_000 - 600_020);
 }

@@ -99,12 +99,13 @@ pub struct PoolStatus {
 
 impl PoolStatus {
     pub fn new(reserve: &crate::state::Reserve, balance: u64, now: i64) -> Self {
-        let target = reserve.insurance_target(now);
+        let volume_24h = reserve.volume_24h(now);
+        let target = ballast_risk::volume::pool_target(volume_24h, reserve.interest.insurance_target_bps);
         PoolStatus {
             balance,
             target,
             coverage_bps: ballast_risk::liquidation::coverage_bps(balance, target),
-            volume_24h: reserve.volume_24h(now),
+            volume_24h,
         }
     }
 }

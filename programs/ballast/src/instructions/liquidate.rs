@@ -11,6 +11,8 @@ use crate::health::{health as aggregate, price_slots, PricedSlot};
 use crate::instructions::reserve_tokens::*;
 use crate::state::{Market, Position};
 
+// The big accounts are boxed: two reserve-token sets and two more token accounts would not fit
+// the 4 KiB SBF stack frame of the accounts parser.
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
     /// Any signer: pays the debt from `repay.user_token_account`, receives the collateral in
@@ -23,7 +25,7 @@ pub struct Liquidate<'info> {
         constraint = fee_receiver_account.owner == market.fee_receiver @ BallastError::WrongFeeReceiver,
         constraint = fee_receiver_account.mint == seize.mint.key() @ BallastError::WrongMint,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
     #[account(mut, constraint = position.load()?.market == market.key() @ BallastError::WrongMarket)]
     pub position: AccountLoader<'info, Position>,
     /// The debt being repaid; `user_token_account` is the liquidator's source.
@@ -32,10 +34,10 @@ pub struct Liquidate<'info> {
     pub seize: ReserveTokens<'info>,
     /// The seized asset's insurance pool.
     #[account(mut, address = seize.reserve.load()?.insurance_vault @ BallastError::WrongVault)]
-    pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
+    pub insurance_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The fee receiver's token account of the seized mint (fee beyond the pool's target).
     #[account(mut)]
-    pub fee_receiver_account: InterfaceAccount<'info, TokenAccount>,
+    pub fee_receiver_account: Box<InterfaceAccount<'info, TokenAccount>>,
     // remaining accounts: (reserve, oracle) for every occupied slot, in slot order
 }
 
@@ -100,7 +102,6 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     };
     let plan = liquidation::plan(&before, &repay_side, &seize_side, &params, max_repay)
         .map_err(BallastError::from)?;
-
     // The two slots' contributions before and after: the rest of the position is unchanged.
     let old = aggregate(&[debt_slot, collateral_slot])?;
     let new = aggregate(&[
@@ -109,7 +110,6 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     ])?;
     let after = before.replace(&old, &new).map_err(BallastError::from)?;
     require!(after.maint_surplus_at_least(&before), BallastError::LiquidationWorsensHealth);
-
     // State: the debt shrinks, the deposit shrinks, both flows count as volume.
     let repay_reserve = {
         let mut reserve = ctx.accounts.repay.reserve.load_mut()?;
@@ -153,7 +153,6 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         position.release_slot_if_empty(i);
         *reserve
     };
-
     let pool_balance = ctx.accounts.insurance_vault.amount;
     let (to_pool, to_receiver) =
         liquidation::split_to_pool(plan.fee, pool_balance, seize_reserve.insurance_target(now));
@@ -174,7 +173,6 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         let to = accounts.fee_receiver_account.to_account_info();
         accounts.seize.transfer_from_vault(&seize_reserve, to, to_receiver)?;
     }
-
     emit!(Liquidated {
         position: accounts.position.key(),
         liquidator: accounts.liquidator.key(),
