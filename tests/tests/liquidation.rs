@@ -244,7 +244,9 @@ async fn bad_input_is_refused_by_name_and_changes_nothing(mode: Mode) {
 
     // A stale price blocks the liquidation (fresh maintenance prices are required).
     m.env.set_clock(NOW + 61).await;
-    m.env.expect_failure("stale", &[good.clone()], &[&signer], BallastError::OracleStale, &w).await;
+    m.env
+        .expect_failure("stale", std::slice::from_ref(&good), &[&signer], BallastError::OracleStale, &w)
+        .await;
 
     // And with all of that refused, the right transaction still goes through.
     m.set_sol_price(NOW + 61, 62).await;
@@ -309,7 +311,13 @@ async fn bad_debt_draws_the_pool_then_lowers_the_share_value(mode: Mode) {
     let w = m.watched();
     let resolve = ix::resolve_bad_debt(m.borrower.position, &m.usdc.keys);
     m.env
-        .expect_failure("collateral left", &[resolve.clone()], &[], BallastError::PositionHasDeposits, &w)
+        .expect_failure(
+            "collateral left",
+            std::slice::from_ref(&resolve),
+            &[],
+            BallastError::PositionHasDeposits,
+            &w,
+        )
         .await;
 
     // A crash to $50: $500 of SOL against $600 of debt. Keepers take the collateral in steps

@@ -10,7 +10,7 @@ use ballast::state::{Market, Position, Reserve};
 use ballast_sdk::ix;
 use ballast_tests::fixtures::{default_interest, default_oracle, default_risk, sol_price, NOW};
 use ballast_tests::oracles::PullPrice;
-use ballast_tests::{Mode, ReserveFixture, TestEnv};
+use ballast_tests::{Mode, ReserveFixture, TestEnv, WidePosition};
 use solana_signer::Signer;
 
 struct Row {
@@ -140,6 +140,34 @@ async fn main() {
         rows.push(last(&env, "repay", &format!("partial, {slots} occupied"), 7));
     }
 
+    // Liquidation of a position spread over 2 and 16 slots (one debt, the rest collateral), each
+    // in a bank of its own; then, at 2 slots, the rest of the collateral is taken at a crash
+    // price and the bad debt left behind is resolved.
+    let liquidate_accounts = |slots: usize| 15 + 2 * slots;
+    for slots in [2usize, 16] {
+        let mut w = WidePosition::start(Mode::Sbf, slots).await;
+        w.crash(62).await;
+        let ixn = w.liquidate_ix(u64::MAX).await;
+        let keeper = w.keeper.wallet.insecure_clone();
+        w.env.send("liquidate", &[ixn], &[&keeper]).await.unwrap();
+        rows.push(last(&w.env, "liquidate", &format!("{slots} occupied"), liquidate_accounts(slots)));
+        if slots == 2 {
+            w.crash(1).await;
+            while w.position_state().await.slots.iter().any(|s| s.deposit_shares > 0) {
+                let ixn = w.liquidate_ix(u64::MAX).await;
+                w.env.send("liquidate", &[ixn], &[&keeper]).await.unwrap();
+            }
+            let resolve = ix::resolve_bad_debt(w.user.position, &w.reserves[0].keys);
+            w.env.send("resolve_bad_debt", &[resolve], &[]).await.unwrap();
+            rows.push(last(&w.env, "resolve_bad_debt", "socialized, pool empty", resolve_accounts()));
+            w.env
+                .send("reserve_status", &[ix::reserve_status(w.reserves[0].keys.reserve)], &[])
+                .await
+                .unwrap();
+            rows.push(last(&w.env, "reserve_status", "view", 2));
+        }
+    }
+
     let so = std::fs::metadata(ballast_tests::env::sbf_program_path()).unwrap().len();
     let mut md = String::new();
     writeln!(md, "# Compute units\n").unwrap();
@@ -185,6 +213,14 @@ async fn main() {
         if marginal <= 2_500 { "yes" } else { "NO" }
     )
     .unwrap();
+    // Goals of issue 4: liquidate at 2 slots ≤ 60 k CU; all 16 slots in one transaction
+    // ≤ 300 k CU with ≤ 64 accounts.
+    let (l2, l16) = (units("liquidate", "2 occupied"), units("liquidate", "16 occupied"));
+    let met = |ok: bool| if ok { "yes" } else { "NO" };
+    writeln!(md, "| `liquidate`, 2 slots ≤ 60,000 CU | {l2} | {} |", met(l2 <= 60_000)).unwrap();
+    writeln!(md, "| `liquidate`, 16 slots ≤ 300,000 CU | {l16} | {} |", met(l16 <= 300_000)).unwrap();
+    let n16 = liquidate_accounts(16);
+    writeln!(md, "| `liquidate`, 16 slots ≤ 64 accounts | {n16} | {} |", met(n16 <= 64)).unwrap();
     writeln!(md, "\n| artifact | bytes |").unwrap();
     writeln!(md, "|---|---:|").unwrap();
     writeln!(md, "| `ballast.so` | {so} |").unwrap();
@@ -216,4 +252,14 @@ fn last(env: &TestEnv, instruction: &str, case: &str, accounts: usize) -> Row {
     let (label, units) = env.compute_units.last().expect("a transaction ran").clone();
     assert_eq!(label, instruction, "the last transaction is the one being measured");
     Row { instruction: instruction.into(), case: case.into(), accounts, units }
+}
+
+fn resolve_accounts() -> usize {
+    let k = ix::ReserveKeys {
+        reserve: Pubkey::default(),
+        mint: Pubkey::default(),
+        vault: Pubkey::default(),
+        token_program: Pubkey::default(),
+    };
+    ix::resolve_bad_debt(Pubkey::default(), &k).accounts.len()
 }
