@@ -25,6 +25,7 @@ dual_mode_tests!(
     btc_falls_from_46900_to_42500_on_a_5x_position,
     ema_force_level_makes_an_over_leveraged_position_liquidatable,
     a_sixteen_slot_position_is_liquidated_in_one_transaction,
+    a_dust_position_is_closed_out_in_full,
 );
 
 // Events and views reach the bank only from SBF programs (see tests/src/env.rs).
@@ -518,4 +519,26 @@ async fn a_sixteen_slot_position_is_liquidated_in_one_transaction(mode: Mode) {
     assert_eq!(position.occupied_slots(), 15, "the seized slot is freed");
     let debt = position.slots.iter().find(|s| s.reserve == w.reserves[0].keys.reserve).unwrap();
     assert_eq!(debt.borrow_shares, 9_000_000 - 600_020);
+}
+
+async fn a_dust_position_is_closed_out_in_full(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    // SOL weighted at 0.5 (50 % haircuts), a $9 debt: below the market's $10 dust threshold.
+    let risk = RiskParams { init_haircut_bps: 5_000, maint_haircut_bps: 5_000, ..default_risk() };
+    configure_sol(&mut m, risk).await;
+    m.borrow(9 * USDC).await.unwrap();
+    // SOL at $1.50: $15 × 0.5 = 7.5 < 9. The target alone would stop at (9.45 − 7.5) / (1.05 −
+    // 1.1 × 0.5) = 3.9 USDC and the close factor at 4.5, but dust goes in one piece.
+    let sol = PullPrice { price: 150_000_000, ema_price: 150_000_000, ..sol_price(NOW) };
+    m.set_prices(NOW, sol, usdc_price(NOW)).await;
+    let keeper = m.keeper(100 * USDC).await;
+    m.liquidate(&keeper, u64::MAX).await.unwrap();
+    let b = balances(&mut m, &keeper).await;
+    assert_eq!(100 * USDC - b.keeper_usdc, 9 * USDC);
+    assert_eq!(b.borrow_shares, 0);
+    // Bonus 10 % (2 % + 16.7 %, at most 10 %): 9 × 1.1 / 1.5 = 6.6 SOL, 1 % of it to the pool.
+    assert_eq!(10 * SOL - b.deposit_shares, 6_600_000_000);
+    assert_eq!(b.keeper_sol, 6_600_000_000 - 66_000_000);
+    let position = m.env.position_state(m.borrower.position).await;
+    assert_eq!(position.occupied_slots(), 1, "the debt slot is freed; the rest of the SOL stays");
 }
