@@ -304,6 +304,12 @@ async fn pool_target_follows_the_rolling_volume_and_the_fee_splits_at_the_target
     assert_eq!(seized, 3_322_734_487);
     let sol = m.env.reserve_state(m.sol.keys.reserve).await;
     assert_eq!(sol.volume_24h(NOW + 25 * HOUR), 6 * SOL + seized);
+    // USDC: the lender's 10,000 of hour 0 has dropped out; the borrow and the liquidation's
+    // repayment of hour 25 count.
+    let usdc = m.env.reserve_state(m.usdc.keys.reserve).await;
+    assert_eq!(usdc.volume_24h(NOW + 25 * HOUR), 600 * USDC + 223_529_411);
+    assert_eq!(usdc.volume_24h(NOW + 48 * HOUR + 3_599), 600 * USDC + 223_529_411);
+    assert_eq!(usdc.volume_24h(NOW + 49 * HOUR), 0);
 }
 
 async fn bad_debt_draws_the_pool_then_lowers_the_share_value(mode: Mode) {

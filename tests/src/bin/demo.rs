@@ -1,6 +1,7 @@
 #![allow(deprecated)] // solana-program-test 3.x API, see tests/src/lib.rs
-//! The demo scenario: a market with an SPL Token and a Token-2022 reserve, two users depositing
-//! and withdrawing, run against the real SBF program. Prints what happened.
+//! The demo scenario, run against the real SBF program: a market with an SPL Token and a
+//! Token-2022 reserve and two users depositing and withdrawing; borrowing with interest; a price
+//! crash and a keeper's liquidation. Prints what happened.
 use anchor_spl::{token::ID as SPL_TOKEN, token_2022::ID as TOKEN_2022};
 use ballast_tests::{Mode, TestEnv};
 use solana_signer::Signer;
@@ -88,6 +89,36 @@ async fn main() {
         "USDC reserve: protocol fees pending {} units, 24 h volume {} units",
         r.pending_fees,
         r.volume_24h(ballast_tests::fixtures::NOW + 30 * 24 * 3600)
+    );
+
+    // Part 3: a crash and a keeper. The borrower owes 600 USDC against 10 SOL; SOL falls from
+    // $100 to $62 and a keeper liquidates part of the position.
+    let mut m = ballast_tests::PricedMarket::start(Mode::Sbf).await;
+    m.borrow(600_000_000).await.unwrap();
+    m.set_sol_price(ballast_tests::fixtures::NOW, 62).await;
+    let before = m.health().await;
+    let keeper = m.keeper(1_000_000_000).await;
+    m.liquidate(&keeper, u64::MAX).await.unwrap();
+    let event = m.env.events::<ballast::events::Liquidated>().pop().expect("a Liquidated event");
+    let after = m.health().await;
+    let shortfall =
+        |h: &ballast::instructions::HealthReport| (h.maint_debt as f64 - h.maint_collateral as f64) / 1e18;
+    println!(
+        "SOL at $62: health factor {:.4}, shortfall ${:.2} → keeper repaid {:.2} USDC, seized {:.6} SOL \
+         (bonus {:.2} %) → health factor {:.4}, shortfall ${:.2}",
+        before.health_factor.unwrap() as f64 / 1e9,
+        shortfall(&before),
+        event.repaid as f64 / 1e6,
+        event.seized as f64 / 1e9,
+        event.bonus_bps as f64 / 100.0,
+        after.health_factor.unwrap() as f64 / 1e9,
+        shortfall(&after),
+    );
+    println!(
+        "SOL insurance pool: {:.6} SOL of a {:.6} SOL target (2 % of the 24 h volume), coverage {:.1} %",
+        event.pool.balance as f64 / 1e9,
+        event.pool.target as f64 / 1e9,
+        event.pool.coverage_bps as f64 / 100.0,
     );
 
     println!("compute units:");
