@@ -5,7 +5,7 @@ use anchor_lang::AnchorDeserialize;
 use anchor_spl::token::ID as SPL_TOKEN;
 use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
 use ballast::instructions::{AddReserveArgs, HealthReport, InterestParams, OracleParams, RiskParams};
-use ballast::state::{AssetClass, OracleSource, Position, Reserve};
+use ballast::state::{AssetClass, Position, Reserve};
 use ballast_sdk::ix::ReserveKeys;
 use ballast_sdk::{accounts, ix, pda};
 use solana_keypair::Keypair;
@@ -222,50 +222,7 @@ impl TestEnv {
     }
 }
 
-pub fn default_oracle(feed_id: [u8; 32]) -> OracleParams {
-    OracleParams {
-        source: OracleSource::PythPull,
-        price_account: Pubkey::default(),
-        feed_id,
-        max_age_secs: 60,
-        max_conf_bps: 200,
-        lag_bps_per_sec: 25,
-        max_band_bps: 500,
-        ema_warn_bps: ballast::constants::DEFAULT_EMA_WARN_BPS,
-        ema_pause_bps: ballast::constants::DEFAULT_EMA_PAUSE_BPS,
-        ema_force_bps: ballast::constants::DEFAULT_EMA_FORCE_BPS,
-        stress_addon_bps: 1_000,
-    }
-}
-
-/// 3× leverage cap, 10 % / 5 % haircuts, borrow factor 1; liquidation bonus 2–10 %, fee 1 %
-/// of the seized collateral, close factor 50 %.
-pub fn default_risk() -> RiskParams {
-    RiskParams {
-        max_leverage_bps: 30_000,
-        init_haircut_bps: 1_000,
-        maint_haircut_bps: 500,
-        borrow_factor_bps: 10_000,
-        position_cap_bps: 10_000,
-        liquidation_bonus_min_bps: 200,
-        liquidation_bonus_max_bps: 1_000,
-        liquidation_fee_bps: 100,
-        close_factor_bps: 5_000,
-        collateral_enabled: true,
-        borrow_enabled: true,
-    }
-}
-
-pub fn default_interest() -> InterestParams {
-    InterestParams {
-        optimal_utilization_bps: 8_000,
-        base_rate_bps: 200,
-        optimal_rate_bps: 4_000,
-        max_rate_bps: 15_000,
-        reserve_factor_bps: 1_000,
-        insurance_target_bps: 200,
-    }
-}
+pub use ballast_sdk::params::{default_interest, default_oracle, default_risk};
 
 /// The unix time priced tests run at.
 pub const NOW: i64 = 1_800_000_000;

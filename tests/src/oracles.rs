@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anchor_lang::prelude::Pubkey;
-use ballast::oracle::pull::{PRICE_UPDATE_V2_DISCRIMINATOR, PYTH_RECEIVER_PROGRAM_ID};
+use ballast::oracle::pull::PYTH_RECEIVER_PROGRAM_ID;
 use base64::Engine;
 use solana_account::Account;
 
@@ -47,32 +47,40 @@ pub struct PullPrice {
 }
 
 impl PullPrice {
-    /// The account the Pyth receiver would hold for this message (134 bytes).
+    /// The account the Pyth receiver would hold for this message (134 bytes), encoded by the
+    /// localnet oracle writer's own encoder.
     pub fn account(&self) -> Account {
-        let mut d = Vec::with_capacity(134);
-        d.extend_from_slice(&PRICE_UPDATE_V2_DISCRIMINATOR);
-        d.extend_from_slice(&[7; 32]); // write authority
-        if self.full_verification {
-            d.push(1);
-        } else {
-            d.extend_from_slice(&[0, 5]);
-        }
-        d.extend_from_slice(&self.feed_id);
-        d.extend_from_slice(&self.price.to_le_bytes());
-        d.extend_from_slice(&self.conf.to_le_bytes());
-        d.extend_from_slice(&self.expo.to_le_bytes());
-        d.extend_from_slice(&self.publish_time.to_le_bytes());
-        d.extend_from_slice(&(self.publish_time - 1).to_le_bytes());
-        d.extend_from_slice(&self.ema_price.to_le_bytes());
-        d.extend_from_slice(&self.conf.to_le_bytes());
-        d.extend_from_slice(&1u64.to_le_bytes()); // posted slot
-        d.resize(134, 0);
+        let message = localnet_oracle::PriceMessage {
+            feed_id: self.feed_id,
+            price: self.price,
+            conf: self.conf,
+            expo: self.expo,
+            publish_time: self.publish_time,
+            ema_price: self.ema_price,
+            ema_conf: self.conf,
+        };
         Account {
             lamports: 10_000_000,
-            data: d,
+            data: localnet_oracle::encode_price_update(
+                &Pubkey::new_from_array([7; 32]),
+                self.full_verification,
+                &message,
+                1,
+            ),
             owner: PYTH_RECEIVER_PROGRAM_ID,
             executable: false,
             rent_epoch: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The localnet writer stands in for the Pyth receiver: same address, same discriminator.
+    #[test]
+    fn localnet_writer_matches_the_receiver_the_program_reads() {
+        use ballast::oracle::pull;
+        assert_eq!(localnet_oracle::ID, pull::PYTH_RECEIVER_PROGRAM_ID);
+        assert_eq!(localnet_oracle::PRICE_UPDATE_V2_DISCRIMINATOR, pull::PRICE_UPDATE_V2_DISCRIMINATOR);
     }
 }

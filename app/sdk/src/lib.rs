@@ -5,8 +5,13 @@
 pub mod accounts;
 pub mod errors;
 pub mod events;
+pub mod health;
 pub mod ix;
+pub mod params;
 pub mod pda;
+#[cfg(feature = "rpc")]
+pub mod rpc;
+pub mod token;
 
 pub use ballast::ID as PROGRAM_ID;
 pub use ballast_risk as risk;

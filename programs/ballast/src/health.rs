@@ -14,7 +14,7 @@ use ballast_risk::value::usd_value;
 use crate::error::BallastError;
 use crate::events::EmaDivergenceWarning;
 use crate::oracle::{self, EmaLevel, OraclePrice};
-use crate::state::{Position, Reserve, RiskConfig};
+use crate::state::{Position, PositionSlot, Reserve, RiskConfig};
 
 /// One slot as priced for the health check.
 #[derive(Debug, Clone, Copy)]
@@ -84,25 +84,36 @@ pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> 
                     divergence_bps: price.ema_divergence_bps
                 });
             }
-            let accrued = reserve.accrued(now)?;
-            let total_assets = reserve.deposit_assets_at(accrued.borrow_index, accrued.pending_fees)?;
-            let deposit_amount =
-                amount_for_shares(slot.deposit_shares, reserve.total_deposit_shares, total_assets)
-                    .map_err(BallastError::from)?;
-            let debt_amount = debt_for_shares(slot.borrow_shares, accrued.borrow_index, Rounding::Up)
-                .map_err(BallastError::from)?;
-            Ok(PricedSlot {
-                reserve: slot.reserve,
-                price,
-                deposit_amount,
-                debt_amount,
-                decimals: reserve.decimals,
-                risk: reserve.risk,
-                stress_addon_bps: reserve.oracle.stress_addon_bps,
-            })
+            price_slot(slot, reserve, price, now)
         })?);
     }
     Ok(priced)
+}
+
+/// One slot at `price`: what its deposit shares are worth (down) and what it owes (up), with the
+/// reserve's interest accrued to `now` in the view (nothing written). Clients holding decoded
+/// accounts price slots with this same function.
+pub fn price_slot(
+    slot: &PositionSlot,
+    reserve: &Reserve,
+    price: OraclePrice,
+    now: i64,
+) -> Result<PricedSlot> {
+    let accrued = reserve.accrued(now)?;
+    let total_assets = reserve.deposit_assets_at(accrued.borrow_index, accrued.pending_fees)?;
+    let deposit_amount = amount_for_shares(slot.deposit_shares, reserve.total_deposit_shares, total_assets)
+        .map_err(BallastError::from)?;
+    let debt_amount = debt_for_shares(slot.borrow_shares, accrued.borrow_index, Rounding::Up)
+        .map_err(BallastError::from)?;
+    Ok(PricedSlot {
+        reserve: slot.reserve,
+        price,
+        deposit_amount,
+        debt_amount,
+        decimals: reserve.decimals,
+        risk: reserve.risk,
+        stress_addon_bps: reserve.oracle.stress_addon_bps,
+    })
 }
 
 /// The aggregate figures of SPEC §3 for priced slots.

@@ -92,11 +92,20 @@ impl OraclePrice {
 /// Decodes the raw price of `account` as the reserve's oracle config says.
 pub fn decode(config: &OracleConfig, account: &AccountInfo) -> std::result::Result<RawPrice, BallastError> {
     let data = account.try_borrow_data().map_err(|_| BallastError::OracleInvalidData)?;
+    decode_data(config, account.key, account.owner, &data)
+}
+
+/// `decode` on an account's key, owner and bytes: what clients (SDK, keeper) hold after an RPC
+/// fetch. One decoder on and off chain.
+pub fn decode_data(
+    config: &OracleConfig,
+    key: &Pubkey,
+    owner: &Pubkey,
+    data: &[u8],
+) -> std::result::Result<RawPrice, BallastError> {
     let raw = match OracleSource::from_u8(config.source) {
-        Some(OracleSource::PythLegacy) => {
-            legacy::parse(account.key, account.owner, &data, &config.price_account)
-        }
-        Some(OracleSource::PythPull) => pull::parse(account.owner, &data, &config.feed_id),
+        Some(OracleSource::PythLegacy) => legacy::parse(key, owner, data, &config.price_account),
+        Some(OracleSource::PythPull) => pull::parse(owner, data, &config.feed_id),
         None => return Err(BallastError::OracleNotConfigured),
     };
     raw.map_err(BallastError::from)

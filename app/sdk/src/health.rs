@@ -1,0 +1,156 @@
+//! Position health and liquidation planning off chain, from decoded accounts, with the program's
+//! own code: `ballast::oracle` decodes and checks prices, `ballast::health` prices slots and
+//! aggregates, `ballast_risk::liquidation` plans. No second copy of the maths.
+use std::collections::HashMap;
+
+use anchor_lang::prelude::Pubkey;
+use ballast::health::{health as aggregate, price_slot, PricedSlot};
+use ballast::oracle;
+use ballast::state::{Market, Position, Reserve};
+use ballast_risk::fixed::{Rounding, WAD};
+use ballast_risk::health::Health;
+use ballast_risk::liquidation::{self, Liquidation, LiquidationParams, RepaySide, SeizeSide};
+use ballast_risk::value::usd_value;
+
+/// An oracle account as fetched: key, owner and bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OracleAccount {
+    pub key: Pubkey,
+    pub owner: Pubkey,
+    pub data: Vec<u8>,
+}
+
+/// A position priced at `now`: its slots in slot order and the aggregate figures.
+#[derive(Debug, Clone)]
+pub struct PositionView {
+    pub slots: Vec<PricedSlot>,
+    pub health: Health,
+}
+
+/// Why a position could not be priced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ViewError {
+    /// A slot's reserve was not among the reserves given.
+    UnknownReserve(Pubkey),
+    /// No oracle account was given for a slot's reserve.
+    MissingOracle(Pubkey),
+    /// The program's checks refused (stale price, bad oracle, overflow): its error in words.
+    Refused(Pubkey, String),
+}
+
+impl std::fmt::Display for ViewError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ViewError::UnknownReserve(r) => write!(f, "reserve {r} is not listed"),
+            ViewError::MissingOracle(r) => write!(f, "no oracle account for reserve {r}"),
+            ViewError::Refused(r, why) => write!(f, "reserve {r}: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ViewError {}
+
+fn refused(reserve: Pubkey, e: impl std::fmt::Debug) -> ViewError {
+    ViewError::Refused(reserve, format!("{e:?}"))
+}
+
+/// Prices every occupied slot of `position` under the program's rules at unix time `now`.
+/// `oracles` maps a reserve's key to its oracle account.
+pub fn position_view(
+    position: &Position,
+    reserves: &HashMap<Pubkey, Reserve>,
+    oracles: &HashMap<Pubkey, OracleAccount>,
+    now: i64,
+) -> Result<PositionView, ViewError> {
+    let mut slots = Vec::with_capacity(position.occupied_slots());
+    for slot in position.slots.iter().filter(|s| !s.is_free()) {
+        let key = slot.reserve;
+        let reserve = reserves.get(&key).ok_or(ViewError::UnknownReserve(key))?;
+        let o = oracles.get(&key).ok_or(ViewError::MissingOracle(key))?;
+        let raw =
+            oracle::decode_data(&reserve.oracle, &o.key, &o.owner, &o.data).map_err(|e| refused(key, e))?;
+        let price = oracle::check(&key, &reserve.oracle, &raw, now).map_err(|e| refused(key, e))?;
+        slots.push(price_slot(slot, reserve, price, now).map_err(|e| refused(key, e))?);
+    }
+    let health = aggregate(&slots).map_err(|e| refused(Pubkey::default(), e))?;
+    Ok(PositionView { slots, health })
+}
+
+/// A liquidation a keeper can send: which debt to repay, which collateral to seize, and the
+/// amounts the program will compute for `max_repay = u64::MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiquidationChoice {
+    pub repay_reserve: Pubkey,
+    pub seize_reserve: Pubkey,
+    pub plan: Liquidation,
+    /// Value of what the keeper receives minus what it pays, WAD USD (rounded down).
+    pub profit: u128,
+}
+
+/// The liquidation parameters of a (repay, seize) pair, as the program assembles them.
+pub fn liquidation_params(market: &Market, repay: &PricedSlot, seize: &PricedSlot) -> LiquidationParams {
+    LiquidationParams {
+        bonus_min_bps: seize.risk.liquidation_bonus_min_bps as u32,
+        bonus_max_bps: seize.risk.liquidation_bonus_max_bps as u32,
+        fee_bps: seize.risk.liquidation_fee_bps as u32,
+        close_factor_bps: repay.risk.close_factor_bps as u32,
+        target_health_bps: market.liquidation_target_health_bps as u32,
+        dust_debt_value: market.dust_debt_usd as u128 * WAD,
+    }
+}
+
+/// Plans `max_repay = u64::MAX` on the pair (repay, seize) exactly as the program will.
+pub fn plan_pair(
+    market: &Market,
+    view: &PositionView,
+    repay: &PricedSlot,
+    seize: &PricedSlot,
+) -> Option<Liquidation> {
+    if repay.reserve == seize.reserve || repay.debt_amount == 0 || seize.deposit_amount == 0 {
+        return None;
+    }
+    let repay_side = RepaySide {
+        debt: repay.debt_amount,
+        decimals: repay.decimals,
+        price: repay.price.price,
+        expo: repay.price.expo,
+        borrow_factor_bps: repay.risk.borrow_factor_bps as u32,
+    };
+    let seize_side = SeizeSide {
+        deposit: seize.deposit_amount,
+        decimals: seize.decimals,
+        price: seize.price.price,
+        expo: seize.price.expo,
+        maint_weight: seize.maint_weight(),
+    };
+    let params = liquidation_params(market, repay, seize);
+    liquidation::plan(&view.health, &repay_side, &seize_side, &params, u64::MAX).ok()
+}
+
+/// The most profitable liquidation of a liquidatable position (the keeper's choice of pair), or
+/// `None` when it is healthy or nothing can be liquidated.
+pub fn best_liquidation(market: &Market, view: &PositionView) -> Option<LiquidationChoice> {
+    if !view.health.is_liquidatable() {
+        return None;
+    }
+    let mut best: Option<LiquidationChoice> = None;
+    for repay in view.slots.iter().filter(|s| s.debt_amount > 0) {
+        for seize in view.slots.iter().filter(|s| s.deposit_amount > 0) {
+            let Some(plan) = plan_pair(market, view, repay, seize) else { continue };
+            let p = &seize.price;
+            let received = usd_value(plan.to_keeper, seize.decimals, p.price, p.expo, Rounding::Down).ok()?;
+            let r = &repay.price;
+            let paid = usd_value(plan.repay, repay.decimals, r.price, r.expo, Rounding::Up).ok()?;
+            let profit = received.saturating_sub(paid);
+            if best.is_none_or(|b| profit > b.profit) {
+                best = Some(LiquidationChoice {
+                    repay_reserve: repay.reserve,
+                    seize_reserve: seize.reserve,
+                    plan,
+                    profit,
+                });
+            }
+        }
+    }
+    best
+}

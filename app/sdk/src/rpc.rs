@@ -1,0 +1,220 @@
+//! JSON-RPC access for wallets, the CLI and the keeper: send transactions (program errors come
+//! back by name), and fetch and decode the market's accounts.
+use std::collections::HashMap;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use ballast::oracle::pull::PYTH_RECEIVER_PROGRAM_ID;
+use ballast::state::{Market, OracleSource, Position, Reserve};
+use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_commitment_config::CommitmentConfig;
+use solana_keypair::Keypair;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_rpc_client_api::client_error::Error as ClientError;
+use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+use solana_signature::Signature;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+use crate::accounts;
+use crate::health::OracleAccount;
+
+/// A failed request or transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RpcError {
+    /// The program refused: its error code, and its name and message from the IDL.
+    Program { code: u32, description: String },
+    /// Any other transaction failure, as the runtime reported it.
+    Transaction(String),
+    /// The RPC request itself failed (network, node).
+    Rpc(String),
+    /// An account is missing or does not decode.
+    Account(String),
+}
+
+impl std::fmt::Display for RpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RpcError::Program { code, description } => write!(f, "program error {code}: {description}"),
+            RpcError::Transaction(e) => write!(f, "transaction failed: {e}"),
+            RpcError::Rpc(e) => write!(f, "RPC request failed: {e}"),
+            RpcError::Account(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for RpcError {}
+
+impl RpcError {
+    /// A program error with `code`, if this is one.
+    pub fn program_code(&self) -> Option<u32> {
+        match self {
+            RpcError::Program { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+fn classify(e: ClientError) -> RpcError {
+    use solana_instruction::error::InstructionError;
+    use solana_transaction_error::TransactionError;
+    match e.get_transaction_error() {
+        Some(TransactionError::InstructionError(_, InstructionError::Custom(code))) => RpcError::Program {
+            code,
+            description: crate::errors::describe(code).unwrap_or_else(|| format!("custom error {code}")),
+        },
+        Some(other) => RpcError::Transaction(other.to_string()),
+        None => RpcError::Rpc(e.to_string()),
+    }
+}
+
+/// A connection and the keypair that pays for transactions.
+pub struct Client {
+    pub rpc: RpcClient,
+    pub payer: Keypair,
+}
+
+impl Client {
+    /// Connects to `url` with "confirmed" commitment.
+    pub fn new(url: &str, payer: Keypair) -> Self {
+        Self { rpc: RpcClient::new_with_commitment(url.to_string(), CommitmentConfig::confirmed()), payer }
+    }
+
+    /// Sends `ixs` in one transaction paid by the payer and signed by `signers` too; waits for
+    /// confirmation.
+    pub async fn send(&self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Signature, RpcError> {
+        let blockhash = self.rpc.get_latest_blockhash().await.map_err(classify)?;
+        let mut all: Vec<&Keypair> = vec![&self.payer];
+        all.extend(signers.iter().copied().filter(|k| k.pubkey() != self.payer.pubkey()));
+        let tx = Transaction::new_signed_with_payer(ixs, Some(&self.payer.pubkey()), &all, blockhash);
+        self.rpc.send_and_confirm_transaction(&tx).await.map_err(classify)
+    }
+
+    /// Unix time of the cluster's latest block (prices' ages are measured against it).
+    pub async fn now(&self) -> Result<i64, RpcError> {
+        let slot = self.rpc.get_slot().await.map_err(classify)?;
+        match self.rpc.get_block_time(slot).await {
+            Ok(t) => Ok(t),
+            // A node without the block's time: fall back to the clock sysvar.
+            Err(_) => {
+                let clock = self.rpc.get_account(&anchor_lang::solana_program::clock::sysvar::ID).await;
+                let data = clock.map_err(classify)?.data;
+                Ok(i64::from_le_bytes(data[32..40].try_into().expect("clock sysvar layout")))
+            }
+        }
+    }
+
+    pub async fn account_data(&self, key: &Pubkey) -> Result<Option<solana_account::Account>, RpcError> {
+        let r = self.rpc.get_multiple_accounts(&[*key]).await.map_err(classify)?;
+        Ok(r.into_iter().next().flatten())
+    }
+
+    pub async fn market(&self, key: &Pubkey) -> Result<Market, RpcError> {
+        let a =
+            self.account_data(key).await?.ok_or_else(|| RpcError::Account(format!("no market at {key}")))?;
+        accounts::market(&a.data).map_err(|e| RpcError::Account(format!("market {key}: {e:?}")))
+    }
+
+    pub async fn reserve(&self, key: &Pubkey) -> Result<Reserve, RpcError> {
+        let a =
+            self.account_data(key).await?.ok_or_else(|| RpcError::Account(format!("no reserve at {key}")))?;
+        accounts::reserve(&a.data).map_err(|e| RpcError::Account(format!("reserve {key}: {e:?}")))
+    }
+
+    pub async fn position(&self, key: &Pubkey) -> Result<Position, RpcError> {
+        let a = self
+            .account_data(key)
+            .await?
+            .ok_or_else(|| RpcError::Account(format!("no position at {key}")))?;
+        accounts::position(&a.data).map_err(|e| RpcError::Account(format!("position {key}: {e:?}")))
+    }
+
+    /// Raw accounts of the Ballast program of size `len` whose bytes 8..40 are `market` (the
+    /// `market` field leads both `Reserve` and `Position`).
+    async fn market_accounts(&self, market: &Pubkey, len: usize) -> Result<Vec<(Pubkey, Vec<u8>)>, RpcError> {
+        let config = RpcProgramAccountsConfig {
+            filters: Some(vec![
+                RpcFilterType::DataSize(len as u64),
+                RpcFilterType::Memcmp(Memcmp::new_base58_encoded(8, market.as_ref())),
+            ]),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        #[allow(deprecated)] // the replacement returns UI-encoded accounts; we want the bytes
+        let found =
+            self.rpc.get_program_accounts_with_config(&ballast::ID, config).await.map_err(classify)?;
+        Ok(found.into_iter().map(|(k, a)| (k, a.data)).collect())
+    }
+
+    /// Every reserve of `market`, by key.
+    pub async fn reserves(&self, market: &Pubkey) -> Result<HashMap<Pubkey, Reserve>, RpcError> {
+        let len = 8 + core::mem::size_of::<Reserve>();
+        let mut out = HashMap::new();
+        for (k, data) in self.market_accounts(market, len).await? {
+            if let Ok(r) = accounts::reserve(&data) {
+                out.insert(k, r);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every position of `market`, as raw bytes (the keeper decodes them in bulk).
+    pub async fn position_accounts(&self, market: &Pubkey) -> Result<Vec<(Pubkey, Vec<u8>)>, RpcError> {
+        self.market_accounts(market, 8 + core::mem::size_of::<Position>()).await
+    }
+
+    /// The oracle account of every reserve: the configured legacy price account, or for a pull
+    /// feed the freshest `PriceUpdateV2` of the Pyth receiver carrying the reserve's feed id.
+    pub async fn oracles(
+        &self,
+        reserves: &HashMap<Pubkey, Reserve>,
+    ) -> Result<HashMap<Pubkey, OracleAccount>, RpcError> {
+        let mut out = HashMap::new();
+        for (key, reserve) in reserves {
+            let found = match OracleSource::from_u8(reserve.oracle.source) {
+                Some(OracleSource::PythLegacy) => {
+                    let k = reserve.oracle.price_account;
+                    self.account_data(&k).await?.map(|a| OracleAccount {
+                        key: k,
+                        owner: a.owner,
+                        data: a.data,
+                    })
+                }
+                Some(OracleSource::PythPull) => self.freshest_price_update(&reserve.oracle.feed_id).await?,
+                None => None,
+            };
+            if let Some(o) = found {
+                out.insert(*key, o);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The receiver's `PriceUpdateV2` account for `feed_id` with the newest publish time.
+    pub async fn freshest_price_update(&self, feed_id: &[u8; 32]) -> Result<Option<OracleAccount>, RpcError> {
+        let config = RpcProgramAccountsConfig {
+            filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_base58_encoded(41, feed_id))]),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        #[allow(deprecated)]
+        let found = self
+            .rpc
+            .get_program_accounts_with_config(&PYTH_RECEIVER_PROGRAM_ID, config)
+            .await
+            .map_err(classify)?;
+        let publish_time = |d: &[u8]| d.get(93..101).map(|b| i64::from_le_bytes(b.try_into().unwrap()));
+        Ok(found
+            .into_iter()
+            .filter(|(_, a)| a.data.len() >= 101 && a.data[40] == 1) // fully verified updates only
+            .max_by_key(|(_, a)| publish_time(&a.data))
+            .map(|(k, a)| OracleAccount { key: k, owner: a.owner, data: a.data }))
+    }
+}

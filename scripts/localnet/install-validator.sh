@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs (once) and caches the real `solana-test-validator` from crates.io
+# (agave-validator, built from source: ~30 min on 2 cores the first time). Idempotent: a second
+# run finds the cached binary and prints its path.
+#
+# Prints SOLANA_TEST_VALIDATOR=<path> on stdout.
+set -euo pipefail
+
+AGAVE_VERSION=4.2.2
+log() { echo "[validator] $*" >&2; }
+
+cache_root="${BALLAST_CACHE:-$HOME/.cache/ballast}"
+dir="$cache_root/validator/agave-validator-$AGAVE_VERSION"
+bin="$dir/bin/solana-test-validator"
+
+if [ -x "$bin" ] && "$bin" --version >/dev/null 2>&1; then
+  echo "SOLANA_TEST_VALIDATOR=$bin"
+  exit 0
+fi
+
+# Native libraries the validator's -sys crates build against (RocksDB via libclang, protobuf
+# for the gossip/RPC types, libudev for hardware-wallet support, OpenSSL).
+need_apt=()
+for p in libclang-dev protobuf-compiler libudev-dev libssl-dev pkg-config; do
+  dpkg -s "$p" >/dev/null 2>&1 || need_apt+=("$p")
+done
+if ((${#need_apt[@]})); then
+  log "apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq "${need_apt[@]}" >&2
+fi
+
+log "building agave-validator $AGAVE_VERSION (solana-test-validator) into $dir; this takes ~30 min once"
+mkdir -p "$dir"
+# The build directory is kept next to the install, so an interrupted build resumes where it was.
+CARGO_TARGET_DIR="$cache_root/validator/build-$AGAVE_VERSION" \
+  cargo install "agave-validator@$AGAVE_VERSION" --locked --bin solana-test-validator \
+  --root "$dir" --quiet >&2
+"$bin" --version >&2
+rm -rf "$cache_root/validator/build-$AGAVE_VERSION"
+echo "SOLANA_TEST_VALIDATOR=$bin"
