@@ -91,6 +91,34 @@ impl Client {
         self.rpc.send_and_confirm_transaction(&tx).await.map_err(classify)
     }
 
+    /// Simulates a read-only view instruction (`health`, `reserve_status`) and returns the
+    /// program's return data.
+    pub async fn simulate_view(&self, ixn: Instruction) -> Result<Vec<u8>, RpcError> {
+        use base64::Engine;
+        let blockhash = self.rpc.get_latest_blockhash().await.map_err(classify)?;
+        let tx =
+            Transaction::new_signed_with_payer(&[ixn], Some(&self.payer.pubkey()), &[&self.payer], blockhash);
+        let result = self.rpc.simulate_transaction(&tx).await.map_err(classify)?.value;
+        if let Some(err) = result.err {
+            use solana_instruction::error::InstructionError;
+            use solana_transaction_error::TransactionError;
+            let err: TransactionError = err.into();
+            return Err(match err {
+                TransactionError::InstructionError(_, InstructionError::Custom(code)) => RpcError::Program {
+                    code,
+                    description: crate::errors::describe(code)
+                        .unwrap_or_else(|| format!("custom error {code}")),
+                },
+                other => RpcError::Transaction(other.to_string()),
+            });
+        }
+        let data =
+            result.return_data.ok_or_else(|| RpcError::Transaction("the view returned no data".into()))?;
+        base64::engine::general_purpose::STANDARD
+            .decode(data.data.0)
+            .map_err(|e| RpcError::Transaction(format!("return data: {e}")))
+    }
+
     /// Unix time of the cluster's latest block (prices' ages are measured against it).
     pub async fn now(&self) -> Result<i64, RpcError> {
         let slot = self.rpc.get_slot().await.map_err(classify)?;

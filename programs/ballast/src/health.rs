@@ -149,6 +149,14 @@ pub fn health(slots: &[PricedSlot]) -> Result<Health> {
     Ok(h)
 }
 
+/// The price of `slot`'s asset at which the position (figures `h`) becomes liquidatable, the
+/// other assets unchanged; `None` when no fall of this asset alone gets there.
+pub fn liquidation_price(h: &Health, slot: &PricedSlot) -> Option<u64> {
+    // The asset's own weighted contribution at the plain price.
+    let alone = health(&[PricedSlot { debt_amount: 0, ..*slot }]).ok()?;
+    h.liquidation_price(slot.price.price, alone.maint_collateral)
+}
+
 /// Fails with `InsufficientCollateral` unless the position passes initial health.
 pub fn require_initial_health(position: &Position, remaining: &[AccountInfo], now: i64) -> Result<Health> {
     let h = health(&price_slots(position, remaining, now)?)?;

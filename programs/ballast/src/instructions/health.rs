@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::health::{health as aggregate, price_slots, PricedSlot};
+use crate::health::{health as aggregate, liquidation_price, price_slots};
 use crate::state::Position;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -47,20 +47,16 @@ pub fn handler<'info>(ctx: Context<'info, PositionHealth<'info>>) -> Result<Heal
     let h = aggregate(&priced)?;
     let slots = priced
         .iter()
-        .map(|s| {
-            // The asset's own weighted contribution at the plain price.
-            let alone = aggregate(&[PricedSlot { debt_amount: 0, ..*s }]).ok();
-            SlotReport {
-                reserve: s.reserve,
-                deposit_amount: s.deposit_amount,
-                debt_amount: s.debt_amount,
-                price: s.price.price,
-                band: s.price.band,
-                expo: s.price.expo,
-                age_secs: s.price.age_secs,
-                ema_divergence_bps: s.price.ema_divergence_bps,
-                liquidation_price: alone.and_then(|a| h.liquidation_price(s.price.price, a.maint_collateral)),
-            }
+        .map(|s| SlotReport {
+            reserve: s.reserve,
+            deposit_amount: s.deposit_amount,
+            debt_amount: s.debt_amount,
+            price: s.price.price,
+            band: s.price.band,
+            expo: s.price.expo,
+            age_secs: s.price.age_secs,
+            ema_divergence_bps: s.price.ema_divergence_bps,
+            liquidation_price: liquidation_price(&h, s),
         })
         .collect();
     Ok(HealthReport {

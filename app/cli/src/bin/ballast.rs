@@ -1,0 +1,558 @@
+//! `ballast`: the wallet CLI. Solana conventions: `-u/--url`, `-k/--keypair` (defaults from the
+//! Solana CLI config), `--output json`. Program errors print by name, in words.
+use std::process::ExitCode;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
+use ballast::health::liquidation_price;
+use ballast::state::{Position, Reserve};
+use ballast_cli::amounts::{format_amount, parse_amount};
+use ballast_cli::bootstrap::{self, parse_feed_id, parse_pubkey, MarketFile, Mode};
+use ballast_cli::config;
+use ballast_sdk::health::position_view;
+use ballast_sdk::rpc::Client;
+use ballast_sdk::{ix, pda, token};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_system_interface::instruction as system_ix;
+
+#[derive(Parser)]
+#[command(name = "ballast", version, about = "Ballast wallet CLI: deposit, borrow and inspect positions")]
+struct Cli {
+    /// RPC URL or moniker (localhost, devnet, testnet, mainnet-beta); default: Solana CLI config.
+    #[arg(short = 'u', long, global = true)]
+    url: Option<String>,
+    /// Keypair file; default: Solana CLI config, then ~/.config/solana/id.json.
+    #[arg(short = 'k', long, global = true)]
+    keypair: Option<String>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Display)]
+    output: Output,
+    /// The market (address); also from BALLAST_MARKET.
+    #[arg(long, global = true, env = "BALLAST_MARKET")]
+    market: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    Display,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Markets: create, bootstrap from a TOML file, show.
+    Market {
+        #[command(subcommand)]
+        command: MarketCommand,
+    },
+    /// Reserves: list from a TOML file, reconfigure, show.
+    Reserve {
+        #[command(subcommand)]
+        command: ReserveCommand,
+    },
+    /// Positions: open, show health.
+    Position {
+        #[command(subcommand)]
+        command: PositionCommand,
+    },
+    /// Deposits AMOUNT of MINT (e.g. 1.5) into your position.
+    Deposit(Move),
+    /// Withdraws AMOUNT (or `all`) of MINT from your position.
+    Withdraw(Move),
+    /// Borrows AMOUNT of MINT against your position.
+    Borrow(Move),
+    /// Repays AMOUNT (or `all`) of your MINT debt.
+    Repay(Move),
+    /// Token helpers: balances, and minting on localnet (the payer is the mint authority).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Localnet price feed: posts a PriceUpdateV2 through the localnet oracle writer.
+    Oracle {
+        #[command(subcommand)]
+        command: OracleCommand,
+    },
+    /// Writes a new keypair file.
+    Keygen { path: String },
+    /// Requests an airdrop of SOL (localnet and test clusters).
+    Airdrop {
+        sol: f64,
+        #[arg(long)]
+        to: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum MarketCommand {
+    /// Creates market ID with you as admin.
+    Init {
+        #[arg(long)]
+        id: u64,
+        #[arg(long)]
+        fee_receiver: Option<String>,
+    },
+    /// Creates or updates a market and its reserves from a TOML file (idempotent).
+    Bootstrap {
+        #[arg(long)]
+        config: String,
+    },
+    /// Shows the market.
+    Show,
+}
+
+#[derive(Subcommand)]
+enum ReserveCommand {
+    /// Lists the file's reserves that are not listed yet (market from the file).
+    Add {
+        #[arg(long)]
+        config: String,
+    },
+    /// Reconfigures the file's reserves, which must be listed.
+    Update {
+        #[arg(long)]
+        config: String,
+    },
+    /// Shows a reserve (by mint or reserve address): liquidity, caps, pool target and coverage.
+    Show { reserve: String },
+    /// Lists the market's reserves.
+    List,
+}
+
+#[derive(Subcommand)]
+enum PositionCommand {
+    /// Opens your position number INDEX in the market.
+    Open {
+        #[arg(long, default_value_t = 0)]
+        index: u32,
+    },
+    /// Shows a position's health, leverage and liquidation prices.
+    Show {
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long, default_value_t = 0)]
+        index: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Mints AMOUNT of MINT to OWNER's associated account (localnet: you are the authority).
+    Mint {
+        mint: String,
+        amount: String,
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Balance of OWNER's associated account of MINT.
+    Balance {
+        mint: String,
+        #[arg(long)]
+        owner: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum OracleCommand {
+    /// Posts PRICE for FEED (hex id) at the cluster's current time.
+    Post {
+        #[arg(long)]
+        feed: String,
+        #[arg(long)]
+        price: f64,
+        #[arg(long, default_value_t = -8, allow_hyphen_values = true)]
+        expo: i32,
+        /// Confidence, in price units.
+        #[arg(long, default_value_t = 0.0)]
+        conf: f64,
+        /// EMA price; default: the price.
+        #[arg(long)]
+        ema: Option<f64>,
+    },
+}
+
+#[derive(clap::Args)]
+struct Move {
+    mint: String,
+    amount: String,
+    #[arg(long, default_value_t = 0)]
+    index: u32,
+}
+
+type CliResult = Result<serde_json::Value, String>;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let output = cli.output;
+    match run(cli).await {
+        Ok(value) => {
+            if output == Output::Json {
+                println!("{}", serde_json::to_string_pretty(&value).unwrap());
+            } else if let Some(text) = value.get("display").and_then(|v| v.as_str()) {
+                println!("{text}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if output == Output::Json {
+                println!("{}", json!({ "error": e }));
+            } else {
+                eprintln!("error: {e}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn client(cli: &Cli) -> Result<Client, String> {
+    let path = config::keypair_path(cli.keypair.as_deref());
+    Ok(Client::new(&config::rpc_url(cli.url.as_deref()), config::read_keypair(&path)?))
+}
+
+fn market_key(cli: &Cli) -> Result<Pubkey, String> {
+    let m = cli.market.as_deref().ok_or("no market: pass --market or set BALLAST_MARKET")?;
+    parse_pubkey(m, "market")
+}
+
+fn with_display(mut value: serde_json::Value, display: String) -> serde_json::Value {
+    value["display"] = json!(display);
+    value
+}
+
+/// A reserve given by mint or by reserve address.
+async fn find_reserve(client: &Client, market: &Pubkey, text: &str) -> Result<(Pubkey, Reserve), String> {
+    let key = parse_pubkey(text, "reserve or mint")?;
+    let by_mint = pda::reserve(market, &key);
+    if let Ok(r) = client.reserve(&by_mint).await {
+        return Ok((by_mint, r));
+    }
+    let r = client
+        .reserve(&key)
+        .await
+        .map_err(|_| format!("{text} is neither a listed mint nor a reserve of {market}"))?;
+    Ok((key, r))
+}
+
+async fn run(cli: Cli) -> CliResult {
+    match &cli.command {
+        Command::Keygen { path } => {
+            let k = Keypair::new();
+            config::write_keypair(&k, std::path::Path::new(path))?;
+            Ok(with_display(
+                json!({ "pubkey": k.pubkey().to_string(), "path": path }),
+                format!("{} → {path}", k.pubkey()),
+            ))
+        }
+        Command::Airdrop { sol, to } => {
+            let c = client(&cli)?;
+            let to = match to {
+                Some(t) => parse_pubkey(t, "to")?,
+                None => c.payer.pubkey(),
+            };
+            let lamports = (sol * 1e9) as u64;
+            let sig = c.rpc.request_airdrop(&to, lamports).await.map_err(|e| e.to_string())?;
+            for _ in 0..60 {
+                if c.rpc.confirm_transaction(&sig).await.unwrap_or(false) {
+                    return Ok(with_display(
+                        json!({ "signature": sig.to_string() }),
+                        format!("airdropped {sol} SOL to {to}"),
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            Err(format!("airdrop {sig} not confirmed"))
+        }
+        Command::Market { command } => market_command(&cli, command).await,
+        Command::Reserve { command } => reserve_command(&cli, command).await,
+        Command::Position { command } => position_command(&cli, command).await,
+        Command::Deposit(m) | Command::Withdraw(m) | Command::Borrow(m) | Command::Repay(m) => {
+            move_command(&cli, m).await
+        }
+        Command::Token { command } => token_command(&cli, command).await,
+        Command::Oracle { command: OracleCommand::Post { feed, price, expo, conf, ema } } => {
+            let c = client(&cli)?;
+            let feed_id = parse_feed_id(feed)?;
+            let scale = 10f64.powi(-expo);
+            let message = localnet_oracle::PriceMessage {
+                feed_id,
+                price: (price * scale).round() as i64,
+                conf: (conf * scale).round() as u64,
+                expo: *expo,
+                publish_time: c.now().await.map_err(|e| e.to_string())?,
+                ema_price: (ema.unwrap_or(*price) * scale).round() as i64,
+                ema_conf: (conf * scale).round() as u64,
+            };
+            let payer = c.payer.pubkey();
+            let seed = format!("ballast-feed-{}", &hex::encode(feed_id)[..16]);
+            let account =
+                Pubkey::create_with_seed(&payer, &seed, &localnet_oracle::ID).map_err(|e| e.to_string())?;
+            let mut ixs = Vec::new();
+            if c.account_data(&account).await.map_err(|e| e.to_string())?.is_none() {
+                let len = localnet_oracle::PRICE_UPDATE_V2_LEN;
+                let rent =
+                    c.rpc.get_minimum_balance_for_rent_exemption(len).await.map_err(|e| e.to_string())?;
+                ixs.push(system_ix::create_account_with_seed(
+                    &payer,
+                    &account,
+                    &payer,
+                    &seed,
+                    rent,
+                    len as u64,
+                    &localnet_oracle::ID,
+                ));
+            }
+            ixs.push(localnet_oracle::post_instruction(account, payer, &message));
+            c.send(&ixs, &[]).await.map_err(|e| e.to_string())?;
+            Ok(with_display(
+                json!({ "price_update": account.to_string(), "price": message.price, "expo": expo, "publish_time": message.publish_time }),
+                format!("posted {price} for feed {feed} in {account}"),
+            ))
+        }
+    }
+}
+
+async fn market_command(cli: &Cli, command: &MarketCommand) -> CliResult {
+    let c = client(cli)?;
+    match command {
+        MarketCommand::Init { id, fee_receiver } => {
+            let payer = c.payer.pubkey();
+            let fee = match fee_receiver {
+                Some(f) => parse_pubkey(f, "fee_receiver")?,
+                None => payer,
+            };
+            c.send(&[ix::init_market(payer, *id, fee)], &[]).await.map_err(|e| e.to_string())?;
+            let market = pda::market(&payer, *id);
+            Ok(with_display(json!({ "market": market.to_string() }), format!("market {market}")))
+        }
+        MarketCommand::Bootstrap { config } => run_bootstrap(&c, config, Mode::Any).await,
+        MarketCommand::Show => {
+            let key = market_key(cli)?;
+            let m = c.market(&key).await.map_err(|e| e.to_string())?;
+            let value = json!({
+                "market": key.to_string(), "admin": m.admin.to_string(), "fee_receiver": m.fee_receiver.to_string(),
+                "reserve_count": m.reserve_count, "liquidation_target_health_bps": m.liquidation_target_health_bps,
+                "dust_debt_usd": m.dust_debt_usd,
+            });
+            let display = format!("market {key}\n  admin {}\n  fee receiver {}\n  reserves {}\n  liquidation target health {:.2}, dust ${}",
+                m.admin, m.fee_receiver, m.reserve_count, m.liquidation_target_health_bps as f64 / 1e4, m.dust_debt_usd);
+            Ok(with_display(value, display))
+        }
+    }
+}
+
+async fn run_bootstrap(c: &Client, path: &str, mode: Mode) -> CliResult {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let file: MarketFile = toml::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+    let report = bootstrap::bootstrap(c, &file, mode).await?;
+    let mut display = format!("market {} ({} transaction(s))", report.market, report.transactions);
+    for r in &report.reserves {
+        display.push_str(&format!("\n  {:<8} reserve {} mint {} ({})", r.name, r.reserve, r.mint, r.action));
+    }
+    Ok(with_display(serde_json::to_value(&report).unwrap(), display))
+}
+
+async fn reserve_command(cli: &Cli, command: &ReserveCommand) -> CliResult {
+    let c = client(cli)?;
+    match command {
+        ReserveCommand::Add { config } => run_bootstrap(&c, config, Mode::Add).await,
+        ReserveCommand::Update { config } => run_bootstrap(&c, config, Mode::Update).await,
+        ReserveCommand::Show { reserve } => {
+            let market = market_key(cli)?;
+            let (key, r) = find_reserve(&c, &market, reserve).await?;
+            let sim = c.simulate_view(ix::reserve_status(key)).await.map_err(|e| e.to_string())?;
+            let status: ballast::instructions::ReserveStatus =
+                anchor_lang::AnchorDeserialize::try_from_slice(&sim).map_err(|e| e.to_string())?;
+            let d = r.decimals;
+            let cap = |v: u64| if v == u64::MAX { "none".to_string() } else { format_amount(v, d) };
+            let value = json!({
+                "reserve": key.to_string(), "mint": r.mint.to_string(), "decimals": d,
+                "available_liquidity": status.available_liquidity, "total_deposits": status.total_deposit_assets,
+                "total_debt": status.total_debt, "utilization_bps": status.utilization_bps,
+                "borrow_apr_bps": status.borrow_apr_bps, "deposit_cap": r.deposit_cap, "borrow_cap": r.borrow_cap,
+                "pool_balance": status.pool.balance, "pool_target": status.pool.target,
+                "pool_coverage_bps": status.pool.coverage_bps, "volume_24h": status.pool.volume_24h,
+            });
+            let display = format!(
+                "reserve {key} (mint {})\n  deposits {} / cap {}\n  debt {} / cap {}\n  utilization {:.2} %, borrow APR {:.2} %\n  insurance pool {} of target {} (coverage {:.1} %, 24 h volume {})",
+                r.mint, format_amount(status.total_deposit_assets, d), cap(r.deposit_cap), format_amount(status.total_debt, d),
+                cap(r.borrow_cap), status.utilization_bps as f64 / 100.0, status.borrow_apr_bps as f64 / 100.0,
+                format_amount(status.pool.balance, d), format_amount(status.pool.target, d),
+                status.pool.coverage_bps as f64 / 100.0, format_amount(status.pool.volume_24h, d),
+            );
+            Ok(with_display(value, display))
+        }
+        ReserveCommand::List => {
+            let market = market_key(cli)?;
+            let reserves = c.reserves(&market).await.map_err(|e| e.to_string())?;
+            let mut list: Vec<_> = reserves.iter().collect();
+            list.sort_by_key(|(k, _)| **k);
+            let value: Vec<_> = list
+                .iter()
+                .map(|(k, r)| json!({ "reserve": k.to_string(), "mint": r.mint.to_string() }))
+                .collect();
+            let display =
+                list.iter().map(|(k, r)| format!("{k} mint {}", r.mint)).collect::<Vec<_>>().join("\n");
+            Ok(with_display(json!(value), display))
+        }
+    }
+}
+
+async fn position_command(cli: &Cli, command: &PositionCommand) -> CliResult {
+    let c = client(cli)?;
+    let market = market_key(cli)?;
+    match command {
+        PositionCommand::Open { index } => {
+            let owner = c.payer.pubkey();
+            c.send(&[ix::open_position(owner, market, *index)], &[]).await.map_err(|e| e.to_string())?;
+            let position = pda::position(&market, &owner, *index);
+            Ok(with_display(json!({ "position": position.to_string() }), format!("position {position}")))
+        }
+        PositionCommand::Show { owner, index } => {
+            let owner = match owner {
+                Some(o) => parse_pubkey(o, "owner")?,
+                None => c.payer.pubkey(),
+            };
+            let key = pda::position(&market, &owner, *index);
+            let position: Position = c.position(&key).await.map_err(|e| e.to_string())?;
+            let reserves = c.reserves(&market).await.map_err(|e| e.to_string())?;
+            let oracles = c.oracles(&reserves).await.map_err(|e| e.to_string())?;
+            let now = c.now().await.map_err(|e| e.to_string())?;
+            let view = position_view(&position, &reserves, &oracles, now).map_err(|e| e.to_string())?;
+            let h = &view.health;
+            let ratio = |v: Option<u128>| v.map(|x| x as f64 / 1e9);
+            let usd = |v: u128| v as f64 / 1e18;
+            let mut slots = Vec::new();
+            let mut display = format!(
+                "position {key} (owner {owner})\n  health factor {}, leverage {}, {}\n  collateral ${:.2} (maintenance ${:.2}), debt ${:.2} (maintenance ${:.2})",
+                ratio(h.health_factor()).map_or("∞".into(), |x| format!("{x:.4}")),
+                ratio(h.leverage()).map_or("-".into(), |x| format!("{x:.3}x")),
+                if h.is_liquidatable() { "LIQUIDATABLE" } else { "healthy" },
+                usd(h.collateral_value), usd(h.maint_collateral), usd(h.debt_value), usd(h.maint_debt),
+            );
+            for s in &view.slots {
+                let d = s.decimals;
+                let lp = liquidation_price(h, s);
+                let price = s.price.price as f64 * 10f64.powi(s.price.expo);
+                let lp_f = lp.map(|p| p as f64 * 10f64.powi(s.price.expo));
+                slots.push(json!({
+                    "reserve": s.reserve.to_string(), "deposit": s.deposit_amount, "debt": s.debt_amount,
+                    "price": price, "liquidation_price": lp_f,
+                }));
+                display.push_str(&format!(
+                    "\n  {}: deposit {} debt {} at ${price:.4}{}",
+                    s.reserve,
+                    format_amount(s.deposit_amount, d),
+                    format_amount(s.debt_amount, d),
+                    lp_f.map_or(String::new(), |p| format!(", liquidation price ${p:.4}")),
+                ));
+            }
+            let value = json!({
+                "position": key.to_string(), "owner": owner.to_string(),
+                "health_factor": ratio(h.health_factor()), "leverage": ratio(h.leverage()),
+                "liquidatable": h.is_liquidatable(), "collateral_usd": usd(h.collateral_value),
+                "debt_usd": usd(h.debt_value), "maint_collateral_usd": usd(h.maint_collateral),
+                "maint_debt_usd": usd(h.maint_debt), "slots": slots,
+            });
+            Ok(with_display(value, display))
+        }
+    }
+}
+
+async fn move_command(cli: &Cli, m: &Move) -> CliResult {
+    let c = client(cli)?;
+    let market = market_key(cli)?;
+    let (reserve_key, reserve) = find_reserve(&c, &market, &m.mint).await?;
+    let amount = parse_amount(&m.amount, reserve.decimals)?;
+    let owner = c.payer.pubkey();
+    let position = pda::position(&market, &owner, m.index);
+    let keys = ix::ReserveKeys::from_reserve(reserve_key, &reserve);
+    let ata = token::associated_token_address(&owner, &reserve.mint, &reserve.token_program);
+    let create_ata =
+        token::create_associated_token_account(&owner, &owner, &reserve.mint, &reserve.token_program);
+    // Borrow, and withdraw from a position with debt, pass (reserve, oracle) for every slot.
+    let cr = &c;
+    let remaining = |adding: Option<Pubkey>| async move {
+        let p = cr.position(&position).await.map_err(|e| e.to_string())?;
+        let slots = ix::health_reserves(&p, adding);
+        let reserves = cr.reserves(&market).await.map_err(|e| e.to_string())?;
+        let oracles = cr.oracles(&reserves).await.map_err(|e| e.to_string())?;
+        if let Some(r) = slots.iter().find(|r| !oracles.contains_key(r)) {
+            return Err(format!("no price update found for reserve {r}"));
+        }
+        Ok::<_, String>((ix::health_accounts(&slots, |r| oracles[r].key), p))
+    };
+    let (verb, ixs) = match &cli.command {
+        Command::Deposit(_) => ("deposited", vec![ix::deposit(owner, position, &keys, ata, amount)]),
+        Command::Repay(_) => ("repaid", vec![ix::repay(owner, position, &keys, ata, amount)]),
+        Command::Borrow(_) => {
+            let (rem, _) = remaining(Some(reserve_key)).await?;
+            ("borrowed", vec![create_ata, ix::borrow(owner, position, &keys, ata, amount, rem)])
+        }
+        Command::Withdraw(_) => {
+            let (rem, p) = remaining(None).await?;
+            let rem = if p.has_debt() { rem } else { Vec::new() };
+            ("withdrew", vec![create_ata, ix::withdraw_with_health(owner, position, &keys, ata, amount, rem)])
+        }
+        _ => unreachable!("only token moves reach here"),
+    };
+    let sig = c.send(&ixs, &[]).await.map_err(|e| e.to_string())?;
+    let shown = if amount == u64::MAX { "all".to_string() } else { format_amount(amount, reserve.decimals) };
+    Ok(with_display(
+        json!({ "signature": sig.to_string(), "reserve": reserve_key.to_string(), "amount": amount }),
+        format!("{verb} {shown} of {} ({sig})", reserve.mint),
+    ))
+}
+
+async fn token_command(cli: &Cli, command: &TokenCommand) -> CliResult {
+    let c = client(cli)?;
+    match command {
+        TokenCommand::Mint { mint, amount, to } => {
+            let mint = parse_pubkey(mint, "mint")?;
+            let account =
+                c.account_data(&mint).await.map_err(|e| e.to_string())?.ok_or(format!("no mint {mint}"))?;
+            let tp = account.owner;
+            let decimals = *account.data.get(44).ok_or("not a mint")?;
+            let to = match to {
+                Some(t) => parse_pubkey(t, "to")?,
+                None => c.payer.pubkey(),
+            };
+            let units = parse_amount(amount, decimals)?;
+            let ata = token::associated_token_address(&to, &mint, &tp);
+            let payer = c.payer.pubkey();
+            let ixs = [
+                token::create_associated_token_account(&payer, &to, &mint, &tp),
+                token_ix::mint_to(&tp, &mint, &ata, &payer, &[], units).map_err(|e| e.to_string())?,
+            ];
+            c.send(&ixs, &[]).await.map_err(|e| e.to_string())?;
+            Ok(with_display(
+                json!({ "account": ata.to_string(), "amount": units }),
+                format!("minted {amount} to {ata}"),
+            ))
+        }
+        TokenCommand::Balance { mint, owner } => {
+            let mint = parse_pubkey(mint, "mint")?;
+            let account =
+                c.account_data(&mint).await.map_err(|e| e.to_string())?.ok_or(format!("no mint {mint}"))?;
+            let decimals = *account.data.get(44).ok_or("not a mint")?;
+            let owner = match owner {
+                Some(o) => parse_pubkey(o, "owner")?,
+                None => c.payer.pubkey(),
+            };
+            let ata = token::associated_token_address(&owner, &mint, &account.owner);
+            let amount = match c.account_data(&ata).await.map_err(|e| e.to_string())? {
+                Some(a) => token::token_account_amount(&a.data).unwrap_or(0),
+                None => 0,
+            };
+            Ok(with_display(
+                json!({ "account": ata.to_string(), "amount": amount }),
+                format_amount(amount, decimals),
+            ))
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! Market bootstrap from a TOML file (`migrations/*.toml`): creates the market, the mints a
+//! localnet needs, the reserves, and configures them. Idempotent: what exists is left alone,
+//! a reserve whose parameters differ from the file is reconfigured, and a second run sends
+//! nothing.
+use anchor_lang::prelude::Pubkey;
+use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
+use ballast::instructions::{AddReserveArgs, InterestParams, OracleParams, RiskParams};
+use ballast::state::{AssetClass, OracleSource};
+use ballast_sdk::rpc::{Client, RpcError};
+use ballast_sdk::{ix, params, pda};
+use serde::Deserialize;
+use solana_signer::Signer;
+use solana_system_interface::instruction as system_ix;
+
+pub const SPL_TOKEN: Pubkey = anchor_spl::token::ID;
+pub const TOKEN_2022: Pubkey = anchor_spl::token_2022::ID;
+const MINT_LEN: u64 = 82;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketFile {
+    pub market: MarketSection,
+    #[serde(default, rename = "reserve")]
+    pub reserves: Vec<ReserveSection>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketSection {
+    /// Part of the market's address (with the creator's key).
+    pub id: u64,
+    /// Owner of the fee token accounts; default: the creator.
+    pub fee_receiver: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReserveSection {
+    pub name: String,
+    /// An existing mint. Without it, `create_mint` makes one (localnet: the payer is its
+    /// authority, the address derives from the payer and the name).
+    pub mint: Option<String>,
+    pub create_mint: Option<CreateMint>,
+    #[serde(default = "crypto")]
+    pub asset_class: String,
+    pub deposit_cap: Option<u64>,
+    pub borrow_cap: Option<u64>,
+    pub oracle: OracleSection,
+    #[serde(default)]
+    pub risk: RiskSection,
+    #[serde(default)]
+    pub interest: InterestSection,
+}
+
+fn crypto() -> String {
+    "crypto".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMint {
+    pub decimals: u8,
+    /// `spl-token` or `token-2022`.
+    pub token_program: String,
+}
+
+/// Oracle parameters; anything left out takes `ballast_sdk::params::default_oracle`'s value.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OracleSection {
+    /// `pull` (PriceUpdateV2, by feed id) or `legacy` (a price account).
+    pub source: String,
+    pub feed_id: Option<String>,
+    pub price_account: Option<String>,
+    pub max_age_secs: Option<u32>,
+    pub max_conf_bps: Option<u16>,
+    pub lag_bps_per_sec: Option<u16>,
+    pub max_band_bps: Option<u16>,
+    pub ema_warn_bps: Option<u16>,
+    pub ema_pause_bps: Option<u16>,
+    pub ema_force_bps: Option<u16>,
+    pub stress_addon_bps: Option<u16>,
+}
+
+/// Risk parameters; anything left out takes `ballast_sdk::params::default_risk`'s value.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskSection {
+    pub max_leverage_bps: Option<u32>,
+    pub init_haircut_bps: Option<u16>,
+    pub maint_haircut_bps: Option<u16>,
+    pub borrow_factor_bps: Option<u16>,
+    pub position_cap_bps: Option<u16>,
+    pub liquidation_bonus_min_bps: Option<u16>,
+    pub liquidation_bonus_max_bps: Option<u16>,
+    pub liquidation_fee_bps: Option<u16>,
+    pub close_factor_bps: Option<u16>,
+    pub collateral_enabled: Option<bool>,
+    pub borrow_enabled: Option<bool>,
+}
+
+/// Interest parameters; anything left out takes `ballast_sdk::params::default_interest`'s value.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterestSection {
+    pub optimal_utilization_bps: Option<u32>,
+    pub base_rate_bps: Option<u32>,
+    pub optimal_rate_bps: Option<u32>,
+    pub max_rate_bps: Option<u32>,
+    pub reserve_factor_bps: Option<u16>,
+    pub insurance_target_bps: Option<u16>,
+}
+
+pub fn parse_pubkey(text: &str, what: &str) -> Result<Pubkey, String> {
+    text.parse().map_err(|_| format!("{what}: `{text}` is not a base58 public key"))
+}
+
+pub fn parse_feed_id(text: &str) -> Result<[u8; 32], String> {
+    let bytes = hex::decode(text.trim_start_matches("0x")).map_err(|e| format!("feed id `{text}`: {e}"))?;
+    bytes.try_into().map_err(|_| format!("feed id `{text}` is not 32 bytes"))
+}
+
+pub fn token_program(name: &str) -> Result<Pubkey, String> {
+    match name {
+        "spl-token" => Ok(SPL_TOKEN),
+        "token-2022" => Ok(TOKEN_2022),
+        other => Err(format!("token program `{other}`: use spl-token or token-2022")),
+    }
+}
+
+impl OracleSection {
+    pub fn to_params(&self) -> Result<OracleParams, String> {
+        let d = params::default_oracle([0; 32]);
+        let (source, feed_id, price_account) = match self.source.as_str() {
+            "pull" => {
+                let feed = self.feed_id.as_deref().ok_or("a pull oracle needs feed_id")?;
+                (OracleSource::PythPull, parse_feed_id(feed)?, Pubkey::default())
+            }
+            "legacy" => {
+                let account = self.price_account.as_deref().ok_or("a legacy oracle needs price_account")?;
+                (OracleSource::PythLegacy, [0; 32], parse_pubkey(account, "price_account")?)
+            }
+            other => return Err(format!("oracle source `{other}`: use pull or legacy")),
+        };
+        Ok(OracleParams {
+            source,
+            price_account,
+            feed_id,
+            max_age_secs: self.max_age_secs.unwrap_or(d.max_age_secs),
+            max_conf_bps: self.max_conf_bps.unwrap_or(d.max_conf_bps),
+            lag_bps_per_sec: self.lag_bps_per_sec.unwrap_or(d.lag_bps_per_sec),
+            max_band_bps: self.max_band_bps.unwrap_or(d.max_band_bps),
+            ema_warn_bps: self.ema_warn_bps.unwrap_or(d.ema_warn_bps),
+            ema_pause_bps: self.ema_pause_bps.unwrap_or(d.ema_pause_bps),
+            ema_force_bps: self.ema_force_bps.unwrap_or(d.ema_force_bps),
+            stress_addon_bps: self.stress_addon_bps.unwrap_or(d.stress_addon_bps),
+        })
+    }
+}
+
+impl RiskSection {
+    pub fn to_params(&self) -> RiskParams {
+        let d = params::default_risk();
+        RiskParams {
+            max_leverage_bps: self.max_leverage_bps.unwrap_or(d.max_leverage_bps),
+            init_haircut_bps: self.init_haircut_bps.unwrap_or(d.init_haircut_bps),
+            maint_haircut_bps: self.maint_haircut_bps.unwrap_or(d.maint_haircut_bps),
+            borrow_factor_bps: self.borrow_factor_bps.unwrap_or(d.borrow_factor_bps),
+            position_cap_bps: self.position_cap_bps.unwrap_or(d.position_cap_bps),
+            liquidation_bonus_min_bps: self.liquidation_bonus_min_bps.unwrap_or(d.liquidation_bonus_min_bps),
+            liquidation_bonus_max_bps: self.liquidation_bonus_max_bps.unwrap_or(d.liquidation_bonus_max_bps),
+            liquidation_fee_bps: self.liquidation_fee_bps.unwrap_or(d.liquidation_fee_bps),
+            close_factor_bps: self.close_factor_bps.unwrap_or(d.close_factor_bps),
+            collateral_enabled: self.collateral_enabled.unwrap_or(d.collateral_enabled),
+            borrow_enabled: self.borrow_enabled.unwrap_or(d.borrow_enabled),
+        }
+    }
+}
+
+impl InterestSection {
+    pub fn to_params(&self) -> InterestParams {
+        let d = params::default_interest();
+        InterestParams {
+            optimal_utilization_bps: self.optimal_utilization_bps.unwrap_or(d.optimal_utilization_bps),
+            base_rate_bps: self.base_rate_bps.unwrap_or(d.base_rate_bps),
+            optimal_rate_bps: self.optimal_rate_bps.unwrap_or(d.optimal_rate_bps),
+            max_rate_bps: self.max_rate_bps.unwrap_or(d.max_rate_bps),
+            reserve_factor_bps: self.reserve_factor_bps.unwrap_or(d.reserve_factor_bps),
+            insurance_target_bps: self.insurance_target_bps.unwrap_or(d.insurance_target_bps),
+        }
+    }
+}
+
+/// The mint a localnet bootstrap creates for `name`: derived from the payer and the name.
+pub fn created_mint_address(payer: &Pubkey, name: &str, token_program: &Pubkey) -> Pubkey {
+    Pubkey::create_with_seed(payer, &mint_seed(name), token_program).expect("seed within 32 bytes")
+}
+
+fn mint_seed(name: &str) -> String {
+    let mut s = format!("ballast-mint-{name}");
+    s.truncate(32);
+    s
+}
+
+/// What a bootstrap found or made.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BootstrapReport {
+    pub market: String,
+    pub reserves: Vec<ReserveReport>,
+    /// Transactions sent (0 on a re-run against an unchanged file).
+    pub transactions: usize,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReserveReport {
+    pub name: String,
+    pub reserve: String,
+    pub mint: String,
+    pub token_program: String,
+    pub action: String,
+}
+
+/// Which reserves a run may touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Bootstrap: list what is missing, reconfigure what differs.
+    Any,
+    /// `reserve add`: every reserve of the file must be new.
+    Add,
+    /// `reserve update`: every reserve of the file must be listed already.
+    Update,
+}
+
+/// Runs the bootstrap of `file` with the client's payer as market creator and admin.
+pub async fn bootstrap(client: &Client, file: &MarketFile, mode: Mode) -> Result<BootstrapReport, String> {
+    let payer = client.payer.pubkey();
+    let market = pda::market(&payer, file.market.id);
+    let mut sent = 0;
+    let rpc_err = |e: RpcError| e.to_string();
+    if client.account_data(&market).await.map_err(rpc_err)?.is_none() {
+        let fee_receiver = match &file.market.fee_receiver {
+            Some(k) => parse_pubkey(k, "fee_receiver")?,
+            None => payer,
+        };
+        client.send(&[ix::init_market(payer, file.market.id, fee_receiver)], &[]).await.map_err(rpc_err)?;
+        sent += 1;
+    }
+    let mut reserves = Vec::new();
+    for r in &file.reserves {
+        let (mint, tp) = match (&r.mint, &r.create_mint) {
+            (Some(m), None) => {
+                let mint = parse_pubkey(m, "mint")?;
+                let account = client.account_data(&mint).await.map_err(rpc_err)?;
+                let owner = account.ok_or(format!("reserve {}: mint {mint} does not exist", r.name))?.owner;
+                (mint, owner)
+            }
+            (None, Some(c)) => {
+                let tp = token_program(&c.token_program)?;
+                let mint = created_mint_address(&payer, &r.name, &tp);
+                if client.account_data(&mint).await.map_err(rpc_err)?.is_none() {
+                    let rent = client.rpc.get_minimum_balance_for_rent_exemption(MINT_LEN as usize).await;
+                    let rent = rent.map_err(|e| e.to_string())?;
+                    let create = system_ix::create_account_with_seed(
+                        &payer,
+                        &mint,
+                        &payer,
+                        &mint_seed(&r.name),
+                        rent,
+                        MINT_LEN,
+                        &tp,
+                    );
+                    let init = token_ix::initialize_mint2(&tp, &mint, &payer, None, c.decimals)
+                        .map_err(|e| e.to_string())?;
+                    client.send(&[create, init], &[]).await.map_err(rpc_err)?;
+                    sent += 1;
+                }
+                (mint, tp)
+            }
+            _ => return Err(format!("reserve {}: give exactly one of mint and create_mint", r.name)),
+        };
+        let reserve = pda::reserve(&market, &mint);
+        let (oracle, risk, interest) = (r.oracle.to_params()?, r.risk.to_params(), r.interest.to_params());
+        let desired = (
+            oracle.to_config().map_err(|e| format!("reserve {}: oracle {e}", r.name))?,
+            risk.to_config().map_err(|e| format!("reserve {}: risk {e}", r.name))?,
+            interest.to_config().map_err(|e| format!("reserve {}: interest {e}", r.name))?,
+        );
+        let mut action = "unchanged";
+        let listed = client.account_data(&reserve).await.map_err(rpc_err)?.is_some();
+        if mode == Mode::Add && listed {
+            return Err(format!("reserve {} is listed already: use `reserve update`", r.name));
+        }
+        if mode == Mode::Update && !listed {
+            return Err(format!("reserve {} is not listed: use `reserve add`", r.name));
+        }
+        if !listed {
+            let asset_class = match r.asset_class.as_str() {
+                "crypto" => AssetClass::Crypto,
+                "equity" => AssetClass::Equity,
+                other => {
+                    return Err(format!("reserve {}: asset_class `{other}`: use crypto or equity", r.name))
+                }
+            };
+            let args = AddReserveArgs {
+                asset_class,
+                deposit_cap: r.deposit_cap.unwrap_or(u64::MAX),
+                borrow_cap: r.borrow_cap.unwrap_or(u64::MAX),
+            };
+            client.send(&[ix::add_reserve(payer, market, mint, tp, args)], &[]).await.map_err(rpc_err)?;
+            sent += 1;
+            action = "listed";
+        }
+        let current = client.reserve(&reserve).await.map_err(rpc_err)?;
+        if (current.oracle, current.risk, current.interest) != desired {
+            let configure = ix::configure_reserve(payer, market, reserve, oracle, risk, interest);
+            client.send(&[configure], &[]).await.map_err(rpc_err)?;
+            sent += 1;
+            if action == "unchanged" {
+                action = "reconfigured";
+            }
+        }
+        reserves.push(ReserveReport {
+            name: r.name.clone(),
+            reserve: reserve.to_string(),
+            mint: mint.to_string(),
+            token_program: tp.to_string(),
+            action: action.into(),
+        });
+    }
+    Ok(BootstrapReport { market: market.to_string(), reserves, transactions: sent })
+}
