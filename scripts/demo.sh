@@ -1,8 +1,93 @@
 #!/usr/bin/env bash
-# README command 1: set up on a fresh machine and run the main job. For now that is: build the
-# real SBF program (installing the toolchain once) and run the demo scenario against it.
+# README command 1: set up on a fresh machine and run the real thing on localnet.
+#   1. build the SBF programs (installing the toolchain once) and the CLI and keeper,
+#   2. start solana-test-validator on loopback (built and cached once) with the programs loaded,
+#   3. bootstrap a market from migrations/localnet.toml (crypto, stablecoin, tokenized stock),
+#   4. run a scripted scenario: deposits, borrows, a price drop, the keeper's liquidation,
+#   5. stop the validator and the keeper.
+# Then, in solana-program-test, the longer demo of every instruction (tests/src/bin/demo.rs).
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
 bash scripts/build-sbf.sh
-# The bank logs every instruction at debug level; the demo prints its own summary.
+bash scripts/localnet/install-validator.sh >/dev/null
+cargo build --locked -q -p ballast-cli --bins
+bin="$root/target/debug"
+
+work="$root/target/localnet/demo"
+rm -rf "$work"; mkdir -p "$work"
+port=18899
+keeper_pid=""
+cleanup() {
+  [ -n "$keeper_pid" ] && kill "$keeper_pid" 2>/dev/null || true
+  bash scripts/localnet/validator.sh stop "$work/ledger"
+}
+trap cleanup EXIT
+bash scripts/localnet/validator.sh start "$work/ledger" "$port"
+url="http://127.0.0.1:$port"
+
+say() { echo; echo "### $*"; }
+b() { local who="$1"; shift; "$bin/ballast" -u "$url" -k "$work/$who.json" "$@"; }
+bj() { local who="$1"; shift; "$bin/ballast" -u "$url" -k "$work/$who.json" --output json "$@"; }
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+say "wallets"
+declare -A pubkey
+for who in admin alice bob keeper; do
+  pubkey[$who]="$(bj "$who" keygen "$work/$who.json" | field 'd["pubkey"]')"
+  b "$who" airdrop 10 >/dev/null
+  echo "$who ${pubkey[$who]}"
+done
+pub() { echo "${pubkey[$1]}"; }
+
+say "market bootstrap (migrations/localnet.toml), then again: idempotent"
+b admin market bootstrap --config migrations/localnet.toml
+b admin market bootstrap --config migrations/localnet.toml
+report="$(bj admin market bootstrap --config migrations/localnet.toml)"
+export BALLAST_MARKET="$(echo "$report" | field 'd["market"]')"
+mint() { echo "$report" | field "[r['mint'] for r in d['reserves'] if r['name']=='$1'][0]"; }
+SOL="$(mint SOL)"; USDC="$(mint USDC)"; TSLA="$(mint TSLAx)"
+feed() { printf "%02x" "$1" | python3 -c "import sys; print(sys.stdin.read().strip()*32)"; }
+prices() {
+  b admin oracle post --feed "$(feed 1)" --price "$1" >/dev/null
+  b admin oracle post --feed "$(feed 2)" --price 1 >/dev/null
+  b admin oracle post --feed "$(feed 3)" --price "$2" >/dev/null
+  echo "prices: SOL \$$1, USDC \$1, TSLAx \$$2"
+}
+
+say "tokens, prices, deposits and borrows"
+b admin token mint "$SOL" 10 --to "$(pub alice)"
+b admin token mint "$TSLA" 10 --to "$(pub bob)"
+b admin token mint "$USDC" 10000 --to "$(pub admin)"
+b admin token mint "$USDC" 2000 --to "$(pub keeper)"
+prices 100 250
+for who in admin alice bob; do b "$who" position open; done
+b admin deposit "$USDC" 10000
+b alice deposit "$SOL" 10
+b bob deposit "$TSLA" 10
+b alice borrow "$USDC" 600
+b bob borrow "$USDC" 500
+b alice borrow "$USDC" 100 || echo "(refused, as it must be)"
+b alice position show
+b bob position show
+
+say "keeper starts; SOL falls from \$100 to \$74"
+RUST_LOG=info "$bin/ballast-keeper" -u "$url" -k "$work/keeper.json" --interval-ms 300 \
+  --metrics-addr 127.0.0.1:19464 2>"$work/keeper.log" &
+keeper_pid=$!
+prices 74 250
+for _ in $(seq 1 100); do
+  grep -q "liquidated" "$work/keeper.log" && break
+  sleep 0.3
+done
+grep "liquidated" "$work/keeper.log" | sed 's/^/keeper: /' || { echo "no liquidation"; cat "$work/keeper.log"; exit 1; }
+sleep 1
+
+say "after the liquidation"
+b alice position show
+b bob position show
+b admin reserve show "$SOL"
+curl -s http://127.0.0.1:19464/metrics | grep -E "^ballast_keeper_(positions_scanned|liquidations_landed)" || true
+
+say "the longer scenario of every instruction, in solana-program-test"
 RUST_LOG="${RUST_LOG:-error}" cargo run --locked -q -p ballast-tests --bin demo

@@ -3,7 +3,9 @@
 #   1. build the real SBF program (installs and caches the toolchain on first use),
 #   2. formatting and clippy (-D warnings),
 #   3. the IDL must match idl/ballast.json,
-#   4. every unit test, and every integration test in native AND SBF mode.
+#   4. the local validator (built from crates.io and cached on first use),
+#   5. every unit test, every integration test in native AND SBF mode, and the end-to-end test
+#      on a real solana-test-validator (app/cli/tests/localnet.rs).
 # Ends with a "N passed, N failed" line.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,6 +15,9 @@ step() { echo "== $* ($(( $(date +%s) - start ))s)" >&2; }
 
 step "SBF build"
 bash scripts/build-sbf.sh
+
+step "local validator"
+bash scripts/localnet/install-validator.sh >/dev/null
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

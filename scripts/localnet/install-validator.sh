@@ -21,7 +21,7 @@ fi
 # Native libraries the validator's -sys crates build against (RocksDB via libclang, protobuf
 # for the gossip/RPC types, libudev for hardware-wallet support, OpenSSL).
 need_apt=()
-for p in libclang-dev protobuf-compiler libudev-dev libssl-dev pkg-config; do
+for p in libclang-dev protobuf-compiler libudev-dev libssl-dev pkg-config curl bzip2; do
   dpkg -s "$p" >/dev/null 2>&1 || need_apt+=("$p")
 done
 if ((${#need_apt[@]})); then

@@ -641,3 +641,74 @@ async fn borrow_factor_weighs_the_debt(mode: Mode) {
         .await;
     m.borrow(limit).await.unwrap();
 }
+
+/// The localnet oracle writer (loaded at the Pyth receiver's address, as the local validator
+/// does) posts `PriceUpdateV2` accounts that the production program reads as genuine; only the
+/// account's first signer may write it again.
+#[tokio::test]
+async fn sbf_localnet_oracle_writer_posts_prices_the_program_reads() {
+    let so = ballast_tests::env::sbf_program_path().with_file_name("localnet_oracle.so");
+    let data =
+        std::fs::read(&so).unwrap_or_else(|e| panic!("{} (run scripts/build-sbf.sh): {e}", so.display()));
+    let mut env = TestEnv::start_with(Mode::Sbf, |pt| {
+        pt.add_account(
+            localnet_oracle::ID,
+            solana_account::Account {
+                lamports: 1_000_000_000,
+                data,
+                owner: solana_sdk_ids::bpf_loader::id(),
+                executable: true,
+                rent_epoch: 0,
+            },
+        )
+    })
+    .await;
+    env.set_clock(NOW).await;
+    let feed = [5u8; 32];
+    let market = env.create_market().await;
+    let reserve = env.add_reserve(&market, SPL_TOKEN, 6, u64::MAX).await;
+    env.configure(&market, &reserve, default_oracle(feed), default_risk(), default_interest()).await.unwrap();
+    let user = env.create_user(&market).await;
+    let account = env.token_account(&reserve, &user.wallet.pubkey(), 1_000).await;
+    env.deposit(&user, &reserve, account, 1_000).await.unwrap();
+
+    let (authority, price_update) = (env.keypair(), env.keypair());
+    let message = |price: i64| localnet_oracle::PriceMessage {
+        feed_id: feed,
+        price,
+        conf: 1_000,
+        expo: -8,
+        publish_time: NOW - 2,
+        ema_price: price,
+        ema_conf: 1_000,
+    };
+    let payer = env.payer();
+    let create = solana_system_interface::instruction::create_account(
+        &payer.pubkey(),
+        &price_update.pubkey(),
+        10_000_000,
+        localnet_oracle::PRICE_UPDATE_V2_LEN as u64,
+        &localnet_oracle::ID,
+    );
+    let post = |price, signer: &solana_keypair::Keypair| {
+        localnet_oracle::post_instruction(price_update.pubkey(), signer.pubkey(), &message(price))
+    };
+    env.send("post", &[create, post(12_345_000_000, &authority)], &[&price_update, &authority])
+        .await
+        .unwrap();
+
+    let remaining = ix::health_accounts(&[reserve.keys.reserve], |_| price_update.pubkey());
+    let ixn = ix::health(user.position, remaining);
+    env.send("health", &[ixn.clone()], &[]).await.unwrap();
+    let report: ballast::instructions::HealthReport =
+        anchor_lang::AnchorDeserialize::try_from_slice(&env.last_return_data).unwrap();
+    assert_eq!((report.slots[0].price, report.slots[0].age_secs), (12_345_000_000, 2));
+
+    let intruder = env.keypair();
+    assert!(env.send("intruder post", &[post(1, &intruder)], &[&intruder]).await.is_err(), "only the writer");
+    env.send("post", &[post(11_000_000_000, &authority)], &[&authority]).await.unwrap();
+    env.send("health", &[ixn], &[]).await.unwrap();
+    let report: ballast::instructions::HealthReport =
+        anchor_lang::AnchorDeserialize::try_from_slice(&env.last_return_data).unwrap();
+    assert_eq!(report.slots[0].price, 11_000_000_000);
+}

@@ -1,0 +1,233 @@
+//! End to end on a real `solana-test-validator` over JSON-RPC: the CLI bootstraps a market
+//! (crypto, stablecoin, Token-2022 stock), two wallets deposit and borrow through the CLI, the
+//! price drops, and the keeper process finds and partially liquidates the unhealthy position,
+//! leaves the healthy one alone and fills the insurance pool; the CLI shows the new health.
+//!
+//! Needs `target/deploy/*.so` (scripts/build-sbf.sh) and the validator
+//! (scripts/localnet/install-validator.sh, cached after the first ~30 min build); both are done
+//! by `scripts/test.sh`. The validator and the keeper are stopped however the test ends.
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// A base port with `base..base+61` free on loopback.
+fn free_ports() -> u16 {
+    let seed = std::process::id() as u16;
+    for attempt in 0..200u16 {
+        let base = 20_000 + (seed.wrapping_mul(131).wrapping_add(attempt * 97)) % 30_000;
+        if (base..base + 61).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no free block of ports on 127.0.0.1");
+}
+
+struct Validator {
+    ledger: PathBuf,
+    url: String,
+}
+
+impl Validator {
+    fn start(dir: &Path) -> Self {
+        let port = free_ports();
+        let ledger = dir.join("ledger");
+        let status = Command::new("bash")
+            .arg(root().join("scripts/localnet/validator.sh"))
+            .args(["start", ledger.to_str().unwrap(), &port.to_string()])
+            .status()
+            .expect("run validator.sh");
+        assert!(status.success(), "the local validator did not start (log: {}.log)", ledger.display());
+        Validator { ledger, url: format!("http://127.0.0.1:{port}") }
+    }
+}
+
+impl Drop for Validator {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(root().join("scripts/localnet/validator.sh"))
+            .args(["stop", self.ledger.to_str().unwrap()])
+            .status();
+    }
+}
+
+/// A child process killed on drop (the keeper).
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Wallets {
+    url: String,
+    dir: PathBuf,
+    market: Option<String>,
+}
+
+impl Wallets {
+    fn keypair(&self, name: &str) -> String {
+        self.dir.join(format!("{name}.json")).to_str().unwrap().to_string()
+    }
+
+    /// Runs `ballast` as `who` and returns its JSON output; panics with its error otherwise.
+    fn cli(&self, who: &str, args: &[&str]) -> Value {
+        let out = self.try_cli(who, args);
+        assert!(out.get("error").is_none(), "ballast {args:?} as {who}: {out}");
+        out
+    }
+
+    fn try_cli(&self, who: &str, args: &[&str]) -> Value {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ballast"));
+        cmd.args(["-u", &self.url, "-k", &self.keypair(who), "--output", "json"]);
+        if let Some(m) = &self.market {
+            cmd.args(["--market", m]);
+        }
+        let out = cmd.args(args).output().expect("run ballast");
+        let text = String::from_utf8_lossy(&out.stdout);
+        serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!("ballast {args:?}: {e}\nstdout: {text}\nstderr: {}", String::from_utf8_lossy(&out.stderr))
+        })
+    }
+
+    fn post_prices(&self, sol: f64, usdc: f64, tsla: f64) {
+        for (feed, price) in [(1u8, sol), (2, usdc), (3, tsla)] {
+            let feed = hex(feed);
+            self.cli("admin", &["oracle", "post", "--feed", &feed, "--price", &price.to_string()]);
+        }
+    }
+}
+
+fn hex(byte: u8) -> String {
+    format!("{byte:02x}").repeat(32)
+}
+
+fn http_get(port: u16) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("metrics port");
+    s.write_all(b"GET /metrics HTTP/1.1\r\nhost: localhost\r\n\r\n").unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("metric {name} missing in:\n{text}"))
+}
+
+#[test]
+fn keeper_liquidates_the_unhealthy_position_on_a_real_validator() {
+    let dir = root().join(format!("target/localnet-e2e/{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let validator = Validator::start(&dir);
+    let mut w = Wallets { url: validator.url.clone(), dir: dir.clone(), market: None };
+
+    let mut pubkeys = std::collections::HashMap::new();
+    for who in ["admin", "alice", "bob", "keeper"] {
+        let made = w.cli(who, &["keygen", &w.keypair(who)]);
+        pubkeys.insert(who, made["pubkey"].as_str().unwrap().to_string());
+        w.cli(who, &["airdrop", "10"]);
+    }
+
+    // The market, from the migrations file; a second run sends nothing.
+    let config = root().join("migrations/localnet.toml");
+    let report = w.cli("admin", &["market", "bootstrap", "--config", config.to_str().unwrap()]);
+    assert_eq!(report["reserves"].as_array().unwrap().len(), 3);
+    let again = w.cli("admin", &["market", "bootstrap", "--config", config.to_str().unwrap()]);
+    assert_eq!(again["transactions"], 0, "bootstrap is idempotent: {again}");
+    w.market = Some(report["market"].as_str().unwrap().to_string());
+    let mint = |name: &str| {
+        report["reserves"].as_array().unwrap().iter().find(|r| r["name"] == name).unwrap()["mint"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (sol, usdc, tsla) = (mint("SOL"), mint("USDC"), mint("TSLAx"));
+
+    // Tokens: the admin is the localnet mint authority.
+    let pubkey = |who: &str| pubkeys[who].clone();
+    w.cli("admin", &["token", "mint", &sol, "10", "--to", &pubkey("alice")]);
+    w.cli("admin", &["token", "mint", &tsla, "10", "--to", &pubkey("bob")]);
+    w.cli("admin", &["token", "mint", &usdc, "10000", "--to", &pubkey("admin")]);
+    w.cli("admin", &["token", "mint", &usdc, "2000", "--to", &pubkey("keeper")]);
+
+    // A lender, and two borrowers: alice on SOL (crypto), bob on TSLAx (Token-2022 stock).
+    w.post_prices(100.0, 1.0, 250.0);
+    for who in ["admin", "alice", "bob"] {
+        w.cli(who, &["position", "open"]);
+    }
+    w.cli("admin", &["deposit", &usdc, "10000"]);
+    w.cli("alice", &["deposit", &sol, "10"]);
+    w.cli("bob", &["deposit", &tsla, "10"]);
+    w.cli("alice", &["borrow", &usdc, "600"]); // $1000 × 0.667 allows 666
+    w.cli("bob", &["borrow", &usdc, "500"]); // $2500 × 0.5 allows 1250
+    let refused = w.try_cli("alice", &["borrow", &usdc, "100"]);
+    let error = refused["error"].as_str().unwrap_or_default();
+    assert!(error.contains("InsufficientCollateral"), "a named error in words: {refused}");
+
+    let before = w.cli("alice", &["position", "show"]);
+    assert_eq!(before["liquidatable"], false);
+    let bob_before = w.cli("bob", &["position", "show"]);
+
+    // The keeper runs as its own process.
+    let metrics_port = free_ports();
+    let keeper_log = std::fs::File::create(dir.join("keeper.log")).unwrap();
+    let _keeper = Process(
+        Command::new(env!("CARGO_BIN_EXE_ballast-keeper"))
+            .args(["-u", &w.url, "-k", &w.keypair("keeper"), "--market", w.market.as_deref().unwrap()])
+            .args(["--interval-ms", "300", "--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
+            .stdout(Stdio::null())
+            .stderr(keeper_log)
+            .spawn()
+            .expect("start the keeper"),
+    );
+
+    // SOL falls from $100 to $74: 10 × 74 × 0.8 = 592 < 600.
+    w.post_prices(74.0, 1.0, 250.0);
+    let started = Instant::now();
+    let after = loop {
+        let a = w.cli("alice", &["position", "show"]);
+        let debt = a["debt_usd"].as_f64().unwrap();
+        if debt < 599.0 {
+            break a;
+        }
+        assert!(started.elapsed() < Duration::from_secs(45), "the keeper did not liquidate within 45 s: {a}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    eprintln!("liquidated after {:?}", started.elapsed());
+    // Partially: the debt fell to what restores the target health (1.05), not to zero.
+    let debt = after["debt_usd"].as_f64().unwrap();
+    assert!(debt > 350.0 && debt < 500.0, "partial liquidation: debt {debt}");
+    let hf = after["health_factor"].as_f64().unwrap();
+    assert!(hf > 1.0 && hf <= 1.0501, "health restored to the target: {hf}");
+    assert_eq!(after["liquidatable"], false);
+
+    // Give the keeper a few more scans: it must leave both positions alone now.
+    std::thread::sleep(Duration::from_secs(2));
+    let settled = w.cli("alice", &["position", "show"]);
+    assert_eq!(settled["debt_usd"], after["debt_usd"], "no second liquidation of a healthy position");
+    let bob_after = w.cli("bob", &["position", "show"]);
+    assert_eq!(bob_after["slots"], bob_before["slots"], "the healthy position is untouched");
+
+    // The SOL insurance pool holds the liquidation fee.
+    let reserve = w.cli("admin", &["reserve", "show", &sol]);
+    assert!(reserve["pool_balance"].as_u64().unwrap() > 0, "the insurance pool grew: {reserve}");
+    assert!(reserve["pool_target"].as_u64().unwrap() > 0);
+
+    let m = http_get(metrics_port);
+    assert!(metric(&m, "ballast_keeper_liquidations_landed_total") >= 1, "{m}");
+    assert!(metric(&m, "ballast_keeper_positions_scanned_total") >= 3, "{m}");
+    assert_eq!(metric(&m, "ballast_keeper_liquidations_failed_total"), 0, "{m}");
+}
