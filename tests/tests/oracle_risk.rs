@@ -699,7 +699,7 @@ async fn sbf_localnet_oracle_writer_posts_prices_the_program_reads() {
 
     let remaining = ix::health_accounts(&[reserve.keys.reserve], |_| price_update.pubkey());
     let ixn = ix::health(user.position, remaining);
-    env.send("health", &[ixn.clone()], &[]).await.unwrap();
+    env.send("health", std::slice::from_ref(&ixn), &[]).await.unwrap();
     let report: ballast::instructions::HealthReport =
         anchor_lang::AnchorDeserialize::try_from_slice(&env.last_return_data).unwrap();
     assert_eq!((report.slots[0].price, report.slots[0].age_secs), (12_345_000_000, 2));
