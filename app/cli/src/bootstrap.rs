@@ -329,3 +329,38 @@ pub async fn bootstrap(client: &Client, file: &MarketFile, mode: Mode) -> Result
     }
     Ok(BootstrapReport { market: market.to_string(), reserves, transactions: sent })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_localnet_migration_parses_and_is_within_bounds() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations/localnet.toml");
+        let file: MarketFile = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(file.reserves.len(), 3);
+        for r in &file.reserves {
+            r.oracle.to_params().unwrap().to_config().unwrap();
+            r.risk.to_params().to_config().unwrap();
+            r.interest.to_params().to_config().unwrap();
+        }
+        let stock = &file.reserves[2];
+        assert_eq!(
+            (stock.asset_class.as_str(), stock.create_mint.as_ref().unwrap().token_program.as_str()),
+            ("equity", "token-2022")
+        );
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_the_reason() {
+        let bad = "[market]\nid = 1\n[[reserve]]\nname = \"X\"\nmint = \"So11111111111111111111111111111111111111112\"\n[reserve.oracle]\nsource = \"pull\"\n";
+        let file: MarketFile = toml::from_str(bad).unwrap();
+        assert_eq!(file.reserves[0].oracle.to_params().unwrap_err(), "a pull oracle needs feed_id");
+        assert!(
+            toml::from_str::<MarketFile>("[market]\nid = 1\nsurprise = 2\n").is_err(),
+            "unknown keys are refused"
+        );
+        assert!(parse_feed_id("abcd").is_err());
+        assert!(token_program("token-2023").is_err());
+    }
+}

@@ -216,3 +216,41 @@ async fn act(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic::{SyntheticMarket, NOW};
+
+    #[test]
+    fn scan_sorts_positions_into_nothing_liquidate_and_bad_debt() {
+        let m = SyntheticMarket::new();
+        let usd = SyntheticMarket::units;
+        let key = |n: u8| Pubkey::new_from_array([n; 32]);
+        let positions = vec![
+            (key(1), m.position(&[(0, usd(0, 1_000), 0), (1, 0, usd(1, 400))])), // healthy
+            (key(2), m.position(&[(0, usd(0, 1_000), 0), (1, 0, usd(1, 1_000))])), // under water
+            (key(3), m.position(&[(1, 0, usd(1, 50))])),                         // debt, no deposit
+            (key(4), m.position(&[(2, usd(2, 500), 0)])),                        // no debt
+            (key(5), vec![1, 2, 3]),                                             // not a position
+        ];
+        let scan = scan_positions(&m.market, &positions, &m.reserves, &m.oracles, NOW);
+        assert_eq!(scan.scanned, 4);
+        assert_eq!(scan.unpriced, 0);
+        assert_eq!(scan.actions.len(), 2, "{:?}", scan.actions);
+        match &scan.actions[0] {
+            Action::Liquidate { position, choice } => {
+                assert_eq!(*position, key(2));
+                assert_eq!((choice.repay_reserve, choice.seize_reserve), (m.keys[1], m.keys[0]));
+                assert!(choice.plan.repay > 0 && choice.profit > 0);
+            }
+            other => panic!("expected a liquidation, got {other:?}"),
+        }
+        assert_eq!(scan.actions[1], Action::ResolveBadDebt { position: key(3), reserve: m.keys[1] });
+
+        // Stale prices: the under-water position cannot be priced, so nothing is sent for it.
+        let stale = scan_positions(&m.market, &positions, &m.reserves, &m.oracles, NOW + 3_600);
+        assert_eq!(stale.unpriced, 2);
+        assert_eq!(stale.actions, vec![Action::ResolveBadDebt { position: key(3), reserve: m.keys[1] }]);
+    }
+}

@@ -7,3 +7,4 @@ pub mod bootstrap;
 pub mod config;
 pub mod keeper;
 pub mod metrics;
+pub mod synthetic;
