@@ -87,6 +87,16 @@ pub enum BallastError {
     LiquidationWorsensHealth,
     #[msg("The position still holds deposits: liquidate them before resolving bad debt")]
     PositionHasDeposits,
+    #[msg("Mint account cannot be decoded as an SPL Token or Token-2022 mint")]
+    MintInvalid,
+    #[msg("The mint carries a Token-2022 extension that is not on the allowlist (named in the log)")]
+    MintExtensionNotAllowed,
+    #[msg("The mint's DefaultAccountState is Frozen: vault accounts would be frozen")]
+    MintDefaultStateFrozen,
+    #[msg("The mint charges a transfer fee")]
+    MintTransferFee,
+    #[msg("The mint has a transfer hook program set")]
+    MintTransferHook,
 }
 
 impl From<ballast_risk::MathError> for BallastError {
