@@ -13,6 +13,11 @@ cache_root="${BALLAST_CACHE:-$HOME/.cache/ballast}"
 dir="$cache_root/validator/agave-validator-$AGAVE_VERSION"
 bin="$dir/bin/solana-test-validator"
 
+mkdir -p "$cache_root/validator"
+# One build at a time (a second caller waits for the first, then finds the binary).
+exec 9>"$cache_root/validator/.lock"
+flock 9
+
 if [ -x "$bin" ] && "$bin" --version >/dev/null 2>&1; then
   echo "SOLANA_TEST_VALIDATOR=$bin"
   exit 0

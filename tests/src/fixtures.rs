@@ -108,7 +108,13 @@ impl TestEnv {
         deposit_cap: u64,
     ) -> ReserveFixture {
         let (mint, mint_authority) = self.create_mint(token_program, decimals).await;
-        let args = AddReserveArgs { asset_class: AssetClass::Crypto, deposit_cap, borrow_cap: u64::MAX };
+        let args = AddReserveArgs {
+            asset_class: AssetClass::Crypto,
+            deposit_cap,
+            borrow_cap: u64::MAX,
+            allow_issuer_controls: false,
+            issuer_haircut_bps: 0,
+        };
         self.send(
             "add_reserve",
             &[ix::add_reserve(market.admin.pubkey(), market.market, mint, token_program, args)],

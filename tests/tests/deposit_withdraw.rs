@@ -402,6 +402,8 @@ async fn only_the_admin_lists_reserves(mode: Mode) {
         asset_class: ballast::state::AssetClass::Crypto,
         deposit_cap: u64::MAX,
         borrow_cap: u64::MAX,
+        allow_issuer_controls: false,
+        issuer_haircut_bps: 0,
     };
     env.expect_failure(
         "non-admin add_reserve",

@@ -45,6 +45,12 @@ pub struct ReserveSection {
     pub asset_class: String,
     pub deposit_cap: Option<u64>,
     pub borrow_cap: Option<u64>,
+    /// Required to list a mint whose issuer can claw back or freeze (every xStocks mint).
+    #[serde(default)]
+    pub allow_issuer_controls: bool,
+    /// The extra haircut such a mint carries, bps.
+    #[serde(default)]
+    pub issuer_haircut_bps: u16,
     pub oracle: OracleSection,
     #[serde(default)]
     pub risk: RiskSection,
@@ -305,6 +311,8 @@ pub async fn bootstrap(client: &Client, file: &MarketFile, mode: Mode) -> Result
                 asset_class,
                 deposit_cap: r.deposit_cap.unwrap_or(u64::MAX),
                 borrow_cap: r.borrow_cap.unwrap_or(u64::MAX),
+                allow_issuer_controls: r.allow_issuer_controls,
+                issuer_haircut_bps: r.issuer_haircut_bps,
             };
             client.send(&[ix::add_reserve(payer, market, mint, tp, args)], &[]).await.map_err(rpc_err)?;
             sent += 1;

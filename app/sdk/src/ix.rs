@@ -273,6 +273,11 @@ pub fn resolve_bad_debt(position: Pubkey, reserve: &ReserveKeys) -> Instruction 
     )
 }
 
+/// Permissionless re-read of a reserve's mint (ScaledUiAmount schedule, pause flag).
+pub fn refresh_mint(reserve: Pubkey, mint: Pubkey) -> Instruction {
+    instruction(ballast::accounts::RefreshMint { reserve, mint }, ballast::instruction::RefreshMint {})
+}
+
 /// The read-only reserve view; simulate it and decode the return data as `ReserveStatus`.
 pub fn reserve_status(reserve: Pubkey) -> Instruction {
     instruction(

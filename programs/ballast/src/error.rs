@@ -97,6 +97,12 @@ pub enum BallastError {
     MintTransferFee,
     #[msg("The mint has a transfer hook program set")]
     MintTransferHook,
+    #[msg("The mint's issuer can claw back or freeze (permanent delegate or freeze authority): list only with allow_issuer_controls")]
+    IssuerControlsNotAllowed,
+    #[msg("The mint is paused: no deposits, and it counts nothing for initial health")]
+    MintPaused,
+    #[msg("The reserve's vault token account is frozen by the mint's issuer")]
+    VaultFrozen,
 }
 
 impl From<ballast_risk::MathError> for BallastError {

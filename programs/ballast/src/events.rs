@@ -119,6 +119,16 @@ pub struct FeesCollected {
     pub pool: PoolStatus,
 }
 
+/// A reserve's cached mint state after `refresh_mint` (multipliers WAD-scaled).
+#[event]
+pub struct MintRefreshed {
+    pub reserve: Pubkey,
+    pub multiplier: u128,
+    pub new_multiplier: u128,
+    pub multiplier_effective_ts: i64,
+    pub paused: bool,
+}
+
 /// A keeper repaid `repaid` of the position's debt in `repay_reserve` and seized `seized` of its
 /// deposit in `seize_reserve`: `to_liquidator` to the keeper, the fee to the seized asset's
 /// insurance pool (up to its target) and the fee receiver.

@@ -5,7 +5,7 @@
 //! reserves, and each pair must match its slot). The maths is `ballast_risk`'s.
 use anchor_lang::prelude::*;
 use anchor_lang::Discriminator;
-use ballast_risk::fixed::Rounding;
+use ballast_risk::fixed::{Rounding, WAD};
 use ballast_risk::health::{init_weight, maint_weight, Health};
 use ballast_risk::interest::debt_for_shares;
 use ballast_risk::shares::amount_for_shares;
@@ -99,6 +99,20 @@ pub fn price_slot(
     price: OraclePrice,
     now: i64,
 ) -> Result<PricedSlot> {
+    // A ScaledUiAmount token is worth `multiplier` shares: the oracle's share price times the
+    // multiplier in force (a split changes both, the value stays).
+    let multiplier = reserve.multiplier_at(now);
+    let price = if multiplier == WAD { price } else { price.per_token(multiplier)? };
+    // Issuer controls carry an extra haircut; a paused mint counts nothing for initial health.
+    let mut risk = reserve.risk;
+    if reserve.issuer_haircut_bps > 0 {
+        let extra = reserve.issuer_haircut_bps;
+        risk.init_haircut_bps = risk.init_haircut_bps.saturating_add(extra).min(10_000);
+        risk.maint_haircut_bps = risk.maint_haircut_bps.saturating_add(extra).min(10_000);
+    }
+    if reserve.mint_paused != 0 {
+        risk.init_haircut_bps = 10_000;
+    }
     let accrued = reserve.accrued(now)?;
     let total_assets = reserve.deposit_assets_at(accrued.borrow_index, accrued.pending_fees)?;
     let deposit_amount = amount_for_shares(slot.deposit_shares, reserve.total_deposit_shares, total_assets)
@@ -111,7 +125,7 @@ pub fn price_slot(
         deposit_amount,
         debt_amount,
         decimals: reserve.decimals,
-        risk: reserve.risk,
+        risk,
         stress_addon_bps: reserve.oracle.stress_addon_bps,
     })
 }

@@ -95,6 +95,11 @@ pub mod ballast {
         instructions::resolve_bad_debt::handler(ctx)
     }
 
+    /// Permissionless: re-reads a reserve's Token-2022 mint (multiplier schedule, pause).
+    pub fn refresh_mint(ctx: Context<RefreshMint>) -> Result<()> {
+        instructions::refresh_mint::handler(ctx)
+    }
+
     /// Read-only reserve view (simulate): liquidity, debt, rates, insurance pool coverage.
     pub fn reserve_status(ctx: Context<ReserveView>) -> Result<ReserveStatus> {
         instructions::reserve_status::handler(ctx)

@@ -237,6 +237,8 @@ fn args() -> ballast::instructions::AddReserveArgs {
         asset_class: ballast::state::AssetClass::Crypto,
         deposit_cap: u64::MAX,
         borrow_cap: u64::MAX,
+        allow_issuer_controls: false,
+        issuer_haircut_bps: 0,
     }
 }
 

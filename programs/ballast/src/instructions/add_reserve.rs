@@ -7,6 +7,7 @@ use crate::constants::{
 };
 use crate::error::BallastError;
 use crate::events::ReserveAdded;
+use crate::mint_rules::inspect_mint;
 use crate::state::{AssetClass, Market, Reserve};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -16,6 +17,11 @@ pub struct AddReserveArgs {
     pub deposit_cap: u64,
     /// Maximum total borrows in token units (`u64::MAX`: no cap).
     pub borrow_cap: u64,
+    /// Opt-in for a mint whose issuer can claw back or freeze the vault (PermanentDelegate or a
+    /// freeze authority, as every xStocks mint has); refused without it.
+    pub allow_issuer_controls: bool,
+    /// Extra haircut (initial and maintenance) for such a mint, bps; at most 50 %.
+    pub issuer_haircut_bps: u16,
 }
 
 #[derive(Accounts)]
@@ -62,7 +68,25 @@ pub struct AddReserve<'info> {
 
 pub fn handler(ctx: Context<AddReserve>, args: AddReserveArgs) -> Result<()> {
     let market_key = ctx.accounts.market.key();
+    // SPEC §6: the mint's extensions against the allowlist; issuer controls only by opt-in.
+    let traits = inspect_mint(&ctx.accounts.mint.to_account_info().try_borrow_data()?)?;
+    if traits.issuer_controls() && !args.allow_issuer_controls {
+        msg!(
+            "mint {} has issuer controls (permanent delegate: {}, freeze authority: {})",
+            ctx.accounts.mint.key(),
+            traits.permanent_delegate,
+            traits.freeze_authority
+        );
+        return err!(BallastError::IssuerControlsNotAllowed);
+    }
+    require!(!traits.paused, BallastError::MintPaused);
+    if args.issuer_haircut_bps > 5_000 {
+        msg!("parameter issuer_haircut_bps = {} is out of bounds", args.issuer_haircut_bps);
+        return err!(BallastError::ParameterOutOfBounds);
+    }
     let mut reserve = ctx.accounts.reserve.load_init()?;
+    reserve.set_mint_traits(&traits);
+    reserve.issuer_haircut_bps = if traits.issuer_controls() { args.issuer_haircut_bps } else { 0 };
     reserve.market = market_key;
     reserve.mint = ctx.accounts.mint.key();
     reserve.token_program = ctx.accounts.token_program.key();

@@ -17,6 +17,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
 
     let (shares_minted, reserve_after, position_after) = {
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
+        ctx.accounts.tokens.refresh_mint(&mut reserve)?;
         reserve.accrue(now)?;
         reserve.record_volume(now, amount);
         require!(reserve.risk.borrow_enabled != 0, BallastError::BorrowDisabled);

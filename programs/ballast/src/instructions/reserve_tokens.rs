@@ -47,8 +47,23 @@ pub struct PositionTokens<'info> {
 }
 
 impl<'info> ReserveTokens<'info> {
+    /// Re-reads the reserve's mint when its state can change (ScaledUiAmount schedule, pause).
+    pub fn refresh_mint(&self, reserve: &mut Reserve) -> Result<()> {
+        reserve.refresh_mint(&self.mint.to_account_info())
+    }
+
+    /// A frozen vault (the issuer's freeze authority at work) is a named error, before any
+    /// transfer is attempted.
+    fn require_vault_not_frozen(&self) -> Result<()> {
+        let data = self.vault.try_borrow_data()?;
+        // Token account state (SPL Token and Token-2022 alike) sits at byte 108: 2 = Frozen.
+        require!(data.get(108).copied() != Some(2), BallastError::VaultFrozen);
+        Ok(())
+    }
+
     /// Moves `amount` from the user's token account into the vault; `owner` signs.
     pub fn transfer_in(&self, owner: &Signer<'info>, amount: u64, decimals: u8) -> Result<()> {
+        self.require_vault_not_frozen()?;
         let accounts = TransferChecked {
             from: self.user_token_account.to_account_info(),
             mint: self.mint.to_account_info(),
@@ -66,6 +81,7 @@ impl<'info> ReserveTokens<'info> {
     /// Moves `amount` from the vault to `to` (an account of the reserve's mint); the reserve PDA
     /// signs.
     pub fn transfer_from_vault(&self, reserve: &Reserve, to: AccountInfo<'info>, amount: u64) -> Result<()> {
+        self.require_vault_not_frozen()?;
         let (mint, token_program) = (self.mint.to_account_info(), self.token_program.key());
         transfer_as_reserve(
             reserve,

@@ -20,6 +20,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         let held = position.slots[i].deposit_shares;
 
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
+        ctx.accounts.tokens.refresh_mint(&mut reserve)?;
         reserve.accrue(now)?;
         let (total_shares, total_assets) = (reserve.total_deposit_shares, reserve.total_deposit_assets()?);
         let (paid_out, burned) = if amount == u64::MAX {

@@ -87,6 +87,28 @@ impl OraclePrice {
     pub fn high(&self) -> u64 {
         self.price.saturating_add(self.band)
     }
+
+    /// The price of one *token* when the oracle prices one share and a token is `multiplier`
+    /// (WAD) shares (Token-2022 `ScaledUiAmount`): price, confidence and EMA scale alike, the
+    /// price rounded down and the band up, so the band's share of the price is kept.
+    pub fn per_token(&self, multiplier: u128) -> std::result::Result<OraclePrice, BallastError> {
+        use ballast_risk::fixed::{mul_div, Rounding, WAD};
+        let scale = |v: u64, r: Rounding| {
+            mul_div(v as u128, multiplier, WAD, r)
+                .ok()
+                .and_then(|x| u64::try_from(x).ok())
+                .ok_or(BallastError::MathOverflow)
+        };
+        let price = scale(self.price, Rounding::Down)?;
+        let band = scale(self.band, Rounding::Up)?.min(price.saturating_sub(1));
+        Ok(OraclePrice {
+            price,
+            conf: scale(self.conf, Rounding::Up)?,
+            ema_price: scale(self.ema_price, Rounding::Down)?,
+            band,
+            ..*self
+        })
+    }
 }
 
 /// Decodes the raw price of `account` as the reserve's oracle config says.

@@ -52,13 +52,28 @@ pub struct Reserve {
     pub volume_buckets: [u64; 24],
     /// The newest hour written to `volume_buckets`.
     pub volume_last_hour: u64,
+    /// The mint's `ScaledUiAmount` schedule (WAD; 1.0 without the extension): one token is
+    /// worth `multiplier` shares until `multiplier_effective_ts`, `new_multiplier` from then on.
+    /// Cached from the mint at listing and by every instruction that passes the mint.
+    pub multiplier: PodU128,
+    pub new_multiplier: PodU128,
+    pub multiplier_effective_ts: i64,
     pub decimals: u8,
     /// `AssetClass` as u8.
     pub asset_class: u8,
     pub bump: u8,
     pub vault_bump: u8,
     pub insurance_vault_bump: u8,
-    pub _padding: [u8; 3],
+    /// The mint is paused (Token-2022 `Pausable`): no deposits, worth nothing for initial health.
+    pub mint_paused: u8,
+    /// The mint has extensions whose state can change (ScaledUiAmount, Pausable): instructions
+    /// that pass the mint re-read it.
+    pub mint_dynamic: u8,
+    pub _padding0: u8,
+    /// Extra haircut for a mint whose issuer can claw back or freeze (PermanentDelegate, freeze
+    /// authority), listed by explicit opt-in (SPEC §6).
+    pub issuer_haircut_bps: u16,
+    pub _padding: [u8; 6],
 }
 
 /// A reserve's figures as of a moment, computed without writing (health views use this for
@@ -139,6 +154,34 @@ impl Reserve {
     /// The insurance pool's target: `insurance_target_bps` of the 24 h volume.
     pub fn insurance_target(&self, now: i64) -> u64 {
         ballast_risk::volume::pool_target(self.volume_24h(now), self.interest.insurance_target_bps)
+    }
+
+    /// The `ScaledUiAmount` multiplier in force at `now` (WAD).
+    pub fn multiplier_at(&self, now: i64) -> u128 {
+        if now >= self.multiplier_effective_ts {
+            self.new_multiplier.get()
+        } else {
+            self.multiplier.get()
+        }
+    }
+
+    /// Records the mint's current multiplier schedule and pause flag.
+    pub fn set_mint_traits(&mut self, traits: &crate::mint_rules::MintTraits) {
+        self.multiplier.set(traits.multiplier.multiplier);
+        self.new_multiplier.set(traits.multiplier.new_multiplier);
+        self.multiplier_effective_ts = traits.multiplier.effective_ts;
+        self.mint_paused = traits.paused as u8;
+        self.mint_dynamic =
+            (traits.pausable || traits.multiplier != crate::mint_rules::Multiplier::ONE) as u8;
+    }
+
+    /// Re-reads a mint with dynamic extensions (`mint` must be the reserve's mint account).
+    pub fn refresh_mint(&mut self, mint: &AccountInfo) -> Result<()> {
+        if self.mint_dynamic != 0 {
+            let traits = crate::mint_rules::inspect_mint(&mint.try_borrow_data()?)?;
+            self.set_mint_traits(&traits);
+        }
+        Ok(())
     }
 
     /// The most one position may hold of a reserve-wide `cap` (the concentration limit).
