@@ -1,5 +1,9 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use anchor_spl::token_2022::spl_token_2022::extension::{
+    BaseStateWithExtensions, ExtensionType, StateWithExtensions,
+};
+use anchor_spl::token_2022::spl_token_2022::state::{Account as AccountState, Mint as MintState};
+use anchor_spl::token_interface::{initialize_account3, InitializeAccount3, TokenInterface};
 
 use crate::constants::{
     DEFAULT_EMA_FORCE_BPS, DEFAULT_EMA_PAUSE_BPS, DEFAULT_EMA_WARN_BPS, DEFAULT_INSURANCE_TARGET_BPS,
@@ -30,10 +34,11 @@ pub struct AddReserve<'info> {
     pub admin: Signer<'info>,
     #[account(mut, has_one = admin @ BallastError::NotMarketAdmin)]
     pub market: Account<'info, Market>,
-    /// Owned by `token_program` (checked by the constraint), so SPL Token and Token-2022 mints
-    /// both list and every later CPI goes to the mint's own program.
-    #[account(mint::token_program = token_program)]
-    pub mint: InterfaceAccount<'info, Mint>,
+    /// CHECK: owned by `token_program` (constraint), so SPL Token and Token-2022 mints both list
+    /// and every later CPI goes to the mint's own program; decoded by `inspect_mint`, which
+    /// names a refused extension (Anchor's own mint decoding would only say "invalid data").
+    #[account(owner = token_program.key() @ BallastError::WrongTokenProgram)]
+    pub mint: UncheckedAccount<'info>,
     #[account(
         init,
         payer = admin,
@@ -42,28 +47,62 @@ pub struct AddReserve<'info> {
         bump,
     )]
     pub reserve: AccountLoader<'info, Reserve>,
-    #[account(
-        init,
-        payer = admin,
-        seeds = [VAULT_SEED, reserve.key().as_ref()],
-        bump,
-        token::mint = mint,
-        token::authority = reserve,
-        token::token_program = token_program,
-    )]
-    pub vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(
-        init,
-        payer = admin,
-        seeds = [INSURANCE_SEED, reserve.key().as_ref()],
-        bump,
-        token::mint = mint,
-        token::authority = reserve,
-        token::token_program = token_program,
-    )]
-    pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
+    /// CHECK: the vault PDA, created by the handler as a token account of `mint` owned by the
+    /// reserve, sized for the extensions the mint requires (created there, not by `init`, so
+    /// the mint's allowlist check runs first and names a refused extension).
+    #[account(mut, seeds = [VAULT_SEED, reserve.key().as_ref()], bump)]
+    pub vault: UncheckedAccount<'info>,
+    /// CHECK: the insurance-pool PDA, created like the vault.
+    #[account(mut, seeds = [INSURANCE_SEED, reserve.key().as_ref()], bump)]
+    pub insurance_vault: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
+}
+
+/// Creates the PDA token account `account` (`seed`, reserve, `bump`) of the mint, owned by the
+/// reserve, with room for the account extensions the mint requires.
+fn create_pool_account<'info>(
+    accounts: &AddReserve<'info>,
+    account: &UncheckedAccount<'info>,
+    seed: &[u8],
+    bump: u8,
+) -> Result<()> {
+    let mint_data = accounts.mint.try_borrow_data()?;
+    let len = if accounts.token_program.key() == anchor_spl::token::ID {
+        165
+    } else {
+        let mint =
+            StateWithExtensions::<MintState>::unpack(&mint_data).map_err(|_| BallastError::MintInvalid)?;
+        let types = mint.get_extension_types().map_err(|_| BallastError::MintInvalid)?;
+        let required = ExtensionType::get_required_init_account_extensions(&types);
+        ExtensionType::try_calculate_account_len::<AccountState>(&required)
+            .map_err(|_| BallastError::MintInvalid)?
+    };
+    drop(mint_data);
+    let reserve_key = accounts.reserve.key();
+    let seeds: &[&[u8]] = &[seed, reserve_key.as_ref(), &[bump]];
+    let lamports = Rent::get()?.minimum_balance(len);
+    anchor_lang::system_program::create_account(
+        CpiContext::new_with_signer(
+            accounts.system_program.key(),
+            anchor_lang::system_program::CreateAccount {
+                from: accounts.admin.to_account_info(),
+                to: account.to_account_info(),
+            },
+            &[seeds],
+        ),
+        lamports,
+        len as u64,
+        &accounts.token_program.key(),
+    )?;
+    initialize_account3(CpiContext::new(
+        accounts.token_program.key(),
+        InitializeAccount3 {
+            account: account.to_account_info(),
+            mint: accounts.mint.to_account_info(),
+            authority: accounts.reserve.to_account_info(),
+        },
+    ))
 }
 
 pub fn handler(ctx: Context<AddReserve>, args: AddReserveArgs) -> Result<()> {
@@ -84,6 +123,13 @@ pub fn handler(ctx: Context<AddReserve>, args: AddReserveArgs) -> Result<()> {
         msg!("parameter issuer_haircut_bps = {} is out of bounds", args.issuer_haircut_bps);
         return err!(BallastError::ParameterOutOfBounds);
     }
+    create_pool_account(&ctx.accounts, &ctx.accounts.vault, VAULT_SEED, ctx.bumps.vault)?;
+    create_pool_account(
+        &ctx.accounts,
+        &ctx.accounts.insurance_vault,
+        INSURANCE_SEED,
+        ctx.bumps.insurance_vault,
+    )?;
     let mut reserve = ctx.accounts.reserve.load_init()?;
     reserve.set_mint_traits(&traits);
     reserve.issuer_haircut_bps = if traits.issuer_controls() { args.issuer_haircut_bps } else { 0 };
@@ -92,7 +138,7 @@ pub fn handler(ctx: Context<AddReserve>, args: AddReserveArgs) -> Result<()> {
     reserve.token_program = ctx.accounts.token_program.key();
     reserve.vault = ctx.accounts.vault.key();
     reserve.insurance_vault = ctx.accounts.insurance_vault.key();
-    reserve.decimals = ctx.accounts.mint.decimals;
+    reserve.decimals = traits.decimals;
     reserve.asset_class = args.asset_class as u8;
     reserve.deposit_cap = args.deposit_cap;
     reserve.borrow_cap = args.borrow_cap;

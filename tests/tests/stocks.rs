@@ -1,0 +1,380 @@
+#![allow(deprecated)] // solana-program-test 3.x API, see tests/src/lib.rs
+//! Tokenized stocks (SPEC §6, issue 6): the Token-2022 allowlist on the real xStocks mints,
+//! ScaledUiAmount valuation across NFLXx's 10-for-1 split, Pausable, issuer controls and a
+//! frozen vault. Every test in native and SBF mode.
+use anchor_lang::prelude::Pubkey;
+use anchor_spl::token_2022::spl_token_2022::extension::transfer_fee::instruction::initialize_transfer_fee_config;
+use anchor_spl::token_2022::spl_token_2022::extension::{
+    BaseStateWithExtensions, ExtensionType, StateWithExtensions,
+};
+use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
+use anchor_spl::token_2022::spl_token_2022::state::{Account as TokenAccount, Mint};
+use anchor_spl::token_2022::ID as TOKEN_2022;
+use ballast::error::BallastError;
+use ballast::instructions::AddReserveArgs;
+use ballast::state::AssetClass;
+use ballast_sdk::ix::{self, ReserveKeys};
+use ballast_sdk::pda;
+use ballast_tests::fixtures::{default_interest, default_oracle, default_risk, usdc_price, NOW, USDC_FEED};
+use ballast_tests::oracles::{mainnet_fixture, PullPrice};
+use ballast_tests::{dual_mode_tests, MarketFixture, Mode, ReserveFixture, TestEnv, UserFixture};
+use solana_signer::Signer;
+
+dual_mode_tests!(
+    the_four_real_xstocks_mints_list_with_the_issuer_opt_in,
+    refused_extensions_are_named,
+    nflx_split_keeps_the_value_and_liquidates_nobody,
+    a_paused_mint_takes_no_deposit_and_backs_no_borrow,
+    a_frozen_vault_fails_by_name_and_changes_nothing,
+);
+
+const XSTOCKS: [&str; 4] = ["AAPLx", "NFLXx", "NVDAx", "SPYx"];
+/// NFLXx's ScaledUiAmount multiplier goes from 1 to 10 at this unix time.
+const NFLX_SPLIT: i64 = 1_763_337_300;
+
+fn fixture(symbol: &str) -> (Pubkey, solana_account::Account) {
+    mainnet_fixture(&format!("xstock_{symbol}_mint_mainnet.json"))
+}
+
+fn args(allow_issuer_controls: bool, issuer_haircut_bps: u16) -> AddReserveArgs {
+    AddReserveArgs {
+        asset_class: AssetClass::Equity,
+        deposit_cap: u64::MAX,
+        borrow_cap: u64::MAX,
+        allow_issuer_controls,
+        issuer_haircut_bps,
+    }
+}
+
+/// Lists `mint` (already in the bank) and returns its reserve keys.
+async fn list(
+    env: &mut TestEnv,
+    market: &MarketFixture,
+    mint: Pubkey,
+    args: AddReserveArgs,
+) -> Result<ReserveKeys, ballast_tests::TxError> {
+    let admin = market.admin.insecure_clone();
+    let ixn = ix::add_reserve(admin.pubkey(), market.market, mint, TOKEN_2022, args);
+    env.send("add_reserve", &[ixn], &[&admin]).await?;
+    let reserve = pda::reserve(&market.market, &mint);
+    Ok(ReserveKeys { reserve, mint, vault: pda::vault(&reserve), token_program: TOKEN_2022 })
+}
+
+/// A Token-2022 account of `mint` (with the extensions the mint requires) owned by `owner`,
+/// holding `amount`: created by the real program, the balance then written into the account
+/// (the xStocks mint authorities are not ours).
+async fn stock_account(env: &mut TestEnv, mint: Pubkey, owner: &Pubkey, amount: u64) -> Pubkey {
+    let mint_data = env.account(mint).await.unwrap().data;
+    let mint_state = StateWithExtensions::<Mint>::unpack(&mint_data).unwrap();
+    let required =
+        ExtensionType::get_required_init_account_extensions(&mint_state.get_extension_types().unwrap());
+    let len = ExtensionType::try_calculate_account_len::<TokenAccount>(&required).unwrap();
+    let account = env.keypair();
+    let payer = env.payer();
+    let ixs = [
+        solana_system_interface::instruction::create_account(
+            &payer.pubkey(),
+            &account.pubkey(),
+            10_000_000,
+            len as u64,
+            &TOKEN_2022,
+        ),
+        token_ix::initialize_account3(&TOKEN_2022, &account.pubkey(), &mint, owner).unwrap(),
+    ];
+    env.send("create stock account", &ixs, &[&account]).await.unwrap();
+    let mut a = env.account(account.pubkey()).await.unwrap();
+    a.data[64..72].copy_from_slice(&amount.to_le_bytes());
+    env.set_account(account.pubkey(), a);
+    account.pubkey()
+}
+
+async fn the_four_real_xstocks_mints_list_with_the_issuer_opt_in(mode: Mode) {
+    let mut env = TestEnv::start(mode).await;
+    let market = env.create_market().await;
+    for symbol in XSTOCKS {
+        let (mint, account) = fixture(symbol);
+        env.set_account(mint, account);
+        // Without the opt-in: refused, nothing created (permanent delegate, freeze authority).
+        let reserve = pda::reserve(&market.market, &mint);
+        let admin = market.admin.insecure_clone();
+        let ixn = ix::add_reserve(admin.pubkey(), market.market, mint, TOKEN_2022, args(false, 0));
+        env.expect_failure(symbol, &[ixn], &[&admin], BallastError::IssuerControlsNotAllowed, &[reserve])
+            .await;
+        assert!(env.account(reserve).await.is_none());
+        // With it: listed, carrying the extra haircut and the mint's multiplier schedule.
+        let keys = list(&mut env, &market, mint, args(true, 1_000)).await.unwrap();
+        let r = env.reserve_state(keys.reserve).await;
+        assert_eq!(
+            (r.decimals, r.issuer_haircut_bps, r.mint_paused, r.mint_dynamic),
+            (8, 1_000, 0, 1),
+            "{symbol}"
+        );
+        assert!(r.multiplier.get() >= 1_000_000_000_000_000_000, "{symbol}");
+    }
+    let nflx = env.reserve_state(pda::reserve(&market.market, &fixture("NFLXx").0)).await;
+    assert_eq!(nflx.multiplier.get(), 1_000_000_000_000_000_000);
+    assert_eq!(nflx.new_multiplier.get(), 10_000_000_000_000_000_000);
+    assert_eq!(nflx.multiplier_effective_ts, NFLX_SPLIT);
+    // An issuer haircut beyond 50 % is out of bounds.
+    let (mint, account) = fixture("AAPLx");
+    let market2 = env.create_market().await;
+    env.set_account(mint, account);
+    let admin = market2.admin.insecure_clone();
+    let ixn = ix::add_reserve(admin.pubkey(), market2.market, mint, TOKEN_2022, args(true, 5_001));
+    env.expect_failure("haircut", &[ixn], &[&admin], BallastError::ParameterOutOfBounds, &[]).await;
+}
+
+/// AAPLx's mint bytes with one extension changed: (type, body offset, new bytes).
+fn patched_aaplx(ext_type: u16, patch: impl FnOnce(&mut Vec<u8>, usize, usize)) -> solana_account::Account {
+    let (_, mut account) = fixture("AAPLx");
+    let d = &mut account.data;
+    let mut at = 166;
+    while at + 4 <= d.len() {
+        let t = u16::from_le_bytes([d[at], d[at + 1]]);
+        let len = u16::from_le_bytes([d[at + 2], d[at + 3]]) as usize;
+        if t == ext_type {
+            patch(d, at, len);
+            return account;
+        }
+        at += 4 + len;
+    }
+    panic!("AAPLx has no extension {ext_type}");
+}
+
+async fn refused_extensions_are_named(mode: Mode) {
+    let mut env = TestEnv::start(mode).await;
+    let market = env.create_market().await;
+    let cases: Vec<(&str, solana_account::Account, BallastError)> = vec![
+        // TransferHook (14): authority (32) then program id (32).
+        (
+            "transfer hook set",
+            patched_aaplx(14, |d, at, _| d[at + 4 + 32..at + 4 + 64].copy_from_slice(&[9; 32])),
+            BallastError::MintTransferHook,
+        ),
+        // DefaultAccountState (6): 2 = Frozen.
+        (
+            "default state frozen",
+            patched_aaplx(6, |d, at, _| d[at + 4] = 2),
+            BallastError::MintDefaultStateFrozen,
+        ),
+        // MetadataPointer (18) relabelled InterestBearingConfig (10): known, not allowed.
+        (
+            "interest-bearing",
+            patched_aaplx(18, |d, at, _| d[at..at + 2].copy_from_slice(&10u16.to_le_bytes())),
+            BallastError::MintExtensionNotAllowed,
+        ),
+        // An extension type number no Token-2022 version defines.
+        (
+            "unknown extension",
+            patched_aaplx(18, |d, at, _| d[at..at + 2].copy_from_slice(&999u16.to_le_bytes())),
+            BallastError::MintExtensionNotAllowed,
+        ),
+    ];
+    for (label, account, error) in cases {
+        let mint = env.keypair().pubkey();
+        env.set_account(mint, account);
+        let reserve = pda::reserve(&market.market, &mint);
+        let admin = market.admin.insecure_clone();
+        let ixn = ix::add_reserve(admin.pubkey(), market.market, mint, TOKEN_2022, args(true, 1_000));
+        env.expect_failure(label, &[ixn], &[&admin], error, &[reserve]).await;
+    }
+
+    // A real Token-2022 mint with a 0.5 % transfer fee, made by the token program itself.
+    let mint = env.keypair();
+    let len = ExtensionType::try_calculate_account_len::<Mint>(&[ExtensionType::TransferFeeConfig]).unwrap();
+    let payer = env.payer();
+    let ixs = [
+        solana_system_interface::instruction::create_account(
+            &payer.pubkey(),
+            &mint.pubkey(),
+            10_000_000,
+            len as u64,
+            &TOKEN_2022,
+        ),
+        initialize_transfer_fee_config(&TOKEN_2022, &mint.pubkey(), None, None, 50, 1_000).unwrap(),
+        token_ix::initialize_mint2(&TOKEN_2022, &mint.pubkey(), &payer.pubkey(), None, 6).unwrap(),
+    ];
+    env.send("fee mint", &ixs, &[&mint]).await.unwrap();
+    let admin = market.admin.insecure_clone();
+    let ixn = ix::add_reserve(admin.pubkey(), market.market, mint.pubkey(), TOKEN_2022, args(false, 0));
+    let reserve = pda::reserve(&market.market, &mint.pubkey());
+    env.expect_failure("transfer fee", &[ixn], &[&admin], BallastError::MintTransferFee, &[reserve]).await;
+}
+
+/// A market with NFLXx (listed, priced by a pull feed) and USDC (lent by a lender), and a user
+/// holding 10 NFLXx tokens.
+struct StockMarket {
+    env: TestEnv,
+    market: MarketFixture,
+    stock: ReserveKeys,
+    usdc: ReserveFixture,
+    stock_oracle: Pubkey,
+    usdc_oracle: Pubkey,
+    user: UserFixture,
+    user_stock: Pubkey,
+    user_usdc: Pubkey,
+}
+
+const STOCK_FEED: [u8; 32] = [7; 32];
+
+fn stock_price(dollars_e8: i64, publish_time: i64) -> PullPrice {
+    PullPrice { feed_id: STOCK_FEED, price: dollars_e8, ema_price: dollars_e8, ..usdc_price(publish_time) }
+}
+
+impl StockMarket {
+    async fn start(mode: Mode, symbol: &str, now: i64, price_e8: i64) -> Self {
+        let mut env = TestEnv::start(mode).await;
+        env.set_clock(now).await;
+        let market = env.create_market().await;
+        let (mint, account) = fixture(symbol);
+        env.set_account(mint, account);
+        let stock = list(&mut env, &market, mint, args(true, 0)).await.unwrap();
+        let usdc = env.add_reserve(&market, anchor_spl::token::ID, 6, u64::MAX).await;
+        let (stock_oracle, usdc_oracle) = (env.keypair().pubkey(), env.keypair().pubkey());
+        env.set_account(stock_oracle, stock_price(price_e8, now - 1).account());
+        env.set_account(usdc_oracle, usdc_price(now - 1).account());
+        let mut risk = default_risk();
+        risk.max_leverage_bps = 20_000; // equities: 2×
+        risk.init_haircut_bps = 5_000;
+        risk.maint_haircut_bps = 3_000;
+        let admin = market.admin.insecure_clone();
+        let configure = ix::configure_reserve(
+            admin.pubkey(),
+            market.market,
+            stock.reserve,
+            default_oracle(STOCK_FEED),
+            risk,
+            default_interest(),
+        );
+        env.send("configure", &[configure], &[&admin]).await.unwrap();
+        env.configure(&market, &usdc, default_oracle(USDC_FEED), default_risk(), default_interest())
+            .await
+            .unwrap();
+        let lender = env.create_user(&market).await;
+        let lender_usdc = env.token_account(&usdc, &lender.wallet.pubkey(), 100_000_000_000).await;
+        env.deposit(&lender, &usdc, lender_usdc, 100_000_000_000).await.unwrap();
+        let user = env.create_user(&market).await;
+        let user_stock = stock_account(&mut env, mint, &user.wallet.pubkey(), 10_00000000).await;
+        let user_usdc = env.token_account(&usdc, &user.wallet.pubkey(), 0).await;
+        Self { env, market, stock, usdc, stock_oracle, usdc_oracle, user, user_stock, user_usdc }
+    }
+
+    fn remaining(&self) -> Vec<anchor_lang::solana_program::instruction::AccountMeta> {
+        let (stock, oracle) = (self.stock.reserve, self.stock_oracle);
+        ix::health_accounts(&[stock, self.usdc.keys.reserve], |r| {
+            if *r == stock {
+                oracle
+            } else {
+                self.usdc_oracle
+            }
+        })
+    }
+
+    async fn deposit(&mut self, amount: u64) -> Result<u64, ballast_tests::TxError> {
+        let w = self.user.wallet.insecure_clone();
+        let ixn = ix::deposit(w.pubkey(), self.user.position, &self.stock, self.user_stock, amount);
+        self.env.send("deposit", &[ixn], &[&w]).await
+    }
+
+    async fn borrow(&mut self, amount: u64) -> Result<u64, ballast_tests::TxError> {
+        let w = self.user.wallet.insecure_clone();
+        let ixn = ix::borrow(
+            w.pubkey(),
+            self.user.position,
+            &self.usdc.keys,
+            self.user_usdc,
+            amount,
+            self.remaining(),
+        );
+        self.env.send("borrow", &[ixn], &[&w]).await
+    }
+
+    async fn set_prices(&mut self, now: i64, stock_e8: i64) {
+        self.env.set_clock(now).await;
+        self.env.set_account(self.stock_oracle, stock_price(stock_e8, now - 1).account());
+        self.env.set_account(self.usdc_oracle, usdc_price(now - 1).account());
+    }
+
+    /// Tries to liquidate the user: the named error, or Ok.
+    async fn liquidate(&mut self) -> Result<u64, ballast_tests::TxError> {
+        let keeper = self.env.funded_wallet(1_000_000_000).await;
+        let source = self.env.token_account(&self.usdc, &keeper.pubkey(), 10_000_000_000).await;
+        let destination = stock_account(&mut self.env, self.stock.mint, &keeper.pubkey(), 0).await;
+        let fee_account = stock_account(&mut self.env, self.stock.mint, &self.market.fee_receiver, 0).await;
+        let sides = ix::LiquidationSides { repay: &self.usdc.keys, source, seize: &self.stock, destination };
+        let ixn = ix::liquidate(
+            keeper.pubkey(),
+            self.market.market,
+            self.user.position,
+            sides,
+            fee_account,
+            u64::MAX,
+            self.remaining(),
+        );
+        self.env.send("liquidate", &[ixn], &[&keeper]).await
+    }
+}
+
+async fn nflx_split_keeps_the_value_and_liquidates_nobody(mode: Mode) {
+    // One minute before the split NFLX trades at $1,100 a share; a token is one share.
+    let before = NFLX_SPLIT - 60;
+    let mut m = StockMarket::start(mode, "NFLXx", before, 1_100_00000000).await;
+    m.deposit(10_00000000).await.unwrap();
+    // 10 × $1,100 × 0.5 = $5,500 of borrowing power: borrow $5,400.
+    m.borrow(5_400_000_000).await.unwrap();
+    assert!(m.borrow(200_000_000).await.is_err(), "at the limit");
+
+    // At the split the share price falls to $110 and a token becomes 10 shares: the same $11,000.
+    m.set_prices(NFLX_SPLIT, 110_00000000).await;
+    let e = m.liquidate().await.unwrap_err();
+    assert_eq!(
+        e,
+        ballast_tests::TxError::Custom { instruction: 0, code: BallastError::NotLiquidatable.into() },
+        "no false liquidation"
+    );
+    // Valued without the multiplier ($1,100) the position would be far under water; with it the
+    // borrowing power is unchanged: $5,486 after the 25 bps lag band, so $50 more fits and
+    // $200 more does not.
+    m.borrow(50_000_000).await.unwrap();
+    assert!(m.borrow(200_000_000).await.is_err());
+}
+
+async fn a_paused_mint_takes_no_deposit_and_backs_no_borrow(mode: Mode) {
+    let mut m = StockMarket::start(mode, "AAPLx", NOW, 230_00000000).await;
+    m.deposit(5_00000000).await.unwrap();
+    // Pausable (26): authority (32) then `paused`.
+    let paused = patched_aaplx(26, |d, at, _| d[at + 4 + 32] = 1);
+    m.env.set_account(m.stock.mint, paused);
+    let w = m.user.wallet.insecure_clone();
+    let ixn = ix::deposit(w.pubkey(), m.user.position, &m.stock, m.user_stock, 1_00000000);
+    let watched = [m.user.position, m.stock.reserve, m.stock.vault, m.user_stock];
+    m.env.expect_failure("paused deposit", &[ixn], &[&w], BallastError::MintPaused, &watched).await;
+    // Anyone may refresh the reserve's view of the mint; then it backs no new borrow.
+    m.env.send("refresh_mint", &[ix::refresh_mint(m.stock.reserve, m.stock.mint)], &[]).await.unwrap();
+    assert_eq!(m.env.reserve_state(m.stock.reserve).await.mint_paused, 1);
+    let e = m.borrow(1_000_000).await.unwrap_err();
+    assert_eq!(
+        e,
+        ballast_tests::TxError::Custom { instruction: 0, code: BallastError::InsufficientCollateral.into() }
+    );
+    // Unpaused again: it counts again.
+    let (_, live) = fixture("AAPLx");
+    m.env.set_account(m.stock.mint, live);
+    m.env.send("refresh_mint", &[ix::refresh_mint(m.stock.reserve, m.stock.mint)], &[]).await.unwrap();
+    m.borrow(1_000_000).await.unwrap();
+}
+
+async fn a_frozen_vault_fails_by_name_and_changes_nothing(mode: Mode) {
+    let mut m = StockMarket::start(mode, "SPYx", NOW, 600_00000000).await;
+    m.deposit(5_00000000).await.unwrap();
+    // The issuer freezes the reserve's vault (account state 2 = Frozen).
+    let mut vault = m.env.account(m.stock.vault).await.unwrap();
+    vault.data[108] = 2;
+    m.env.set_account(m.stock.vault, vault);
+    let w = m.user.wallet.insecure_clone();
+    let watched = [m.user.position, m.stock.reserve, m.stock.vault, m.user_stock];
+    let withdraw = ix::withdraw(w.pubkey(), m.user.position, &m.stock, m.user_stock, 1_00000000);
+    m.env.expect_failure("frozen withdraw", &[withdraw], &[&w], BallastError::VaultFrozen, &watched).await;
+    let deposit = ix::deposit(w.pubkey(), m.user.position, &m.stock, m.user_stock, 1_00000000);
+    m.env.expect_failure("frozen deposit", &[deposit], &[&w], BallastError::VaultFrozen, &watched).await;
+}
