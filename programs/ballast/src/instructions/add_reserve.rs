@@ -123,9 +123,9 @@ pub fn handler(ctx: Context<AddReserve>, args: AddReserveArgs) -> Result<()> {
         msg!("parameter issuer_haircut_bps = {} is out of bounds", args.issuer_haircut_bps);
         return err!(BallastError::ParameterOutOfBounds);
     }
-    create_pool_account(&ctx.accounts, &ctx.accounts.vault, VAULT_SEED, ctx.bumps.vault)?;
+    create_pool_account(ctx.accounts, &ctx.accounts.vault, VAULT_SEED, ctx.bumps.vault)?;
     create_pool_account(
-        &ctx.accounts,
+        ctx.accounts,
         &ctx.accounts.insurance_vault,
         INSURANCE_SEED,
         ctx.bumps.insurance_vault,
