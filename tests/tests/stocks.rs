@@ -1,4 +1,6 @@
 #![allow(deprecated)] // solana-program-test 3.x API, see tests/src/lib.rs
+// Amounts of 8-decimal tokens and 1e-8 prices are written `whole_fraction` (`10_00000000` = 10).
+#![allow(clippy::inconsistent_digit_grouping)]
 //! Tokenized stocks (SPEC §6, issue 6): the Token-2022 allowlist on the real xStocks mints,
 //! ScaledUiAmount valuation across NFLXx's 10-for-1 split, Pausable, issuer controls and a
 //! frozen vault. Every test in native and SBF mode.
