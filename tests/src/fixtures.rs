@@ -4,7 +4,9 @@ use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::AnchorDeserialize;
 use anchor_spl::token::ID as SPL_TOKEN;
 use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
-use ballast::instructions::{AddReserveArgs, HealthReport, InterestParams, OracleParams, RiskParams};
+use ballast::instructions::{
+    AddReserveArgs, CapsParams, HealthReport, InterestParams, OracleParams, RiskParams,
+};
 use ballast::state::{AssetClass, Position, Reserve};
 use ballast_sdk::ix::ReserveKeys;
 use ballast_sdk::{accounts, ix, pda};
@@ -124,7 +126,13 @@ impl TestEnv {
         .unwrap();
         let reserve = pda::reserve(&market.market, &mint);
         ReserveFixture {
-            keys: ReserveKeys { reserve, mint, vault: pda::vault(&reserve), token_program },
+            keys: ReserveKeys {
+                market: market.market,
+                reserve,
+                mint,
+                vault: pda::vault(&reserve),
+                token_program,
+            },
             insurance_vault: pda::insurance_vault(&reserve),
             mint_authority,
             decimals,
@@ -440,6 +448,9 @@ impl TestEnv {
         interest: InterestParams,
     ) -> Result<u64, crate::TxError> {
         let admin = market.admin.insecure_clone();
+        // Caps stay as they are.
+        let current = self.reserve_state(reserve.keys.reserve).await;
+        let caps = CapsParams { deposit_cap: current.deposit_cap, borrow_cap: current.borrow_cap };
         let ixn = ix::configure_reserve(
             admin.pubkey(),
             market.market,
@@ -447,6 +458,7 @@ impl TestEnv {
             oracle,
             risk,
             interest,
+            caps,
         );
         self.send("configure_reserve", &[ixn], &[&admin]).await
     }

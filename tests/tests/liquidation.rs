@@ -385,16 +385,22 @@ async fn btc_falls_from_46900_to_42500_on_a_5x_position(mode: Mode) {
         maint_haircut_bps: 1_500,
         ..default_risk()
     };
+    // 3× → 5× loosens the leverage cap: it waits for the market's 24 h timelock.
     configure_sol(&mut m, risk).await;
+    assert_eq!(m.env.reserve_state(m.sol.keys.reserve).await.risk.max_leverage_bps, 30_000, "queued");
+    let t0 = NOW + 24 * 3600;
+    m.env.set_clock(t0).await;
+    m.env.send("apply", &[ix::apply_reserve_config(m.sol.keys.reserve)], &[]).await.unwrap();
+    assert_eq!(m.env.reserve_state(m.sol.keys.reserve).await.risk.max_leverage_bps, 50_000);
     let btc = |dollars: i64, ema: i64| PullPrice {
         price: dollars * 100_000_000,
         ema_price: ema * 100_000_000,
-        ..sol_price(NOW)
+        ..sol_price(t0)
     };
     // The borrower's 10 units are now 10 BTC at $46,900 = $469,000, prices fresh this second
     // (no lag band); a lender supplies USDC.
     m.env.set_account(m.sol_oracle, btc(46_900, 46_900).account());
-    m.env.set_account(m.usdc_oracle, usdc_price(NOW).account());
+    m.env.set_account(m.usdc_oracle, usdc_price(t0).account());
     let lender = m.env.create_user(&m.market).await;
     let lender_usdc = m.env.token_account(&m.usdc, &lender.wallet.pubkey(), 400_000 * USDC).await;
     m.env.deposit(&lender, &m.usdc, lender_usdc, 400_000 * USDC).await.unwrap();
@@ -405,7 +411,7 @@ async fn btc_falls_from_46900_to_42500_on_a_5x_position(mode: Mode) {
     assert!(m.borrow(1_000 * USDC).await.is_err(), "and no more");
 
     // Minutes later BTC is at $42,500 (EMA lagging at $43,000: a warning, not a breaker).
-    let later = NOW + 180;
+    let later = t0 + 180;
     m.set_prices(later, btc(42_500, 43_000), usdc_price(later)).await;
     let keeper = m.keeper(400_000 * USDC).await;
     let pool_before = m.env.token_balance(m.sol.insurance_vault).await;

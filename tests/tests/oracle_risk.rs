@@ -5,6 +5,7 @@ use anchor_spl::token::ID as SPL_TOKEN;
 use ballast::error::BallastError;
 use ballast::state::OracleSource;
 use ballast_sdk::ix;
+use ballast_sdk::params::no_caps;
 use ballast_tests::fixtures::{default_interest, default_oracle, default_risk, sol_price, usdc_price, NOW};
 use ballast_tests::oracles::{mainnet_fixture, PullPrice};
 use ballast_tests::{dual_mode_tests, Mode, PricedMarket, TestEnv};
@@ -407,7 +408,15 @@ async fn parameters_outside_bounds_are_refused(mode: Mode) {
     let watched = vec![m.sol.keys.reserve];
     let admin = m.market.admin.insecure_clone();
     let configure = |oracle, risk, interest| {
-        ix::configure_reserve(admin.pubkey(), m.market.market, m.sol.keys.reserve, oracle, risk, interest)
+        ix::configure_reserve(
+            admin.pubkey(),
+            m.market.market,
+            m.sol.keys.reserve,
+            oracle,
+            risk,
+            interest,
+            no_caps(),
+        )
     };
     let o = || default_oracle(ballast_tests::fixtures::SOL_FEED);
     let cases = vec![
@@ -470,6 +479,7 @@ async fn parameters_outside_bounds_are_refused(mode: Mode) {
         o(),
         default_risk(),
         default_interest(),
+        no_caps(),
     );
     m.env.expect_failure("non-admin", &[ixn], &[&intruder], BallastError::NotMarketAdmin, &watched).await;
 }

@@ -1,4 +1,5 @@
-#![allow(deprecated)] // solana-program-test 3.x API, see tests/src/lib.rs
+#![allow(deprecated)]
+// solana-program-test 3.x API, see tests/src/lib.rs
 // Amounts of 8-decimal tokens and 1e-8 prices are written `whole_fraction` (`10_00000000` = 10).
 #![allow(clippy::inconsistent_digit_grouping)]
 //! Tokenized stocks (SPEC §6, issue 6): the Token-2022 allowlist on the real xStocks mints,
@@ -59,7 +60,13 @@ async fn list(
     let ixn = ix::add_reserve(admin.pubkey(), market.market, mint, TOKEN_2022, args);
     env.send("add_reserve", &[ixn], &[&admin]).await?;
     let reserve = pda::reserve(&market.market, &mint);
-    Ok(ReserveKeys { reserve, mint, vault: pda::vault(&reserve), token_program: TOKEN_2022 })
+    Ok(ReserveKeys {
+        market: market.market,
+        reserve,
+        mint,
+        vault: pda::vault(&reserve),
+        token_program: TOKEN_2022,
+    })
 }
 
 /// A Token-2022 account of `mint` (with the extensions the mint requires) owned by `owner`,
@@ -247,6 +254,7 @@ impl StockMarket {
             default_oracle(STOCK_FEED),
             risk,
             default_interest(),
+            ballast_sdk::params::no_caps(),
         );
         env.send("configure", &[configure], &[&admin]).await.unwrap();
         env.configure(&market, &usdc, default_oracle(USDC_FEED), default_risk(), default_interest())

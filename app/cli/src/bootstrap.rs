@@ -320,7 +320,11 @@ pub async fn bootstrap(client: &Client, file: &MarketFile, mode: Mode) -> Result
         }
         let current = client.reserve(&reserve).await.map_err(rpc_err)?;
         if (current.oracle, current.risk, current.interest) != desired {
-            let configure = ix::configure_reserve(payer, market, reserve, oracle, risk, interest);
+            let caps = ballast::instructions::CapsParams {
+                deposit_cap: r.deposit_cap.unwrap_or(u64::MAX),
+                borrow_cap: r.borrow_cap.unwrap_or(u64::MAX),
+            };
+            let configure = ix::configure_reserve(payer, market, reserve, oracle, risk, interest, caps);
             client.send(&[configure], &[]).await.map_err(rpc_err)?;
             sent += 1;
             if action == "unchanged" {

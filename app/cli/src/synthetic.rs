@@ -70,12 +70,15 @@ impl SyntheticMarket {
             .collect();
         let market = Market {
             admin: Pubkey::default(),
+            pending_admin: Pubkey::default(),
             creator: Pubkey::default(),
             fee_receiver: Pubkey::default(),
             market_id: 1,
             reserve_count: ASSETS.len() as u32,
             liquidation_target_health_bps: ballast::constants::DEFAULT_LIQUIDATION_TARGET_HEALTH_BPS,
             dust_debt_usd: ballast::constants::DEFAULT_DUST_DEBT_USD,
+            timelock_secs: ballast::constants::DEFAULT_TIMELOCK_SECS,
+            paused: false,
             bump: 255,
         };
         Self { market, keys, reserves, oracles }

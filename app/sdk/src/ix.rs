@@ -2,7 +2,7 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::{InstructionData, ToAccountMetas};
-use ballast::instructions::{AddReserveArgs, InterestParams, OracleParams, RiskParams};
+use ballast::instructions::{AddReserveArgs, CapsParams, InterestParams, OracleParams, RiskParams};
 use ballast::state::{Position, Reserve};
 
 use crate::pda;
@@ -14,6 +14,7 @@ fn instruction(accounts: impl ToAccountMetas, data: impl InstructionData) -> Ins
 /// The keys of one reserve that token-moving instructions need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReserveKeys {
+    pub market: Pubkey,
     pub reserve: Pubkey,
     pub mint: Pubkey,
     pub vault: Pubkey,
@@ -23,6 +24,7 @@ pub struct ReserveKeys {
 impl ReserveKeys {
     pub fn from_reserve(reserve_key: Pubkey, reserve: &Reserve) -> Self {
         Self {
+            market: reserve.market,
             reserve: reserve_key,
             mint: reserve.mint,
             vault: reserve.vault,
@@ -95,7 +97,12 @@ pub fn deposit(
     amount: u64,
 ) -> Instruction {
     instruction(
-        ballast::accounts::PositionTokens { owner, position, tokens: reserve.tokens(source) },
+        ballast::accounts::PositionTokens {
+            owner,
+            market: reserve.market,
+            position,
+            tokens: reserve.tokens(source),
+        },
         ballast::instruction::Deposit { amount },
     )
 }
@@ -109,11 +116,18 @@ pub fn withdraw(
     amount: u64,
 ) -> Instruction {
     instruction(
-        ballast::accounts::PositionTokens { owner, position, tokens: reserve.tokens(destination) },
+        ballast::accounts::PositionTokens {
+            owner,
+            market: reserve.market,
+            position,
+            tokens: reserve.tokens(destination),
+        },
         ballast::instruction::Withdraw { amount },
     )
 }
 
+/// The whole configuration of a reserve: loosening any risk limit queues it behind the market
+/// timelock (`apply_reserve_config`).
 pub fn configure_reserve(
     admin: Pubkey,
     market: Pubkey,
@@ -121,11 +135,52 @@ pub fn configure_reserve(
     oracle: OracleParams,
     risk: RiskParams,
     interest: InterestParams,
+    caps: CapsParams,
 ) -> Instruction {
     instruction(
         ballast::accounts::ConfigureReserve { admin, market, reserve },
-        ballast::instruction::ConfigureReserve { oracle, risk, interest },
+        ballast::instruction::ConfigureReserve { oracle, risk, interest, caps },
     )
+}
+
+/// Permissionless after the timelock: applies the queued configuration.
+pub fn apply_reserve_config(reserve: Pubkey) -> Instruction {
+    instruction(
+        ballast::accounts::ApplyReserveConfig { reserve },
+        ballast::instruction::ApplyReserveConfig {},
+    )
+}
+
+pub fn cancel_reserve_config(admin: Pubkey, market: Pubkey, reserve: Pubkey) -> Instruction {
+    instruction(
+        ballast::accounts::ReserveAdmin { admin, market, reserve },
+        ballast::instruction::CancelReserveConfig {},
+    )
+}
+
+pub fn set_reserve_pause(admin: Pubkey, market: Pubkey, reserve: Pubkey, paused: bool) -> Instruction {
+    instruction(
+        ballast::accounts::ReserveAdmin { admin, market, reserve },
+        ballast::instruction::SetReservePause { paused },
+    )
+}
+
+pub fn set_market_pause(admin: Pubkey, market: Pubkey, paused: bool) -> Instruction {
+    instruction(
+        ballast::accounts::MarketAdmin { admin, market },
+        ballast::instruction::SetMarketPause { paused },
+    )
+}
+
+pub fn propose_admin(admin: Pubkey, market: Pubkey, new_admin: Pubkey) -> Instruction {
+    instruction(
+        ballast::accounts::MarketAdmin { admin, market },
+        ballast::instruction::ProposeAdmin { new_admin },
+    )
+}
+
+pub fn accept_admin(new_admin: Pubkey, market: Pubkey) -> Instruction {
+    instruction(ballast::accounts::AcceptAdmin { new_admin, market }, ballast::instruction::AcceptAdmin {})
 }
 
 /// The reserves a health check covers, in slot order: the position's occupied slots, with
@@ -165,7 +220,12 @@ pub fn borrow(
 ) -> Instruction {
     with_remaining(
         instruction(
-            ballast::accounts::PositionTokens { owner, position, tokens: reserve.tokens(destination) },
+            ballast::accounts::PositionTokens {
+                owner,
+                market: reserve.market,
+                position,
+                tokens: reserve.tokens(destination),
+            },
             ballast::instruction::Borrow { amount },
         ),
         remaining,

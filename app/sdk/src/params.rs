@@ -50,3 +50,8 @@ pub fn default_interest() -> InterestParams {
         insurance_target_bps: 200,
     }
 }
+
+/// No deposit or borrow cap.
+pub fn no_caps() -> ballast::instructions::CapsParams {
+    ballast::instructions::CapsParams { deposit_cap: u64::MAX, borrow_cap: u64::MAX }
+}

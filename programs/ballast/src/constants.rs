@@ -27,3 +27,6 @@ pub const DEFAULT_EMA_FORCE_BPS: u16 = 150;
 pub const DEFAULT_LIQUIDATION_TARGET_HEALTH_BPS: u16 = 10_500;
 /// Positions owing less than $10 in total may be closed out in one liquidation.
 pub const DEFAULT_DUST_DEBT_USD: u32 = 10;
+
+/// Loosening parameter changes wait this long by default (SPEC §7).
+pub const DEFAULT_TIMELOCK_SECS: u32 = 24 * 3600;

@@ -103,6 +103,18 @@ pub enum BallastError {
     MintPaused,
     #[msg("The reserve's vault token account is frozen by the mint's issuer")]
     VaultFrozen,
+    #[msg("A loosening change is already queued for this reserve: apply or cancel it first")]
+    ChangePending,
+    #[msg("The reserve has no queued change")]
+    NoPendingChange,
+    #[msg("The queued change's timelock has not elapsed yet")]
+    TimelockNotElapsed,
+    #[msg("Signer is not the proposed admin")]
+    NotPendingAdmin,
+    #[msg("The market is paused: no deposits or borrows (repay, withdraw and liquidation stay open)")]
+    MarketPaused,
+    #[msg("The reserve is paused: no deposits or borrows of it (repay, withdraw and liquidation stay open)")]
+    ReservePaused,
 }
 
 impl From<ballast_risk::MathError> for BallastError {

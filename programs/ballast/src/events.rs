@@ -1,7 +1,7 @@
 //! Anchor events: one per state change, so indexers and keepers can follow along.
 use anchor_lang::prelude::*;
 
-use crate::instructions::{InterestParams, OracleParams, RiskParams};
+use crate::instructions::{CapsParams, InterestParams, OracleParams, RiskParams};
 
 #[event]
 pub struct MarketInitialized {
@@ -50,12 +50,55 @@ pub struct Withdrawn {
     pub reserve_total_shares: u64,
 }
 
+/// A configuration took effect (at once, or when its timelock was applied).
 #[event]
 pub struct ReserveConfigured {
     pub reserve: Pubkey,
     pub oracle: OracleParams,
     pub risk: RiskParams,
     pub interest: InterestParams,
+    pub caps: CapsParams,
+}
+
+/// A configuration that loosens `loosened` waits until `eta`.
+#[event]
+pub struct ReserveConfigQueued {
+    pub reserve: Pubkey,
+    pub loosened: String,
+    pub eta: i64,
+    pub oracle: OracleParams,
+    pub risk: RiskParams,
+    pub interest: InterestParams,
+    pub caps: CapsParams,
+}
+
+/// The queued configuration of `reserve` took effect (`applied`) or was cancelled.
+#[event]
+pub struct ReserveConfigResolved {
+    pub reserve: Pubkey,
+    pub applied: bool,
+}
+
+#[event]
+pub struct AdminProposed {
+    pub market: Pubkey,
+    pub admin: Pubkey,
+    pub pending_admin: Pubkey,
+}
+
+#[event]
+pub struct AdminChanged {
+    pub market: Pubkey,
+    pub previous: Pubkey,
+    pub admin: Pubkey,
+}
+
+/// `reserve` is `Pubkey::default()` for the market-wide switch.
+#[event]
+pub struct PauseSet {
+    pub market: Pubkey,
+    pub reserve: Pubkey,
+    pub paused: bool,
 }
 
 /// The price of a reserve diverged from its EMA past the warn level (SPEC §2).

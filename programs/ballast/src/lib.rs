@@ -40,14 +40,46 @@ pub mod ballast {
         instructions::add_reserve::handler(ctx, args)
     }
 
-    /// Sets a reserve's oracle, risk and interest parameters (admin; on-chain bounds).
+    /// Sets a reserve's oracle, risk, interest parameters and caps (admin; on-chain bounds):
+    /// tightening at once, loosening queued behind the market timelock.
     pub fn configure_reserve(
         ctx: Context<ConfigureReserve>,
         oracle: OracleParams,
         risk: RiskParams,
         interest: InterestParams,
+        caps: CapsParams,
     ) -> Result<()> {
-        instructions::configure_reserve::handler(ctx, oracle, risk, interest)
+        instructions::configure_reserve::handler(ctx, oracle, risk, interest, caps)
+    }
+
+    /// Permissionless after the timelock: applies a reserve's queued configuration.
+    pub fn apply_reserve_config(ctx: Context<ApplyReserveConfig>) -> Result<()> {
+        instructions::admin::apply_reserve_config(ctx)
+    }
+
+    /// Admin: drops a reserve's queued configuration.
+    pub fn cancel_reserve_config(ctx: Context<ReserveAdmin>) -> Result<()> {
+        instructions::admin::cancel_reserve_config(ctx)
+    }
+
+    /// Admin: pauses or resumes deposits and borrows of one reserve.
+    pub fn set_reserve_pause(ctx: Context<ReserveAdmin>, paused: bool) -> Result<()> {
+        instructions::admin::set_reserve_pause(ctx, paused)
+    }
+
+    /// Admin: pauses or resumes deposits and borrows market-wide.
+    pub fn set_market_pause(ctx: Context<MarketAdmin>, paused: bool) -> Result<()> {
+        instructions::admin::set_market_pause(ctx, paused)
+    }
+
+    /// Admin: proposes a new admin (two-step transfer).
+    pub fn propose_admin(ctx: Context<MarketAdmin>, new_admin: Pubkey) -> Result<()> {
+        instructions::admin::propose_admin(ctx, new_admin)
+    }
+
+    /// The proposed admin accepts.
+    pub fn accept_admin(ctx: Context<AcceptAdmin>) -> Result<()> {
+        instructions::admin::accept_admin(ctx)
     }
 
     /// Permissionless: moves collected interest fees to the insurance pool (up to its target)

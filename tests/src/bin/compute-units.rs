@@ -258,6 +258,7 @@ fn last(env: &TestEnv, instruction: &str, case: &str, accounts: usize) -> Row {
 
 fn resolve_accounts() -> usize {
     let k = ix::ReserveKeys {
+        market: Pubkey::default(),
         reserve: Pubkey::default(),
         mint: Pubkey::default(),
         vault: Pubkey::default(),

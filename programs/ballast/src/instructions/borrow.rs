@@ -18,6 +18,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
     let (shares_minted, reserve_after, position_after) = {
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
         ctx.accounts.tokens.refresh_mint(&mut reserve)?;
+        ReserveTokens::require_not_paused(&ctx.accounts.market, &reserve)?;
         reserve.accrue(now)?;
         reserve.record_volume(now, amount);
         require!(reserve.risk.borrow_enabled != 0, BallastError::BorrowDisabled);
@@ -42,7 +43,8 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
             slot_debt <= reserve.per_position_cap(reserve.borrow_cap),
             BallastError::ConcentrationLimitExceeded
         );
-        (minted, *reserve, *position)
+        // Copies on the heap: two accounts' worth would overflow the 4 KiB SBF stack frame.
+        (minted, Box::new(*reserve), Box::new(*position))
     };
 
     // No new borrow of an asset whose price has left its EMA past the pause level.

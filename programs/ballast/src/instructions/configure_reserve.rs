@@ -3,7 +3,7 @@ use ballast_risk::health::MAX_LEVERAGE_BPS;
 use ballast_risk::liquidation::MAX_BONUS_BPS;
 
 use crate::error::BallastError;
-use crate::events::ReserveConfigured;
+use crate::events::{ReserveConfigQueued, ReserveConfigured};
 use crate::state::{InterestConfig, Market, OracleConfig, OracleSource, Reserve, RiskConfig};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -172,6 +172,89 @@ impl InterestParams {
     }
 }
 
+/// Reserve-wide caps in token units (`u64::MAX`: none).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapsParams {
+    pub deposit_cap: u64,
+    pub borrow_cap: u64,
+}
+
+/// A reserve's complete configuration, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReserveConfig {
+    pub oracle: OracleConfig,
+    pub risk: RiskConfig,
+    pub interest: InterestConfig,
+    pub deposit_cap: u64,
+    pub borrow_cap: u64,
+}
+
+impl ReserveConfig {
+    pub fn of(r: &Reserve) -> Self {
+        ReserveConfig {
+            oracle: r.oracle,
+            risk: r.risk,
+            interest: r.interest,
+            deposit_cap: r.deposit_cap,
+            borrow_cap: r.borrow_cap,
+        }
+    }
+
+    pub fn pending_of(r: &Reserve) -> Self {
+        ReserveConfig {
+            oracle: r.pending_oracle,
+            risk: r.pending_risk,
+            interest: r.pending_interest,
+            deposit_cap: r.pending_deposit_cap,
+            borrow_cap: r.pending_borrow_cap,
+        }
+    }
+
+    pub fn write(&self, r: &mut Reserve) {
+        (r.oracle, r.risk, r.interest, r.deposit_cap, r.borrow_cap) =
+            (self.oracle, self.risk, self.interest, self.deposit_cap, self.borrow_cap);
+    }
+
+    pub fn write_pending(&self, r: &mut Reserve) {
+        (r.pending_oracle, r.pending_risk, r.pending_interest, r.pending_deposit_cap, r.pending_borrow_cap) =
+            (self.oracle, self.risk, self.interest, self.deposit_cap, self.borrow_cap);
+    }
+
+    /// The first risk limit `new` loosens compared with `self`, by name (SPEC §7): a higher
+    /// leverage cap, cap or concentration limit, a lower haircut or borrow factor, an asset
+    /// newly enabled as collateral or for borrowing, or a laxer oracle (another source or feed,
+    /// an older or less certain price, a slower lag band, a later EMA breaker, a smaller stress
+    /// add-on). Interest and liquidation mechanics are not risk limits: they apply at once.
+    pub fn loosened_by(&self, new: &ReserveConfig) -> Option<&'static str> {
+        let (o, n) = (&self.oracle, &new.oracle);
+        let (ro, rn) = (&self.risk, &new.risk);
+        let checks: [(&'static str, bool); 18] = [
+            (
+                "oracle source",
+                n.source != o.source || n.price_account != o.price_account || n.feed_id != o.feed_id,
+            ),
+            ("max_age_secs", n.max_age_secs > o.max_age_secs),
+            ("max_conf_bps", n.max_conf_bps > o.max_conf_bps),
+            ("lag_bps_per_sec", n.lag_bps_per_sec < o.lag_bps_per_sec),
+            ("max_band_bps", n.max_band_bps > o.max_band_bps),
+            ("ema_warn_bps", n.ema_warn_bps > o.ema_warn_bps),
+            ("ema_pause_bps", n.ema_pause_bps > o.ema_pause_bps),
+            ("ema_force_bps", n.ema_force_bps > o.ema_force_bps),
+            ("stress_addon_bps", n.stress_addon_bps < o.stress_addon_bps),
+            ("max_leverage_bps", rn.max_leverage_bps > ro.max_leverage_bps),
+            ("init_haircut_bps", rn.init_haircut_bps < ro.init_haircut_bps),
+            ("maint_haircut_bps", rn.maint_haircut_bps < ro.maint_haircut_bps),
+            ("borrow_factor_bps", rn.borrow_factor_bps < ro.borrow_factor_bps),
+            ("position_cap_bps", rn.position_cap_bps > ro.position_cap_bps),
+            ("collateral_enabled", rn.collateral_enabled > ro.collateral_enabled),
+            ("borrow_enabled", rn.borrow_enabled > ro.borrow_enabled),
+            ("deposit_cap", new.deposit_cap > self.deposit_cap),
+            ("borrow_cap", new.borrow_cap > self.borrow_cap),
+        ];
+        checks.iter().find(|(_, loosened)| *loosened).map(|(name, _)| *name)
+    }
+}
+
 #[derive(Accounts)]
 pub struct ConfigureReserve<'info> {
     pub admin: Signer<'info>,
@@ -181,22 +264,50 @@ pub struct ConfigureReserve<'info> {
     pub reserve: AccountLoader<'info, Reserve>,
 }
 
-/// Sets the oracle, risk and interest parameters of a reserve, all checked against their
-/// on-chain bounds. Interest is accrued under the old curve first.
+/// Sets a reserve's oracle, risk, interest parameters and caps, each checked against its
+/// on-chain bound (SPEC §7). The first configuration of a new reserve, and any change that only
+/// tightens risk, apply at once; a change that loosens any risk limit is queued behind the
+/// market's timelock (`apply_reserve_config` after it, `cancel_reserve_config` before). One
+/// queued change at a time. Interest is accrued under the old curve first.
 pub fn handler(
     ctx: Context<ConfigureReserve>,
     oracle: OracleParams,
     risk: RiskParams,
     interest: InterestParams,
+    caps: CapsParams,
 ) -> Result<()> {
-    let (oracle_config, risk_config, interest_config) =
-        (oracle.to_config()?, risk.to_config()?, interest.to_config()?);
+    let new = ReserveConfig {
+        oracle: oracle.to_config()?,
+        risk: risk.to_config()?,
+        interest: interest.to_config()?,
+        deposit_cap: caps.deposit_cap,
+        borrow_cap: caps.borrow_cap,
+    };
     let now = Clock::get()?.unix_timestamp;
+    let reserve_key = ctx.accounts.reserve.key();
     let mut reserve = ctx.accounts.reserve.load_mut()?;
+    require!(reserve.pending_eta == 0, BallastError::ChangePending);
+    let current = ReserveConfig::of(&reserve);
+    let first = reserve.oracle.source == 0;
+    if let Some(limit) = current.loosened_by(&new).filter(|_| !first) {
+        let eta =
+            now.checked_add(ctx.accounts.market.timelock_secs as i64).ok_or(BallastError::MathOverflow)?;
+        new.write_pending(&mut reserve);
+        reserve.pending_eta = eta;
+        msg!("{} is loosened: the change is queued until {}", limit, eta);
+        emit!(ReserveConfigQueued {
+            reserve: reserve_key,
+            loosened: limit.to_string(),
+            eta,
+            oracle,
+            risk,
+            interest,
+            caps
+        });
+        return Ok(());
+    }
     reserve.accrue(now)?;
-    reserve.oracle = oracle_config;
-    reserve.risk = risk_config;
-    reserve.interest = interest_config;
-    emit!(ReserveConfigured { reserve: ctx.accounts.reserve.key(), oracle, risk, interest });
+    new.write(&mut reserve);
+    emit!(ReserveConfigured { reserve: reserve_key, oracle, risk, interest, caps });
     Ok(())
 }

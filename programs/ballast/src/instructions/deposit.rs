@@ -14,6 +14,7 @@ pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
     let (shares_minted, total_assets, total_shares, decimals) = {
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
         ctx.accounts.tokens.refresh_mint(&mut reserve)?;
+        ReserveTokens::require_not_paused(&ctx.accounts.market, &reserve)?;
         require!(reserve.mint_paused == 0, BallastError::MintPaused);
         let now = Clock::get()?.unix_timestamp;
         reserve.accrue(now)?;

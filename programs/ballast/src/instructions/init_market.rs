@@ -1,6 +1,8 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{DEFAULT_DUST_DEBT_USD, DEFAULT_LIQUIDATION_TARGET_HEALTH_BPS, MARKET_SEED};
+use crate::constants::{
+    DEFAULT_DUST_DEBT_USD, DEFAULT_LIQUIDATION_TARGET_HEALTH_BPS, DEFAULT_TIMELOCK_SECS, MARKET_SEED,
+};
 use crate::events::MarketInitialized;
 use crate::state::Market;
 
@@ -30,6 +32,9 @@ pub fn handler(ctx: Context<InitMarket>, market_id: u64, fee_receiver: Pubkey) -
     market.reserve_count = 0;
     market.liquidation_target_health_bps = DEFAULT_LIQUIDATION_TARGET_HEALTH_BPS;
     market.dust_debt_usd = DEFAULT_DUST_DEBT_USD;
+    market.timelock_secs = DEFAULT_TIMELOCK_SECS;
+    market.pending_admin = Pubkey::default();
+    market.paused = false;
     market.bump = ctx.bumps.market;
     emit!(MarketInitialized { market: market.key(), admin: market.admin, market_id, fee_receiver });
     Ok(())

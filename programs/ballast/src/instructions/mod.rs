@@ -3,6 +3,7 @@
 #![allow(ambiguous_glob_reexports)]
 
 pub mod add_reserve;
+pub mod admin;
 pub mod borrow;
 pub mod collect_fees;
 pub mod configure_reserve;
@@ -19,6 +20,7 @@ pub mod resolve_bad_debt;
 pub mod withdraw;
 
 pub use add_reserve::*;
+pub use admin::*;
 pub use collect_fees::*;
 pub use configure_reserve::*;
 pub use health::*;

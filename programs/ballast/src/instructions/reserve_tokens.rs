@@ -4,7 +4,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{transfer_checked, TokenAccount, TokenInterface, TransferChecked};
 
 use crate::error::BallastError;
-use crate::state::{Position, Reserve};
+use crate::state::{Market, Position, Reserve};
 
 #[derive(Accounts)]
 pub struct ReserveTokens<'info> {
@@ -30,15 +30,18 @@ pub struct ReserveTokens<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-/// The accounts of deposit, withdraw and borrow: the position's owner signs, and the position
-/// and the reserve belong to the same market.
+/// The accounts of deposit, withdraw and borrow: the position's owner signs, and the market, the
+/// position and the reserve belong together.
 #[derive(Accounts)]
 pub struct PositionTokens<'info> {
     pub owner: Signer<'info>,
+    /// Read for its pause switch (boxed: the SBF stack frame of borrow's accounts is full).
+    #[account(constraint = tokens.reserve.load()?.market == market.key() @ BallastError::WrongMarket)]
+    pub market: Box<Account<'info, Market>>,
     #[account(
         mut,
         has_one = owner @ BallastError::NotPositionOwner,
-        constraint = position.load()?.market == tokens.reserve.load()?.market @ BallastError::WrongMarket,
+        has_one = market @ BallastError::WrongMarket,
     )]
     pub position: AccountLoader<'info, Position>,
     pub tokens: ReserveTokens<'info>,
@@ -47,6 +50,13 @@ pub struct PositionTokens<'info> {
 }
 
 impl<'info> ReserveTokens<'info> {
+    /// Deposits and borrows stop while the market or the reserve is paused (SPEC §7).
+    pub fn require_not_paused(market: &Market, reserve: &Reserve) -> Result<()> {
+        require!(!market.paused, BallastError::MarketPaused);
+        require!(reserve.paused == 0, BallastError::ReservePaused);
+        Ok(())
+    }
+
     /// Re-reads the reserve's mint when its state can change (ScaledUiAmount schedule, pause).
     pub fn refresh_mint(&self, reserve: &mut Reserve) -> Result<()> {
         reserve.refresh_mint(&self.mint.to_account_info())

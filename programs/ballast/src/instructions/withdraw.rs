@@ -40,7 +40,8 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         reserve.available_liquidity -= paid_out;
         position.slots[i].deposit_shares = held - burned;
         position.release_slot_if_empty(i);
-        (paid_out, burned, *reserve, *position)
+        // Copies on the heap: two accounts' worth would overflow the 4 KiB SBF stack frame.
+        (paid_out, burned, Box::new(*reserve), Box::new(*position))
     };
 
     // With debt, what is left must pass initial health at fresh, in-band prices. A debt-free

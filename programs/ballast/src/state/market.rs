@@ -6,6 +6,8 @@ use anchor_lang::prelude::*;
 pub struct Market {
     /// Signs listings and parameter changes.
     pub admin: Pubkey,
+    /// Proposed by the admin, becomes admin when it signs `accept_admin` (two-step transfer).
+    pub pending_admin: Pubkey,
     /// Signer of `init_market`; part of the PDA seeds, never changes.
     pub creator: Pubkey,
     /// Owner of the token accounts that receive protocol fees.
@@ -18,5 +20,9 @@ pub struct Market {
     pub liquidation_target_health_bps: u16,
     /// A position whose total debt is worth less than this (whole USD) may be closed out in full.
     pub dust_debt_usd: u32,
+    /// Delay before a loosening parameter change can be applied (default 24 h).
+    pub timelock_secs: u32,
+    /// Market-wide pause: no deposits and no borrows; repay, withdraw and liquidation stay open.
+    pub paused: bool,
     pub bump: u8,
 }

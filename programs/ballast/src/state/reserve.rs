@@ -52,6 +52,14 @@ pub struct Reserve {
     pub volume_buckets: [u64; 24],
     /// The newest hour written to `volume_buckets`.
     pub volume_last_hour: u64,
+    /// A loosening configuration waiting for the market timelock (`pending_eta` 0: none).
+    pub pending_oracle: OracleConfig,
+    pub pending_risk: RiskConfig,
+    pub pending_interest: InterestConfig,
+    pub pending_deposit_cap: u64,
+    pub pending_borrow_cap: u64,
+    /// Unix time from which `apply_reserve_config` may apply the pending change.
+    pub pending_eta: i64,
     /// The mint's `ScaledUiAmount` schedule (WAD; 1.0 without the extension): one token is
     /// worth `multiplier` shares until `multiplier_effective_ts`, `new_multiplier` from then on.
     /// Cached from the mint at listing and by every instruction that passes the mint.
@@ -69,7 +77,8 @@ pub struct Reserve {
     /// The mint has extensions whose state can change (ScaledUiAmount, Pausable): instructions
     /// that pass the mint re-read it.
     pub mint_dynamic: u8,
-    pub _padding0: u8,
+    /// Reserve pause (admin): no deposits and no borrows of this asset.
+    pub paused: u8,
     /// Extra haircut for a mint whose issuer can claw back or freeze (PermanentDelegate, freeze
     /// authority), listed by explicit opt-in (SPEC §6).
     pub issuer_haircut_bps: u16,

@@ -1,0 +1,98 @@
+//! Administration (SPEC §7): queued configuration, two-step admin transfer, pause switches.
+use anchor_lang::prelude::*;
+
+use crate::error::BallastError;
+use crate::events::{AdminChanged, AdminProposed, PauseSet, ReserveConfigResolved};
+use crate::instructions::configure_reserve::ReserveConfig;
+use crate::state::{Market, Reserve};
+
+#[derive(Accounts)]
+pub struct ApplyReserveConfig<'info> {
+    #[account(mut)]
+    pub reserve: AccountLoader<'info, Reserve>,
+}
+
+/// Permissionless once the timelock has passed: the queued configuration takes effect.
+pub fn apply_reserve_config(ctx: Context<ApplyReserveConfig>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let key = ctx.accounts.reserve.key();
+    let mut reserve = ctx.accounts.reserve.load_mut()?;
+    require!(reserve.pending_eta != 0, BallastError::NoPendingChange);
+    if now < reserve.pending_eta {
+        msg!("the change applies from {}; it is {}", reserve.pending_eta, now);
+        return err!(BallastError::TimelockNotElapsed);
+    }
+    reserve.accrue(now)?;
+    let pending = ReserveConfig::pending_of(&reserve);
+    pending.write(&mut reserve);
+    reserve.pending_eta = 0;
+    // The parameters were announced by `ReserveConfigQueued`.
+    emit!(ReserveConfigResolved { reserve: key, applied: true });
+    Ok(())
+}
+
+#[derive(Accounts)]
+pub struct ReserveAdmin<'info> {
+    pub admin: Signer<'info>,
+    #[account(has_one = admin @ BallastError::NotMarketAdmin)]
+    pub market: Account<'info, Market>,
+    #[account(mut, has_one = market @ BallastError::WrongMarket)]
+    pub reserve: AccountLoader<'info, Reserve>,
+}
+
+/// Admin: drops the queued configuration.
+pub fn cancel_reserve_config(ctx: Context<ReserveAdmin>) -> Result<()> {
+    let key = ctx.accounts.reserve.key();
+    let mut reserve = ctx.accounts.reserve.load_mut()?;
+    require!(reserve.pending_eta != 0, BallastError::NoPendingChange);
+    reserve.pending_eta = 0;
+    emit!(ReserveConfigResolved { reserve: key, applied: false });
+    Ok(())
+}
+
+/// Admin: pauses (or resumes) deposits and borrows of one reserve.
+pub fn set_reserve_pause(ctx: Context<ReserveAdmin>, paused: bool) -> Result<()> {
+    ctx.accounts.reserve.load_mut()?.paused = paused as u8;
+    emit!(PauseSet { market: ctx.accounts.market.key(), reserve: ctx.accounts.reserve.key(), paused });
+    Ok(())
+}
+
+#[derive(Accounts)]
+pub struct MarketAdmin<'info> {
+    pub admin: Signer<'info>,
+    #[account(mut, has_one = admin @ BallastError::NotMarketAdmin)]
+    pub market: Account<'info, Market>,
+}
+
+/// Admin: pauses (or resumes) deposits and borrows market-wide.
+pub fn set_market_pause(ctx: Context<MarketAdmin>, paused: bool) -> Result<()> {
+    ctx.accounts.market.paused = paused;
+    emit!(PauseSet { market: ctx.accounts.market.key(), reserve: Pubkey::default(), paused });
+    Ok(())
+}
+
+/// Admin: proposes `new_admin` (any key, e.g. a Squads multisig vault); nothing changes until
+/// it accepts. Proposing the default key withdraws a proposal.
+pub fn propose_admin(ctx: Context<MarketAdmin>, new_admin: Pubkey) -> Result<()> {
+    let market = &mut ctx.accounts.market;
+    market.pending_admin = new_admin;
+    emit!(AdminProposed { market: market.key(), admin: market.admin, pending_admin: new_admin });
+    Ok(())
+}
+
+#[derive(Accounts)]
+pub struct AcceptAdmin<'info> {
+    pub new_admin: Signer<'info>,
+    #[account(mut, constraint = market.pending_admin == new_admin.key() @ BallastError::NotPendingAdmin)]
+    pub market: Account<'info, Market>,
+}
+
+/// The proposed admin takes over.
+pub fn accept_admin(ctx: Context<AcceptAdmin>) -> Result<()> {
+    let market = &mut ctx.accounts.market;
+    let previous = market.admin;
+    market.admin = ctx.accounts.new_admin.key();
+    market.pending_admin = Pubkey::default();
+    emit!(AdminChanged { market: market.key(), previous, admin: market.admin });
+    Ok(())
+}

@@ -1,0 +1,204 @@
+#![allow(deprecated)] // solana-program-test 3.x API, see tests/src/lib.rs
+//! Administration (SPEC §7, issue 6): tightening at once, loosening behind the timelock and
+//! cancellable, two-step admin transfer, pause switches that never block repay, healthy
+//! withdraw or liquidation. Every test in native and SBF mode.
+use anchor_lang::prelude::Pubkey;
+use ballast::error::BallastError;
+use ballast::instructions::{CapsParams, RiskParams};
+use ballast_sdk::ix;
+use ballast_sdk::params::no_caps;
+use ballast_tests::fixtures::{default_interest, default_oracle, default_risk, NOW, SOL_FEED};
+use ballast_tests::{dual_mode_tests, Mode, PricedMarket};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+dual_mode_tests!(
+    loosening_waits_for_the_timelock_and_can_be_cancelled,
+    tightening_applies_at_once,
+    a_non_admin_can_do_nothing,
+    admin_transfer_takes_two_steps,
+    pauses_stop_deposits_and_borrows_only,
+);
+
+const DAY: i64 = 24 * 3600;
+
+fn configure_ix(
+    m: &PricedMarket,
+    admin: &Pubkey,
+    risk: RiskParams,
+    caps: CapsParams,
+) -> anchor_lang::solana_program::instruction::Instruction {
+    ix::configure_reserve(
+        *admin,
+        m.market.market,
+        m.sol.keys.reserve,
+        default_oracle(SOL_FEED),
+        risk,
+        default_interest(),
+        caps,
+    )
+}
+
+async fn loosening_waits_for_the_timelock_and_can_be_cancelled(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    let admin = m.market.admin.insecure_clone();
+    let looser = RiskParams { init_haircut_bps: 500, ..default_risk() }; // 10 % → 5 %
+    m.env
+        .send("loosen", &[configure_ix(&m, &admin.pubkey(), looser.clone(), no_caps())], &[&admin])
+        .await
+        .unwrap();
+    let r = m.env.reserve_state(m.sol.keys.reserve).await;
+    assert_eq!(r.risk.init_haircut_bps, 1_000, "no effect yet");
+    assert_eq!((r.pending_risk.init_haircut_bps, r.pending_eta), (500, NOW + DAY));
+
+    let watched = [m.sol.keys.reserve];
+    let apply = ix::apply_reserve_config(m.sol.keys.reserve);
+    m.env.set_clock(NOW + DAY - 1).await;
+    m.env
+        .expect_failure("too early", &[apply.clone()], &[], BallastError::TimelockNotElapsed, &watched)
+        .await;
+    let tighter = RiskParams { init_haircut_bps: 2_000, ..default_risk() };
+    let second = configure_ix(&m, &admin.pubkey(), tighter, no_caps());
+    m.env.expect_failure("one at a time", &[second], &[&admin], BallastError::ChangePending, &watched).await;
+
+    // Cancelled: nothing applies, ever.
+    let cancel = ix::cancel_reserve_config(admin.pubkey(), m.market.market, m.sol.keys.reserve);
+    m.env.send("cancel", &[cancel], &[&admin]).await.unwrap();
+    m.env.set_clock(NOW + 2 * DAY).await;
+    m.env
+        .expect_failure("nothing queued", &[apply.clone()], &[], BallastError::NoPendingChange, &watched)
+        .await;
+    assert_eq!(m.env.reserve_state(m.sol.keys.reserve).await.risk.init_haircut_bps, 1_000);
+
+    // Queued again: anyone applies it once the delay has passed.
+    m.env.send("loosen", &[configure_ix(&m, &admin.pubkey(), looser, no_caps())], &[&admin]).await.unwrap();
+    m.env.set_clock(NOW + 3 * DAY).await;
+    m.env.send("apply", &[apply], &[]).await.unwrap();
+    let r = m.env.reserve_state(m.sol.keys.reserve).await;
+    assert_eq!((r.risk.init_haircut_bps, r.pending_eta), (500, 0));
+}
+
+async fn tightening_applies_at_once(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    let admin = m.market.admin.insecure_clone();
+    // Lower leverage, higher haircuts, lower caps: all in effect in the same transaction.
+    let tighter = RiskParams {
+        max_leverage_bps: 20_000,
+        init_haircut_bps: 2_000,
+        maint_haircut_bps: 1_000,
+        ..default_risk()
+    };
+    let caps = CapsParams { deposit_cap: 12_000_000_000, borrow_cap: 1_000_000_000 };
+    m.env.send("tighten", &[configure_ix(&m, &admin.pubkey(), tighter, caps)], &[&admin]).await.unwrap();
+    let r = m.env.reserve_state(m.sol.keys.reserve).await;
+    assert_eq!((r.risk.max_leverage_bps, r.risk.init_haircut_bps, r.pending_eta), (20_000, 2_000, 0));
+    assert_eq!((r.deposit_cap, r.borrow_cap), (12_000_000_000, 1_000_000_000));
+    // The borrower holds 10 SOL: 2.000000001 more exceeds the new cap.
+    let sol = m.borrower_sol;
+    m.env.mint_to(&m.sol, sol, 3_000_000_000).await;
+    let e = m.env.deposit(&m.borrower, &m.sol, sol, 2_000_000_001).await.unwrap_err();
+    assert_eq!(
+        e,
+        ballast_tests::TxError::Custom { instruction: 0, code: BallastError::DepositCapExceeded.into() }
+    );
+    // 2× now: $1000 × 0.5 (minus the band) no longer covers $600.
+    let e = m.borrow(600_000_000).await.unwrap_err();
+    assert_eq!(
+        e,
+        ballast_tests::TxError::Custom { instruction: 0, code: BallastError::InsufficientCollateral.into() }
+    );
+    // A higher cap is a loosening: queued.
+    let caps = CapsParams { deposit_cap: 20_000_000_000, ..caps };
+    let same = RiskParams {
+        max_leverage_bps: 20_000,
+        init_haircut_bps: 2_000,
+        maint_haircut_bps: 1_000,
+        ..default_risk()
+    };
+    m.env.send("raise cap", &[configure_ix(&m, &admin.pubkey(), same, caps)], &[&admin]).await.unwrap();
+    let r = m.env.reserve_state(m.sol.keys.reserve).await;
+    assert_eq!(
+        (r.deposit_cap, r.pending_deposit_cap, r.pending_eta),
+        (12_000_000_000, 20_000_000_000, NOW + DAY)
+    );
+}
+
+async fn a_non_admin_can_do_nothing(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    let intruder = m.borrower.wallet.insecure_clone();
+    let (market, reserve) = (m.market.market, m.sol.keys.reserve);
+    let watched = [market, reserve];
+    let cases = [
+        ("configure", configure_ix(&m, &intruder.pubkey(), default_risk(), no_caps())),
+        ("cancel", ix::cancel_reserve_config(intruder.pubkey(), market, reserve)),
+        ("pause reserve", ix::set_reserve_pause(intruder.pubkey(), market, reserve, true)),
+        ("pause market", ix::set_market_pause(intruder.pubkey(), market, true)),
+        ("propose admin", ix::propose_admin(intruder.pubkey(), market, intruder.pubkey())),
+    ];
+    for (label, ixn) in cases {
+        m.env.expect_failure(label, &[ixn], &[&intruder], BallastError::NotMarketAdmin, &watched).await;
+    }
+}
+
+async fn admin_transfer_takes_two_steps(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    let (old, new, stranger) =
+        (m.market.admin.insecure_clone(), m.env.funded_wallet(1_000_000_000).await, Keypair::new());
+    let market = m.market.market;
+    m.env.send("propose", &[ix::propose_admin(old.pubkey(), market, new.pubkey())], &[&old]).await.unwrap();
+    // Until it accepts, the proposed admin is nobody.
+    let by_new = configure_ix(&m, &new.pubkey(), default_risk(), no_caps());
+    m.env
+        .expect_failure("not yet", &[by_new.clone()], &[&new], BallastError::NotMarketAdmin, &[market])
+        .await;
+    let wrong = ix::accept_admin(stranger.pubkey(), market);
+    m.env
+        .expect_failure("wrong signer", &[wrong], &[&stranger], BallastError::NotPendingAdmin, &[market])
+        .await;
+    m.env.send("accept", &[ix::accept_admin(new.pubkey(), market)], &[&new]).await.unwrap();
+    let state = ballast_sdk::accounts::market(&m.env.account(market).await.unwrap().data).unwrap();
+    assert_eq!((state.admin, state.pending_admin), (new.pubkey(), Pubkey::default()));
+    m.env.send("new admin configures", &[by_new], &[&new]).await.unwrap();
+    let by_old = configure_ix(&m, &old.pubkey(), default_risk(), no_caps());
+    m.env.expect_failure("old admin", &[by_old], &[&old], BallastError::NotMarketAdmin, &[market]).await;
+}
+
+async fn pauses_stop_deposits_and_borrows_only(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(600_000_000).await.unwrap();
+    let admin = m.market.admin.insecure_clone();
+    let market = m.market.market;
+    m.env.send("pause", &[ix::set_market_pause(admin.pubkey(), market, true)], &[&admin]).await.unwrap();
+    m.env.mint_to(&m.sol, m.borrower_sol, 1_000_000_000).await;
+    let w = m.borrower.wallet.insecure_clone();
+    let watched = m.watched();
+    let deposit = ix::deposit(w.pubkey(), m.borrower.position, &m.sol.keys, m.borrower_sol, 1_000_000_000);
+    m.env.expect_failure("deposit", &[deposit.clone()], &[&w], BallastError::MarketPaused, &watched).await;
+    let borrow = m.borrow_ix(1_000_000).await;
+    m.env.expect_failure("borrow", &[borrow], &[&w], BallastError::MarketPaused, &watched).await;
+
+    // Repay, a withdrawal that keeps the position healthy, and a liquidation all go on.
+    let repay = ix::repay(w.pubkey(), m.borrower.position, &m.usdc.keys, m.borrower_usdc, 100_000_000);
+    m.env.send("repay", &[repay], &[&w]).await.unwrap();
+    let remaining = m.health_accounts(None).await;
+    let withdraw = ix::withdraw_with_health(
+        w.pubkey(),
+        m.borrower.position,
+        &m.sol.keys,
+        m.borrower_sol,
+        100_000_000,
+        remaining,
+    );
+    m.env.send("withdraw", &[withdraw], &[&w]).await.unwrap();
+    m.set_sol_price(NOW, 50).await; // 9.9 × 50 × 0.95 = 470 < 500 owed
+    let keeper = m.keeper(1_000_000_000).await;
+    m.liquidate(&keeper, u64::MAX).await.unwrap();
+
+    // Resumed: deposits again. A reserve pause stops that reserve alone.
+    m.env.send("resume", &[ix::set_market_pause(admin.pubkey(), market, false)], &[&admin]).await.unwrap();
+    m.env.send("deposit", &[deposit.clone()], &[&w]).await.unwrap();
+    let pause_sol = ix::set_reserve_pause(admin.pubkey(), market, m.sol.keys.reserve, true);
+    m.env.send("pause SOL", &[pause_sol], &[&admin]).await.unwrap();
+    let again = ix::deposit(w.pubkey(), m.borrower.position, &m.sol.keys, m.borrower_sol, 1);
+    m.env.expect_failure("deposit SOL", &[again], &[&w], BallastError::ReservePaused, &watched).await;
+}
