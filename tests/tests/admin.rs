@@ -55,7 +55,7 @@ async fn loosening_waits_for_the_timelock_and_can_be_cancelled(mode: Mode) {
     let apply = ix::apply_reserve_config(m.sol.keys.reserve);
     m.env.set_clock(NOW + DAY - 1).await;
     m.env
-        .expect_failure("too early", &[apply.clone()], &[], BallastError::TimelockNotElapsed, &watched)
+        .expect_failure("too early", std::slice::from_ref(&apply), &[], BallastError::TimelockNotElapsed, &watched)
         .await;
     let tighter = RiskParams { init_haircut_bps: 2_000, ..default_risk() };
     let second = configure_ix(&m, &admin.pubkey(), tighter, no_caps());
@@ -66,7 +66,7 @@ async fn loosening_waits_for_the_timelock_and_can_be_cancelled(mode: Mode) {
     m.env.send("cancel", &[cancel], &[&admin]).await.unwrap();
     m.env.set_clock(NOW + 2 * DAY).await;
     m.env
-        .expect_failure("nothing queued", &[apply.clone()], &[], BallastError::NoPendingChange, &watched)
+        .expect_failure("nothing queued", std::slice::from_ref(&apply), &[], BallastError::NoPendingChange, &watched)
         .await;
     assert_eq!(m.env.reserve_state(m.sol.keys.reserve).await.risk.init_haircut_bps, 1_000);
 
@@ -149,7 +149,7 @@ async fn admin_transfer_takes_two_steps(mode: Mode) {
     // Until it accepts, the proposed admin is nobody.
     let by_new = configure_ix(&m, &new.pubkey(), default_risk(), no_caps());
     m.env
-        .expect_failure("not yet", &[by_new.clone()], &[&new], BallastError::NotMarketAdmin, &[market])
+        .expect_failure("not yet", std::slice::from_ref(&by_new), &[&new], BallastError::NotMarketAdmin, &[market])
         .await;
     let wrong = ix::accept_admin(stranger.pubkey(), market);
     m.env
@@ -173,7 +173,7 @@ async fn pauses_stop_deposits_and_borrows_only(mode: Mode) {
     let w = m.borrower.wallet.insecure_clone();
     let watched = m.watched();
     let deposit = ix::deposit(w.pubkey(), m.borrower.position, &m.sol.keys, m.borrower_sol, 1_000_000_000);
-    m.env.expect_failure("deposit", &[deposit.clone()], &[&w], BallastError::MarketPaused, &watched).await;
+    m.env.expect_failure("deposit", std::slice::from_ref(&deposit), &[&w], BallastError::MarketPaused, &watched).await;
     let borrow = m.borrow_ix(1_000_000).await;
     m.env.expect_failure("borrow", &[borrow], &[&w], BallastError::MarketPaused, &watched).await;
 
@@ -196,7 +196,7 @@ async fn pauses_stop_deposits_and_borrows_only(mode: Mode) {
 
     // Resumed: deposits again. A reserve pause stops that reserve alone.
     m.env.send("resume", &[ix::set_market_pause(admin.pubkey(), market, false)], &[&admin]).await.unwrap();
-    m.env.send("deposit", &[deposit.clone()], &[&w]).await.unwrap();
+    m.env.send("deposit", std::slice::from_ref(&deposit), &[&w]).await.unwrap();
     let pause_sol = ix::set_reserve_pause(admin.pubkey(), market, m.sol.keys.reserve, true);
     m.env.send("pause SOL", &[pause_sol], &[&admin]).await.unwrap();
     let again = ix::deposit(w.pubkey(), m.borrower.position, &m.sol.keys, m.borrower_sol, 1);
