@@ -55,7 +55,13 @@ async fn loosening_waits_for_the_timelock_and_can_be_cancelled(mode: Mode) {
     let apply = ix::apply_reserve_config(m.sol.keys.reserve);
     m.env.set_clock(NOW + DAY - 1).await;
     m.env
-        .expect_failure("too early", std::slice::from_ref(&apply), &[], BallastError::TimelockNotElapsed, &watched)
+        .expect_failure(
+            "too early",
+            std::slice::from_ref(&apply),
+            &[],
+            BallastError::TimelockNotElapsed,
+            &watched,
+        )
         .await;
     let tighter = RiskParams { init_haircut_bps: 2_000, ..default_risk() };
     let second = configure_ix(&m, &admin.pubkey(), tighter, no_caps());
@@ -66,7 +72,13 @@ async fn loosening_waits_for_the_timelock_and_can_be_cancelled(mode: Mode) {
     m.env.send("cancel", &[cancel], &[&admin]).await.unwrap();
     m.env.set_clock(NOW + 2 * DAY).await;
     m.env
-        .expect_failure("nothing queued", std::slice::from_ref(&apply), &[], BallastError::NoPendingChange, &watched)
+        .expect_failure(
+            "nothing queued",
+            std::slice::from_ref(&apply),
+            &[],
+            BallastError::NoPendingChange,
+            &watched,
+        )
         .await;
     assert_eq!(m.env.reserve_state(m.sol.keys.reserve).await.risk.init_haircut_bps, 1_000);
 
@@ -149,7 +161,13 @@ async fn admin_transfer_takes_two_steps(mode: Mode) {
     // Until it accepts, the proposed admin is nobody.
     let by_new = configure_ix(&m, &new.pubkey(), default_risk(), no_caps());
     m.env
-        .expect_failure("not yet", std::slice::from_ref(&by_new), &[&new], BallastError::NotMarketAdmin, &[market])
+        .expect_failure(
+            "not yet",
+            std::slice::from_ref(&by_new),
+            &[&new],
+            BallastError::NotMarketAdmin,
+            &[market],
+        )
         .await;
     let wrong = ix::accept_admin(stranger.pubkey(), market);
     m.env
@@ -173,7 +191,15 @@ async fn pauses_stop_deposits_and_borrows_only(mode: Mode) {
     let w = m.borrower.wallet.insecure_clone();
     let watched = m.watched();
     let deposit = ix::deposit(w.pubkey(), m.borrower.position, &m.sol.keys, m.borrower_sol, 1_000_000_000);
-    m.env.expect_failure("deposit", std::slice::from_ref(&deposit), &[&w], BallastError::MarketPaused, &watched).await;
+    m.env
+        .expect_failure(
+            "deposit",
+            std::slice::from_ref(&deposit),
+            &[&w],
+            BallastError::MarketPaused,
+            &watched,
+        )
+        .await;
     let borrow = m.borrow_ix(1_000_000).await;
     m.env.expect_failure("borrow", &[borrow], &[&w], BallastError::MarketPaused, &watched).await;
 

@@ -29,6 +29,7 @@ dual_mode_tests!(
     nflx_split_keeps_the_value_and_liquidates_nobody,
     a_paused_mint_takes_no_deposit_and_backs_no_borrow,
     a_frozen_vault_fails_by_name_and_changes_nothing,
+    an_equity_trades_in_new_york_hours_and_is_reduce_only_outside,
 );
 
 const XSTOCKS: [&str; 4] = ["AAPLx", "NFLXx", "NVDAx", "SPYx"];
@@ -387,4 +388,69 @@ async fn a_frozen_vault_fails_by_name_and_changes_nothing(mode: Mode) {
     m.env.expect_failure("frozen withdraw", &[withdraw], &[&w], BallastError::VaultFrozen, &watched).await;
     let deposit = ix::deposit(w.pubkey(), m.user.position, &m.stock, m.user_stock, 1_00000000);
     m.env.expect_failure("frozen deposit", &[deposit], &[&w], BallastError::VaultFrozen, &watched).await;
+}
+
+/// Unix seconds of a UTC date and time.
+fn utc(y: u64, m: u64, d: u64, hh: u64, mm: u64) -> i64 {
+    (ballast_risk::session::days_from_civil(y, m, d) * 86_400 + hh * 3_600 + mm * 60) as i64
+}
+
+async fn an_equity_trades_in_new_york_hours_and_is_reduce_only_outside(mode: Mode) {
+    // Monday 2026-03-09, the first trading day of daylight saving: 09:30 EDT is 13:30 UTC.
+    let premarket = utc(2026, 3, 9, 13, 29);
+    let mut m = StockMarket::start(mode, "AAPLx", premarket, 230_00000000).await;
+    let admin = m.market.admin.insecure_clone();
+    let nyse = ballast::instructions::SessionParams {
+        weekday_mask: 0b0111110,
+        open_minute: 570,
+        close_minute: 960,
+        closed_max_age_secs: 4 * 86_400,
+        gap_haircut_bps: 1_000,
+        holidays: vec![ballast_risk::session::days_from_civil(2026, 11, 26) as u32],
+    };
+    let configure = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(nyse));
+    m.env.send("session", &[configure], &[&admin]).await.unwrap();
+    m.deposit(5_00000000).await.unwrap(); // deposits are always open
+    let closed =
+        ballast_tests::TxError::Custom { instruction: 0, code: BallastError::InsufficientCollateral.into() };
+    // 13:29 UTC is 09:29 New York: closed, the stock backs nothing yet.
+    assert_eq!(m.borrow(100_000_000).await.unwrap_err(), closed, "09:29 EDT");
+    m.set_prices(utc(2026, 3, 9, 13, 30), 230_00000000).await;
+    m.borrow(100_000_000).await.unwrap();
+
+    // Tuesday 2026-11-17 at 15:00 New York (EST) = 20:00 UTC: open.
+    m.set_prices(utc(2026, 11, 17, 20, 0), 230_00000000).await;
+    m.borrow(100_000_000).await.unwrap();
+
+    // Saturday 2026-11-21 15:00 UTC: the last price is Friday's close, 18 hours old. It is
+    // accepted (closed max age 4 days) but the stock is reduce-only: no new borrow, repay works.
+    m.env.set_clock(utc(2026, 11, 21, 15, 0)).await;
+    m.env.set_account(m.stock_oracle, stock_price(230_00000000, utc(2026, 11, 20, 20, 59)).account());
+    m.env.set_account(m.usdc_oracle, usdc_price(utc(2026, 11, 21, 15, 0) - 1).account());
+    assert_eq!(m.borrow(1_000_000).await.unwrap_err(), closed, "Saturday");
+    let w = m.user.wallet.insecure_clone();
+    m.env.mint_to(&m.usdc, m.user_usdc, 50_000_000).await;
+    let repay = ix::repay(w.pubkey(), m.user.position, &m.usdc.keys, m.user_usdc, 50_000_000);
+    m.env.send("repay", &[repay], &[&w]).await.unwrap();
+    // Thanksgiving (a listed holiday) is closed all day, even at 11:00 local.
+    m.set_prices(utc(2026, 11, 26, 16, 0), 230_00000000).await;
+    assert_eq!(m.borrow(1_000_000).await.unwrap_err(), closed, "holiday");
+    // Only the admin sets sessions, within bounds.
+    let bad = ballast::instructions::SessionParams {
+        weekday_mask: 0b0111110,
+        open_minute: 960,
+        close_minute: 570,
+        closed_max_age_secs: 86_400,
+        gap_haircut_bps: 0,
+        holidays: vec![],
+    };
+    let ixn = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(bad));
+    m.env
+        .expect_failure("bounds", &[ixn], &[&admin], BallastError::ParameterOutOfBounds, &[m.stock.reserve])
+        .await;
+    let intruder = m.user.wallet.insecure_clone();
+    let ixn = ix::configure_session(intruder.pubkey(), m.market.market, m.stock.reserve, None);
+    m.env
+        .expect_failure("non-admin", &[ixn], &[&intruder], BallastError::NotMarketAdmin, &[m.stock.reserve])
+        .await;
 }

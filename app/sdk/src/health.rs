@@ -67,9 +67,9 @@ pub fn position_view(
         let key = slot.reserve;
         let reserve = reserves.get(&key).ok_or(ViewError::UnknownReserve(key))?;
         let o = oracles.get(&key).ok_or(ViewError::MissingOracle(key))?;
-        let raw =
-            oracle::decode_data(&reserve.oracle, &o.key, &o.owner, &o.data).map_err(|e| refused(key, e))?;
-        let price = oracle::check(&key, &reserve.oracle, &raw, now).map_err(|e| refused(key, e))?;
+        let config = reserve.effective_oracle(now);
+        let raw = oracle::decode_data(&config, &o.key, &o.owner, &o.data).map_err(|e| refused(key, e))?;
+        let price = oracle::check(&key, &config, &raw, now).map_err(|e| refused(key, e))?;
         slots.push(price_slot(slot, reserve, price, now).map_err(|e| refused(key, e))?);
     }
     let health = aggregate(&slots).map_err(|e| refused(Pubkey::default(), e))?;

@@ -143,6 +143,19 @@ pub fn configure_reserve(
     )
 }
 
+/// Admin: an equity reserve's market session, or `None` to remove it.
+pub fn configure_session(
+    admin: Pubkey,
+    market: Pubkey,
+    reserve: Pubkey,
+    session: Option<ballast::instructions::SessionParams>,
+) -> Instruction {
+    instruction(
+        ballast::accounts::ReserveAdmin { admin, market, reserve },
+        ballast::instruction::ConfigureSession { session },
+    )
+}
+
 /// Permissionless after the timelock: applies the queued configuration.
 pub fn apply_reserve_config(reserve: Pubkey) -> Instruction {
     instruction(

@@ -10,6 +10,7 @@ pub mod fixed;
 pub mod health;
 pub mod interest;
 pub mod liquidation;
+pub mod session;
 pub mod shares;
 pub mod value;
 pub mod volume;

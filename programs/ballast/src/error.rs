@@ -115,6 +115,8 @@ pub enum BallastError {
     MarketPaused,
     #[msg("The reserve is paused: no deposits or borrows of it (repay, withdraw and liquidation stay open)")]
     ReservePaused,
+    #[msg("The asset's market session is closed: reduce-only until it opens")]
+    MarketClosed,
 }
 
 impl From<ballast_risk::MathError> for BallastError {

@@ -93,6 +93,12 @@ pub struct AdminChanged {
     pub admin: Pubkey,
 }
 
+#[event]
+pub struct SessionConfigured {
+    pub reserve: Pubkey,
+    pub session: Option<crate::instructions::SessionParams>,
+}
+
 /// `reserve` is `Pubkey::default()` for the market-wide switch.
 #[event]
 pub struct PauseSet {

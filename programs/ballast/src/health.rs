@@ -77,7 +77,7 @@ pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> 
             return err!(BallastError::RemainingAccountsMismatch);
         }
         priced.push(with_reserve(reserve_info, |reserve| {
-            let price = oracle::read(&slot.reserve, &reserve.oracle, oracle_info, now)?;
+            let price = oracle::read(&slot.reserve, &reserve.effective_oracle(now), oracle_info, now)?;
             if price.ema_level == EmaLevel::Warn {
                 emit!(EmaDivergenceWarning {
                     reserve: slot.reserve,
@@ -112,6 +112,12 @@ pub fn price_slot(
     }
     if reserve.mint_paused != 0 {
         risk.init_haircut_bps = 10_000;
+    }
+    // Outside its session an equity is reduce-only and carries the gap haircut.
+    if !reserve.session.is_open(now) {
+        risk.init_haircut_bps = 10_000;
+        risk.maint_haircut_bps =
+            risk.maint_haircut_bps.saturating_add(reserve.session.gap_haircut_bps).min(10_000);
     }
     let accrued = reserve.accrued(now)?;
     let total_assets = reserve.deposit_assets_at(accrued.borrow_index, accrued.pending_fees)?;

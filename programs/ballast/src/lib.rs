@@ -52,6 +52,11 @@ pub mod ballast {
         instructions::configure_reserve::handler(ctx, oracle, risk, interest, caps)
     }
 
+    /// Admin: an equity reserve's market session (New York time, US daylight saving), or none.
+    pub fn configure_session(ctx: Context<ReserveAdmin>, session: Option<SessionParams>) -> Result<()> {
+        instructions::configure_session::handler(ctx, session)
+    }
+
     /// Permissionless after the timelock: applies a reserve's queued configuration.
     pub fn apply_reserve_config(ctx: Context<ApplyReserveConfig>) -> Result<()> {
         instructions::admin::apply_reserve_config(ctx)

@@ -54,7 +54,8 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         .find(|pair| *pair[0].key == reserve_key)
         .map(|pair| &pair[1])
         .ok_or(BallastError::RemainingAccountsMismatch)?;
-    let price = oracle::read(&reserve_key, &reserve_after.oracle, oracle_info, now)?;
+    require!(reserve_after.session.is_open(now), BallastError::MarketClosed);
+    let price = oracle::read(&reserve_key, &reserve_after.effective_oracle(now), oracle_info, now)?;
     require!(price.ema_level < EmaLevel::Pause, BallastError::EmaBreakerPaused);
 
     require_initial_health(&position_after, ctx.remaining_accounts, now)?;

@@ -99,6 +99,45 @@ impl InterestConfig {
     }
 }
 
+/// Holidays an equity session can list.
+pub const MAX_HOLIDAYS: usize = 16;
+
+/// An equity reserve's market session (SPEC §6), in New York time with the US daylight-saving
+/// rule (`ballast_risk::session`). Outside it the last price is accepted up to
+/// `closed_max_age_secs` without the lag band, valued with `gap_haircut_bps` more maintenance
+/// haircut, and the asset is reduce-only.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// Local dates (days since 1970-01-01) the market is closed.
+    pub holidays: [u32; MAX_HOLIDAYS],
+    pub closed_max_age_secs: u32,
+    /// Minutes after local midnight.
+    pub open_minute: u16,
+    pub close_minute: u16,
+    pub gap_haircut_bps: u16,
+    /// Bit 0 = Sunday … bit 6 = Saturday.
+    pub weekday_mask: u8,
+    pub holiday_count: u8,
+    /// 0: no session (trades around the clock).
+    pub enabled: u8,
+    pub _padding: [u8; 3],
+}
+
+impl SessionConfig {
+    /// Whether the asset trades at `now` (always, without a session).
+    pub fn is_open(&self, now: i64) -> bool {
+        self.enabled == 0
+            || ballast_risk::session::Session {
+                weekday_mask: self.weekday_mask,
+                open_minute: self.open_minute,
+                close_minute: self.close_minute,
+                holidays: &self.holidays[..(self.holiday_count as usize).min(MAX_HOLIDAYS)],
+            }
+            .is_open(now)
+    }
+}
+
 /// A u128 stored as two little-endian u64 halves: zero-copy accounts keep 8-byte alignment.
 #[zero_copy]
 #[derive(Debug, Default, PartialEq, Eq)]

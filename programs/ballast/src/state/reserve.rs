@@ -5,7 +5,7 @@ use ballast_risk::interest::{accrue_index, debt_for_shares, utilization};
 
 use crate::constants::RESERVE_SEED;
 use crate::error::BallastError;
-use crate::state::{InterestConfig, OracleConfig, PodU128, RiskConfig};
+use crate::state::{InterestConfig, OracleConfig, PodU128, RiskConfig, SessionConfig};
 
 /// What a reserve's token represents; equities get session rules later (SPEC §6).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +48,8 @@ pub struct Reserve {
     pub oracle: OracleConfig,
     pub risk: RiskConfig,
     pub interest: InterestConfig,
+    /// Market hours of an equity reserve.
+    pub session: SessionConfig,
     /// Token volume (deposit, withdraw, borrow, repay, liquidation) per hour, `unix_hour % 24`.
     pub volume_buckets: [u64; 24],
     /// The newest hour written to `volume_buckets`.
@@ -163,6 +165,18 @@ impl Reserve {
     /// The insurance pool's target: `insurance_target_bps` of the 24 h volume.
     pub fn insurance_target(&self, now: i64) -> u64 {
         ballast_risk::volume::pool_target(self.volume_24h(now), self.interest.insurance_target_bps)
+    }
+
+    /// The oracle rules in force at `now`: outside an equity session the last price is accepted
+    /// up to `closed_max_age_secs` and its age does not widen the band (the market is shut, the
+    /// price is not lagging).
+    pub fn effective_oracle(&self, now: i64) -> OracleConfig {
+        let mut o = self.oracle;
+        if !self.session.is_open(now) {
+            o.max_age_secs = self.session.closed_max_age_secs;
+            o.lag_bps_per_sec = 0;
+        }
+        o
     }
 
     /// The `ScaledUiAmount` multiplier in force at `now` (WAD).

@@ -1,0 +1,72 @@
+use anchor_lang::prelude::*;
+
+use crate::error::BallastError;
+use crate::events::SessionConfigured;
+use crate::instructions::admin::ReserveAdmin;
+use crate::state::{AssetClass, SessionConfig, MAX_HOLIDAYS};
+
+/// An equity reserve's market session (SPEC §6), New York time.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SessionParams {
+    /// Bit 0 = Sunday … bit 6 = Saturday (NYSE: 0b0111110).
+    pub weekday_mask: u8,
+    /// Minutes after local midnight (NYSE: 570 to 960).
+    pub open_minute: u16,
+    pub close_minute: u16,
+    /// Outside the session the last price is accepted up to this age (≤ 4 days).
+    pub closed_max_age_secs: u32,
+    /// Extra maintenance haircut outside the session (≤ 50 %).
+    pub gap_haircut_bps: u16,
+    /// Local dates (days since 1970-01-01) the market is closed, at most 16.
+    pub holidays: Vec<u32>,
+}
+
+impl SessionParams {
+    pub fn to_config(&self) -> Result<SessionConfig> {
+        let bound = |ok: bool, name: &str| {
+            if !ok {
+                msg!("parameter {} is out of bounds", name);
+                return err!(BallastError::ParameterOutOfBounds);
+            }
+            Ok(())
+        };
+        bound(self.weekday_mask < 0x80 && self.weekday_mask != 0, "weekday_mask")?;
+        bound(
+            self.open_minute < self.close_minute && self.close_minute <= 1_440,
+            "open_minute/close_minute",
+        )?;
+        bound((1..=4 * 86_400).contains(&self.closed_max_age_secs), "closed_max_age_secs")?;
+        bound(self.gap_haircut_bps <= 5_000, "gap_haircut_bps")?;
+        bound(self.holidays.len() <= MAX_HOLIDAYS, "holidays")?;
+        let mut holidays = [0u32; MAX_HOLIDAYS];
+        holidays[..self.holidays.len()].copy_from_slice(&self.holidays);
+        Ok(SessionConfig {
+            holidays,
+            closed_max_age_secs: self.closed_max_age_secs,
+            open_minute: self.open_minute,
+            close_minute: self.close_minute,
+            gap_haircut_bps: self.gap_haircut_bps,
+            weekday_mask: self.weekday_mask,
+            holiday_count: self.holidays.len() as u8,
+            enabled: 1,
+            _padding: [0; 3],
+        })
+    }
+}
+
+/// Admin: sets (or, with `None`, removes) an equity reserve's market session. A session only
+/// restricts (reduce-only outside it), so the change applies at once.
+pub fn handler(ctx: Context<ReserveAdmin>, session: Option<SessionParams>) -> Result<()> {
+    let config = match &session {
+        Some(s) => s.to_config()?,
+        None => SessionConfig::default(),
+    };
+    let mut reserve = ctx.accounts.reserve.load_mut()?;
+    require!(
+        session.is_none() || reserve.asset_class == AssetClass::Equity as u8,
+        BallastError::ParameterOutOfBounds
+    );
+    reserve.session = config;
+    emit!(SessionConfigured { reserve: ctx.accounts.reserve.key(), session });
+    Ok(())
+}
