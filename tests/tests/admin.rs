@@ -18,6 +18,7 @@ dual_mode_tests!(
     a_non_admin_can_do_nothing,
     admin_transfer_takes_two_steps,
     pauses_stop_deposits_and_borrows_only,
+    a_position_failing_the_joint_stress_shock_cannot_borrow_more,
 );
 
 const DAY: i64 = 24 * 3600;
@@ -227,4 +228,52 @@ async fn pauses_stop_deposits_and_borrows_only(mode: Mode) {
     m.env.send("pause SOL", &[pause_sol], &[&admin]).await.unwrap();
     let again = ix::deposit(w.pubkey(), m.borrower.position, &m.sol.keys, m.borrower_sol, 1);
     m.env.expect_failure("deposit SOL", &[again], &[&w], BallastError::ReservePaused, &watched).await;
+}
+
+async fn a_position_failing_the_joint_stress_shock_cannot_borrow_more(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    let admin = m.market.admin.insecure_clone();
+    let market = m.market.market;
+    // SOL joins stress group 1 ("majors"): a tightening, in effect at once.
+    let grouped = RiskParams { stress_group: 1, ..default_risk() };
+    m.env.send("group", &[configure_ix(&m, &admin.pubkey(), grouped, no_caps())], &[&admin]).await.unwrap();
+    m.borrow(400_000_000).await.unwrap();
+    // Majors fall 30 % in the joint shock: $665 of initial collateral counts $465.
+    let mut shocks = [0u16; 8];
+    shocks[1] = 3_000;
+    m.env.send("shock", &[ix::set_stress_shocks(admin.pubkey(), market, shocks)], &[&admin]).await.unwrap();
+    m.borrow(50_000_000).await.unwrap(); // $451 of debt (with the band) under $465
+                                         // $551 passes plain initial health ($665) but not the joint shock ($465).
+    let e = m.borrow(100_000_000).await.unwrap_err();
+    let refused =
+        ballast_tests::TxError::Custom { instruction: 0, code: BallastError::InsufficientCollateral.into() };
+    assert_eq!(e, refused);
+
+    // A milder shock is a loosening: queued for the timelock, then applied by anyone.
+    shocks[1] = 1_000;
+    m.env.send("milder", &[ix::set_stress_shocks(admin.pubkey(), market, shocks)], &[&admin]).await.unwrap();
+    assert_eq!(m.borrow(100_000_000).await.unwrap_err(), refused, "not yet");
+    let apply = ix::apply_stress_shocks(market);
+    m.env
+        .expect_failure(
+            "too early",
+            std::slice::from_ref(&apply),
+            &[],
+            BallastError::TimelockNotElapsed,
+            &[market],
+        )
+        .await;
+    m.set_sol_price(NOW + DAY, 100).await;
+    m.env.send("apply", &[apply], &[]).await.unwrap();
+    m.borrow(100_000_000).await.unwrap(); // $598 under the 10 % shock covers $551
+
+    // Bounds and rights.
+    shocks[1] = 5_001;
+    let ixn = ix::set_stress_shocks(admin.pubkey(), market, shocks);
+    m.env
+        .expect_failure("shock over 50 %", &[ixn], &[&admin], BallastError::ParameterOutOfBounds, &[market])
+        .await;
+    let intruder = m.borrower.wallet.insecure_clone();
+    let ixn = ix::set_stress_shocks(intruder.pubkey(), market, [0; 8]);
+    m.env.expect_failure("non-admin", &[ixn], &[&intruder], BallastError::NotMarketAdmin, &[market]).await;
 }

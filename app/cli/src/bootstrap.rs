@@ -101,6 +101,7 @@ pub struct RiskSection {
     pub liquidation_bonus_max_bps: Option<u16>,
     pub liquidation_fee_bps: Option<u16>,
     pub close_factor_bps: Option<u16>,
+    pub stress_group: Option<u8>,
     pub collateral_enabled: Option<bool>,
     pub borrow_enabled: Option<bool>,
 }
@@ -177,6 +178,7 @@ impl RiskSection {
             liquidation_bonus_max_bps: self.liquidation_bonus_max_bps.unwrap_or(d.liquidation_bonus_max_bps),
             liquidation_fee_bps: self.liquidation_fee_bps.unwrap_or(d.liquidation_fee_bps),
             close_factor_bps: self.close_factor_bps.unwrap_or(d.close_factor_bps),
+            stress_group: self.stress_group.unwrap_or(d.stress_group),
             collateral_enabled: self.collateral_enabled.unwrap_or(d.collateral_enabled),
             borrow_enabled: self.borrow_enabled.unwrap_or(d.borrow_enabled),
         }

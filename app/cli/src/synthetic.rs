@@ -78,6 +78,9 @@ impl SyntheticMarket {
             liquidation_target_health_bps: ballast::constants::DEFAULT_LIQUIDATION_TARGET_HEALTH_BPS,
             dust_debt_usd: ballast::constants::DEFAULT_DUST_DEBT_USD,
             timelock_secs: ballast::constants::DEFAULT_TIMELOCK_SECS,
+            stress_shocks_bps: [0; 8],
+            pending_stress_shocks_bps: [0; 8],
+            stress_shocks_eta: 0,
             paused: false,
             bump: 255,
         };

@@ -185,6 +185,18 @@ pub fn set_market_pause(admin: Pubkey, market: Pubkey, paused: bool) -> Instruct
     )
 }
 
+/// Admin: the joint stress test's shock per group (bps; index 0 must be 0).
+pub fn set_stress_shocks(admin: Pubkey, market: Pubkey, shocks: [u16; 8]) -> Instruction {
+    instruction(
+        ballast::accounts::MarketAdmin { admin, market },
+        ballast::instruction::SetStressShocks { shocks },
+    )
+}
+
+pub fn apply_stress_shocks(market: Pubkey) -> Instruction {
+    instruction(ballast::accounts::ApplyStressShocks { market }, ballast::instruction::ApplyStressShocks {})
+}
+
 pub fn propose_admin(admin: Pubkey, market: Pubkey, new_admin: Pubkey) -> Instruction {
     instruction(
         ballast::accounts::MarketAdmin { admin, market },

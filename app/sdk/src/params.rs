@@ -35,6 +35,7 @@ pub fn default_risk() -> RiskParams {
         liquidation_bonus_max_bps: 1_000,
         liquidation_fee_bps: 100,
         close_factor_bps: 5_000,
+        stress_group: 0,
         collateral_enabled: true,
         borrow_enabled: true,
     }

@@ -100,6 +100,9 @@ pub struct Health {
     pub collateral_value: u128,
     /// Σ debt at `price`, unweighted (for leverage).
     pub debt_value: u128,
+    /// `init_collateral` with every stress group shocked at once (SPEC §6): each collateral
+    /// valued at `(price − band) × (1 − shock of its group)`.
+    pub stressed_init_collateral: u128,
 }
 
 impl Health {
@@ -111,9 +114,23 @@ impl Health {
         init_weight: u128,
         maint_weight: u128,
     ) -> Result<(), MathError> {
+        self.add_collateral_shocked(value, value_low, init_weight, maint_weight, 0)
+    }
+
+    /// `add_collateral` for an asset whose stress group moves by `shock_bps` in the joint shock.
+    pub fn add_collateral_shocked(
+        &mut self,
+        value: u128,
+        value_low: u128,
+        init_weight: u128,
+        maint_weight: u128,
+        shock_bps: u32,
+    ) -> Result<(), MathError> {
         let add = |acc: u128, v: u128, w: u128| -> Result<u128, MathError> {
             acc.checked_add(mul_div(v, w, WEIGHT_ONE, Rounding::Down)?).ok_or(MathError::Overflow)
         };
+        let shocked_low = mul_div(value_low, BPS.saturating_sub(shock_bps as u128), BPS, Rounding::Down)?;
+        self.stressed_init_collateral = add(self.stressed_init_collateral, shocked_low, init_weight)?;
         self.init_collateral = add(self.init_collateral, value_low, init_weight)?;
         self.maint_collateral = add(self.maint_collateral, value, maint_weight)?;
         self.collateral_value = self.collateral_value.checked_add(value).ok_or(MathError::Overflow)?;
@@ -151,6 +168,11 @@ impl Health {
             maint_debt: swap(self.maint_debt, old.maint_debt, new.maint_debt)?,
             collateral_value: swap(self.collateral_value, old.collateral_value, new.collateral_value)?,
             debt_value: swap(self.debt_value, old.debt_value, new.debt_value)?,
+            stressed_init_collateral: swap(
+                self.stressed_init_collateral,
+                old.stressed_init_collateral,
+                new.stressed_init_collateral,
+            )?,
         })
     }
 
@@ -166,9 +188,10 @@ impl Health {
         }
     }
 
-    /// Borrow and withdraw need `init_collateral ≥ init_debt` afterwards.
+    /// Borrow and withdraw need `init_collateral ≥ init_debt` afterwards, also under the joint
+    /// stress shock (which never values collateral higher, so it is the binding test).
     pub fn passes_initial(&self) -> bool {
-        self.init_collateral >= self.init_debt
+        self.init_collateral >= self.init_debt && self.stressed_init_collateral >= self.init_debt
     }
 
     /// A position may be liquidated when `maint_collateral < maint_debt`.
@@ -260,6 +283,19 @@ mod tests {
         // 10 × p × 0.8 = 600 ⇒ p = 75.
         assert_eq!(h.liquidation_price(10_000_000_000, 800 * WAD), Some(7_500_000_000));
         assert_eq!(h.health_factor(), Some(1_333_333_333));
+    }
+
+    #[test]
+    fn the_joint_shock_binds_across_groups() {
+        // $500 of equities (shock 20 %) and $500 of majors (shock 10 %) at weight 0.8.
+        let w = 800_000_000;
+        let mut h = Health::default();
+        h.add_collateral_shocked(500 * WAD, 500 * WAD, w, w, 2_000).unwrap();
+        h.add_collateral_shocked(500 * WAD, 500 * WAD, w, w, 1_000).unwrap();
+        assert_eq!(h.init_collateral, 800 * WAD);
+        assert_eq!(h.stressed_init_collateral, 680 * WAD); // (400 + 450) × 0.8
+        h.add_debt(700 * WAD, 700 * WAD, 10_000).unwrap();
+        assert!(!h.passes_initial(), "800 covers 700, the joint shock's 680 does not");
     }
 
     proptest! {

@@ -30,3 +30,6 @@ pub const DEFAULT_DUST_DEBT_USD: u32 = 10;
 
 /// Loosening parameter changes wait this long by default (SPEC §7).
 pub const DEFAULT_TIMELOCK_SECS: u32 = 24 * 3600;
+
+/// Stress groups per market (index 0 is "no group", shock always 0).
+pub const STRESS_GROUPS: usize = 8;

@@ -99,6 +99,14 @@ pub struct SessionConfigured {
     pub session: Option<crate::instructions::SessionParams>,
 }
 
+/// The market's stress shocks per group, in effect from `applies_at`.
+#[event]
+pub struct StressShocksSet {
+    pub market: Pubkey,
+    pub shocks: [u16; 8],
+    pub applies_at: i64,
+}
+
 /// `reserve` is `Pubkey::default()` for the market-wide switch.
 #[event]
 pub struct PauseSet {

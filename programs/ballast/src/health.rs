@@ -11,6 +11,7 @@ use ballast_risk::interest::debt_for_shares;
 use ballast_risk::shares::amount_for_shares;
 use ballast_risk::value::usd_value;
 
+use crate::constants::STRESS_GROUPS;
 use crate::error::BallastError;
 use crate::events::EmaDivergenceWarning;
 use crate::oracle::{self, EmaLevel, OraclePrice};
@@ -142,6 +143,12 @@ pub fn price_slot(
 /// asset counts zero for initial health (nothing may rely on it); at "force" its maintenance
 /// haircut carries the stress add-on.
 pub fn health(slots: &[PricedSlot]) -> Result<Health> {
+    health_with_shocks(slots, &[0; STRESS_GROUPS])
+}
+
+/// `health`, with the joint stress test of SPEC §6: every collateral also valued after its
+/// stress group's move in `shocks` (bps), all groups at once.
+pub fn health_with_shocks(slots: &[PricedSlot], shocks: &[u16; STRESS_GROUPS]) -> Result<Health> {
     let mut h = Health::default();
     for s in slots {
         let p = &s.price;
@@ -156,7 +163,9 @@ pub fn health(slots: &[PricedSlot]) -> Result<Health> {
             };
             let init_w = init_weight(s.risk.init_haircut_bps as u32, s.risk.max_leverage_bps)
                 .map_err(|_| BallastError::ParameterOutOfBounds)?;
-            h.add_collateral(value, value_low, init_w, s.maint_weight()).map_err(BallastError::from)?;
+            let shock = shocks[s.risk.stress_group as usize % STRESS_GROUPS] as u32;
+            h.add_collateral_shocked(value, value_low, init_w, s.maint_weight(), shock)
+                .map_err(BallastError::from)?;
         }
         if s.debt_amount > 0 {
             let value = usd_value(s.debt_amount, s.decimals, p.price, p.expo, Rounding::Up)
@@ -178,10 +187,21 @@ pub fn liquidation_price(h: &Health, slot: &PricedSlot) -> Option<u64> {
 }
 
 /// Fails with `InsufficientCollateral` unless the position passes initial health.
-pub fn require_initial_health(position: &Position, remaining: &[AccountInfo], now: i64) -> Result<Health> {
-    let h = health(&price_slots(position, remaining, now)?)?;
+/// (`shocks`: the market's stress shocks per group.)
+pub fn require_initial_health(
+    position: &Position,
+    remaining: &[AccountInfo],
+    now: i64,
+    shocks: &[u16; STRESS_GROUPS],
+) -> Result<Health> {
+    let h = health_with_shocks(&price_slots(position, remaining, now)?, shocks)?;
     if !h.passes_initial() {
-        msg!("initial collateral {} < initial debt {} (USD, 1e18 = $1)", h.init_collateral, h.init_debt);
+        msg!(
+            "initial collateral {} (under the joint stress shock {}) < initial debt {} (USD, 1e18 = $1)",
+            h.init_collateral,
+            h.stressed_init_collateral,
+            h.init_debt
+        );
         return err!(BallastError::InsufficientCollateral);
     }
     Ok(h)

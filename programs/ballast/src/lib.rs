@@ -72,6 +72,16 @@ pub mod ballast {
         instructions::admin::set_reserve_pause(ctx, paused)
     }
 
+    /// Admin: the joint stress test's shock per stress group; lower shocks wait for the timelock.
+    pub fn set_stress_shocks(ctx: Context<MarketAdmin>, shocks: [u16; 8]) -> Result<()> {
+        instructions::admin::set_stress_shocks(ctx, shocks)
+    }
+
+    /// Permissionless after the timelock: applies queued (lower) stress shocks.
+    pub fn apply_stress_shocks(ctx: Context<ApplyStressShocks>) -> Result<()> {
+        instructions::admin::apply_stress_shocks(ctx)
+    }
+
     /// Admin: pauses or resumes deposits and borrows market-wide.
     pub fn set_market_pause(ctx: Context<MarketAdmin>, paused: bool) -> Result<()> {
         instructions::admin::set_market_pause(ctx, paused)

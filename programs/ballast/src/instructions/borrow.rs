@@ -58,7 +58,12 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
     let price = oracle::read(&reserve_key, &reserve_after.effective_oracle(now), oracle_info, now)?;
     require!(price.ema_level < EmaLevel::Pause, BallastError::EmaBreakerPaused);
 
-    require_initial_health(&position_after, ctx.remaining_accounts, now)?;
+    require_initial_health(
+        &position_after,
+        ctx.remaining_accounts,
+        now,
+        &ctx.accounts.market.stress_shocks_bps,
+    )?;
     ctx.accounts.tokens.transfer_out(&reserve_after, amount)?;
 
     emit!(Borrowed {

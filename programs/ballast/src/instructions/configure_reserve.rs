@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 use ballast_risk::health::MAX_LEVERAGE_BPS;
 use ballast_risk::liquidation::MAX_BONUS_BPS;
 
+use crate::constants::STRESS_GROUPS;
 use crate::error::BallastError;
 use crate::events::{ReserveConfigQueued, ReserveConfigured};
 use crate::state::{InterestConfig, Market, OracleConfig, OracleSource, Reserve, RiskConfig};
@@ -34,6 +35,8 @@ pub struct RiskParams {
     pub liquidation_bonus_max_bps: u16,
     pub liquidation_fee_bps: u16,
     pub close_factor_bps: u16,
+    /// 0 (none) or a stress group 1–7 of the market's `stress_shocks_bps`.
+    pub stress_group: u8,
     pub collateral_enabled: bool,
     pub borrow_enabled: bool,
 }
@@ -130,6 +133,7 @@ impl RiskParams {
             "close_factor_bps",
             self.close_factor_bps as u64,
         )?;
+        bound(self.stress_group < STRESS_GROUPS as u8, "stress_group", self.stress_group as u64)?;
         Ok(RiskConfig {
             max_leverage_bps: self.max_leverage_bps,
             init_haircut_bps: self.init_haircut_bps,
@@ -142,7 +146,8 @@ impl RiskParams {
             close_factor_bps: self.close_factor_bps,
             collateral_enabled: self.collateral_enabled as u8,
             borrow_enabled: self.borrow_enabled as u8,
-            _padding: [0; 2],
+            stress_group: self.stress_group,
+            _padding: [0; 1],
         })
     }
 }
@@ -228,7 +233,7 @@ impl ReserveConfig {
     pub fn loosened_by(&self, new: &ReserveConfig) -> Option<&'static str> {
         let (o, n) = (&self.oracle, &new.oracle);
         let (ro, rn) = (&self.risk, &new.risk);
-        let checks: [(&'static str, bool); 18] = [
+        let checks: [(&'static str, bool); 19] = [
             (
                 "oracle source",
                 n.source != o.source || n.price_account != o.price_account || n.feed_id != o.feed_id,
@@ -248,6 +253,8 @@ impl ReserveConfig {
             ("position_cap_bps", rn.position_cap_bps > ro.position_cap_bps),
             ("collateral_enabled", rn.collateral_enabled > ro.collateral_enabled),
             ("borrow_enabled", rn.borrow_enabled > ro.borrow_enabled),
+            // Joining a stress group only adds a shock; leaving or switching may lower it.
+            ("stress_group", rn.stress_group != ro.stress_group && ro.stress_group != 0),
             ("deposit_cap", new.deposit_cap > self.deposit_cap),
             ("borrow_cap", new.borrow_cap > self.borrow_cap),
         ];

@@ -47,7 +47,12 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
     // With debt, what is left must pass initial health at fresh, in-band prices. A debt-free
     // position needs no price.
     if position_after.has_debt() {
-        require_initial_health(&position_after, ctx.remaining_accounts, now)?;
+        require_initial_health(
+            &position_after,
+            ctx.remaining_accounts,
+            now,
+            &ctx.accounts.market.stress_shocks_bps,
+        )?;
     }
 
     if paid_out > 0 {

@@ -71,7 +71,9 @@ pub struct RiskConfig {
     pub close_factor_bps: u16,
     pub collateral_enabled: u8,
     pub borrow_enabled: u8,
-    pub _padding: [u8; 2],
+    /// Stress group (1–7; 0: none) whose market-wide shock applies in the joint stress test.
+    pub stress_group: u8,
+    pub _padding: [u8; 1],
 }
 
 #[zero_copy]

@@ -22,6 +22,11 @@ pub struct Market {
     pub dust_debt_usd: u32,
     /// Delay before a loosening parameter change can be applied (default 24 h).
     pub timelock_secs: u32,
+    /// The joint stress test's move per stress group, bps of price (index 0 unused, always 0).
+    pub stress_shocks_bps: [u16; 8],
+    /// Lower shocks wait for the timelock: these apply from `stress_shocks_eta` (0: none).
+    pub pending_stress_shocks_bps: [u16; 8],
+    pub stress_shocks_eta: i64,
     /// Market-wide pause: no deposits and no borrows; repay, withdraw and liquidation stay open.
     pub paused: bool,
     pub bump: u8,
