@@ -129,9 +129,17 @@ impl Health {
         let add = |acc: u128, v: u128, w: u128| -> Result<u128, MathError> {
             acc.checked_add(mul_div(v, w, WEIGHT_ONE, Rounding::Down)?).ok_or(MathError::Overflow)
         };
-        let shocked_low = mul_div(value_low, BPS.saturating_sub(shock_bps as u128), BPS, Rounding::Down)?;
-        self.stressed_init_collateral = add(self.stressed_init_collateral, shocked_low, init_weight)?;
-        self.init_collateral = add(self.init_collateral, value_low, init_weight)?;
+        let init = mul_div(value_low, init_weight, WEIGHT_ONE, Rounding::Down)?;
+        // Without a shock the stressed term is the initial one (no second division on chain).
+        let stressed = if shock_bps == 0 {
+            init
+        } else {
+            let shocked_low = mul_div(value_low, BPS.saturating_sub(shock_bps as u128), BPS, Rounding::Down)?;
+            mul_div(shocked_low, init_weight, WEIGHT_ONE, Rounding::Down)?
+        };
+        self.stressed_init_collateral =
+            self.stressed_init_collateral.checked_add(stressed).ok_or(MathError::Overflow)?;
+        self.init_collateral = self.init_collateral.checked_add(init).ok_or(MathError::Overflow)?;
         self.maint_collateral = add(self.maint_collateral, value, maint_weight)?;
         self.collateral_value = self.collateral_value.checked_add(value).ok_or(MathError::Overflow)?;
         Ok(())

@@ -78,7 +78,15 @@ pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> 
             return err!(BallastError::RemainingAccountsMismatch);
         }
         priced.push(with_reserve(reserve_info, |reserve| {
-            let price = oracle::read(&slot.reserve, &reserve.effective_oracle(now), oracle_info, now)?;
+            // The stored rules unless an equity session is closed (no copy in the common case).
+            let closed_rules;
+            let rules = if reserve.session.enabled == 0 {
+                &reserve.oracle
+            } else {
+                closed_rules = reserve.effective_oracle(now);
+                &closed_rules
+            };
+            let price = oracle::read(&slot.reserve, rules, oracle_info, now)?;
             if price.ema_level == EmaLevel::Warn {
                 emit!(EmaDivergenceWarning {
                     reserve: slot.reserve,
@@ -100,26 +108,13 @@ pub fn price_slot(
     price: OraclePrice,
     now: i64,
 ) -> Result<PricedSlot> {
-    // A ScaledUiAmount token is worth `multiplier` shares: the oracle's share price times the
-    // multiplier in force (a split changes both, the value stays).
-    let multiplier = reserve.multiplier_at(now);
-    let price = if multiplier == WAD { price } else { price.per_token(multiplier)? };
-    // Issuer controls carry an extra haircut; a paused mint counts nothing for initial health.
-    let mut risk = reserve.risk;
-    if reserve.issuer_haircut_bps > 0 {
-        let extra = reserve.issuer_haircut_bps;
-        risk.init_haircut_bps = risk.init_haircut_bps.saturating_add(extra).min(10_000);
-        risk.maint_haircut_bps = risk.maint_haircut_bps.saturating_add(extra).min(10_000);
-    }
-    if reserve.mint_paused != 0 {
-        risk.init_haircut_bps = 10_000;
-    }
-    // Outside its session an equity is reduce-only and carries the gap haircut.
-    if !reserve.session.is_open(now) {
-        risk.init_haircut_bps = 10_000;
-        risk.maint_haircut_bps =
-            risk.maint_haircut_bps.saturating_add(reserve.session.gap_haircut_bps).min(10_000);
-    }
+    // Plain assets (the common case) skip the tokenized-stock rules in one test.
+    let (price, risk) =
+        if reserve.mint_dynamic == 0 && reserve.issuer_haircut_bps == 0 && reserve.session.enabled == 0 {
+            (price, reserve.risk)
+        } else {
+            stock_rules(reserve, price, now)?
+        };
     let accrued = reserve.accrued(now)?;
     let total_assets = reserve.deposit_assets_at(accrued.borrow_index, accrued.pending_fees)?;
     let deposit_amount = amount_for_shares(slot.deposit_shares, reserve.total_deposit_shares, total_assets)
@@ -184,6 +179,30 @@ pub fn liquidation_price(h: &Health, slot: &PricedSlot) -> Option<u64> {
     // The asset's own weighted contribution at the plain price.
     let alone = health(&[PricedSlot { debt_amount: 0, ..*slot }]).ok()?;
     h.liquidation_price(slot.price.price, alone.maint_collateral)
+}
+
+/// SPEC §6 for one reserve: the per-token price of a ScaledUiAmount mint, the issuer haircut,
+/// a paused mint counting nothing for initial health, and an equity outside its session being
+/// reduce-only with the gap haircut.
+fn stock_rules(reserve: &Reserve, price: OraclePrice, now: i64) -> Result<(OraclePrice, RiskConfig)> {
+    // A token is worth `multiplier` shares: a split changes price and multiplier, not the value.
+    let multiplier = reserve.multiplier_at(now);
+    let price = if multiplier == WAD { price } else { price.per_token(multiplier)? };
+    let mut risk = reserve.risk;
+    if reserve.issuer_haircut_bps > 0 {
+        let extra = reserve.issuer_haircut_bps;
+        risk.init_haircut_bps = risk.init_haircut_bps.saturating_add(extra).min(10_000);
+        risk.maint_haircut_bps = risk.maint_haircut_bps.saturating_add(extra).min(10_000);
+    }
+    if reserve.mint_paused != 0 {
+        risk.init_haircut_bps = 10_000;
+    }
+    if !reserve.session.is_open(now) {
+        risk.init_haircut_bps = 10_000;
+        risk.maint_haircut_bps =
+            risk.maint_haircut_bps.saturating_add(reserve.session.gap_haircut_bps).min(10_000);
+    }
+    Ok((price, risk))
 }
 
 /// Fails with `InsufficientCollateral` unless the position passes initial health.

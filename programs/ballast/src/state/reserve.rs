@@ -124,15 +124,13 @@ impl Reserve {
     /// The index, debt and fees this reserve will have once accrued to `now`.
     pub fn accrued(&self, now: i64) -> Result<Accrued> {
         let index = self.borrow_index.get();
-        let debt_before = self.total_debt()?;
         let elapsed = now.saturating_sub(self.last_accrual_ts).max(0) as u64;
         if elapsed == 0 || self.total_borrow_shares == 0 {
-            return Ok(Accrued {
-                borrow_index: index,
-                total_debt: debt_before,
-                pending_fees: self.pending_fees,
-            });
+            // Nothing accrues; a reserve nobody borrows from owes nothing (no 128-bit maths).
+            let total_debt = if self.total_borrow_shares == 0 { 0 } else { self.total_debt()? };
+            return Ok(Accrued { borrow_index: index, total_debt, pending_fees: self.pending_fees });
         }
+        let debt_before = self.total_debt()?;
         let apr = self.interest.curve().borrow_apr(utilization(debt_before, self.available_liquidity));
         let new_index = accrue_index(index, apr, elapsed).map_err(BallastError::from)?;
         let debt_after =
