@@ -25,6 +25,7 @@ dual_mode_tests!(
     seventeenth_reserve_in_one_position_is_refused,
     reserve_of_another_market_is_refused,
     only_the_admin_lists_reserves,
+    lamports_sent_to_the_vault_addresses_do_not_block_listing,
 );
 
 /// Events are read from the bank's log collector, which only SBF programs write to (a native
@@ -413,6 +414,49 @@ async fn only_the_admin_lists_reserves(mode: Mode) {
         &[market.market, ballast_sdk::pda::reserve(&market.market, &mint)],
     )
     .await;
+}
+
+/// The vault and insurance-pool addresses are predictable PDAs; lamports sent there first (a
+/// griefing attempt, or a mistake) must not stop the listing.
+async fn lamports_sent_to_the_vault_addresses_do_not_block_listing(mode: Mode) {
+    let mut env = TestEnv::start(mode).await;
+    let market = env.create_market().await;
+    let (mint, _) = env.create_mint(SPL_TOKEN, 6).await;
+    let reserve = ballast_sdk::pda::reserve(&market.market, &mint);
+    let payer = env.payer();
+    let grief = [
+        solana_system_interface::instruction::transfer(
+            &payer.pubkey(),
+            &ballast_sdk::pda::vault(&reserve),
+            1_000_000,
+        ),
+        solana_system_interface::instruction::transfer(
+            &payer.pubkey(),
+            &ballast_sdk::pda::insurance_vault(&reserve),
+            5_000_000_000,
+        ),
+    ];
+    env.send("grief", &grief, &[]).await.unwrap();
+    let args = ballast::instructions::AddReserveArgs {
+        asset_class: ballast::state::AssetClass::Crypto,
+        deposit_cap: u64::MAX,
+        borrow_cap: u64::MAX,
+        allow_issuer_controls: false,
+        issuer_haircut_bps: 0,
+    };
+    let admin = market.admin.insecure_clone();
+    env.send(
+        "add_reserve",
+        &[ix::add_reserve(admin.pubkey(), market.market, mint, SPL_TOKEN, args)],
+        &[&admin],
+    )
+    .await
+    .unwrap();
+    for vault in [ballast_sdk::pda::vault(&reserve), ballast_sdk::pda::insurance_vault(&reserve)] {
+        let account = env.account(vault).await.unwrap();
+        assert_eq!((account.owner, account.data.len()), (SPL_TOKEN, 165), "a token account of the reserve");
+        assert_eq!(env.token_balance(vault).await, 0);
+    }
 }
 
 async fn every_state_change_emits_an_event(mode: Mode) {

@@ -82,19 +82,54 @@ fn create_pool_account<'info>(
     let reserve_key = accounts.reserve.key();
     let seeds: &[&[u8]] = &[seed, reserve_key.as_ref(), &[bump]];
     let lamports = Rent::get()?.minimum_balance(len);
-    anchor_lang::system_program::create_account(
-        CpiContext::new_with_signer(
-            accounts.system_program.key(),
-            anchor_lang::system_program::CreateAccount {
-                from: accounts.admin.to_account_info(),
-                to: account.to_account_info(),
-            },
-            &[seeds],
-        ),
-        lamports,
-        len as u64,
-        &accounts.token_program.key(),
-    )?;
+    let system = accounts.system_program.key();
+    if account.lamports() == 0 {
+        anchor_lang::system_program::create_account(
+            CpiContext::new_with_signer(
+                system,
+                anchor_lang::system_program::CreateAccount {
+                    from: accounts.admin.to_account_info(),
+                    to: account.to_account_info(),
+                },
+                &[seeds],
+            ),
+            lamports,
+            len as u64,
+            &accounts.token_program.key(),
+        )?;
+    } else {
+        // Someone sent lamports to the address first (which would make `create_account` fail
+        // and block the listing): top up, allocate and assign instead.
+        let top_up = lamports.saturating_sub(account.lamports());
+        if top_up > 0 {
+            anchor_lang::system_program::transfer(
+                CpiContext::new(
+                    system,
+                    anchor_lang::system_program::Transfer {
+                        from: accounts.admin.to_account_info(),
+                        to: account.to_account_info(),
+                    },
+                ),
+                top_up,
+            )?;
+        }
+        anchor_lang::system_program::allocate(
+            CpiContext::new_with_signer(
+                system,
+                anchor_lang::system_program::Allocate { account_to_allocate: account.to_account_info() },
+                &[seeds],
+            ),
+            len as u64,
+        )?;
+        anchor_lang::system_program::assign(
+            CpiContext::new_with_signer(
+                system,
+                anchor_lang::system_program::Assign { account_to_assign: account.to_account_info() },
+                &[seeds],
+            ),
+            &accounts.token_program.key(),
+        )?;
+    }
     initialize_account3(CpiContext::new(
         accounts.token_program.key(),
         InitializeAccount3 {
