@@ -321,16 +321,38 @@ pub async fn bootstrap(client: &Client, file: &MarketFile, mode: Mode) -> Result
             action = "listed";
         }
         let current = client.reserve(&reserve).await.map_err(rpc_err)?;
-        if (current.oracle, current.risk, current.interest) != desired {
-            let caps = ballast::instructions::CapsParams {
-                deposit_cap: r.deposit_cap.unwrap_or(u64::MAX),
-                borrow_cap: r.borrow_cap.unwrap_or(u64::MAX),
-            };
+        let caps = ballast::instructions::CapsParams {
+            deposit_cap: r.deposit_cap.unwrap_or(u64::MAX),
+            borrow_cap: r.borrow_cap.unwrap_or(u64::MAX),
+        };
+        let wanted = (desired.0, desired.1, desired.2, caps.deposit_cap, caps.borrow_cap);
+        let stored = (current.oracle, current.risk, current.interest, current.deposit_cap, current.borrow_cap);
+        let pending = (
+            current.pending_oracle,
+            current.pending_risk,
+            current.pending_interest,
+            current.pending_deposit_cap,
+            current.pending_borrow_cap,
+        );
+        let mut action = action.to_string();
+        if current.pending_eta != 0 {
+            // A loosening change waits for the market's timelock: the file may only restate it.
+            if pending != wanted {
+                return Err(format!(
+                    "reserve {}: another change is queued until {}; cancel it (`cancel_reserve_config`) first",
+                    r.name, current.pending_eta
+                ));
+            }
+            action = format!("queued until {}", current.pending_eta);
+        } else if stored != wanted {
             let configure = ix::configure_reserve(payer, market, reserve, oracle, risk, interest, caps);
             client.send(&[configure], &[]).await.map_err(rpc_err)?;
             sent += 1;
-            if action == "unchanged" {
-                action = "reconfigured";
+            let after = client.reserve(&reserve).await.map_err(rpc_err)?;
+            if after.pending_eta != 0 {
+                action = format!("loosening queued until {} (market timelock)", after.pending_eta);
+            } else if action == "unchanged" {
+                action = "reconfigured".into();
             }
         }
         reserves.push(ReserveReport {
@@ -338,7 +360,7 @@ pub async fn bootstrap(client: &Client, file: &MarketFile, mode: Mode) -> Result
             reserve: reserve.to_string(),
             mint: mint.to_string(),
             token_program: tp.to_string(),
-            action: action.into(),
+            action,
         });
     }
     Ok(BootstrapReport { market: market.to_string(), reserves, transactions: sent })
