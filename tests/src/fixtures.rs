@@ -102,7 +102,8 @@ impl TestEnv {
         (mint.pubkey(), authority)
     }
 
-    pub async fn add_reserve(
+    /// Lists a new mint of `token_program` without configuring it (no deposits until it is).
+    pub async fn add_reserve_unconfigured(
         &mut self,
         market: &MarketFixture,
         token_program: Pubkey,
@@ -125,7 +126,7 @@ impl TestEnv {
         .await
         .unwrap();
         let reserve = pda::reserve(&market.market, &mint);
-        ReserveFixture {
+        let fixture = ReserveFixture {
             keys: ReserveKeys {
                 market: market.market,
                 reserve,
@@ -136,7 +137,26 @@ impl TestEnv {
             insurance_vault: pda::insurance_vault(&reserve),
             mint_authority,
             decimals,
-        }
+        };
+        fixture
+    }
+
+    /// Lists a new mint of `token_program` and configures it with the default parameters and a
+    /// feed of its own. Deposits need a configured oracle; tests that price the reserve configure
+    /// their own feed before the first deposit (an empty reserve's configuration applies at once).
+    pub async fn add_reserve(
+        &mut self,
+        market: &MarketFixture,
+        token_program: Pubkey,
+        decimals: u8,
+        deposit_cap: u64,
+    ) -> ReserveFixture {
+        let fixture = self.add_reserve_unconfigured(market, token_program, decimals, deposit_cap).await;
+        let feed = fixture.keys.mint.to_bytes();
+        self.configure(market, &fixture, default_oracle(feed), default_risk(), default_interest())
+            .await
+            .unwrap();
+        fixture
     }
 
     /// A funded wallet with position 0 open in `market`.

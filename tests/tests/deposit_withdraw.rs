@@ -7,6 +7,7 @@ use ballast::error::BallastError;
 use ballast::events::{Deposited, MarketInitialized, PositionOpened, ReserveAdded, Withdrawn};
 use ballast::state::Reserve;
 use ballast_sdk::ix;
+use ballast_tests::fixtures::{default_interest, default_oracle, default_risk};
 use ballast_tests::{dual_mode_tests, Mode, OneReserve, ReserveFixture, TestEnv, UserFixture};
 use solana_signer::Signer;
 
@@ -466,7 +467,7 @@ async fn every_state_change_emits_an_event(mode: Mode) {
     assert_eq!(ev.len(), 1);
     assert_eq!((ev[0].market, ev[0].admin, ev[0].market_id), (market.market, market.admin.pubkey(), 1));
 
-    let reserve = env.add_reserve(&market, TOKEN_2022, 6, 5_000).await;
+    let reserve = env.add_reserve_unconfigured(&market, TOKEN_2022, 6, 5_000).await;
     let ev = env.events::<ReserveAdded>();
     assert_eq!(ev.len(), 1);
     assert_eq!(
@@ -474,6 +475,19 @@ async fn every_state_change_emits_an_event(mode: Mode) {
         (reserve.keys.reserve, reserve.keys.mint, TOKEN_2022)
     );
     assert_eq!((ev[0].deposit_cap, ev[0].borrow_cap), (5_000, u64::MAX));
+    // Nothing can be deposited before the reserve has an oracle.
+    let early = env.create_user(&market).await;
+    let early_account = env.token_account(&reserve, &early.wallet.pubkey(), 10).await;
+    let e = env.deposit(&early, &reserve, early_account, 10).await.unwrap_err();
+    assert_eq!(
+        e,
+        ballast_tests::TxError::Custom { instruction: 0, code: BallastError::OracleNotConfigured.into() }
+    );
+    let feed = reserve.keys.mint.to_bytes();
+    let (oracle, risk, interest) = (default_oracle(feed), default_risk(), default_interest());
+    env.configure(&market, &reserve, oracle.clone(), risk, interest).await.unwrap();
+    let ev = env.events::<ballast::events::ReserveConfigured>();
+    assert_eq!((ev.len(), ev[0].reserve, &ev[0].oracle), (1, reserve.keys.reserve, &oracle));
 
     let user = env.create_user(&market).await;
     let ev = env.events::<PositionOpened>();

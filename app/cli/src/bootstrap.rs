@@ -326,7 +326,8 @@ pub async fn bootstrap(client: &Client, file: &MarketFile, mode: Mode) -> Result
             borrow_cap: r.borrow_cap.unwrap_or(u64::MAX),
         };
         let wanted = (desired.0, desired.1, desired.2, caps.deposit_cap, caps.borrow_cap);
-        let stored = (current.oracle, current.risk, current.interest, current.deposit_cap, current.borrow_cap);
+        let stored =
+            (current.oracle, current.risk, current.interest, current.deposit_cap, current.borrow_cap);
         let pending = (
             current.pending_oracle,
             current.pending_risk,

@@ -40,6 +40,7 @@ fn reserve(i: usize) -> Reserve {
         paused: false,
         permanent_delegate: false,
         freeze_authority: false,
+        mutable_transfer_rules: false,
     });
     r
 }

@@ -50,6 +50,9 @@ pub struct MintTraits {
     pub paused: bool,
     pub permanent_delegate: bool,
     pub freeze_authority: bool,
+    /// TransferFeeConfig or TransferHook is present: their authority could set a fee or a hook
+    /// later, so the mint is re-read on every touch (and refused by name once it does).
+    pub mutable_transfer_rules: bool,
 }
 
 impl MintTraits {
@@ -71,13 +74,15 @@ pub fn f64_bits_to_wad(bits: u64) -> Option<u128> {
     let (significand, shift) =
         if exponent == 0 { (fraction, -1074) } else { (fraction | 1 << 52, exponent - 1075) };
     let scaled = (significand as u128).checked_mul(WAD)?; // < 2^53 × 2^60
-    if shift >= 0 {
-        scaled.checked_shl(shift as u32).filter(|v| v >> shift == scaled)
+    let wad = if shift >= 0 {
+        scaled.checked_shl(shift as u32).filter(|v| v >> shift == scaled)?
     } else if shift > -128 {
-        Some(scaled >> (-shift) as u32)
+        scaled >> (-shift) as u32
     } else {
-        Some(0)
-    }
+        0
+    };
+    // Below 1e-18 a multiplier would price the token at zero.
+    (wad > 0).then_some(wad)
 }
 
 fn refuse(what: &str, error: BallastError) -> Error {
@@ -96,6 +101,7 @@ pub fn inspect_mint(data: &[u8]) -> Result<MintTraits> {
         paused: false,
         permanent_delegate: false,
         freeze_authority: state.base.freeze_authority.is_some(),
+        mutable_transfer_rules: false,
     };
     // A plain SPL Token mint is exactly 82 bytes: no extensions to read.
     if data.len() == <Mint as anchor_lang::solana_program::program_pack::Pack>::LEN {
@@ -121,6 +127,7 @@ pub fn inspect_mint(data: &[u8]) -> Result<MintTraits> {
                 }
             }
             ExtensionType::TransferFeeConfig => {
+                traits.mutable_transfer_rules = true;
                 let ext =
                     state.get_extension::<TransferFeeConfig>().map_err(|_| BallastError::MintInvalid)?;
                 let fee_bps =
@@ -135,6 +142,7 @@ pub fn inspect_mint(data: &[u8]) -> Result<MintTraits> {
                 }
             }
             ExtensionType::TransferHook => {
+                traits.mutable_transfer_rules = true;
                 let ext = state.get_extension::<TransferHook>().map_err(|_| BallastError::MintInvalid)?;
                 if Option::<Pubkey>::from(ext.program_id).is_some() {
                     return Err(refuse("TransferHook has a program set", BallastError::MintTransferHook));
@@ -205,6 +213,8 @@ mod tests {
             assert_eq!(f64_bits_to_wad(bad.to_bits()), None, "{bad}");
         }
         assert_eq!(f64_bits_to_wad(1e30f64.to_bits()), None, "past u128 in WAD");
+        assert_eq!(f64_bits_to_wad(1e-19f64.to_bits()), None, "rounds to zero");
+        assert_eq!(f64_bits_to_wad(f64::from_bits(1).to_bits()), None, "subnormal");
     }
 
     #[test]

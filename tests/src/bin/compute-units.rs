@@ -39,13 +39,17 @@ async fn main() {
     let mut reserves: Vec<ReserveFixture> = Vec::new();
     for i in 0..16 {
         let (tp, name) = if i % 2 == 0 { (SPL_TOKEN, "SPL Token") } else { (TOKEN_2022, "Token-2022") };
-        reserves.push(env.add_reserve(&market, tp, 6, u64::MAX).await);
+        let r = env.add_reserve_unconfigured(&market, tp, 6, u64::MAX).await;
         if i < 2 {
             let n = ix::add_reserve(Pubkey::default(), Pubkey::default(), Pubkey::default(), tp, args())
                 .accounts
                 .len();
             rows.push(last(&env, "add_reserve", name, n));
         }
+        // Every reserve prices from its own pull feed (its mint's bytes as feed id).
+        let feed = r.keys.mint.to_bytes();
+        env.configure(&market, &r, default_oracle(feed), default_risk(), default_interest()).await.unwrap();
+        reserves.push(r);
     }
     let user = env.create_user(&market).await;
     rows.push(last(
@@ -95,11 +99,12 @@ async fn main() {
     // reserve priced by its own pull oracle (age 1 s), a lender supplying each.
     env.set_clock(NOW).await;
     let mut oracles = Vec::new();
-    for (i, r) in reserves.iter().enumerate() {
-        let feed = [i as u8 + 1; 32];
+    for r in &reserves {
         let oracle = env.keypair().pubkey();
-        env.set_account(oracle, PullPrice { feed_id: feed, ..sol_price(NOW - 1) }.account());
-        env.configure(&market, r, default_oracle(feed), default_risk(), default_interest()).await.unwrap();
+        env.set_account(
+            oracle,
+            PullPrice { feed_id: r.keys.mint.to_bytes(), ..sol_price(NOW - 1) }.account(),
+        );
         oracles.push(oracle);
     }
     let oracle_of = |k: &Pubkey| oracles[reserves.iter().position(|r| r.keys.reserve == *k).unwrap()];

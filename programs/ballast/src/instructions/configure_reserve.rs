@@ -272,8 +272,8 @@ pub struct ConfigureReserve<'info> {
 }
 
 /// Sets a reserve's oracle, risk, interest parameters and caps, each checked against its
-/// on-chain bound (SPEC §7). The first configuration of a new reserve, and any change that only
-/// tightens risk, apply at once; a change that loosens any risk limit is queued behind the
+/// on-chain bound (SPEC §7). The configuration of an empty reserve (nothing deposited or
+/// borrowed), and any change that only tightens risk, apply at once; a change that loosens any risk limit is queued behind the
 /// market's timelock (`apply_reserve_config` after it, `cancel_reserve_config` before). One
 /// queued change at a time. Interest is accrued under the old curve first.
 pub fn handler(
@@ -295,8 +295,10 @@ pub fn handler(
     let mut reserve = ctx.accounts.reserve.load_mut()?;
     require!(reserve.pending_eta == 0, BallastError::ChangePending);
     let current = ReserveConfig::of(&reserve);
-    let first = reserve.oracle.source == 0;
-    if let Some(limit) = current.loosened_by(&new).filter(|_| !first) {
+    // Nothing is at stake in a reserve nobody has deposited into or borrowed from (a new
+    // listing): its configuration applies at once.
+    let empty = reserve.total_deposit_shares == 0 && reserve.total_borrow_shares == 0;
+    if let Some(limit) = current.loosened_by(&new).filter(|_| !empty) {
         let eta =
             now.checked_add(ctx.accounts.market.timelock_secs as i64).ok_or(BallastError::MathOverflow)?;
         new.write_pending(&mut reserve);

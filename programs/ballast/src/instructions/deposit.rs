@@ -15,6 +15,9 @@ pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
         ctx.accounts.tokens.refresh_mint(&mut reserve)?;
         ReserveTokens::require_not_paused(&ctx.accounts.market, &reserve)?;
+        // A slot no oracle can price would block every health check of the position, its
+        // liquidation included: nothing enters a reserve before its oracle is configured.
+        require!(reserve.oracle.source != 0, BallastError::OracleNotConfigured);
         require!(reserve.mint_paused == 0, BallastError::MintPaused);
         let now = Clock::get()?.unix_timestamp;
         reserve.accrue(now)?;

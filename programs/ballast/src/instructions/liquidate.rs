@@ -64,6 +64,11 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     let now = Clock::get()?.unix_timestamp;
     let (repay_key, seize_key) = (ctx.accounts.repay.reserve.key(), ctx.accounts.seize.reserve.key());
 
+    // Both mints are in the accounts: price with their current state (multiplier, pause), not
+    // the cache.
+    for side in [&ctx.accounts.repay, &ctx.accounts.seize] {
+        side.refresh_mint(&mut *side.reserve.load_mut()?)?;
+    }
     let position = *ctx.accounts.position.load()?;
     let priced = price_slots(&position, ctx.remaining_accounts, now)?;
     let before = aggregate(&priced)?;

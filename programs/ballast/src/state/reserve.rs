@@ -192,8 +192,9 @@ impl Reserve {
         self.new_multiplier.set(traits.multiplier.new_multiplier);
         self.multiplier_effective_ts = traits.multiplier.effective_ts;
         self.mint_paused = traits.paused as u8;
-        self.mint_dynamic =
-            (traits.pausable || traits.multiplier != crate::mint_rules::Multiplier::ONE) as u8;
+        self.mint_dynamic = (traits.pausable
+            || traits.mutable_transfer_rules
+            || traits.multiplier != crate::mint_rules::Multiplier::ONE) as u8;
     }
 
     /// Re-reads a mint with dynamic extensions (`mint` must be the reserve's mint account).
