@@ -126,7 +126,7 @@ impl TestEnv {
         .await
         .unwrap();
         let reserve = pda::reserve(&market.market, &mint);
-        let fixture = ReserveFixture {
+        ReserveFixture {
             keys: ReserveKeys {
                 market: market.market,
                 reserve,
@@ -137,8 +137,7 @@ impl TestEnv {
             insurance_vault: pda::insurance_vault(&reserve),
             mint_authority,
             decimals,
-        };
-        fixture
+        }
     }
 
     /// Lists a new mint of `token_program` and configures it with the default parameters and a
