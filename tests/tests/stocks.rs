@@ -453,4 +453,18 @@ async fn an_equity_trades_in_new_york_hours_and_is_reduce_only_outside(mode: Mod
     m.env
         .expect_failure("non-admin", &[ixn], &[&intruder], BallastError::NotMarketAdmin, &[m.stock.reserve])
         .await;
+
+    // The reserve now holds deposits: removing the session (which would lift reduce-only) waits
+    // for the market timelock, then anyone applies it.
+    let now = utc(2026, 11, 26, 16, 0);
+    let remove = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, None);
+    m.env.send("remove session", &[remove], &[&admin]).await.unwrap();
+    let r = m.env.reserve_state(m.stock.reserve).await;
+    assert_eq!((r.session.enabled, r.pending_session_eta), (1, now + 86_400), "queued");
+    let apply = ix::apply_session(m.stock.reserve);
+    let early = std::slice::from_ref(&apply);
+    m.env.expect_failure("too early", early, &[], BallastError::TimelockNotElapsed, &[m.stock.reserve]).await;
+    m.env.set_clock(now + 86_400).await;
+    m.env.send("apply session", &[apply], &[]).await.unwrap();
+    assert_eq!(m.env.reserve_state(m.stock.reserve).await.session.enabled, 0);
 }

@@ -156,6 +156,11 @@ pub fn configure_session(
     )
 }
 
+/// Permissionless after the timelock: applies a queued session change.
+pub fn apply_session(reserve: Pubkey) -> Instruction {
+    instruction(ballast::accounts::ApplySession { reserve }, ballast::instruction::ApplySession {})
+}
+
 /// Permissionless after the timelock: applies the queued configuration.
 pub fn apply_reserve_config(reserve: Pubkey) -> Instruction {
     instruction(

@@ -97,6 +97,8 @@ pub struct AdminChanged {
 pub struct SessionConfigured {
     pub reserve: Pubkey,
     pub session: Option<crate::instructions::SessionParams>,
+    /// Now, or when the market timelock lets `apply_session` apply it.
+    pub applies_at: i64,
 }
 
 /// The market's stress shocks per group, in effect from `applies_at`.

@@ -57,6 +57,11 @@ pub mod ballast {
         instructions::configure_session::handler(ctx, session)
     }
 
+    /// Permissionless after the timelock: applies a reserve's queued session change.
+    pub fn apply_session(ctx: Context<ApplySession>) -> Result<()> {
+        instructions::configure_session::apply_session(ctx)
+    }
+
     /// Permissionless after the timelock: applies a reserve's queued configuration.
     pub fn apply_reserve_config(ctx: Context<ApplyReserveConfig>) -> Result<()> {
         instructions::admin::apply_reserve_config(ctx)

@@ -41,12 +41,13 @@ pub struct ReserveAdmin<'info> {
     pub reserve: AccountLoader<'info, Reserve>,
 }
 
-/// Admin: drops the queued configuration.
+/// Admin: drops the queued configuration and the queued session change.
 pub fn cancel_reserve_config(ctx: Context<ReserveAdmin>) -> Result<()> {
     let key = ctx.accounts.reserve.key();
     let mut reserve = ctx.accounts.reserve.load_mut()?;
-    require!(reserve.pending_eta != 0, BallastError::NoPendingChange);
+    require!(reserve.pending_eta != 0 || reserve.pending_session_eta != 0, BallastError::NoPendingChange);
     reserve.pending_eta = 0;
+    reserve.pending_session_eta = 0;
     emit!(ReserveConfigResolved { reserve: key, applied: false });
     Ok(())
 }

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::error::BallastError;
-use crate::events::SessionConfigured;
+use crate::events::{ReserveConfigResolved, SessionConfigured};
 use crate::instructions::admin::ReserveAdmin;
 use crate::state::{AssetClass, SessionConfig, MAX_HOLIDAYS};
 
@@ -54,19 +54,51 @@ impl SessionParams {
     }
 }
 
-/// Admin: sets (or, with `None`, removes) an equity reserve's market session. A session only
-/// restricts (reduce-only outside it), so the change applies at once.
+/// Admin: sets (or, with `None`, removes) an equity reserve's market session. A session also
+/// relaxes the oracle outside market hours (older prices, no lag band), so on a reserve that
+/// holds deposits or debt every change waits for the market timelock (`apply_session`,
+/// `cancel_reserve_config`); on an empty reserve it applies at once.
 pub fn handler(ctx: Context<ReserveAdmin>, session: Option<SessionParams>) -> Result<()> {
     let config = match &session {
         Some(s) => s.to_config()?,
         None => SessionConfig::default(),
     };
+    let now = Clock::get()?.unix_timestamp;
     let mut reserve = ctx.accounts.reserve.load_mut()?;
     require!(
         session.is_none() || reserve.asset_class == AssetClass::Equity as u8,
         BallastError::ParameterOutOfBounds
     );
-    reserve.session = config;
-    emit!(SessionConfigured { reserve: ctx.accounts.reserve.key(), session });
+    require!(reserve.pending_session_eta == 0, BallastError::ChangePending);
+    let empty = reserve.total_deposit_shares == 0 && reserve.total_borrow_shares == 0;
+    let applies_at = if empty {
+        reserve.session = config;
+        now
+    } else {
+        let eta =
+            now.checked_add(ctx.accounts.market.timelock_secs as i64).ok_or(BallastError::MathOverflow)?;
+        reserve.pending_session = config;
+        reserve.pending_session_eta = eta;
+        eta
+    };
+    emit!(SessionConfigured { reserve: ctx.accounts.reserve.key(), session, applies_at });
+    Ok(())
+}
+
+#[derive(Accounts)]
+pub struct ApplySession<'info> {
+    #[account(mut)]
+    pub reserve: AccountLoader<'info, crate::state::Reserve>,
+}
+
+/// Permissionless once the timelock has passed: the queued session takes effect.
+pub fn apply_session(ctx: Context<ApplySession>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let mut reserve = ctx.accounts.reserve.load_mut()?;
+    require!(reserve.pending_session_eta != 0, BallastError::NoPendingChange);
+    require!(now >= reserve.pending_session_eta, BallastError::TimelockNotElapsed);
+    reserve.session = reserve.pending_session;
+    reserve.pending_session_eta = 0;
+    emit!(ReserveConfigResolved { reserve: ctx.accounts.reserve.key(), applied: true });
     Ok(())
 }

@@ -50,6 +50,9 @@ pub struct Reserve {
     pub interest: InterestConfig,
     /// Market hours of an equity reserve.
     pub session: SessionConfig,
+    /// A session change waiting for the market timelock (`pending_session_eta` 0: none).
+    pub pending_session: SessionConfig,
+    pub pending_session_eta: i64,
     /// Token volume (deposit, withdraw, borrow, repay, liquidation) per hour, `unix_hour % 24`.
     pub volume_buckets: [u64; 24],
     /// The newest hour written to `volume_buckets`.
