@@ -127,13 +127,14 @@ async fn two_users_share_a_reserve_and_rounding_favours_the_reserve(mode: Mode) 
     )
     .await;
 
-    // Bob's 10 tokens buy 10 * 2000 / 3000 = 6.67 shares: he gets 6 (rounded down).
+    // Share maths counts one virtual share backed by one virtual unit (ballast_risk::shares).
+    // Bob's 10 tokens buy 10 * 2001 / 3001 = 6.67 shares: he gets 6 (rounded down).
     env.deposit(&bob, &reserve, bob_acc, 10).await.unwrap();
     assert_eq!(env.position_state(bob.position).await.slots[0].deposit_shares, 6);
     let r = env.reserve_state(reserve.keys.reserve).await;
     assert_eq!((r.total_deposit_shares, r.available_liquidity), (2_006, 3_010));
 
-    // Withdrawing 10 would burn ceil(10 * 2006 / 3010) = 7 shares: more than Bob has.
+    // Withdrawing 10 would burn ceil(10 * 2007 / 3011) = 7 shares: more than Bob has.
     env.expect_failure(
         "bob withdraws 10",
         &[ix::withdraw(bob.wallet.pubkey(), bob.position, &reserve.keys, bob_acc, 10)],
@@ -143,15 +144,16 @@ async fn two_users_share_a_reserve_and_rounding_favours_the_reserve(mode: Mode) 
     )
     .await;
 
-    // His 6 shares are worth floor(6 * 3010 / 2006) = 9 tokens.
+    // His 6 shares are worth floor(6 * 3011 / 2007) = 9 tokens.
     env.withdraw(&bob, &reserve, bob_acc, u64::MAX).await.unwrap();
     assert_eq!(env.token_balance(bob_acc).await, 9);
-    // Alice's 2000 shares are worth floor(2000 * 3001 / 2000) = 3001: the unit Bob's rounding left.
+    // Alice's 2000 shares are worth floor(2000 * 3002 / 2001) = 3000; the unit Bob's rounding
+    // left stays with the reserve (the virtual share's), never with a depositor who did not earn it.
     env.withdraw(&alice, &reserve, alice_acc, u64::MAX).await.unwrap();
-    assert_eq!(env.token_balance(alice_acc).await, 3_001);
-    assert_eq!(env.token_balance(reserve.keys.vault).await, 0);
+    assert_eq!(env.token_balance(alice_acc).await, 3_000);
+    assert_eq!(env.token_balance(reserve.keys.vault).await, 1);
     let r = env.reserve_state(reserve.keys.reserve).await;
-    assert_eq!((r.total_deposit_shares, r.available_liquidity), (0, 0));
+    assert_eq!((r.total_deposit_shares, r.available_liquidity), (0, 1));
 }
 
 async fn deposit_over_the_cap_is_refused(mode: Mode) {

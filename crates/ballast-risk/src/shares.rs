@@ -2,20 +2,24 @@
 //! token units together. Shares appreciate as interest accrues and drop when bad debt is
 //! socialized. Rounding always favours the reserve (the other depositors):
 //! shares minted round down, shares burned round up, tokens paid out round down.
+//!
+//! Every conversion counts one virtual share backed by one virtual token unit (`S + 1` shares
+//! for `A + 1` units): an empty reserve still mints 1:1 and a reserve whose shares are worth
+//! exactly one unit each is unchanged, but a sole depositor can no longer pump the share price
+//! through rounding (deposit just under two shares' worth, withdraw one unit, repeat) and make
+//! the next depositor's rounding loss large.
 
 use crate::MathError;
 
-/// `a * b / c`, rounded down, in 128-bit intermediate precision.
+/// `a * (b + 1) / (c + 1)`, rounded down, in 128-bit intermediate precision.
 fn mul_div_floor(a: u64, b: u64, c: u64) -> Result<u64, MathError> {
-    debug_assert!(c != 0);
-    let q = (a as u128) * (b as u128) / (c as u128);
+    let q = (a as u128) * (b as u128 + 1) / (c as u128 + 1);
     u64::try_from(q).map_err(|_| MathError::Overflow)
 }
 
-/// `a * b / c`, rounded up, in 128-bit intermediate precision.
+/// `a * (b + 1) / (c + 1)`, rounded up, in 128-bit intermediate precision.
 fn mul_div_ceil(a: u64, b: u64, c: u64) -> Result<u64, MathError> {
-    debug_assert!(c != 0);
-    let q = ((a as u128) * (b as u128)).div_ceil(c as u128);
+    let q = ((a as u128) * (b as u128 + 1)).div_ceil(c as u128 + 1);
     u64::try_from(q).map_err(|_| MathError::Overflow)
 }
 
@@ -71,6 +75,26 @@ mod tests {
     }
 
     #[test]
+    fn a_sole_depositor_cannot_pump_the_share_price() {
+        // The sole depositor holds 1 share worth 2 units (interest), then repeats: deposit just
+        // under two shares' worth, withdraw one unit.
+        let (mut shares, mut assets) = (1u64, 2u64);
+        for _ in 0..20 {
+            let deposit = 2 * assets - 1;
+            shares += shares_for_deposit(deposit, shares, assets).unwrap();
+            assets += deposit;
+            shares -= shares_to_burn_for_amount(1, shares, assets).unwrap();
+            assets -= 1;
+        }
+        // The price did not run away, and a victim's deposit loses at most a unit of rounding.
+        assert!(assets / shares <= 2, "{assets} / {shares}");
+        let victim = assets + assets / 2;
+        let minted = shares_for_deposit(victim, shares, assets).unwrap();
+        let worth = amount_for_shares(minted, shares + minted, assets + victim).unwrap();
+        assert!(victim - worth <= 1, "victim lost {}", victim - worth);
+    }
+
+    #[test]
     fn shares_without_assets_are_refused() {
         assert_eq!(shares_for_deposit(1, 10, 0), Err(MathError::SharesWithoutAssets));
         assert_eq!(shares_to_burn_for_amount(1, 10, 0), Err(MathError::SharesWithoutAssets));
@@ -108,7 +132,7 @@ mod tests {
             total_assets in 1u64..=u64::MAX / 4,
         ) {
             if let Ok(burn) = shares_to_burn_for_amount(amount, total_shares, total_assets) {
-                let burned_value_ceil = ((burn as u128) * (total_assets as u128)).div_ceil(total_shares as u128);
+                let burned_value_ceil = ((burn as u128) * (total_assets as u128 + 1)).div_ceil(total_shares as u128 + 1);
                 prop_assert!(burned_value_ceil >= amount as u128);
             }
         }
