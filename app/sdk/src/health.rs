@@ -70,6 +70,7 @@ pub fn position_view(
         let config = reserve.effective_oracle(now);
         let raw = oracle::decode_data(&config, &o.key, &o.owner, &o.data).map_err(|e| refused(key, e))?;
         let price = oracle::check(&key, &config, &raw, now).map_err(|e| refused(key, e))?;
+        reserve.check_closed_session_price(&price, now).map_err(|e| refused(key, e))?;
         slots.push(price_slot(slot, reserve, price, now).map_err(|e| refused(key, e))?);
     }
     let health = aggregate(&slots).map_err(|e| refused(Pubkey::default(), e))?;

@@ -67,7 +67,33 @@ pub struct Session<'a> {
     pub holidays: &'a [u32],
 }
 
+/// Unix time of New York local time `local` (seconds since 1970-01-01 00:00 local), for times
+/// away from the 02:00 switch itself.
+fn utc_of_local(local: u64) -> u64 {
+    let edt = local + 4 * 3_600;
+    let (year, _, _) = civil_from_days(edt / DAY);
+    let (start, end) = dst_bounds(year);
+    if (start..end).contains(&edt) {
+        edt
+    } else {
+        local + 5 * 3_600
+    }
+}
+
 impl Session<'_> {
+    /// Unix time of the latest session close at or before `now` (looking back at most 31 days),
+    /// or `None` if there was none.
+    pub fn last_close(&self, now: i64) -> Option<u64> {
+        let now = now.max(0) as u64;
+        let today = new_york_local(now) / DAY;
+        (0..=31u64).filter_map(|back| today.checked_sub(back)).find_map(|day| {
+            let trading =
+                self.weekday_mask >> weekday(day) & 1 == 1 && !self.holidays.contains(&(day as u32));
+            let close = utc_of_local(day * DAY + self.close_minute as u64 * 60);
+            (trading && close <= now).then_some(close)
+        })
+    }
+
     /// Whether the session is open at unix time `now`.
     pub fn is_open(&self, now: i64) -> bool {
         let local = new_york_local(now.max(0) as u64);
@@ -133,5 +159,23 @@ mod tests {
         let holidays = [days_from_civil(2026, 11, 26) as u32];
         let with_holiday = Session { holidays: &holidays, ..NYSE };
         assert!(NYSE.is_open(utc(2026, 11, 26, 16, 0)) && !with_holiday.is_open(utc(2026, 11, 26, 16, 0)));
+    }
+
+    #[test]
+    fn the_last_close_is_the_latest_trading_day_at_16_00_local() {
+        let close = |t: i64| NYSE.last_close(t).map(|c| c as i64);
+        // Saturday 2026-11-21: Friday's close, 21:00 UTC (EST).
+        assert_eq!(close(utc(2026, 11, 21, 15, 0)), Some(utc(2026, 11, 20, 21, 0)));
+        // Monday before the open: still Friday's.
+        assert_eq!(close(utc(2026, 11, 23, 14, 0)), Some(utc(2026, 11, 20, 21, 0)));
+        // A summer Saturday: Friday 20:00 UTC (EDT).
+        assert_eq!(close(utc(2026, 7, 18, 12, 0)), Some(utc(2026, 7, 17, 20, 0)));
+        // The day after Thanksgiving (a holiday): Wednesday's close.
+        let holidays = [days_from_civil(2026, 11, 26) as u32];
+        let with_holiday = Session { holidays: &holidays, ..NYSE };
+        assert_eq!(
+            with_holiday.last_close(utc(2026, 11, 27, 12, 0)).map(|c| c as i64),
+            Some(utc(2026, 11, 25, 21, 0))
+        );
     }
 }

@@ -79,14 +79,13 @@ pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> 
         }
         priced.push(with_reserve(reserve_info, |reserve| {
             // The stored rules unless an equity session is closed (no copy in the common case).
-            let closed_rules;
-            let rules = if reserve.session.enabled == 0 {
-                &reserve.oracle
+            let price = if reserve.session.enabled == 0 {
+                oracle::read(&slot.reserve, &reserve.oracle, oracle_info, now)?
             } else {
-                closed_rules = reserve.effective_oracle(now);
-                &closed_rules
+                let price = oracle::read(&slot.reserve, &reserve.effective_oracle(now), oracle_info, now)?;
+                reserve.check_closed_session_price(&price, now)?;
+                price
             };
-            let price = oracle::read(&slot.reserve, rules, oracle_info, now)?;
             if price.ema_level == EmaLevel::Warn {
                 emit!(EmaDivergenceWarning {
                     reserve: slot.reserve,

@@ -127,16 +127,23 @@ pub struct SessionConfig {
 }
 
 impl SessionConfig {
+    fn session(&self) -> ballast_risk::session::Session<'_> {
+        ballast_risk::session::Session {
+            weekday_mask: self.weekday_mask,
+            open_minute: self.open_minute,
+            close_minute: self.close_minute,
+            holidays: &self.holidays[..(self.holiday_count as usize).min(MAX_HOLIDAYS)],
+        }
+    }
+
     /// Whether the asset trades at `now` (always, without a session).
     pub fn is_open(&self, now: i64) -> bool {
-        self.enabled == 0
-            || ballast_risk::session::Session {
-                weekday_mask: self.weekday_mask,
-                open_minute: self.open_minute,
-                close_minute: self.close_minute,
-                holidays: &self.holidays[..(self.holiday_count as usize).min(MAX_HOLIDAYS)],
-            }
-            .is_open(now)
+        self.enabled == 0 || self.session().is_open(now)
+    }
+
+    /// Unix time of the latest close at or before `now`, for a configured session.
+    pub fn last_close(&self, now: i64) -> Option<u64> {
+        (self.enabled != 0).then(|| self.session().last_close(now)).flatten()
     }
 }
 

@@ -180,6 +180,28 @@ impl Reserve {
         o
     }
 
+    /// Outside its session an equity is priced at its last close: an update published before
+    /// that close (less the open-market max age) is refused as stale, so nobody can pick an
+    /// older print from the closed-market window.
+    pub fn check_closed_session_price(&self, price: &crate::oracle::OraclePrice, now: i64) -> Result<()> {
+        if self.session.is_open(now) {
+            return Ok(());
+        }
+        if let Some(close) = self.session.last_close(now) {
+            let published = (now.max(0) as u64).saturating_sub(price.age_secs);
+            let earliest = close.saturating_sub(self.oracle.max_age_secs as u64);
+            if published < earliest {
+                msg!(
+                    "closed market: price published at {} is older than the last close {}",
+                    published,
+                    close
+                );
+                return err!(BallastError::OracleStale);
+            }
+        }
+        Ok(())
+    }
+
     /// The `ScaledUiAmount` multiplier in force at `now` (WAD).
     pub fn multiplier_at(&self, now: i64) -> u128 {
         if now >= self.multiplier_effective_ts {
