@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 
 use anchor_lang::prelude::Pubkey;
-use ballast::health::{health as aggregate, price_slot, PricedSlot};
+use ballast::health::{health as aggregate, liquidation_params, price_slot, PricedSlot};
 use ballast::oracle;
 use ballast::state::{Market, Position, Reserve};
-use ballast_risk::fixed::{Rounding, WAD};
+use ballast_risk::fixed::Rounding;
 use ballast_risk::health::Health;
-use ballast_risk::liquidation::{self, Liquidation, LiquidationParams, RepaySide, SeizeSide};
+use ballast_risk::liquidation::{self, Liquidation};
 use ballast_risk::value::usd_value;
 
 /// An oracle account as fetched: key, owner and bytes.
@@ -88,18 +88,6 @@ pub struct LiquidationChoice {
     pub profit: u128,
 }
 
-/// The liquidation parameters of a (repay, seize) pair, as the program assembles them.
-pub fn liquidation_params(market: &Market, repay: &PricedSlot, seize: &PricedSlot) -> LiquidationParams {
-    LiquidationParams {
-        bonus_min_bps: seize.risk.liquidation_bonus_min_bps as u32,
-        bonus_max_bps: seize.risk.liquidation_bonus_max_bps as u32,
-        fee_bps: seize.risk.liquidation_fee_bps as u32,
-        close_factor_bps: repay.risk.close_factor_bps as u32,
-        target_health_bps: market.liquidation_target_health_bps as u32,
-        dust_debt_value: market.dust_debt_usd as u128 * WAD,
-    }
-}
-
 /// Plans `max_repay = u64::MAX` on the pair (repay, seize) exactly as the program will.
 pub fn plan_pair(
     market: &Market,
@@ -110,21 +98,8 @@ pub fn plan_pair(
     if repay.reserve == seize.reserve || repay.debt_amount == 0 || seize.deposit_amount == 0 {
         return None;
     }
-    let repay_side = RepaySide {
-        debt: repay.debt_amount,
-        decimals: repay.decimals,
-        price: repay.price.price,
-        expo: repay.price.expo,
-        borrow_factor_bps: repay.risk.borrow_factor_bps as u32,
-    };
-    let seize_side = SeizeSide {
-        deposit: seize.deposit_amount,
-        decimals: seize.decimals,
-        price: seize.price.price,
-        expo: seize.price.expo,
-        maint_weight: seize.maint_weight(),
-    };
     let params = liquidation_params(market, repay, seize);
+    let (repay_side, seize_side) = (repay.repay_side(), seize.seize_side());
     liquidation::plan(&view.health, &repay_side, &seize_side, &params, u64::MAX).ok()
 }
 

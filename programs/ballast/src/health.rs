@@ -32,6 +32,28 @@ pub struct PricedSlot {
 }
 
 impl PricedSlot {
+    /// This slot's debt as the side a liquidation repays.
+    pub fn repay_side(&self) -> ballast_risk::liquidation::RepaySide {
+        ballast_risk::liquidation::RepaySide {
+            debt: self.debt_amount,
+            decimals: self.decimals,
+            price: self.price.price,
+            expo: self.price.expo,
+            borrow_factor_bps: self.risk.borrow_factor_bps as u32,
+        }
+    }
+
+    /// This slot's deposit as the side a liquidation seizes.
+    pub fn seize_side(&self) -> ballast_risk::liquidation::SeizeSide {
+        ballast_risk::liquidation::SeizeSide {
+            deposit: self.deposit_amount,
+            decimals: self.decimals,
+            price: self.price.price,
+            expo: self.price.expo,
+            maint_weight: self.maint_weight(),
+        }
+    }
+
     /// The maintenance weight of this slot's deposit: zero unless the reserve counts as
     /// collateral; at the EMA "force" level the haircut carries the stress add-on.
     pub fn maint_weight(&self) -> u128 {
@@ -178,6 +200,23 @@ pub fn liquidation_price(h: &Health, slot: &PricedSlot) -> Option<u64> {
     // The asset's own weighted contribution at the plain price.
     let alone = health(&[PricedSlot { debt_amount: 0, ..*slot }]).ok()?;
     h.liquidation_price(slot.price.price, alone.maint_collateral)
+}
+
+/// The parameters a liquidation of (`repay`, `seize`) runs under: the seized asset's bonus and
+/// fee, the repaid asset's close factor, the market's target health and dust threshold.
+pub fn liquidation_params(
+    market: &crate::state::Market,
+    repay: &PricedSlot,
+    seize: &PricedSlot,
+) -> ballast_risk::liquidation::LiquidationParams {
+    ballast_risk::liquidation::LiquidationParams {
+        bonus_min_bps: seize.risk.liquidation_bonus_min_bps as u32,
+        bonus_max_bps: seize.risk.liquidation_bonus_max_bps as u32,
+        fee_bps: seize.risk.liquidation_fee_bps as u32,
+        close_factor_bps: repay.risk.close_factor_bps as u32,
+        target_health_bps: market.liquidation_target_health_bps as u32,
+        dust_debt_value: market.dust_debt_usd as u128 * ballast_risk::fixed::WAD,
+    }
 }
 
 /// SPEC §6 for one reserve: the per-token price of a ScaledUiAmount mint, the issuer haircut,

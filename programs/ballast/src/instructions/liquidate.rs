@@ -1,13 +1,13 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
-use ballast_risk::fixed::{Rounding, WAD};
+use ballast_risk::fixed::Rounding;
 use ballast_risk::interest::shares_for_debt;
-use ballast_risk::liquidation::{self, LiquidationError, LiquidationParams, RepaySide, SeizeSide};
+use ballast_risk::liquidation::{self, LiquidationError};
 use ballast_risk::shares::shares_to_burn_for_amount;
 
 use crate::error::BallastError;
 use crate::events::{Liquidated, PoolStatus};
-use crate::health::{health as aggregate, price_slots, PricedSlot};
+use crate::health::{health as aggregate, liquidation_params, price_slots, PricedSlot};
 use crate::instructions::reserve_tokens::*;
 use crate::state::{Market, Position};
 
@@ -82,29 +82,8 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         .filter(|s| s.deposit_amount > 0)
         .ok_or(BallastError::NoDepositInReserve)?;
 
-    let market = &ctx.accounts.market;
-    let params = LiquidationParams {
-        bonus_min_bps: collateral_slot.risk.liquidation_bonus_min_bps as u32,
-        bonus_max_bps: collateral_slot.risk.liquidation_bonus_max_bps as u32,
-        fee_bps: collateral_slot.risk.liquidation_fee_bps as u32,
-        close_factor_bps: debt_slot.risk.close_factor_bps as u32,
-        target_health_bps: market.liquidation_target_health_bps as u32,
-        dust_debt_value: market.dust_debt_usd as u128 * WAD,
-    };
-    let repay_side = RepaySide {
-        debt: debt_slot.debt_amount,
-        decimals: debt_slot.decimals,
-        price: debt_slot.price.price,
-        expo: debt_slot.price.expo,
-        borrow_factor_bps: debt_slot.risk.borrow_factor_bps as u32,
-    };
-    let seize_side = SeizeSide {
-        deposit: collateral_slot.deposit_amount,
-        decimals: collateral_slot.decimals,
-        price: collateral_slot.price.price,
-        expo: collateral_slot.price.expo,
-        maint_weight: collateral_slot.maint_weight(),
-    };
+    let params = liquidation_params(&ctx.accounts.market, &debt_slot, &collateral_slot);
+    let (repay_side, seize_side) = (debt_slot.repay_side(), collateral_slot.seize_side());
     let plan = liquidation::plan(&before, &repay_side, &seize_side, &params, max_repay)
         .map_err(BallastError::from)?;
     // The two slots' contributions before and after: the rest of the position is unchanged.
