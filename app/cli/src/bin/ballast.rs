@@ -78,6 +78,12 @@ enum Command {
         #[command(subcommand)]
         command: OracleCommand,
     },
+    /// Market administration (the market's admin signs): pauses, admin transfer, queued changes,
+    /// stress shocks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Writes a new keypair file.
     Keygen { path: String },
     /// Requests an airdrop of SOL (localnet and test clusters).
@@ -122,6 +128,30 @@ enum ReserveCommand {
     Show { reserve: String },
     /// Lists the market's reserves.
     List,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Stops deposits and borrows market-wide, or of one reserve (by mint or address).
+    Pause {
+        #[arg(long)]
+        reserve: Option<String>,
+    },
+    /// Resumes deposits and borrows.
+    Resume {
+        #[arg(long)]
+        reserve: Option<String>,
+    },
+    /// Proposes a new admin (it takes over when it runs `admin accept`).
+    Propose { new_admin: String },
+    /// Accepts the admin role proposed to you.
+    Accept,
+    /// Applies a reserve's queued configuration once the timelock has passed (anyone).
+    Apply { reserve: String },
+    /// Drops a reserve's queued configuration and session change.
+    Cancel { reserve: String },
+    /// Sets the joint stress test's shocks, bps, for groups 1–7 (lower shocks are queued).
+    StressShocks { shocks: Vec<u16> },
 }
 
 #[derive(Subcommand)]
@@ -269,6 +299,7 @@ async fn run(cli: Cli) -> CliResult {
             Err(format!("airdrop {sig} not confirmed"))
         }
         Command::Market { command } => market_command(&cli, command).await,
+        Command::Admin { command } => admin_command(&cli, command).await,
         Command::Reserve { command } => reserve_command(&cli, command).await,
         Command::Position { command } => position_command(&cli, command).await,
         Command::Deposit(m) | Command::Withdraw(m) | Command::Borrow(m) | Command::Repay(m) => {
@@ -344,6 +375,55 @@ async fn market_command(cli: &Cli, command: &MarketCommand) -> CliResult {
             Ok(with_display(value, display))
         }
     }
+}
+
+async fn admin_command(cli: &Cli, command: &AdminCommand) -> CliResult {
+    let c = client(cli)?;
+    let market = market_key(cli)?;
+    let me = c.payer.pubkey();
+    let reserve_of = |text: &Option<String>| {
+        let c = &c;
+        let text = text.clone();
+        async move {
+            match text {
+                Some(t) => find_reserve(c, &market, &t).await.map(|(k, _)| Some(k)),
+                None => Ok(None),
+            }
+        }
+    };
+    let (ixn, done) = match command {
+        AdminCommand::Pause { reserve } | AdminCommand::Resume { reserve } => {
+            let paused = matches!(command, AdminCommand::Pause { .. });
+            let what = if paused { "paused" } else { "resumed" };
+            match reserve_of(reserve).await? {
+                Some(r) => (ix::set_reserve_pause(me, market, r, paused), format!("reserve {r} {what}")),
+                None => (ix::set_market_pause(me, market, paused), format!("market {market} {what}")),
+            }
+        }
+        AdminCommand::Propose { new_admin } => {
+            let new = parse_pubkey(new_admin, "new admin")?;
+            (ix::propose_admin(me, market, new), format!("proposed {new} as admin"))
+        }
+        AdminCommand::Accept => (ix::accept_admin(me, market), format!("{me} is the admin of {market}")),
+        AdminCommand::Apply { reserve } => {
+            let (r, _) = find_reserve(&c, &market, reserve).await?;
+            (ix::apply_reserve_config(r), format!("queued configuration of {r} applied"))
+        }
+        AdminCommand::Cancel { reserve } => {
+            let (r, _) = find_reserve(&c, &market, reserve).await?;
+            (ix::cancel_reserve_config(me, market, r), format!("queued changes of {r} cancelled"))
+        }
+        AdminCommand::StressShocks { shocks } => {
+            if shocks.len() > 7 {
+                return Err("at most 7 shocks (groups 1–7)".into());
+            }
+            let mut all = [0u16; 8];
+            all[1..=shocks.len()].copy_from_slice(shocks);
+            (ix::set_stress_shocks(me, market, all), format!("stress shocks {:?}", &all[1..]))
+        }
+    };
+    let sig = c.send(&[ixn], &[]).await.map_err(|e| e.to_string())?;
+    Ok(with_display(json!({ "signature": sig.to_string(), "done": done }), done))
 }
 
 async fn run_bootstrap(c: &Client, path: &str, mode: Mode) -> CliResult {
