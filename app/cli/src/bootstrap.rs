@@ -56,6 +56,72 @@ pub struct ReserveSection {
     pub risk: RiskSection,
     #[serde(default)]
     pub interest: InterestSection,
+    /// Market hours of an equity reserve (New York time); none: trades around the clock.
+    pub session: Option<SessionSection>,
+}
+
+/// An equity session; `weekdays` are names (`mon` … `sun`), times `HH:MM` New York time,
+/// holidays `YYYY-MM-DD` local dates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSection {
+    pub weekdays: Vec<String>,
+    pub open: String,
+    pub close: String,
+    pub closed_max_age_secs: u32,
+    #[serde(default)]
+    pub gap_haircut_bps: u16,
+    #[serde(default)]
+    pub holidays: Vec<String>,
+}
+
+impl SessionSection {
+    pub fn to_params(&self) -> Result<ballast::instructions::SessionParams, String> {
+        const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+        let mut weekday_mask = 0u8;
+        for d in &self.weekdays {
+            let i = DAYS
+                .iter()
+                .position(|x| d.eq_ignore_ascii_case(x))
+                .ok_or(format!("weekday `{d}`: use mon … sun"))?;
+            weekday_mask |= 1 << i;
+        }
+        let minute = |t: &str| -> Result<u16, String> {
+            let (h, m) = t.split_once(':').ok_or(format!("time `{t}`: use HH:MM"))?;
+            let (h, m): (u16, u16) = (
+                h.parse().map_err(|_| format!("time `{t}`"))?,
+                m.parse().map_err(|_| format!("time `{t}`"))?,
+            );
+            if h > 24 || m > 59 {
+                return Err(format!("time `{t}`"));
+            }
+            Ok(h * 60 + m)
+        };
+        let holidays = self
+            .holidays
+            .iter()
+            .map(|d| {
+                let parts: Vec<u64> = d
+                    .split('-')
+                    .map(|p| p.parse().map_err(|_| format!("date `{d}`")))
+                    .collect::<Result<_, _>>()?;
+                match parts[..] {
+                    [y, m, day] if y >= 1970 && (1..=12).contains(&m) && (1..=31).contains(&day) => {
+                        Ok(ballast_risk::session::days_from_civil(y, m, day) as u32)
+                    }
+                    _ => Err(format!("date `{d}`: use YYYY-MM-DD")),
+                }
+            })
+            .collect::<Result<Vec<u32>, String>>()?;
+        Ok(ballast::instructions::SessionParams {
+            weekday_mask,
+            open_minute: minute(&self.open)?,
+            close_minute: minute(&self.close)?,
+            closed_max_age_secs: self.closed_max_age_secs,
+            gap_haircut_bps: self.gap_haircut_bps,
+            holidays,
+        })
+    }
 }
 
 fn crypto() -> String {
@@ -356,6 +422,25 @@ pub async fn bootstrap(client: &Client, file: &MarketFile, mode: Mode) -> Result
                 action = "reconfigured".into();
             }
         }
+        // The session: set when the stored one differs (on a reserve with deposits the program
+        // queues the change behind the timelock).
+        let wanted_session = match &r.session {
+            Some(s) => Some(s.to_params()?),
+            None => None,
+        };
+        let stored_session = client.reserve(&reserve).await.map_err(rpc_err)?;
+        let wanted_config = match &wanted_session {
+            Some(p) => p.to_config().map_err(|e| format!("reserve {}: session {e}", r.name))?,
+            None => ballast::state::SessionConfig::default(),
+        };
+        if stored_session.session != wanted_config && stored_session.pending_session_eta == 0 {
+            let ixn = ix::configure_session(payer, market, reserve, wanted_session);
+            client.send(&[ixn], &[]).await.map_err(rpc_err)?;
+            sent += 1;
+            if action == "unchanged" {
+                action = "session set".into();
+            }
+        }
         reserves.push(ReserveReport {
             name: r.name.clone(),
             reserve: reserve.to_string(),
@@ -381,6 +466,18 @@ mod tests {
             r.risk.to_params().to_config().unwrap();
             r.interest.to_params().to_config().unwrap();
         }
+        let session = SessionSection {
+            weekdays: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
+            open: "09:30".into(),
+            close: "16:00".into(),
+            closed_max_age_secs: 345_600,
+            gap_haircut_bps: 1_000,
+            holidays: vec!["2026-11-26".into()],
+        };
+        let p = session.to_params().unwrap();
+        assert_eq!((p.weekday_mask, p.open_minute, p.close_minute), (0b0111110, 570, 960));
+        assert_eq!(p.holidays, vec![ballast_risk::session::days_from_civil(2026, 11, 26) as u32]);
+        p.to_config().unwrap();
         let stock = &file.reserves[2];
         assert_eq!(
             (stock.asset_class.as_str(), stock.create_mint.as_ref().unwrap().token_program.as_str()),
