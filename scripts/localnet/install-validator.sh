@@ -8,6 +8,8 @@ set -euo pipefail
 
 AGAVE_VERSION=4.2.2
 log() { echo "[validator] $*" >&2; }
+# shellcheck source=../lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
 
 cache_root="${BALLAST_CACHE:-$HOME/.cache/ballast}"
 dir="$cache_root/validator/agave-validator-$AGAVE_VERSION"
@@ -25,16 +27,7 @@ fi
 
 # Native libraries the validator's -sys crates build against (RocksDB via libclang, protobuf
 # for the gossip/RPC types, libudev for hardware-wallet support, OpenSSL).
-need_apt=()
-for p in libclang-dev protobuf-compiler libudev-dev libssl-dev pkg-config curl bzip2; do
-  dpkg -s "$p" >/dev/null 2>&1 || need_apt+=("$p")
-done
-if ((${#need_apt[@]})); then
-  log "apt-get install ${need_apt[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq "${need_apt[@]}" >&2
-fi
+apt_ensure libclang-dev protobuf-compiler libudev-dev libssl-dev pkg-config curl bzip2
 
 log "building agave-validator $AGAVE_VERSION (solana-test-validator) into $dir; this takes ~30 min once"
 mkdir -p "$dir"

@@ -20,18 +20,11 @@ LLVM_WHEEL_VERSION=23.1.1.post0
 CRATES_DL="${BALLAST_CRATES_DL:-https://static.crates.io/crates}"
 
 log() { echo "[sbf-toolchain] $*" >&2; }
+# shellcheck source=../lib/apt.sh
+source "$here/../lib/apt.sh"
 
 # 1. Debian compiler + std sources (apt is idempotent; skip it when already installed).
-need_apt=()
-for p in rustc-web cargo-web rust-web-src libzstd-dev patch unzip; do
-  dpkg -s "$p" >/dev/null 2>&1 || need_apt+=("$p")
-done
-if ((${#need_apt[@]})); then
-  log "apt-get install ${need_apt[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq "${need_apt[@]}" >&2
-fi
+apt_ensure rustc-web cargo-web rust-web-src libzstd-dev patch unzip
 rustc_ver="$(/usr/bin/rustc --version | awk '{print $2}')"
 case "$rustc_ver" in
   1.9[6-9]*|1.[1-9][0-9][0-9]*) ;;
