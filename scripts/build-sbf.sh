@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Builds the real SBF program, target/deploy/ballast.so, with the upstream-LLVM toolchain
-# (scripts/sbf/toolchain.sh installs and caches it). Idempotent; a warm rebuild takes seconds.
+# Builds the real SBF program with the upstream-LLVM toolchain (scripts/sbf/toolchain.sh installs
+# and caches it). Idempotent; a warm rebuild takes seconds. Two artifacts, one compilation:
+#   target/deploy/ballast.so          SIMD-0460 layout: devnet, testnet, default test validators
+#                                     (and mainnet once virtual_address_space_adjustments is active)
+#   target/deploy/ballast-v0-gaps.so  SBPF v0 with stack-frame gaps: mainnet until then
+# (docs/sbf-build.md says which cluster runs which, and how to move between them).
 #
 # Machines with Solana's platform-tools can use the official path instead: `anchor build`
 # (or `cargo build-sbf --manifest-path programs/ballast/Cargo.toml`), see docs/sbf-build.md.
@@ -12,7 +16,7 @@ toolchain="$(bash scripts/sbf/toolchain.sh)"
 eval "$toolchain"
 sbf_target_dir="${CARGO_TARGET_DIR:-$root/target}/sbf"
 
-# SBPF v0 with stack-frame gaps: what mainnet and the agave 3.1 runtime used by the tests execute.
+# SBPF v0; the linker wrapper links each program for both stack layouts.
 flags="-C target-cpu=v2 -C target-feature=+allows-misaligned-mem-access -C link-arg=--arch=v0"
 flags+=" -C link-arg=--llvm-args=--bpf-stack-size=4096 -C link-arg=--llvm-args=--disable-movsx"
 flags+=" -C link-arg=--llvm-args=--disable-ldsx -Zunstable-options -C panic=immediate-abort"
@@ -23,15 +27,31 @@ flags+=" -C link-arg=--deploy=false" # we place the .so ourselves (the linker wo
 echo "[build-sbf] building programs/ballast and programs/localnet-oracle for SBF (target dir $sbf_target_dir)" >&2
 env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 \
   __CARGO_TESTS_ONLY_SRC_ROOT="$SBF_RUST_SRC" \
-  SBPF_V0_STACK_FRAME_GAPS=1 \
-  CARGO_TARGET_SBPF_SOLANA_SOLANA_LINKER="$SBF_LINKER" \
+  BALLAST_SBPF_LINKER="$SBF_LINKER" \
+  CARGO_TARGET_SBPF_SOLANA_SOLANA_LINKER="$root/scripts/sbf/link-both-layouts.sh" \
   CARGO_TARGET_SBPF_SOLANA_SOLANA_RUSTFLAGS="$flags" \
   CARGO_TARGET_DIR="$sbf_target_dir" \
   /usr/bin/cargo build --locked --release --quiet -p ballast -p localnet-oracle \
     --target "$SBF_TARGET_JSON" -Zbuild-std=std,panic_abort -Zjson-target-spec
 
+deps="$sbf_target_dir/sbpf-solana-solana/release/deps"
+# The wrapper writes X-v0-gaps.so right after X.so: an older one is a stale link of other code.
+for so in libballast liblocalnet_oracle; do
+  if [ ! -f "$deps/$so-v0-gaps.so" ] || [ "$deps/$so.so" -nt "$deps/$so-v0-gaps.so" ]; then
+    echo "[build-sbf] $deps/$so-v0-gaps.so is missing or older than $so.so (touch a program source to relink)" >&2
+    exit 1
+  fi
+done
 mkdir -p target/deploy
-cp "$sbf_target_dir/sbpf-solana-solana/release/deps/libballast.so" target/deploy/ballast.so
+cp "$deps/libballast.so" target/deploy/ballast.so
+cp "$deps/libballast-v0-gaps.so" target/deploy/ballast-v0-gaps.so
 cp keys/ballast-program-keypair.json target/deploy/ballast-keypair.json
-cp "$sbf_target_dir/sbpf-solana-solana/release/deps/liblocalnet_oracle.so" target/deploy/localnet_oracle.so
-echo "[build-sbf] target/deploy/ballast.so: $(stat -c %s target/deploy/ballast.so) bytes" >&2
+# The localnet oracle writer only ever runs on a local validator: the SIMD-0460 layout.
+cp "$deps/liblocalnet_oracle.so" target/deploy/localnet_oracle.so
+if cmp -s target/deploy/ballast.so target/deploy/ballast-v0-gaps.so; then
+  layouts="identical: this build passes no argument on the stack and runs on either layout"
+else
+  layouts="they differ: deploy the one the cluster's layout needs (docs/sbf-build.md)"
+fi
+echo "[build-sbf] target/deploy/ballast.so $(stat -c %s target/deploy/ballast.so) bytes (SIMD-0460 layout)," \
+  "ballast-v0-gaps.so (stack-frame gaps); $layouts" >&2

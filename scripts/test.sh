@@ -4,8 +4,10 @@
 #   2. formatting and clippy (-D warnings),
 #   3. the IDL must match idl/ballast.json,
 #   4. the local validator (built from crates.io and cached on first use),
-#   5. every unit test, every integration test in native AND SBF mode, and the end-to-end test
-#      on a real solana-test-validator (app/cli/tests/localnet.rs).
+#   5. every unit test, every integration test in its three modes (native; SBF on LiteSVM with
+#      every feature, the deployable SIMD-0460 artifact; SBF on program-test 3.1, the old-layout
+#      artifact), and the end-to-end test on a default-feature solana-test-validator
+#      (app/cli/tests/localnet.rs).
 # Ends with a "N passed, N failed" line.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +30,7 @@ cargo clippy --locked --workspace --all-targets -q -- -D warnings
 step "IDL freshness"
 cargo run --locked -q -p xtask -- idl-check
 
-step "tests (native and SBF modes)"
+step "tests (native and both SBF modes)"
 log="$(mktemp)"
 set +e
 # The bank logs every instruction at debug level; keep the output readable (override RUST_LOG).
@@ -39,8 +41,9 @@ passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/)
 failed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^failed/) n += $i } END { print n + 0 }' "$log")
 native=$(grep -cE '^test native::.* \.\.\. ok$' "$log" || true)
 sbf=$(grep -cE '^test sbf::.* \.\.\. ok$' "$log" || true)
+sbf_gaps=$(grep -cE '^test sbf_v0_gaps::.* \.\.\. ok$' "$log" || true)
 rm -f "$log"
 step "done"
-echo "integration tests passed: $native native, $sbf SBF"
+echo "integration tests passed: $native native, $sbf SBF (SIMD-0460 layout), $sbf_gaps SBF (v0 stack-frame gaps)"
 echo "${passed:-0} passed, ${failed:-0} failed"
 exit "$status"

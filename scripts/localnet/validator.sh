@@ -37,11 +37,9 @@ for so in ballast localnet_oracle; do
 done
 ballast_id="AGBGg7q9xdMcEik3583mov2g9xAnQBBum4PwNyGzVUh9"
 pyth_receiver_id="rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ"
-# A test validator activates every feature it knows; the SBPF v0 build (stack-frame gaps, see
-# docs/sbf-build.md) targets the runtime without the virtual-address-space rework, as mainnet and
-# solana-program-test 3.1 run it. These two stay off.
-virtual_address_space_adjustments="7VgiehxNxu53KdxgLspGQY8myE6f7UokaWa4jsGcaSz"
-account_data_direct_mapping="CR3dVN2Yoo95Y96kLSTaziWDAQT2MNEpiWh5cqVq2pNE"
+# The validator runs with its default feature set (every feature it knows, as devnet and testnet
+# run them): target/deploy/ballast.so is linked for that layout (SIMD-0460). Nothing is turned
+# off here, so a cluster change that breaks the program shows up in the end-to-end test.
 
 mkdir -p "$(dirname "$ledger")"
 bash "$0" stop "$ledger"
@@ -51,8 +49,6 @@ bash "$0" stop "$ledger"
   --gossip-port "$((port + 10))" --dynamic-port-range "$((port + 11))-$((port + 60))" \
   --bpf-program "$ballast_id" "$root/target/deploy/ballast.so" \
   --bpf-program "$pyth_receiver_id" "$root/target/deploy/localnet_oracle.so" \
-  --deactivate-feature "$virtual_address_space_adjustments" \
-  --deactivate-feature "$account_data_direct_mapping" \
   >"$ledger.log" 2>&1 &
 echo $! >"$pidfile"
 

@@ -12,10 +12,29 @@ use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext};
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 
+/// Where a test body runs (see the crate docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
+    /// The program compiled for the host, a builtin of `solana-program-test` 3.1's bank.
     Native,
+    /// The deployable `target/deploy/ballast.so` (SIMD-0460 layout) on LiteSVM 0.16 (agave 4.2
+    /// runtime) with every feature active: what devnet, testnet and a default
+    /// `solana-test-validator` run. Compute units are measured here.
     Sbf,
+    /// The old-layout artifact `target/deploy/ballast-v0-gaps.so` (SBPF v0 with stack-frame
+    /// gaps) on `solana-program-test` 3.1's bank: mainnet until SIMD-0460 activates there.
+    SbfV0Gaps,
+}
+
+impl Mode {
+    /// The SBF artifact this mode loads, if any.
+    pub fn artifact(self) -> Option<PathBuf> {
+        match self {
+            Mode::Native => None,
+            Mode::Sbf => Some(sbf_program_path()),
+            Mode::SbfV0Gaps => Some(sbf_program_path().with_file_name("ballast-v0-gaps.so")),
+        }
+    }
 }
 
 /// A transaction failure, decoded.
@@ -50,9 +69,18 @@ fn native_entry<'a, 'b, 'c, 'd>(
     }
 }
 
+/// The runtime a `TestEnv` runs on.
+enum Bank {
+    /// `solana-program-test` 3.1 (agave 3.1 runtime): native mode and the old-layout artifact.
+    ProgramTest(Box<ProgramTestContext>),
+    /// LiteSVM 0.16 (agave 4.2 runtime, every feature active): the deployable artifact.
+    Svm(Box<litesvm::LiteSVM>),
+}
+
 pub struct TestEnv {
     pub mode: Mode,
-    pub ctx: ProgramTestContext,
+    bank: Bank,
+    payer: Keypair,
     /// `(label, compute units)` of every successful transaction, recorded in SBF mode.
     pub compute_units: Vec<(String, u64)>,
     /// Log lines of the last successful transaction (events are decoded from these).
@@ -63,47 +91,103 @@ pub struct TestEnv {
     keys_made: u64,
 }
 
+/// The outcome of one transaction, whichever bank ran it.
+struct Outcome {
+    result: Result<(), TxError>,
+    units: u64,
+    logs: Vec<String>,
+    return_data: Vec<u8>,
+}
+
+fn read_artifact(path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path)
+        .unwrap_or_else(|e| panic!("SBF mode needs {} (run scripts/build-sbf.sh): {e}", path.display()))
+}
+
 impl TestEnv {
     pub async fn start(mode: Mode) -> Self {
-        Self::start_with(mode, |_| {}).await
+        Self::start_with_programs(mode, &[]).await
     }
 
-    /// Starts a bank with the program loaded in `mode`; `setup` may add accounts first.
-    pub async fn start_with(mode: Mode, setup: impl FnOnce(&mut ProgramTest)) -> Self {
-        let mut pt = ProgramTest::default();
-        pt.prefer_bpf(false);
-        match mode {
-            Mode::Native => {
-                pt.add_program("ballast", ballast::ID, solana_program_test::processor!(native_entry));
+    /// Starts a bank with Ballast loaded in `mode` and the extra SBF `programs` (id, `.so` bytes).
+    pub async fn start_with_programs(mode: Mode, programs: &[(Pubkey, Vec<u8>)]) -> Self {
+        Self::start_inner(mode, mode.artifact(), programs).await
+    }
+
+    /// Starts `mode`'s runtime with the SBF artifact at `path` as Ballast, whatever layout it
+    /// was linked for (the layout tests load each artifact into the other runtime).
+    pub async fn start_with_artifact(mode: Mode, path: PathBuf) -> Self {
+        assert_ne!(mode, Mode::Native, "an SBF runtime");
+        Self::start_inner(mode, Some(path), &[]).await
+    }
+
+    async fn start_inner(mode: Mode, artifact: Option<PathBuf>, programs: &[(Pubkey, Vec<u8>)]) -> Self {
+        let bank = match mode {
+            Mode::Native | Mode::SbfV0Gaps => {
+                let mut pt = ProgramTest::default();
+                pt.prefer_bpf(false);
+                let sbf = |data: Vec<u8>| Account {
+                    lamports: 1_000_000_000,
+                    data,
+                    owner: solana_sdk_ids::bpf_loader::id(),
+                    executable: true,
+                    rent_epoch: 0,
+                };
+                match artifact {
+                    None => {
+                        pt.add_program("ballast", ballast::ID, solana_program_test::processor!(native_entry))
+                    }
+                    Some(path) => pt.add_account(ballast::ID, sbf(read_artifact(&path))),
+                }
+                for (id, data) in programs {
+                    pt.add_account(*id, sbf(data.clone()));
+                }
+                Bank::ProgramTest(Box::new(pt.start_with_context().await))
             }
             Mode::Sbf => {
-                let path = sbf_program_path();
-                let data = std::fs::read(&path).unwrap_or_else(|e| {
-                    panic!("SBF mode needs {} (run scripts/build-sbf.sh): {e}", path.display())
-                });
-                pt.add_account(
-                    ballast::ID,
-                    Account {
-                        lamports: 1_000_000_000,
-                        data,
-                        owner: solana_sdk_ids::bpf_loader::id(),
-                        executable: true,
-                        rent_epoch: 0,
-                    },
-                );
+                // Every feature the runtime knows, as a default `solana-test-validator` (and
+                // devnet and testnet) run them: SIMD-0460's layout among them.
+                let mut svm = litesvm::LiteSVM::new()
+                    .with_feature_set(agave_feature_set::FeatureSet::all_enabled())
+                    .with_feature_accounts()
+                    .with_builtins()
+                    .with_sysvars()
+                    .with_default_programs();
+                let path = artifact.expect("an SBF artifact");
+                let loader = solana_sdk_ids::bpf_loader::id();
+                svm.add_program_with_loader(ballast::ID, &read_artifact(&path), loader)
+                    .unwrap_or_else(|e| panic!("{} does not load: {e:?}", path.display()));
+                for (id, data) in programs {
+                    svm.add_program_with_loader(*id, data, loader).expect("program loads");
+                }
+                Bank::Svm(Box::new(svm))
             }
-        }
-        setup(&mut pt);
-        let ctx = pt.start_with_context().await;
-        Self {
+        };
+        let payer = match &bank {
+            Bank::ProgramTest(ctx) => ctx.payer.insecure_clone(),
+            Bank::Svm(_) => Keypair::new_from_array([0x5b; 32]),
+        };
+        let mut env = Self {
             mode,
-            ctx,
+            bank,
+            payer,
             compute_units: Vec::new(),
             last_logs: Vec::new(),
             last_return_data: Vec::new(),
             sent: HashSet::new(),
             keys_made: 0,
+        };
+        if let Bank::Svm(svm) = &mut env.bank {
+            let funds = Account {
+                lamports: 1_000_000_000_000_000,
+                data: vec![],
+                owner: solana_sdk_ids::system_program::id(),
+                executable: false,
+                rent_epoch: 0,
+            };
+            svm.set_account(env.payer.pubkey(), to_svm_account(funds)).expect("payer");
         }
+        env
     }
 
     /// A new keypair, the same sequence in every run: PDA bump searches (and so compute units)
@@ -116,7 +200,7 @@ impl TestEnv {
     }
 
     pub fn payer(&self) -> Keypair {
-        self.ctx.payer.insecure_clone()
+        self.payer.insecure_clone()
     }
 
     /// Sends `ixs` paid by the bank's payer and signed by `signers`.
@@ -126,47 +210,95 @@ impl TestEnv {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<u64, TxError> {
-        let payer = self.ctx.payer.insecure_clone();
+        let payer = self.payer.insecure_clone();
         let mut all: Vec<&Keypair> = vec![&payer];
         all.extend(signers.iter().copied().filter(|k| k.pubkey() != payer.pubkey()));
-        let mut tx =
-            Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &all, self.ctx.last_blockhash);
+        let mut out = self.process(ixs, &all).await;
         // The same instructions twice in one blockhash would be the same transaction: move on.
-        if !self.sent.insert(tx.signatures[0].into()) {
+        if out.is_none() {
             self.next_blockhash().await;
-            tx =
-                Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &all, self.ctx.last_blockhash);
-            self.sent.insert(tx.signatures[0].into());
+            out = self.process(ixs, &all).await;
         }
-        let out = self
-            .ctx
-            .banks_client
-            .process_transaction_with_metadata(tx)
-            .await
-            .map_err(|e| TxError::Other(e.to_string()))?;
-        let units = out.metadata.as_ref().map(|m| m.compute_units_consumed).unwrap_or(0);
+        let out = out.ok_or_else(|| TxError::Other("duplicate transaction".into()))?;
         match out.result {
             Ok(()) => {
-                let meta = out.metadata;
-                self.last_return_data = meta
-                    .as_ref()
-                    .and_then(|m| m.return_data.as_ref())
-                    .map(|r| r.data.clone())
-                    .unwrap_or_default();
-                self.last_logs = meta.map(|m| m.log_messages).unwrap_or_default();
+                self.last_return_data = out.return_data;
+                self.last_logs = out.logs;
                 if self.mode == Mode::Sbf {
-                    eprintln!("[cu] {label}: {units}");
-                    self.compute_units.push((label.to_string(), units));
+                    eprintln!("[cu] {label}: {}", out.units);
+                    self.compute_units.push((label.to_string(), out.units));
                 }
-                Ok(units)
+                Ok(out.units)
             }
             Err(err) => {
-                if let Some(m) = &out.metadata {
-                    for line in &m.log_messages {
-                        eprintln!("  {line}");
-                    }
+                for line in &out.logs {
+                    eprintln!("  {line}");
                 }
-                Err(decode(BanksClientError::TransactionError(err)))
+                Err(err)
+            }
+        }
+    }
+
+    /// Signs and runs `ixs` on the bank; `None` when this exact transaction was sent before.
+    async fn process(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Option<Outcome> {
+        let payer = self.payer.pubkey();
+        match &mut self.bank {
+            Bank::ProgramTest(ctx) => {
+                let tx = Transaction::new_signed_with_payer(ixs, Some(&payer), signers, ctx.last_blockhash);
+                if !self.sent.insert(tx.signatures[0].into()) {
+                    return None;
+                }
+                let out = ctx.banks_client.process_transaction_with_metadata(tx).await;
+                let out = match out {
+                    Ok(out) => out,
+                    Err(e) => {
+                        return Some(Outcome {
+                            result: Err(match e {
+                                BanksClientError::TransactionError(err) => decode(err),
+                                other => TxError::Other(other.to_string()),
+                            }),
+                            units: 0,
+                            logs: vec![],
+                            return_data: vec![],
+                        })
+                    }
+                };
+                let meta = out.metadata;
+                Some(Outcome {
+                    result: out.result.map_err(decode),
+                    units: meta.as_ref().map(|m| m.compute_units_consumed).unwrap_or(0),
+                    return_data: meta
+                        .as_ref()
+                        .and_then(|m| m.return_data.as_ref())
+                        .map(|r| r.data.clone())
+                        .unwrap_or_default(),
+                    logs: meta.map(|m| m.log_messages).unwrap_or_default(),
+                })
+            }
+            Bank::Svm(svm) => {
+                let tx = solana_transaction_v4::Transaction::new_signed_with_payer(
+                    ixs,
+                    Some(&payer),
+                    signers,
+                    svm.latest_blockhash(),
+                );
+                if !self.sent.insert(tx.signatures[0].into()) {
+                    return None;
+                }
+                Some(match svm.send_transaction(tx) {
+                    Ok(meta) => Outcome {
+                        result: Ok(()),
+                        units: meta.compute_units_consumed,
+                        logs: meta.logs,
+                        return_data: meta.return_data.data,
+                    },
+                    Err(failed) => Outcome {
+                        result: Err(decode(failed.err)),
+                        units: failed.meta.compute_units_consumed,
+                        logs: failed.meta.logs,
+                        return_data: vec![],
+                    },
+                })
             }
         }
     }
@@ -179,24 +311,50 @@ impl TestEnv {
     }
 
     async fn next_blockhash(&mut self) {
-        let slot = self.ctx.banks_client.get_root_slot().await.unwrap();
-        self.ctx.warp_to_slot(slot + 2).unwrap();
-        self.ctx.last_blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
+        match &mut self.bank {
+            Bank::ProgramTest(ctx) => {
+                let slot = ctx.banks_client.get_root_slot().await.unwrap();
+                ctx.warp_to_slot(slot + 2).unwrap();
+                ctx.last_blockhash = ctx.banks_client.get_latest_blockhash().await.unwrap();
+            }
+            Bank::Svm(svm) => svm.expire_blockhash(),
+        }
     }
 
     pub async fn account(&mut self, key: Pubkey) -> Option<Account> {
-        self.ctx.banks_client.get_account(key).await.unwrap()
+        match &mut self.bank {
+            Bank::ProgramTest(ctx) => ctx.banks_client.get_account(key).await.unwrap(),
+            Bank::Svm(svm) => svm.get_account(&key).map(|a| Account {
+                lamports: a.lamports,
+                data: a.data,
+                owner: a.owner,
+                executable: a.executable,
+                rent_epoch: a.rent_epoch,
+            }),
+        }
     }
 
     /// Moves the bank's clock to `unix_timestamp` (prices' ages and interest follow it).
     pub async fn set_clock(&mut self, unix_timestamp: i64) {
-        let mut clock: anchor_lang::prelude::Clock = self.ctx.banks_client.get_sysvar().await.unwrap();
-        clock.unix_timestamp = unix_timestamp;
-        self.ctx.set_sysvar(&clock);
+        match &mut self.bank {
+            Bank::ProgramTest(ctx) => {
+                let mut clock: anchor_lang::prelude::Clock = ctx.banks_client.get_sysvar().await.unwrap();
+                clock.unix_timestamp = unix_timestamp;
+                ctx.set_sysvar(&clock);
+            }
+            Bank::Svm(svm) => {
+                let mut clock: anchor_lang::prelude::Clock = svm.get_sysvar();
+                clock.unix_timestamp = unix_timestamp;
+                svm.set_sysvar(&clock);
+            }
+        }
     }
 
     pub fn set_account(&mut self, key: Pubkey, account: Account) {
-        self.ctx.set_account(&key, &AccountSharedData::from(account));
+        match &mut self.bank {
+            Bank::ProgramTest(ctx) => ctx.set_account(&key, &AccountSharedData::from(account)),
+            Bank::Svm(svm) => svm.set_account(key, to_svm_account(account)).expect("account set"),
+        }
     }
 
     /// Bytes and lamports of `keys`, to prove a failed transaction changed nothing.
@@ -237,13 +395,23 @@ impl TestEnv {
     }
 }
 
-fn decode(err: BanksClientError) -> TxError {
+fn decode(err: solana_transaction_error::TransactionError) -> TxError {
     use solana_transaction_error::TransactionError;
     match err {
-        BanksClientError::TransactionError(TransactionError::InstructionError(
-            i,
-            InstructionError::Custom(code),
-        )) => TxError::Custom { instruction: i, code },
+        TransactionError::InstructionError(i, InstructionError::Custom(code)) => {
+            TxError::Custom { instruction: i, code }
+        }
         other => TxError::Other(other.to_string()),
+    }
+}
+
+/// The same account as LiteSVM's (agave 4) account type.
+fn to_svm_account(a: Account) -> solana_account_v4::Account {
+    solana_account_v4::Account {
+        lamports: a.lamports,
+        data: a.data,
+        owner: a.owner,
+        executable: a.executable,
+        rent_epoch: a.rent_epoch,
     }
 }

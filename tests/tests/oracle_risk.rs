@@ -660,19 +660,7 @@ async fn sbf_localnet_oracle_writer_posts_prices_the_program_reads() {
     let so = ballast_tests::env::sbf_program_path().with_file_name("localnet_oracle.so");
     let data =
         std::fs::read(&so).unwrap_or_else(|e| panic!("{} (run scripts/build-sbf.sh): {e}", so.display()));
-    let mut env = TestEnv::start_with(Mode::Sbf, |pt| {
-        pt.add_account(
-            localnet_oracle::ID,
-            solana_account::Account {
-                lamports: 1_000_000_000,
-                data,
-                owner: solana_sdk_ids::bpf_loader::id(),
-                executable: true,
-                rent_epoch: 0,
-            },
-        )
-    })
-    .await;
+    let mut env = TestEnv::start_with_programs(Mode::Sbf, &[(localnet_oracle::ID, data)]).await;
     env.set_clock(NOW).await;
     let feed = [5u8; 32];
     let market = env.create_market().await;

@@ -183,12 +183,14 @@ async fn main() {
     .unwrap();
     writeln!(
         md,
-        "from a fixed scenario run against the SBF build `target/deploy/ballast.so` in solana-program-test"
+        "from a fixed scenario run against the deployable SBF build `target/deploy/ballast.so` (SIMD-0460"
     )
     .unwrap();
     writeln!(
         md,
-        "(agave 3.1.12 runtime, SBPF v0). Figures are whole-transaction compute units; the token-program"
+        "layout) on LiteSVM 0.16 (agave 4.2 runtime, every feature active, as devnet, testnet and a default\n\
+         local validator run it; the SPL Token program is then p-token). Figures are whole-transaction\n\
+         compute units; the token-program"
     )
     .unwrap();
     writeln!(
