@@ -26,6 +26,8 @@ dual_mode_tests!(
     ema_force_level_makes_an_over_leveraged_position_liquidatable,
     a_sixteen_slot_position_is_liquidated_in_one_transaction,
     a_dust_position_is_closed_out_in_full,
+    a_keeper_is_paid_back_at_least_what_it_repays_near_insolvency,
+    seizing_the_highest_weight_collateral_cannot_lower_the_health_factor,
 );
 
 // Events and views reach the bank only from SBF programs (see tests/src/env.rs).
@@ -553,4 +555,84 @@ async fn a_dust_position_is_closed_out_in_full(mode: Mode) {
     assert_eq!(b.keeper_sol, 6_600_000_000 - 66_000_000);
     let position = m.env.position_state(m.borrower.position).await;
     assert_eq!(position.occupied_slots(), 1, "the debt slot is freed; the rest of the SOL stays");
+}
+
+/// Issue 10 item 7: at collateral 1.005× the debt (HF 0.955 at a 5 % haircut) the bonus is capped
+/// at 0.5 %, under the 1 % fee. The fee now comes out of the bonus only: the keeper receives at
+/// least the value it repaid, and the health factor does not fall.
+async fn a_keeper_is_paid_back_at_least_what_it_repays_near_insolvency(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(600 * USDC).await.unwrap();
+    // SOL at $60.30: $603 of collateral against $600 of debt, HF = 603 × 0.95 / 600 = 0.95475.
+    let sol = PullPrice { price: 6_030_000_000, ema_price: 6_030_000_000, ..sol_price(NOW) };
+    m.set_prices(NOW, sol, usdc_price(NOW)).await;
+    let keeper = m.keeper(1_000 * USDC).await;
+    m.liquidate(&keeper, u64::MAX).await.unwrap();
+    let b = balances(&mut m, &keeper).await;
+    let repaid = 1_000 * USDC - b.keeper_usdc;
+    assert!(repaid > 0);
+    // Received SOL at $60.30 ≥ repaid USDC at $1: sol × 60.30 / 1e9 ≥ usdc / 1e6.
+    assert!(
+        b.keeper_sol as u128 * 6_030 >= repaid as u128 * 100_000,
+        "keeper received {} lamports of SOL at $60.30 for {} µUSDC",
+        b.keeper_sol,
+        repaid
+    );
+    let hf_before = health_factor(10 * SOL, 1, 0.95, 600 * USDC) * 60.30;
+    let hf_after = health_factor(b.deposit_shares, 1, 0.95, 600 * USDC - repaid) * 60.30;
+    assert!(hf_after >= hf_before, "health factor {hf_before} → {hf_after}");
+    // The protocol's share is whatever bonus is left: seized − fee went to the keeper.
+    assert_eq!(10 * SOL - b.deposit_shares, b.keeper_sol + b.pool + b.fee_receiver);
+}
+
+/// Issue 10 item 7: a solvent position's health factor must not fall. Collateral A (weight 0.95)
+/// and B (weight 0.5) at HF 0.846: seizing A lowers the factor even with no bonus (0.95 > 0.846)
+/// and is refused by name; seizing B is allowed and raises it.
+async fn seizing_the_highest_weight_collateral_cannot_lower_the_health_factor(mode: Mode) {
+    let mut w = WidePosition::start(mode, 3).await;
+    // Reserve 2 counts at 0.5 (tightening: applies at once).
+    let feed = [3u8; 32];
+    let risk = RiskParams { init_haircut_bps: 6_000, maint_haircut_bps: 5_000, ..default_risk() };
+    let (market, low) = (&w.market, &w.reserves[2]);
+    w.env.configure(market, low, default_oracle(feed), risk, default_interest()).await.unwrap();
+    // $70 each: C = 7.5 × 70 × 0.95 + 7.5 × 70 × 0.5 = 761.25 < 900 (HF 0.8458); $1,050 ≥ $900.
+    w.crash(70).await;
+    let ixn = w.liquidate_ix(u64::MAX).await;
+    let mut watched = vec![w.user.position, w.reserves[0].keys.reserve, w.reserves[1].keys.reserve];
+    watched.extend([w.keeper.repay_source, w.keeper.seize_destination, w.keeper.fee_account]);
+    let keeper = w.keeper.wallet.insecure_clone();
+    w.env
+        .expect_failure("seize A", &[ixn], &[&keeper], BallastError::LiquidationWorsensHealth, &watched)
+        .await;
+
+    let destination = w.env.token_account(&w.reserves[2], &keeper.pubkey(), 0).await;
+    let fee_receiver = w.market.fee_receiver;
+    let fee_account = w.env.token_account(&w.reserves[2], &fee_receiver, 0).await;
+    let position = w.position_state().await;
+    let keys: Vec<Pubkey> = w.reserves.iter().map(|r| r.keys.reserve).collect();
+    let oracles = w.oracles.clone();
+    let remaining = ix::health_accounts(&ix::health_reserves(&position, None), |r| {
+        oracles[keys.iter().position(|k| k == r).unwrap()]
+    });
+    let ixn = ix::liquidate(
+        keeper.pubkey(),
+        w.market.market,
+        w.user.position,
+        ix::LiquidationSides {
+            repay: &w.reserves[0].keys,
+            source: w.keeper.repay_source,
+            seize: &w.reserves[2].keys,
+            destination,
+        },
+        fee_account,
+        u64::MAX,
+        remaining,
+    );
+    w.env.send("seize B", &[ixn], &[&keeper]).await.unwrap();
+    let p = w.position_state().await;
+    let slot = |r: &Pubkey| p.slots.iter().find(|s| s.reserve == *r).copied().unwrap_or_default();
+    let a = slot(&w.reserves[1].keys.reserve).deposit_shares as f64 / 1e6 * 70.0 * 0.95;
+    let b = slot(&w.reserves[2].keys.reserve).deposit_shares as f64 / 1e6 * 70.0 * 0.5;
+    let debt = slot(&w.reserves[0].keys.reserve).borrow_shares as f64 / 1e6 * 100.0;
+    assert!((a + b) / debt > 761.25 / 900.0, "health factor {} after", (a + b) / debt);
 }

@@ -55,6 +55,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         .map(|pair| &pair[1])
         .ok_or(BallastError::RemainingAccountsMismatch)?;
     require!(reserve_after.session.is_open(now), BallastError::MarketClosed);
+    require!(!reserve_after.in_multiplier_change_window(now), BallastError::MultiplierChangeWindow);
     let price = oracle::read(&reserve_key, &reserve_after.effective_oracle(now), oracle_info, now)?;
     require!(price.ema_level < EmaLevel::Pause, BallastError::EmaBreakerPaused);
 

@@ -55,9 +55,10 @@ impl SessionParams {
 }
 
 /// Admin: sets (or, with `None`, removes) an equity reserve's market session. A session also
-/// relaxes the oracle outside market hours (older prices, no lag band), so on a reserve that
-/// holds deposits or debt every change waits for the market timelock (`apply_session`,
-/// `cancel_reserve_config`); on an empty reserve it applies at once.
+/// relaxes the oracle outside market hours (older prices, no lag band), so every change waits
+/// for the market timelock (`apply_session`, `cancel_reserve_config`), even on an empty reserve
+/// when it is (or is queued to become) collateral (SPEC §7); only an empty reserve that is not
+/// collateral takes it at once.
 pub fn handler(ctx: Context<ReserveAdmin>, session: Option<SessionParams>) -> Result<()> {
     let config = match &session {
         Some(s) => s.to_config()?,
@@ -70,8 +71,14 @@ pub fn handler(ctx: Context<ReserveAdmin>, session: Option<SessionParams>) -> Re
         BallastError::ParameterOutOfBounds
     );
     require!(reserve.pending_session_eta == 0, BallastError::ChangePending);
+    config.check_gap_within_initial(&reserve.risk)?;
+    if reserve.pending_eta != 0 {
+        config.check_gap_within_initial(&reserve.pending_risk)?;
+    }
     let empty = reserve.total_deposit_shares == 0 && reserve.total_borrow_shares == 0;
-    let applies_at = if empty {
+    let collateral = reserve.risk.collateral_enabled != 0
+        || (reserve.pending_eta != 0 && reserve.pending_risk.collateral_enabled != 0);
+    let applies_at = if empty && !collateral {
         reserve.session = config;
         now
     } else {

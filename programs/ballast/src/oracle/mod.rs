@@ -71,6 +71,9 @@ pub struct OraclePrice {
     pub expo: i32,
     pub ema_price: u64,
     pub age_secs: u64,
+    /// When the oracle published this price (unix seconds): a `ScaledUiAmount` multiplier is
+    /// taken at this time, never at the clock's (SPEC §6).
+    pub publish_time: i64,
     /// `conf + price × lag_bps_per_sec × age / 10 000`, rounded up, within the cap.
     pub band: u64,
     pub ema_divergence_bps: u64,
@@ -195,6 +198,7 @@ pub fn check(reserve: &Pubkey, config: &OracleConfig, raw: &RawPrice, now: i64) 
         expo: raw.expo,
         ema_price,
         age_secs,
+        publish_time: raw.publish_time,
         band,
         ema_divergence_bps: divergence,
         ema_level,

@@ -141,6 +141,24 @@ impl SessionConfig {
         self.enabled == 0 || self.session().is_open(now)
     }
 
+    /// SPEC §6: the close alone never makes a position liquidatable. Outside the session the
+    /// maintenance haircut grows by the gap haircut; a position at its initial limit stays
+    /// healthy as long as `maint + gap ≤ init` (the issuer haircut adds to both sides alike).
+    pub fn check_gap_within_initial(&self, risk: &RiskConfig) -> Result<()> {
+        let closed_maint = risk.maint_haircut_bps as u32 + self.gap_haircut_bps as u32;
+        if self.enabled != 0 && closed_maint > risk.init_haircut_bps as u32 {
+            msg!(
+                "maintenance haircut {} + gap haircut {} > initial haircut {} (bps): the daily close \
+                 would make positions at their borrow limit liquidatable",
+                risk.maint_haircut_bps,
+                self.gap_haircut_bps,
+                risk.init_haircut_bps
+            );
+            return err!(crate::error::BallastError::GapHaircutOverInitial);
+        }
+        Ok(())
+    }
+
     /// Unix time of the latest close at or before `now`, for a configured session.
     pub fn last_close(&self, now: i64) -> Option<u64> {
         (self.enabled != 0).then(|| self.session().last_close(now)).flatten()
