@@ -28,6 +28,8 @@ dual_mode_tests!(
     a_dust_position_is_closed_out_in_full,
     a_keeper_is_paid_back_at_least_what_it_repays_near_insolvency,
     seizing_the_highest_weight_collateral_cannot_lower_the_health_factor,
+    a_slot_never_lends_and_owes_the_same_asset,
+    a_keeper_cannot_liquidate_with_an_older_genuine_update,
 );
 
 // Events and views reach the bank only from SBF programs (see tests/src/env.rs).
@@ -122,7 +124,8 @@ fn wide_haircut_risk() -> RiskParams {
 
 async fn configure_sol(m: &mut PricedMarket, risk: RiskParams) {
     let (market, sol) = (&m.market, &m.sol);
-    m.env.configure(market, sol, default_oracle(SOL_FEED), risk, default_interest()).await.unwrap();
+    let oracle = default_oracle(SOL_FEED, m.sol_oracle);
+    m.env.configure(market, sol, oracle, risk, default_interest()).await.unwrap();
 }
 
 async fn liquidation_stops_at_the_target_health_and_a_racing_keeper_is_refused(mode: Mode) {
@@ -388,6 +391,7 @@ async fn btc_falls_from_46900_to_42500_on_a_5x_position(mode: Mode) {
         ..default_risk()
     };
     // 3× → 5× loosens the leverage cap: it waits for the market's 24 h timelock.
+    m.env.set_timelock(&m.market, 24 * 3600).await;
     configure_sol(&mut m, risk).await;
     assert_eq!(m.env.reserve_state(m.sol.keys.reserve).await.risk.max_leverage_bps, 30_000, "queued");
     let t0 = NOW + 24 * 3600;
@@ -440,7 +444,7 @@ async fn btc_falls_from_46900_to_42500_on_a_5x_position(mode: Mode) {
 async fn ema_force_level_makes_an_over_leveraged_position_liquidatable(mode: Mode) {
     let mut m = PricedMarket::start(mode).await;
     // Stress add-on 40 %: at "force" the 5 % maintenance haircut becomes 45 %.
-    let mut oracle = default_oracle(SOL_FEED);
+    let mut oracle = default_oracle(SOL_FEED, m.sol_oracle);
     oracle.stress_addon_bps = 4_000;
     let (market, sol) = (&m.market, &m.sol);
     m.env.configure(market, sol, oracle, default_risk(), default_interest()).await.unwrap();
@@ -594,7 +598,7 @@ async fn seizing_the_highest_weight_collateral_cannot_lower_the_health_factor(mo
     let feed = [3u8; 32];
     let risk = RiskParams { init_haircut_bps: 6_000, maint_haircut_bps: 5_000, ..default_risk() };
     let (market, low) = (&w.market, &w.reserves[2]);
-    w.env.configure(market, low, default_oracle(feed), risk, default_interest()).await.unwrap();
+    w.env.configure(market, low, default_oracle(feed, w.oracles[2]), risk, default_interest()).await.unwrap();
     // $70 each: C = 7.5 × 70 × 0.95 + 7.5 × 70 × 0.5 = 761.25 < 900 (HF 0.8458); $1,050 ≥ $900.
     w.crash(70).await;
     let ixn = w.liquidate_ix(u64::MAX).await;
@@ -635,4 +639,46 @@ async fn seizing_the_highest_weight_collateral_cannot_lower_the_health_factor(mo
     let b = slot(&w.reserves[2].keys.reserve).deposit_shares as f64 / 1e6 * 70.0 * 0.5;
     let debt = slot(&w.reserves[0].keys.reserve).borrow_shares as f64 / 1e6 * 100.0;
     assert!((a + b) / debt > 761.25 / 900.0, "health factor {} after", (a + b) / debt);
+}
+
+/// Issue 10 items 6 and 10: a position never deposits and borrows the same asset (such a slot
+/// could be neither liquidated nor written off, and a dust deposit into the debt's own reserve
+/// blocked bad-debt resolution). Deposit into what you owe: repay instead; borrow what you hold:
+/// withdraw instead. Both refused by name, nothing changes.
+async fn a_slot_never_lends_and_owes_the_same_asset(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(100 * USDC).await.unwrap();
+    let w = m.borrower.wallet.insecure_clone();
+    let watched = m.watched();
+    let ixn = ix::deposit(w.pubkey(), m.borrower.position, &m.usdc.keys, m.borrower_usdc, 212);
+    m.env
+        .expect_failure("deposit into own debt", &[ixn], &[&w], BallastError::DepositIntoOwnDebt, &watched)
+        .await;
+    let remaining = m.health_accounts(None).await;
+    let ixn = ix::borrow(w.pubkey(), m.borrower.position, &m.sol.keys, m.borrower_sol, SOL, remaining);
+    m.env
+        .expect_failure("borrow own deposit", &[ixn], &[&w], BallastError::BorrowAgainstOwnDeposit, &watched)
+        .await;
+}
+
+/// Issue 10 item 2: a reserve reads one pinned price account. A genuine `PriceUpdateV2` of the
+/// same feed posted to another account (the dip of ten seconds ago) is refused by name, so a
+/// position healthy at the newest price cannot be liquidated with an older one.
+async fn a_keeper_cannot_liquidate_with_an_older_genuine_update(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(600 * USDC).await.unwrap();
+    // Newest price $100 (HF 1.58); ten seconds ago SOL dipped to $60 (HF 0.95).
+    let dip = m.env.keypair().pubkey();
+    let old = PullPrice { price: 6_000_000_000, ema_price: 10_000_000_000, ..sol_price(NOW - 10) };
+    m.env.set_account(dip, old.account());
+    let keeper = m.keeper(1_000 * USDC).await;
+    let mut ixn = m.liquidate_ix(&keeper, u64::MAX).await;
+    // Remaining accounts: (SOL reserve, SOL oracle), (USDC reserve, USDC oracle) in slot order.
+    let at = ixn.accounts.iter().position(|a| a.pubkey == m.sol_oracle).unwrap();
+    ixn.accounts[at].pubkey = dip;
+    let w = watched(&m, &keeper);
+    let signer = keeper.wallet.insecure_clone();
+    m.env.expect_failure("older update", &[ixn], &[&signer], BallastError::OracleWrongAccount, &w).await;
+    let ixn = m.liquidate_ix(&keeper, u64::MAX).await;
+    m.env.expect_failure("pinned account", &[ixn], &[&signer], BallastError::NotLiquidatable, &w).await;
 }

@@ -254,15 +254,22 @@ impl StockMarket {
             admin.pubkey(),
             market.market,
             stock.reserve,
-            default_oracle(STOCK_FEED),
+            default_oracle(STOCK_FEED, stock_oracle),
             risk,
             default_interest(),
             ballast_sdk::params::no_caps(),
         );
         env.send("configure", &[configure], &[&admin]).await.unwrap();
-        env.configure(&market, &usdc, default_oracle(USDC_FEED), default_risk(), default_interest())
-            .await
-            .unwrap();
+        env.apply_queued(stock.reserve).await;
+        env.configure(
+            &market,
+            &usdc,
+            default_oracle(USDC_FEED, usdc_oracle),
+            default_risk(),
+            default_interest(),
+        )
+        .await
+        .unwrap();
         let lender = env.create_user(&market).await;
         let lender_usdc = env.token_account(&usdc, &lender.wallet.pubkey(), 100_000_000_000).await;
         env.deposit(&lender, &usdc, lender_usdc, 100_000_000_000).await.unwrap();
@@ -377,9 +384,12 @@ async fn a_pre_split_close_meets_the_pre_split_multiplier_after_a_weekend(mode: 
         closed_max_age_secs: 4 * 86_400,
         gap_haircut_bps: 2_000,
         holidays: vec![],
+        early_closes: vec![],
+        early_close_minute: 0,
     };
     let configure = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(nyse));
     m.env.send("session", &[configure], &[&admin]).await.unwrap();
+    m.env.apply_queued(m.stock.reserve).await;
     m.deposit(10_00000000).await.unwrap();
     m.borrow(5_400_000_000).await.unwrap();
     // Friday's last print falls to $900: 10 × 900 × (1 − 0.3 − 0.2) = 4,500 < 5,400.
@@ -449,9 +459,12 @@ async fn an_equity_trades_in_new_york_hours_and_is_reduce_only_outside(mode: Mod
         closed_max_age_secs: 4 * 86_400,
         gap_haircut_bps: 1_000,
         holidays: vec![ballast_risk::session::days_from_civil(2026, 11, 26) as u32],
+        early_closes: vec![ballast_risk::session::days_from_civil(2026, 11, 27) as u32],
+        early_close_minute: 780,
     };
     let configure = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(nyse));
     m.env.send("session", &[configure], &[&admin]).await.unwrap();
+    m.env.apply_queued(m.stock.reserve).await;
     m.deposit(5_00000000).await.unwrap(); // deposits are always open
     let closed =
         ballast_tests::TxError::Custom { instruction: 0, code: BallastError::InsufficientCollateral.into() };
@@ -483,6 +496,15 @@ async fn an_equity_trades_in_new_york_hours_and_is_reduce_only_outside(mode: Mod
     // Thanksgiving (a listed holiday) is closed all day, even at 11:00 local.
     m.set_prices(utc(2026, 11, 26, 16, 0), 230_00000000).await;
     assert_eq!(m.borrow(1_000_000).await.unwrap_err(), closed, "holiday");
+    // Issue 10 item 3: Friday 2026-11-27 is a half-day, closed from 13:00 New York (18:00 UTC).
+    // At 13:30 the 12:59 print is the close: accepted under the closed-market rules (a schedule
+    // that said "open" would refuse it as 31 minutes stale), and the stock is reduce-only.
+    let half_day = utc(2026, 11, 27, 18, 30);
+    m.env.set_clock(half_day).await;
+    m.env.set_account(m.stock_oracle, stock_price(230_00000000, utc(2026, 11, 27, 17, 59)).account());
+    m.env.set_account(m.usdc_oracle, usdc_price(half_day - 1).account());
+    assert_eq!(m.borrow(1_000_000).await.unwrap_err(), closed, "half-day afternoon");
+    m.set_prices(utc(2026, 11, 26, 16, 0), 230_00000000).await;
     // Only the admin sets sessions, within bounds.
     let bad = ballast::instructions::SessionParams {
         weekday_mask: 0b0111110,
@@ -491,6 +513,8 @@ async fn an_equity_trades_in_new_york_hours_and_is_reduce_only_outside(mode: Mod
         closed_max_age_secs: 86_400,
         gap_haircut_bps: 0,
         holidays: vec![],
+        early_closes: vec![],
+        early_close_minute: 0,
     };
     let ixn = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(bad));
     m.env
@@ -503,8 +527,9 @@ async fn an_equity_trades_in_new_york_hours_and_is_reduce_only_outside(mode: Mod
         .await;
 
     // The reserve now holds deposits: removing the session (which would lift reduce-only) waits
-    // for the market timelock, then anyone applies it.
+    // for the market timelock (24 h from here on), then anyone applies it.
     let now = utc(2026, 11, 26, 16, 0);
+    m.env.set_timelock(&m.market, 86_400).await;
     let remove = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, None);
     m.env.send("remove session", &[remove], &[&admin]).await.unwrap();
     let r = m.env.reserve_state(m.stock.reserve).await;
@@ -531,6 +556,8 @@ async fn the_daily_close_alone_never_makes_a_position_liquidatable(mode: Mode) {
         closed_max_age_secs: 4 * 86_400,
         gap_haircut_bps,
         holidays: vec![],
+        early_closes: vec![],
+        early_close_minute: 0,
     };
     // 30 % + 20.01 % > 50 %: the close alone would eat into positions at their limit.
     let ixn = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(session(2_001)));
@@ -539,6 +566,7 @@ async fn the_daily_close_alone_never_makes_a_position_liquidatable(mode: Mode) {
         .await;
     let ixn = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(session(2_000)));
     m.env.send("session", &[ixn], &[&admin]).await.unwrap();
+    m.env.apply_queued(m.stock.reserve).await;
     // Lowering the initial haircut below maint + gap is refused too, before any timelock.
     let mut risk = default_risk();
     (risk.max_leverage_bps, risk.init_haircut_bps, risk.maint_haircut_bps) = (20_000, 4_999, 3_000);
@@ -546,7 +574,7 @@ async fn the_daily_close_alone_never_makes_a_position_liquidatable(mode: Mode) {
         admin.pubkey(),
         m.market.market,
         m.stock.reserve,
-        default_oracle(STOCK_FEED),
+        default_oracle(STOCK_FEED, m.stock_oracle),
         risk,
         default_interest(),
         ballast_sdk::params::no_caps(),
@@ -566,6 +594,7 @@ async fn the_daily_close_alone_never_makes_a_position_liquidatable(mode: Mode) {
     m.env.set_account(m.stock_oracle, stock_price(230_00000000, utc(2026, 11, 17, 20, 59) + 59).account());
     m.env.set_account(m.usdc_oracle, usdc_price(after_close - 1).account());
     let e = m.liquidate().await.unwrap_err();
-    let refused = ballast_tests::TxError::Custom { instruction: 0, code: BallastError::NotLiquidatable.into() };
+    let refused =
+        ballast_tests::TxError::Custom { instruction: 0, code: BallastError::NotLiquidatable.into() };
     assert_eq!(e, refused, "the close alone liquidates nobody");
 }

@@ -121,6 +121,10 @@ pub enum BallastError {
     GapHaircutOverInitial,
     #[msg("The asset's ScaledUiAmount multiplier changes within 15 minutes: reduce-only until the window has passed")]
     MultiplierChangeWindow,
+    #[msg("The position owes this asset: repay it instead of depositing it")]
+    DepositIntoOwnDebt,
+    #[msg("The position has deposits of this asset: withdraw them instead of borrowing it")]
+    BorrowAgainstOwnDeposit,
 }
 
 impl From<ballast_risk::MathError> for BallastError {

@@ -35,6 +35,8 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         let mut position = ctx.accounts.position.load_mut()?;
         let i = position.find_or_claim_slot(&reserve_key)?;
         let slot = &mut position.slots[i];
+        // A slot never both lends and owes the same asset (docs/decisions.md): withdraw instead.
+        require!(slot.deposit_shares == 0, BallastError::BorrowAgainstOwnDeposit);
         slot.borrow_shares = slot.borrow_shares.checked_add(minted).ok_or(BallastError::MathOverflow)?;
         // Concentration: one position's debt stays within its share of the borrow cap.
         let slot_debt =

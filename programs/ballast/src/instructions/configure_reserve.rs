@@ -10,7 +10,8 @@ use crate::state::{InterestConfig, Market, OracleConfig, OracleSource, Reserve, 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct OracleParams {
     pub source: OracleSource,
-    /// PythLegacy: the price account. PythPull: ignored (stored as default).
+    /// The one account prices are read from: the legacy price account, or the pinned
+    /// `PriceUpdateV2` of a pull feed (mainnet: the push oracle's sponsored feed PDA).
     pub price_account: Pubkey,
     /// PythPull: the feed id. PythLegacy: ignored (stored as zeros).
     pub feed_id: [u8; 32],
@@ -75,10 +76,13 @@ impl OracleParams {
             self.ema_force_bps as u64,
         )?;
         bound(self.stress_addon_bps <= 5_000, "stress_addon_bps", self.stress_addon_bps as u64)?;
-        let (price_account, feed_id) = match self.source {
-            OracleSource::PythLegacy => (self.price_account, [0; 32]),
-            OracleSource::PythPull => (Pubkey::default(), self.feed_id),
+        // Every source reads one pinned account: nobody can choose among genuine updates.
+        bound(self.price_account != Pubkey::default(), "price_account", 0)?;
+        let feed_id = match self.source {
+            OracleSource::PythLegacy => [0; 32],
+            OracleSource::PythPull => self.feed_id,
         };
+        let price_account = self.price_account;
         Ok(OracleConfig {
             price_account,
             feed_id,
