@@ -79,7 +79,36 @@ impl TestEnv {
         self.send("init_market", &[ix::init_market(admin.pubkey(), market_id, fee_receiver)], &[&admin])
             .await
             .unwrap();
-        MarketFixture { market: pda::market(&admin.pubkey(), market_id), admin, fee_receiver }
+        let market = MarketFixture { market: pda::market(&admin.pubkey(), market_id), admin, fee_receiver };
+        // Test markets take configuration at once (no timelock), so fixtures can list and
+        // configure collateral and go; tests of the timelock raise it with `set_timelock`.
+        self.set_timelock(&market, 0).await;
+        market
+    }
+
+    /// Sets the market's timelock, keeping its other parameters at their defaults (instant
+    /// before any listing, and whenever it rises).
+    pub async fn set_timelock(&mut self, market: &MarketFixture, timelock_secs: u32) {
+        let params = ballast::instructions::MarketParams {
+            liquidation_target_health_bps: ballast::constants::DEFAULT_LIQUIDATION_TARGET_HEALTH_BPS,
+            dust_debt_usd: ballast::constants::DEFAULT_DUST_DEBT_USD,
+            timelock_secs,
+        };
+        let admin = market.admin.insecure_clone();
+        let ixn = ix::configure_market(admin.pubkey(), market.market, params);
+        self.send("configure_market", &[ixn], &[&admin]).await.unwrap();
+    }
+
+    /// Applies whatever the reserve has queued (configuration, session) whose timelock has run
+    /// out, as anyone may: with the test markets' zero timelock, at once.
+    pub async fn apply_queued(&mut self, reserve: Pubkey) {
+        let r = self.reserve_state(reserve).await;
+        if r.pending_eta != 0 {
+            self.send("apply_reserve_config", &[ix::apply_reserve_config(reserve)], &[]).await.ok();
+        }
+        if r.pending_session_eta != 0 {
+            self.send("apply_session", &[ix::apply_session(reserve)], &[]).await.ok();
+        }
     }
 
     /// A new mint of `token_program` (SPL Token or Token-2022) with no extensions.
@@ -152,7 +181,8 @@ impl TestEnv {
     ) -> ReserveFixture {
         let fixture = self.add_reserve_unconfigured(market, token_program, decimals, deposit_cap).await;
         let feed = fixture.keys.mint.to_bytes();
-        self.configure(market, &fixture, default_oracle(feed), default_risk(), default_interest())
+        let oracle = placeholder_oracle(&fixture.keys.mint);
+        self.configure(market, &fixture, default_oracle(feed, oracle), default_risk(), default_interest())
             .await
             .unwrap();
         fixture
@@ -288,6 +318,12 @@ pub struct Keeper {
     pub fee_account: Pubkey,
 }
 
+/// The price account a fresh fixture reserve pins until a test configures its own oracle
+/// (nothing is ever written there: such a reserve takes deposits but cannot price).
+pub fn placeholder_oracle(mint: &Pubkey) -> Pubkey {
+    Pubkey::create_with_seed(mint, "oracle", &ballast::oracle::pull::PYTH_RECEIVER_PROGRAM_ID).unwrap()
+}
+
 pub const SOL_FEED: [u8; 32] = [1; 32];
 pub const USDC_FEED: [u8; 32] = [2; 32];
 
@@ -317,8 +353,8 @@ impl PricedMarket {
         let (sol_oracle, usdc_oracle) = (env.keypair().pubkey(), env.keypair().pubkey());
         env.set_account(sol_oracle, sol_price(NOW - 1).account());
         env.set_account(usdc_oracle, usdc_price(NOW - 1).account());
-        for (r, feed) in [(&sol, SOL_FEED), (&usdc, USDC_FEED)] {
-            env.configure(&market, r, default_oracle(feed), default_risk(), default_interest())
+        for (r, feed, oracle) in [(&sol, SOL_FEED, sol_oracle), (&usdc, USDC_FEED, usdc_oracle)] {
+            env.configure(&market, r, default_oracle(feed, oracle), default_risk(), default_interest())
                 .await
                 .unwrap();
         }
@@ -479,7 +515,9 @@ impl TestEnv {
             interest,
             caps,
         );
-        self.send("configure_reserve", &[ixn], &[&admin]).await
+        let units = self.send("configure_reserve", &[ixn], &[&admin]).await?;
+        self.apply_queued(reserve.keys.reserve).await;
+        Ok(units)
     }
 }
 
@@ -507,7 +545,7 @@ impl WidePosition {
             let feed = [i as u8 + 1; 32];
             let oracle = env.keypair().pubkey();
             env.set_account(oracle, PullPrice { feed_id: feed, ..sol_price(NOW - 1) }.account());
-            env.configure(&market, &r, default_oracle(feed), default_risk(), default_interest())
+            env.configure(&market, &r, default_oracle(feed, oracle), default_risk(), default_interest())
                 .await
                 .unwrap();
             reserves.push(r);

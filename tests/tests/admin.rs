@@ -14,6 +14,9 @@ use solana_signer::Signer;
 
 dual_mode_tests!(
     loosening_waits_for_the_timelock_and_can_be_cancelled,
+    an_emergency_tightening_applies_while_a_loosening_is_queued,
+    a_new_collateral_listing_waits_for_the_timelock_even_when_empty,
+    market_parameters_are_bounded_and_loosening_them_waits,
     tightening_applies_at_once,
     a_non_admin_can_do_nothing,
     admin_transfer_takes_two_steps,
@@ -33,7 +36,7 @@ fn configure_ix(
         *admin,
         m.market.market,
         m.sol.keys.reserve,
-        default_oracle(SOL_FEED),
+        default_oracle(SOL_FEED, m.sol_oracle),
         risk,
         default_interest(),
         caps,
@@ -42,6 +45,7 @@ fn configure_ix(
 
 async fn loosening_waits_for_the_timelock_and_can_be_cancelled(mode: Mode) {
     let mut m = PricedMarket::start(mode).await;
+    m.env.set_timelock(&m.market, DAY as u32).await;
     let admin = m.market.admin.insecure_clone();
     let looser = RiskParams { init_haircut_bps: 500, ..default_risk() }; // 10 % → 5 %
     m.env
@@ -64,8 +68,8 @@ async fn loosening_waits_for_the_timelock_and_can_be_cancelled(mode: Mode) {
             &watched,
         )
         .await;
-    let tighter = RiskParams { init_haircut_bps: 2_000, ..default_risk() };
-    let second = configure_ix(&m, &admin.pubkey(), tighter, no_caps());
+    let loosest = RiskParams { init_haircut_bps: 400, ..default_risk() };
+    let second = configure_ix(&m, &admin.pubkey(), loosest, no_caps());
     m.env.expect_failure("one at a time", &[second], &[&admin], BallastError::ChangePending, &watched).await;
 
     // Cancelled: nothing applies, ever.
@@ -93,6 +97,7 @@ async fn loosening_waits_for_the_timelock_and_can_be_cancelled(mode: Mode) {
 
 async fn tightening_applies_at_once(mode: Mode) {
     let mut m = PricedMarket::start(mode).await;
+    m.env.set_timelock(&m.market, DAY as u32).await;
     let admin = m.market.admin.insecure_clone();
     // Lower leverage, higher haircuts, lower caps: all in effect in the same transaction.
     let tighter = RiskParams {
@@ -232,6 +237,7 @@ async fn pauses_stop_deposits_and_borrows_only(mode: Mode) {
 
 async fn a_position_failing_the_joint_stress_shock_cannot_borrow_more(mode: Mode) {
     let mut m = PricedMarket::start(mode).await;
+    m.env.set_timelock(&m.market, DAY as u32).await;
     let admin = m.market.admin.insecure_clone();
     let market = m.market.market;
     // SOL joins stress group 1 ("majors"): a tightening, in effect at once.
@@ -276,4 +282,132 @@ async fn a_position_failing_the_joint_stress_shock_cannot_borrow_more(mode: Mode
     let intruder = m.borrower.wallet.insecure_clone();
     let ixn = ix::set_stress_shocks(intruder.pubkey(), market, [0; 8]);
     m.env.expect_failure("non-admin", &[ixn], &[&intruder], BallastError::NotMarketAdmin, &[market]).await;
+}
+
+/// Issue 10 item 12: a queued loosening never blocks an emergency. Tightening applies at once
+/// and drops what was queued.
+async fn an_emergency_tightening_applies_while_a_loosening_is_queued(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.env.set_timelock(&m.market, DAY as u32).await;
+    let admin = m.market.admin.insecure_clone();
+    let looser = RiskParams { init_haircut_bps: 500, ..default_risk() };
+    m.env.send("loosen", &[configure_ix(&m, &admin.pubkey(), looser, no_caps())], &[&admin]).await.unwrap();
+    assert_eq!(m.env.reserve_state(m.sol.keys.reserve).await.pending_eta, NOW + DAY);
+    let emergency = RiskParams { init_haircut_bps: 9_000, maint_haircut_bps: 8_000, ..default_risk() };
+    m.env
+        .send("emergency", &[configure_ix(&m, &admin.pubkey(), emergency, no_caps())], &[&admin])
+        .await
+        .unwrap();
+    let r = m.env.reserve_state(m.sol.keys.reserve).await;
+    assert_eq!((r.risk.init_haircut_bps, r.risk.maint_haircut_bps, r.pending_eta), (9_000, 8_000, 0));
+    // The dropped loosening never applies.
+    m.env.set_clock(NOW + 2 * DAY).await;
+    let apply = ix::apply_reserve_config(m.sol.keys.reserve);
+    let watched = [m.sol.keys.reserve];
+    m.env.expect_failure("dropped", &[apply], &[], BallastError::NoPendingChange, &watched).await;
+}
+
+/// Issue 10 item 11: listing a mint the admin controls and making it 5× collateral cannot happen
+/// at once, even on an empty reserve: the collateral side waits for the timelock. Borrow-side
+/// settings of an empty reserve, and a reserve that is not collateral, stay instant.
+async fn a_new_collateral_listing_waits_for_the_timelock_even_when_empty(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.env.set_timelock(&m.market, DAY as u32).await;
+    let admin = m.market.admin.insecure_clone();
+    let market = m.market.market;
+    let rogue = m.env.add_reserve_unconfigured(&m.market, anchor_spl::token::ID, 6, u64::MAX).await;
+    let feed = rogue.keys.mint.to_bytes();
+    let oracle = m.env.keypair().pubkey();
+    let price =
+        ballast_tests::oracles::PullPrice { feed_id: feed, ..ballast_tests::fixtures::sol_price(NOW - 1) };
+    m.env.set_account(oracle, price.account());
+    let five_x =
+        RiskParams { max_leverage_bps: 50_000, init_haircut_bps: 0, maint_haircut_bps: 0, ..default_risk() };
+    let configure = |risk: RiskParams| {
+        ix::configure_reserve(
+            admin.pubkey(),
+            market,
+            rogue.keys.reserve,
+            default_oracle(feed, oracle),
+            risk,
+            default_interest(),
+            no_caps(),
+        )
+    };
+    m.env.send("rogue collateral", &[configure(five_x.clone())], &[&admin]).await.unwrap();
+    let r = m.env.reserve_state(rogue.keys.reserve).await;
+    assert_eq!((r.oracle.source, r.risk.collateral_enabled, r.pending_eta), (0, 0, NOW + DAY), "queued");
+    // Nothing can be deposited before the oracle applies, so nothing can be borrowed against it.
+    let attacker = m.env.create_user(&m.market).await;
+    let account = m.env.token_account(&rogue, &attacker.wallet.pubkey(), 1_000_000_000_000).await;
+    let e = m.env.deposit(&attacker, &rogue, account, 1_000_000_000_000).await.unwrap_err();
+    let not_configured =
+        ballast_tests::TxError::Custom { instruction: 0, code: BallastError::OracleNotConfigured.into() };
+    assert_eq!(e, not_configured);
+    // A borrow-only listing (not collateral) is instant.
+    let cancel = ix::cancel_reserve_config(admin.pubkey(), market, rogue.keys.reserve);
+    m.env.send("cancel", &[cancel], &[&admin]).await.unwrap();
+    let borrow_only = RiskParams { collateral_enabled: false, ..default_risk() };
+    m.env.send("borrow-only", &[configure(borrow_only)], &[&admin]).await.unwrap();
+    let r = m.env.reserve_state(rogue.keys.reserve).await;
+    assert_eq!((r.risk.collateral_enabled, r.risk.borrow_enabled, r.pending_eta), (0, 1, 0));
+    // Turning collateral on later waits, empty or not.
+    m.env.send("collateral on", &[configure(default_risk())], &[&admin]).await.unwrap();
+    let r = m.env.reserve_state(rogue.keys.reserve).await;
+    assert_eq!(
+        (r.risk.collateral_enabled, r.pending_risk.collateral_enabled, r.pending_eta),
+        (0, 1, NOW + DAY)
+    );
+}
+
+/// Issue 10 item 13: target health, dust threshold and timelock are bounded; loosening waits for
+/// the timelock (once a reserve is listed), tightening is instant.
+async fn market_parameters_are_bounded_and_loosening_them_waits(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.env.set_timelock(&m.market, DAY as u32).await;
+    let admin = m.market.admin.insecure_clone();
+    let market = m.market.market;
+    let params = |target: u16, dust: u32, timelock: u32| ballast::instructions::MarketParams {
+        liquidation_target_health_bps: target,
+        dust_debt_usd: dust,
+        timelock_secs: timelock,
+    };
+    for (label, bad) in [
+        ("target 100 %", params(10_000, 10, 86_400)),
+        ("target 126 %", params(12_600, 10, 86_400)),
+        ("dust $1,001", params(10_500, 1_001, 86_400)),
+        ("timelock 31 days", params(10_500, 10, 31 * 86_400)),
+    ] {
+        let ixn = ix::configure_market(admin.pubkey(), market, bad);
+        m.env.expect_failure(label, &[ixn], &[&admin], BallastError::ParameterOutOfBounds, &[market]).await;
+    }
+    let intruder = m.borrower.wallet.insecure_clone();
+    let ixn = ix::configure_market(intruder.pubkey(), market, params(10_500, 10, 0));
+    m.env.expect_failure("non-admin", &[ixn], &[&intruder], BallastError::NotMarketAdmin, &[market]).await;
+
+    // A shorter timelock and a lower target wait a day; then anyone applies them.
+    let looser = params(10_200, 10, 3_600);
+    m.env.send("loosen", &[ix::configure_market(admin.pubkey(), market, looser)], &[&admin]).await.unwrap();
+    let apply = ix::apply_market_config(market);
+    let early = std::slice::from_ref(&apply);
+    m.env.expect_failure("too early", early, &[], BallastError::TimelockNotElapsed, &[market]).await;
+    m.set_sol_price(NOW + DAY, 100).await;
+    m.env.send("apply", &[apply], &[]).await.unwrap();
+    // A higher target and dust threshold, a longer timelock: at once.
+    let tighter = params(11_000, 50, 7 * 86_400);
+    m.env.send("tighten", &[ix::configure_market(admin.pubkey(), market, tighter)], &[&admin]).await.unwrap();
+    let r = m.env.reserve_state(m.sol.keys.reserve).await;
+    assert_eq!(r.pending_eta, 0);
+    let data = m.env.account(market).await.unwrap().data;
+    let state: ballast::state::Market =
+        anchor_lang::AccountDeserialize::try_deserialize(&mut data.as_slice()).unwrap();
+    assert_eq!(
+        (
+            state.liquidation_target_health_bps,
+            state.dust_debt_usd,
+            state.timelock_secs,
+            state.market_config_eta
+        ),
+        (11_000, 50, 7 * 86_400, 0)
+    );
 }

@@ -486,10 +486,13 @@ async fn every_state_change_emits_an_event(mode: Mode) {
         ballast_tests::TxError::Custom { instruction: 0, code: BallastError::OracleNotConfigured.into() }
     );
     let feed = reserve.keys.mint.to_bytes();
-    let (oracle, risk, interest) = (default_oracle(feed), default_risk(), default_interest());
+    let pinned = ballast_tests::fixtures::placeholder_oracle(&reserve.keys.mint);
+    let (oracle, risk, interest) = (default_oracle(feed, pinned), default_risk(), default_interest());
     env.configure(&market, &reserve, oracle.clone(), risk, interest).await.unwrap();
-    let ev = env.events::<ballast::events::ReserveConfigured>();
-    assert_eq!((ev.len(), ev[0].reserve, &ev[0].oracle), (1, reserve.keys.reserve, &oracle));
+    // A collateral listing is queued (the test market's timelock is zero) and applied.
+    let ev = env.events::<ballast::events::ReserveConfigResolved>();
+    assert_eq!((ev.len(), ev[0].reserve, ev[0].applied), (1, reserve.keys.reserve, true));
+    assert_eq!(env.reserve_state(reserve.keys.reserve).await.oracle, oracle.to_config().unwrap());
 
     let user = env.create_user(&market).await;
     let ev = env.events::<PositionOpened>();

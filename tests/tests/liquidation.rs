@@ -26,6 +26,10 @@ dual_mode_tests!(
     ema_force_level_makes_an_over_leveraged_position_liquidatable,
     a_sixteen_slot_position_is_liquidated_in_one_transaction,
     a_dust_position_is_closed_out_in_full,
+    a_keeper_is_paid_back_at_least_what_it_repays_near_insolvency,
+    seizing_the_highest_weight_collateral_cannot_lower_the_health_factor,
+    a_slot_never_lends_and_owes_the_same_asset,
+    a_keeper_cannot_liquidate_with_an_older_genuine_update,
 );
 
 // Events and views reach the bank only from SBF programs (see tests/src/env.rs).
@@ -120,7 +124,8 @@ fn wide_haircut_risk() -> RiskParams {
 
 async fn configure_sol(m: &mut PricedMarket, risk: RiskParams) {
     let (market, sol) = (&m.market, &m.sol);
-    m.env.configure(market, sol, default_oracle(SOL_FEED), risk, default_interest()).await.unwrap();
+    let oracle = default_oracle(SOL_FEED, m.sol_oracle);
+    m.env.configure(market, sol, oracle, risk, default_interest()).await.unwrap();
 }
 
 async fn liquidation_stops_at_the_target_health_and_a_racing_keeper_is_refused(mode: Mode) {
@@ -386,6 +391,7 @@ async fn btc_falls_from_46900_to_42500_on_a_5x_position(mode: Mode) {
         ..default_risk()
     };
     // 3× → 5× loosens the leverage cap: it waits for the market's 24 h timelock.
+    m.env.set_timelock(&m.market, 24 * 3600).await;
     configure_sol(&mut m, risk).await;
     assert_eq!(m.env.reserve_state(m.sol.keys.reserve).await.risk.max_leverage_bps, 30_000, "queued");
     let t0 = NOW + 24 * 3600;
@@ -438,7 +444,7 @@ async fn btc_falls_from_46900_to_42500_on_a_5x_position(mode: Mode) {
 async fn ema_force_level_makes_an_over_leveraged_position_liquidatable(mode: Mode) {
     let mut m = PricedMarket::start(mode).await;
     // Stress add-on 40 %: at "force" the 5 % maintenance haircut becomes 45 %.
-    let mut oracle = default_oracle(SOL_FEED);
+    let mut oracle = default_oracle(SOL_FEED, m.sol_oracle);
     oracle.stress_addon_bps = 4_000;
     let (market, sol) = (&m.market, &m.sol);
     m.env.configure(market, sol, oracle, default_risk(), default_interest()).await.unwrap();
@@ -553,4 +559,126 @@ async fn a_dust_position_is_closed_out_in_full(mode: Mode) {
     assert_eq!(b.keeper_sol, 6_600_000_000 - 66_000_000);
     let position = m.env.position_state(m.borrower.position).await;
     assert_eq!(position.occupied_slots(), 1, "the debt slot is freed; the rest of the SOL stays");
+}
+
+/// Issue 10 item 7: at collateral 1.005× the debt (HF 0.955 at a 5 % haircut) the bonus is capped
+/// at 0.5 %, under the 1 % fee. The fee now comes out of the bonus only: the keeper receives at
+/// least the value it repaid, and the health factor does not fall.
+async fn a_keeper_is_paid_back_at_least_what_it_repays_near_insolvency(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(600 * USDC).await.unwrap();
+    // SOL at $60.30: $603 of collateral against $600 of debt, HF = 603 × 0.95 / 600 = 0.95475.
+    let sol = PullPrice { price: 6_030_000_000, ema_price: 6_030_000_000, ..sol_price(NOW) };
+    m.set_prices(NOW, sol, usdc_price(NOW)).await;
+    let keeper = m.keeper(1_000 * USDC).await;
+    m.liquidate(&keeper, u64::MAX).await.unwrap();
+    let b = balances(&mut m, &keeper).await;
+    let repaid = 1_000 * USDC - b.keeper_usdc;
+    assert!(repaid > 0);
+    // Received SOL at $60.30 ≥ repaid USDC at $1: sol × 60.30 / 1e9 ≥ usdc / 1e6.
+    assert!(
+        b.keeper_sol as u128 * 6_030 >= repaid as u128 * 100_000,
+        "keeper received {} lamports of SOL at $60.30 for {} µUSDC",
+        b.keeper_sol,
+        repaid
+    );
+    let hf_before = health_factor(10 * SOL, 1, 0.95, 600 * USDC) * 60.30;
+    let hf_after = health_factor(b.deposit_shares, 1, 0.95, 600 * USDC - repaid) * 60.30;
+    assert!(hf_after >= hf_before, "health factor {hf_before} → {hf_after}");
+    // The protocol's share is whatever bonus is left: seized − fee went to the keeper.
+    assert_eq!(10 * SOL - b.deposit_shares, b.keeper_sol + b.pool + b.fee_receiver);
+}
+
+/// Issue 10 item 7: a solvent position's health factor must not fall. Collateral A (weight 0.95)
+/// and B (weight 0.5) at HF 0.846: seizing A lowers the factor even with no bonus (0.95 > 0.846)
+/// and is refused by name; seizing B is allowed and raises it.
+async fn seizing_the_highest_weight_collateral_cannot_lower_the_health_factor(mode: Mode) {
+    let mut w = WidePosition::start(mode, 3).await;
+    // Reserve 2 counts at 0.5 (tightening: applies at once).
+    let feed = [3u8; 32];
+    let risk = RiskParams { init_haircut_bps: 6_000, maint_haircut_bps: 5_000, ..default_risk() };
+    let (market, low) = (&w.market, &w.reserves[2]);
+    w.env.configure(market, low, default_oracle(feed, w.oracles[2]), risk, default_interest()).await.unwrap();
+    // $70 each: C = 7.5 × 70 × 0.95 + 7.5 × 70 × 0.5 = 761.25 < 900 (HF 0.8458); $1,050 ≥ $900.
+    w.crash(70).await;
+    let ixn = w.liquidate_ix(u64::MAX).await;
+    let mut watched = vec![w.user.position, w.reserves[0].keys.reserve, w.reserves[1].keys.reserve];
+    watched.extend([w.keeper.repay_source, w.keeper.seize_destination, w.keeper.fee_account]);
+    let keeper = w.keeper.wallet.insecure_clone();
+    w.env
+        .expect_failure("seize A", &[ixn], &[&keeper], BallastError::LiquidationWorsensHealth, &watched)
+        .await;
+
+    let destination = w.env.token_account(&w.reserves[2], &keeper.pubkey(), 0).await;
+    let fee_receiver = w.market.fee_receiver;
+    let fee_account = w.env.token_account(&w.reserves[2], &fee_receiver, 0).await;
+    let position = w.position_state().await;
+    let keys: Vec<Pubkey> = w.reserves.iter().map(|r| r.keys.reserve).collect();
+    let oracles = w.oracles.clone();
+    let remaining = ix::health_accounts(&ix::health_reserves(&position, None), |r| {
+        oracles[keys.iter().position(|k| k == r).unwrap()]
+    });
+    let ixn = ix::liquidate(
+        keeper.pubkey(),
+        w.market.market,
+        w.user.position,
+        ix::LiquidationSides {
+            repay: &w.reserves[0].keys,
+            source: w.keeper.repay_source,
+            seize: &w.reserves[2].keys,
+            destination,
+        },
+        fee_account,
+        u64::MAX,
+        remaining,
+    );
+    w.env.send("seize B", &[ixn], &[&keeper]).await.unwrap();
+    let p = w.position_state().await;
+    let slot = |r: &Pubkey| p.slots.iter().find(|s| s.reserve == *r).copied().unwrap_or_default();
+    let a = slot(&w.reserves[1].keys.reserve).deposit_shares as f64 / 1e6 * 70.0 * 0.95;
+    let b = slot(&w.reserves[2].keys.reserve).deposit_shares as f64 / 1e6 * 70.0 * 0.5;
+    let debt = slot(&w.reserves[0].keys.reserve).borrow_shares as f64 / 1e6 * 100.0;
+    assert!((a + b) / debt > 761.25 / 900.0, "health factor {} after", (a + b) / debt);
+}
+
+/// Issue 10 items 6 and 10: a position never deposits and borrows the same asset (such a slot
+/// could be neither liquidated nor written off, and a dust deposit into the debt's own reserve
+/// blocked bad-debt resolution). Deposit into what you owe: repay instead; borrow what you hold:
+/// withdraw instead. Both refused by name, nothing changes.
+async fn a_slot_never_lends_and_owes_the_same_asset(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(100 * USDC).await.unwrap();
+    let w = m.borrower.wallet.insecure_clone();
+    let watched = m.watched();
+    let ixn = ix::deposit(w.pubkey(), m.borrower.position, &m.usdc.keys, m.borrower_usdc, 212);
+    m.env
+        .expect_failure("deposit into own debt", &[ixn], &[&w], BallastError::DepositIntoOwnDebt, &watched)
+        .await;
+    let remaining = m.health_accounts(None).await;
+    let ixn = ix::borrow(w.pubkey(), m.borrower.position, &m.sol.keys, m.borrower_sol, SOL, remaining);
+    m.env
+        .expect_failure("borrow own deposit", &[ixn], &[&w], BallastError::BorrowAgainstOwnDeposit, &watched)
+        .await;
+}
+
+/// Issue 10 item 2: a reserve reads one pinned price account. A genuine `PriceUpdateV2` of the
+/// same feed posted to another account (the dip of ten seconds ago) is refused by name, so a
+/// position healthy at the newest price cannot be liquidated with an older one.
+async fn a_keeper_cannot_liquidate_with_an_older_genuine_update(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(600 * USDC).await.unwrap();
+    // Newest price $100 (HF 1.58); ten seconds ago SOL dipped to $60 (HF 0.95).
+    let dip = m.env.keypair().pubkey();
+    let old = PullPrice { price: 6_000_000_000, ema_price: 10_000_000_000, ..sol_price(NOW - 10) };
+    m.env.set_account(dip, old.account());
+    let keeper = m.keeper(1_000 * USDC).await;
+    let mut ixn = m.liquidate_ix(&keeper, u64::MAX).await;
+    // Remaining accounts: (SOL reserve, SOL oracle), (USDC reserve, USDC oracle) in slot order.
+    let at = ixn.accounts.iter().position(|a| a.pubkey == m.sol_oracle).unwrap();
+    ixn.accounts[at].pubkey = dip;
+    let w = watched(&m, &keeper);
+    let signer = keeper.wallet.insecure_clone();
+    m.env.expect_failure("older update", &[ixn], &[&signer], BallastError::OracleWrongAccount, &w).await;
+    let ixn = m.liquidate_ix(&keeper, u64::MAX).await;
+    m.env.expect_failure("pinned account", &[ixn], &[&signer], BallastError::NotLiquidatable, &w).await;
 }

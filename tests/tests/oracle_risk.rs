@@ -92,7 +92,7 @@ async fn mainnet_price_updates_decode_exactly(mode: Mode) {
         ("pyth_v2_AAPL_equity_shard1_mainnet_Solera.json", 33_563_050, 3_951, -5, 1_789_666_422),
     ] {
         let (key, account) = mainnet_fixture(file);
-        let mut params = default_oracle(feed_of(&account.data));
+        let mut params = default_oracle(feed_of(&account.data), key);
         params.ema_warn_bps = 5_000; // EMA levels are not under test here
         params.ema_pause_bps = 5_000;
         params.ema_force_bps = 5_000;
@@ -105,7 +105,7 @@ async fn mainnet_price_updates_decode_exactly(mode: Mode) {
 
 async fn legacy_price_account_decodes_exactly(mode: Mode) {
     let (key, account) = mainnet_fixture("pyth_legacy_BONKUSD_mainnet_drift.json");
-    let mut params = default_oracle([0; 32]);
+    let mut params = default_oracle([0; 32], key);
     params.source = OracleSource::PythLegacy;
     params.price_account = key;
     params.max_conf_bps = 1_000;
@@ -418,7 +418,8 @@ async fn parameters_outside_bounds_are_refused(mode: Mode) {
             no_caps(),
         )
     };
-    let o = || default_oracle(ballast_tests::fixtures::SOL_FEED);
+    let sol_oracle = m.sol_oracle;
+    let o = || default_oracle(ballast_tests::fixtures::SOL_FEED, sol_oracle);
     let cases = vec![
         (
             "5.0001x",
@@ -518,7 +519,8 @@ async fn deposit_concentration_limit_is_enforced(mode: Mode) {
     let market = env.create_market().await;
     let reserve = env.add_reserve(&market, SPL_TOKEN, 6, 1_000).await;
     let risk = ballast::instructions::RiskParams { position_cap_bps: 4_000, ..default_risk() };
-    env.configure(&market, &reserve, default_oracle([1; 32]), risk, default_interest()).await.unwrap();
+    let oracle = default_oracle([1; 32], ballast_tests::fixtures::placeholder_oracle(&reserve.keys.mint));
+    env.configure(&market, &reserve, oracle, risk, default_interest()).await.unwrap();
     let (alice, bob) = (env.create_user(&market).await, env.create_user(&market).await);
     let alice_acc = env.token_account(&reserve, &alice.wallet.pubkey(), 1_000).await;
     let bob_acc = env.token_account(&reserve, &bob.wallet.pubkey(), 1_000).await;
@@ -635,7 +637,7 @@ async fn borrow_factor_weighs_the_debt(mode: Mode) {
     m.env.set_account(m.usdc_oracle, usdc_price(NOW).account());
     // USDC debt counts 1.25×: $666.666666 of initial collateral supports $533.333332 of debt.
     let risk = ballast::instructions::RiskParams { borrow_factor_bps: 12_500, ..default_risk() };
-    let oracle = default_oracle(ballast_tests::fixtures::USDC_FEED);
+    let oracle = default_oracle(ballast_tests::fixtures::USDC_FEED, m.usdc_oracle);
     m.env.configure(&m.market, &m.usdc, oracle, risk, default_interest()).await.unwrap();
     let limit = 666_666_666 * 10_000 / 12_500; // 533 333 332 (rounded down)
     let ixn = m.borrow_ix(limit + 1).await;
@@ -665,12 +667,13 @@ async fn sbf_localnet_oracle_writer_posts_prices_the_program_reads() {
     let feed = [5u8; 32];
     let market = env.create_market().await;
     let reserve = env.add_reserve(&market, SPL_TOKEN, 6, u64::MAX).await;
-    env.configure(&market, &reserve, default_oracle(feed), default_risk(), default_interest()).await.unwrap();
+    let (authority, price_update) = (env.keypair(), env.keypair());
+    let oracle = default_oracle(feed, price_update.pubkey());
+    env.configure(&market, &reserve, oracle, default_risk(), default_interest()).await.unwrap();
     let user = env.create_user(&market).await;
     let account = env.token_account(&reserve, &user.wallet.pubkey(), 1_000).await;
     env.deposit(&user, &reserve, account, 1_000).await.unwrap();
 
-    let (authority, price_update) = (env.keypair(), env.keypair());
     let message = |price: i64| localnet_oracle::PriceMessage {
         feed_id: feed,
         price,

@@ -30,6 +30,8 @@ dual_mode_tests!(
     a_paused_mint_takes_no_deposit_and_backs_no_borrow,
     a_frozen_vault_fails_by_name_and_changes_nothing,
     an_equity_trades_in_new_york_hours_and_is_reduce_only_outside,
+    the_daily_close_alone_never_makes_a_position_liquidatable,
+    a_pre_split_close_meets_the_pre_split_multiplier_after_a_weekend,
 );
 
 const XSTOCKS: [&str; 4] = ["AAPLx", "NFLXx", "NVDAx", "SPYx"];
@@ -252,15 +254,22 @@ impl StockMarket {
             admin.pubkey(),
             market.market,
             stock.reserve,
-            default_oracle(STOCK_FEED),
+            default_oracle(STOCK_FEED, stock_oracle),
             risk,
             default_interest(),
             ballast_sdk::params::no_caps(),
         );
         env.send("configure", &[configure], &[&admin]).await.unwrap();
-        env.configure(&market, &usdc, default_oracle(USDC_FEED), default_risk(), default_interest())
-            .await
-            .unwrap();
+        env.apply_queued(stock.reserve).await;
+        env.configure(
+            &market,
+            &usdc,
+            default_oracle(USDC_FEED, usdc_oracle),
+            default_risk(),
+            default_interest(),
+        )
+        .await
+        .unwrap();
         let lender = env.create_user(&market).await;
         let lender_usdc = env.token_account(&usdc, &lender.wallet.pubkey(), 100_000_000_000).await;
         env.deposit(&lender, &usdc, lender_usdc, 100_000_000_000).await.unwrap();
@@ -327,27 +336,70 @@ impl StockMarket {
 }
 
 async fn nflx_split_keeps_the_value_and_liquidates_nobody(mode: Mode) {
-    // One minute before the split NFLX trades at $1,100 a share; a token is one share.
-    let before = NFLX_SPLIT - 60;
-    let mut m = StockMarket::start(mode, "NFLXx", before, 1_100_00000000).await;
+    // An hour before the split NFLX trades at $1,100 a share; a token is one share.
+    let mut m = StockMarket::start(mode, "NFLXx", NFLX_SPLIT - 3_600, 1_100_00000000).await;
     m.deposit(10_00000000).await.unwrap();
     // 10 × $1,100 × 0.5 = $5,500 of borrowing power: borrow $5,400.
     m.borrow(5_400_000_000).await.unwrap();
     assert!(m.borrow(200_000_000).await.is_err(), "at the limit");
+    let insufficient =
+        ballast_tests::TxError::Custom { instruction: 0, code: BallastError::InsufficientCollateral.into() };
+    let not_liquidatable =
+        ballast_tests::TxError::Custom { instruction: 0, code: BallastError::NotLiquidatable.into() };
 
-    // At the split the share price falls to $110 and a token becomes 10 shares: the same $11,000.
+    // The feed switches a second early: $110 a share, published before the multiplier changes.
+    // Inside the 15-minute window the token backs no borrow, and maintenance takes the larger
+    // multiplier: no false liquidation.
     m.set_prices(NFLX_SPLIT, 110_00000000).await;
-    let e = m.liquidate().await.unwrap_err();
-    assert_eq!(
-        e,
-        ballast_tests::TxError::Custom { instruction: 0, code: BallastError::NotLiquidatable.into() },
-        "no false liquidation"
-    );
-    // Valued without the multiplier ($1,100) the position would be far under water; with it the
-    // borrowing power is unchanged: $5,486 after the 25 bps lag band, so $50 more fits and
-    // $200 more does not.
+    assert_eq!(m.liquidate().await.unwrap_err(), not_liquidatable, "no false liquidation");
+    assert_eq!(m.borrow(1_000_000).await.unwrap_err(), insufficient, "reduce-only in the window");
+
+    // Issue 10 item 1: one second after the change a borrower passes the genuine pre-split print
+    // ($1,100, published a second before). At the clock's multiplier (10) it would back $55,000.
+    m.env.set_clock(NFLX_SPLIT + 1).await;
+    m.env.set_account(m.stock_oracle, stock_price(1_100_00000000, NFLX_SPLIT - 1).account());
+    m.env.set_account(m.usdc_oracle, usdc_price(NFLX_SPLIT).account());
+    assert_eq!(m.borrow(20_000_000_000).await.unwrap_err(), insufficient, "a pre-split print buys nothing");
+
+    // After the window, $110 a share × 10 shares a token: the same $11,000, the same borrowing
+    // power ($5,486 after the 25 bps lag band): $50 more fits and $200 more does not.
+    m.set_prices(NFLX_SPLIT + 901, 110_00000000).await;
+    assert_eq!(m.liquidate().await.unwrap_err(), not_liquidatable);
     m.borrow(50_000_000).await.unwrap();
     assert!(m.borrow(200_000_000).await.is_err());
+}
+
+/// Issue 10 item 1, market-hours feeds: Friday's pre-split close is still the price on Monday
+/// morning, after a Sunday-evening split. Valued with the multiplier in force when it was
+/// published (1), not the clock's (10): an under-water position is liquidated, not hidden
+/// behind a tenfold value.
+async fn a_pre_split_close_meets_the_pre_split_multiplier_after_a_weekend(mode: Mode) {
+    // Friday 2025-11-14 20:58 UTC = 15:58 EST: open. NFLXx's multiplier goes 1 → 10 on Sunday.
+    let mut m = StockMarket::start(mode, "NFLXx", utc(2025, 11, 14, 20, 58), 1_100_00000000).await;
+    let admin = m.market.admin.insecure_clone();
+    let nyse = ballast::instructions::SessionParams {
+        weekday_mask: 0b0111110,
+        open_minute: 570,
+        close_minute: 960,
+        closed_max_age_secs: 4 * 86_400,
+        gap_haircut_bps: 2_000,
+        holidays: vec![],
+        early_closes: vec![],
+        early_close_minute: 0,
+    };
+    let configure = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(nyse));
+    m.env.send("session", &[configure], &[&admin]).await.unwrap();
+    m.env.apply_queued(m.stock.reserve).await;
+    m.deposit(10_00000000).await.unwrap();
+    m.borrow(5_400_000_000).await.unwrap();
+    // Friday's last print falls to $900: 10 × 900 × (1 − 0.3 − 0.2) = 4,500 < 5,400.
+    // Monday 2025-11-17 13:00 UTC = 08:00 EST, before the open, after the split.
+    let monday = utc(2025, 11, 17, 13, 0);
+    assert!(monday > NFLX_SPLIT + 900);
+    m.env.set_clock(monday).await;
+    m.env.set_account(m.stock_oracle, stock_price(900_00000000, utc(2025, 11, 14, 20, 59) + 59).account());
+    m.env.set_account(m.usdc_oracle, usdc_price(monday - 1).account());
+    m.liquidate().await.unwrap();
 }
 
 async fn a_paused_mint_takes_no_deposit_and_backs_no_borrow(mode: Mode) {
@@ -407,9 +459,12 @@ async fn an_equity_trades_in_new_york_hours_and_is_reduce_only_outside(mode: Mod
         closed_max_age_secs: 4 * 86_400,
         gap_haircut_bps: 1_000,
         holidays: vec![ballast_risk::session::days_from_civil(2026, 11, 26) as u32],
+        early_closes: vec![ballast_risk::session::days_from_civil(2026, 11, 27) as u32],
+        early_close_minute: 780,
     };
     let configure = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(nyse));
     m.env.send("session", &[configure], &[&admin]).await.unwrap();
+    m.env.apply_queued(m.stock.reserve).await;
     m.deposit(5_00000000).await.unwrap(); // deposits are always open
     let closed =
         ballast_tests::TxError::Custom { instruction: 0, code: BallastError::InsufficientCollateral.into() };
@@ -441,6 +496,15 @@ async fn an_equity_trades_in_new_york_hours_and_is_reduce_only_outside(mode: Mod
     // Thanksgiving (a listed holiday) is closed all day, even at 11:00 local.
     m.set_prices(utc(2026, 11, 26, 16, 0), 230_00000000).await;
     assert_eq!(m.borrow(1_000_000).await.unwrap_err(), closed, "holiday");
+    // Issue 10 item 3: Friday 2026-11-27 is a half-day, closed from 13:00 New York (18:00 UTC).
+    // At 13:30 the 12:59 print is the close: accepted under the closed-market rules (a schedule
+    // that said "open" would refuse it as 31 minutes stale), and the stock is reduce-only.
+    let half_day = utc(2026, 11, 27, 18, 30);
+    m.env.set_clock(half_day).await;
+    m.env.set_account(m.stock_oracle, stock_price(230_00000000, utc(2026, 11, 27, 17, 59)).account());
+    m.env.set_account(m.usdc_oracle, usdc_price(half_day - 1).account());
+    assert_eq!(m.borrow(1_000_000).await.unwrap_err(), closed, "half-day afternoon");
+    m.set_prices(utc(2026, 11, 26, 16, 0), 230_00000000).await;
     // Only the admin sets sessions, within bounds.
     let bad = ballast::instructions::SessionParams {
         weekday_mask: 0b0111110,
@@ -449,6 +513,8 @@ async fn an_equity_trades_in_new_york_hours_and_is_reduce_only_outside(mode: Mod
         closed_max_age_secs: 86_400,
         gap_haircut_bps: 0,
         holidays: vec![],
+        early_closes: vec![],
+        early_close_minute: 0,
     };
     let ixn = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(bad));
     m.env
@@ -461,8 +527,9 @@ async fn an_equity_trades_in_new_york_hours_and_is_reduce_only_outside(mode: Mod
         .await;
 
     // The reserve now holds deposits: removing the session (which would lift reduce-only) waits
-    // for the market timelock, then anyone applies it.
+    // for the market timelock (24 h from here on), then anyone applies it.
     let now = utc(2026, 11, 26, 16, 0);
+    m.env.set_timelock(&m.market, 86_400).await;
     let remove = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, None);
     m.env.send("remove session", &[remove], &[&admin]).await.unwrap();
     let r = m.env.reserve_state(m.stock.reserve).await;
@@ -473,4 +540,61 @@ async fn an_equity_trades_in_new_york_hours_and_is_reduce_only_outside(mode: Mod
     m.env.set_clock(now + 86_400).await;
     m.env.send("apply session", &[apply], &[]).await.unwrap();
     assert_eq!(m.env.reserve_state(m.stock.reserve).await.session.enabled, 0);
+}
+
+/// Issue 10 item 3: `maint + gap ≤ init` is enforced at configuration, so a position borrowed to
+/// its limit at 15:58 New York is not liquidatable at 16:01 when no price has moved.
+async fn the_daily_close_alone_never_makes_a_position_liquidatable(mode: Mode) {
+    // Tuesday 2026-11-17 15:58 EST = 20:58 UTC. The stock: init 50 %, maint 30 % haircut.
+    let before_close = utc(2026, 11, 17, 20, 58);
+    let mut m = StockMarket::start(mode, "AAPLx", before_close, 230_00000000).await;
+    let admin = m.market.admin.insecure_clone();
+    let session = |gap_haircut_bps| ballast::instructions::SessionParams {
+        weekday_mask: 0b0111110,
+        open_minute: 570,
+        close_minute: 960,
+        closed_max_age_secs: 4 * 86_400,
+        gap_haircut_bps,
+        holidays: vec![],
+        early_closes: vec![],
+        early_close_minute: 0,
+    };
+    // 30 % + 20.01 % > 50 %: the close alone would eat into positions at their limit.
+    let ixn = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(session(2_001)));
+    m.env
+        .expect_failure("gap", &[ixn], &[&admin], BallastError::GapHaircutOverInitial, &[m.stock.reserve])
+        .await;
+    let ixn = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(session(2_000)));
+    m.env.send("session", &[ixn], &[&admin]).await.unwrap();
+    m.env.apply_queued(m.stock.reserve).await;
+    // Lowering the initial haircut below maint + gap is refused too, before any timelock.
+    let mut risk = default_risk();
+    (risk.max_leverage_bps, risk.init_haircut_bps, risk.maint_haircut_bps) = (20_000, 4_999, 3_000);
+    let ixn = ix::configure_reserve(
+        admin.pubkey(),
+        m.market.market,
+        m.stock.reserve,
+        default_oracle(STOCK_FEED, m.stock_oracle),
+        risk,
+        default_interest(),
+        ballast_sdk::params::no_caps(),
+    );
+    m.env
+        .expect_failure("init", &[ixn], &[&admin], BallastError::GapHaircutOverInitial, &[m.stock.reserve])
+        .await;
+
+    // 10 shares at $230: $1,150 of initial collateral (weight 0.5, less the lag band); borrow
+    // $1,140, close to the limit.
+    m.deposit(10_00000000).await.unwrap();
+    m.borrow(1_140_000_000).await.unwrap();
+    // 16:01 EST, the last print from 15:59:59: maintenance at the close = 2300 × (1 − 0.3 − 0.2)
+    // = 1150 ≥ 1140. Not liquidatable.
+    let after_close = utc(2026, 11, 17, 21, 1);
+    m.env.set_clock(after_close).await;
+    m.env.set_account(m.stock_oracle, stock_price(230_00000000, utc(2026, 11, 17, 20, 59) + 59).account());
+    m.env.set_account(m.usdc_oracle, usdc_price(after_close - 1).account());
+    let e = m.liquidate().await.unwrap_err();
+    let refused =
+        ballast_tests::TxError::Custom { instruction: 0, code: BallastError::NotLiquidatable.into() };
+    assert_eq!(e, refused, "the close alone liquidates nobody");
 }

@@ -31,6 +31,26 @@ pub struct MarketSection {
     pub id: u64,
     /// Owner of the fee token accounts; default: the creator.
     pub fee_receiver: Option<String>,
+    /// Delay of loosening changes, seconds (default 24 h). Set before the first listing it
+    /// applies at once; later a shorter one waits for the current timelock.
+    pub timelock_secs: Option<u32>,
+    /// Health factor (bps) a liquidation restores (default 10 500).
+    pub liquidation_target_health_bps: Option<u16>,
+    /// Debt below this (whole USD) may be closed out in one liquidation (default $10).
+    pub dust_debt_usd: Option<u32>,
+}
+
+impl MarketSection {
+    pub fn params(&self) -> ballast::instructions::MarketParams {
+        use ballast::constants::*;
+        ballast::instructions::MarketParams {
+            liquidation_target_health_bps: self
+                .liquidation_target_health_bps
+                .unwrap_or(DEFAULT_LIQUIDATION_TARGET_HEALTH_BPS),
+            dust_debt_usd: self.dust_debt_usd.unwrap_or(DEFAULT_DUST_DEBT_USD),
+            timelock_secs: self.timelock_secs.unwrap_or(DEFAULT_TIMELOCK_SECS),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,6 +93,15 @@ pub struct SessionSection {
     pub gap_haircut_bps: u16,
     #[serde(default)]
     pub holidays: Vec<String>,
+    /// Half-days (`YYYY-MM-DD`), closing at `early_close` (default 13:00).
+    #[serde(default)]
+    pub early_closes: Vec<String>,
+    #[serde(default = "thirteen_hundred")]
+    pub early_close: String,
+}
+
+fn thirteen_hundred() -> String {
+    "13:00".into()
 }
 
 impl SessionSection {
@@ -97,29 +126,31 @@ impl SessionSection {
             }
             Ok(h * 60 + m)
         };
-        let holidays = self
-            .holidays
-            .iter()
-            .map(|d| {
-                let parts: Vec<u64> = d
-                    .split('-')
-                    .map(|p| p.parse().map_err(|_| format!("date `{d}`")))
-                    .collect::<Result<_, _>>()?;
-                match parts[..] {
-                    [y, m, day] if y >= 1970 && (1..=12).contains(&m) && (1..=31).contains(&day) => {
-                        Ok(ballast_risk::session::days_from_civil(y, m, day) as u32)
+        let dates = |list: &[String]| {
+            list.iter()
+                .map(|d| {
+                    let parts: Vec<u64> = d
+                        .split('-')
+                        .map(|p| p.parse().map_err(|_| format!("date `{d}`")))
+                        .collect::<Result<_, _>>()?;
+                    match parts[..] {
+                        [y, m, day] if y >= 1970 && (1..=12).contains(&m) && (1..=31).contains(&day) => {
+                            Ok(ballast_risk::session::days_from_civil(y, m, day) as u32)
+                        }
+                        _ => Err(format!("date `{d}`: use YYYY-MM-DD")),
                     }
-                    _ => Err(format!("date `{d}`: use YYYY-MM-DD")),
-                }
-            })
-            .collect::<Result<Vec<u32>, String>>()?;
+                })
+                .collect::<Result<Vec<u32>, String>>()
+        };
         Ok(ballast::instructions::SessionParams {
             weekday_mask,
             open_minute: minute(&self.open)?,
             close_minute: minute(&self.close)?,
             closed_max_age_secs: self.closed_max_age_secs,
             gap_haircut_bps: self.gap_haircut_bps,
-            holidays,
+            holidays: dates(&self.holidays)?,
+            early_closes: dates(&self.early_closes)?,
+            early_close_minute: minute(&self.early_close)?,
         })
     }
 }
@@ -140,10 +171,14 @@ pub struct CreateMint {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OracleSection {
-    /// `pull` (PriceUpdateV2, by feed id) or `legacy` (a price account).
+    /// `pull` (a pinned PriceUpdateV2 carrying `feed_id`) or `legacy` (a price account).
     pub source: String,
     pub feed_id: Option<String>,
+    /// The account every price read uses. Pull feeds: a base58 key, or `"localnet-writer"` for
+    /// the account `ballast oracle post` writes with the bootstrap's wallet; without it, the
+    /// Pyth push oracle's sponsored feed account on `push_shard` (default 0).
     pub price_account: Option<String>,
+    pub push_shard: Option<u16>,
     pub max_age_secs: Option<u32>,
     pub max_conf_bps: Option<u16>,
     pub lag_bps_per_sec: Option<u16>,
@@ -184,6 +219,18 @@ pub struct InterestSection {
     pub insurance_target_bps: Option<u16>,
 }
 
+/// The `PriceUpdateV2` account `ballast oracle post` writes for `feed_id` with `authority` on a
+/// local validator (the localnet oracle writer's account, created with a seed of the authority).
+pub fn localnet_feed(authority: &Pubkey, feed_id: &[u8; 32]) -> Pubkey {
+    Pubkey::create_with_seed(authority, &localnet_feed_seed(feed_id), &localnet_oracle::ID)
+        .expect("the seed is short")
+}
+
+/// The seed of `localnet_feed`.
+pub fn localnet_feed_seed(feed_id: &[u8; 32]) -> String {
+    format!("ballast-feed-{}", &hex::encode(feed_id)[..16])
+}
+
 pub fn parse_pubkey(text: &str, what: &str) -> Result<Pubkey, String> {
     text.parse().map_err(|_| format!("{what}: `{text}` is not a base58 public key"))
 }
@@ -202,12 +249,19 @@ pub fn token_program(name: &str) -> Result<Pubkey, String> {
 }
 
 impl OracleSection {
-    pub fn to_params(&self) -> Result<OracleParams, String> {
-        let d = params::default_oracle([0; 32]);
+    /// The oracle parameters; `payer` is the wallet whose localnet writer account
+    /// `price_account = "localnet-writer"` names.
+    pub fn to_params(&self, payer: &Pubkey) -> Result<OracleParams, String> {
+        let d = params::default_oracle([0; 32], Pubkey::default());
         let (source, feed_id, price_account) = match self.source.as_str() {
             "pull" => {
-                let feed = self.feed_id.as_deref().ok_or("a pull oracle needs feed_id")?;
-                (OracleSource::PythPull, parse_feed_id(feed)?, Pubkey::default())
+                let feed = parse_feed_id(self.feed_id.as_deref().ok_or("a pull oracle needs feed_id")?)?;
+                let account = match self.price_account.as_deref() {
+                    Some("localnet-writer") => localnet_feed(payer, &feed),
+                    Some(key) => parse_pubkey(key, "price_account")?,
+                    None => ballast_sdk::pda::pyth_push_feed(self.push_shard.unwrap_or(0), &feed),
+                };
+                (OracleSource::PythPull, feed, account)
             }
             "legacy" => {
                 let account = self.price_account.as_deref().ok_or("a legacy oracle needs price_account")?;
@@ -319,6 +373,18 @@ pub async fn bootstrap(client: &Client, file: &MarketFile, mode: Mode) -> Result
         client.send(&[ix::init_market(payer, file.market.id, fee_receiver)], &[]).await.map_err(rpc_err)?;
         sent += 1;
     }
+    // Market parameters first: before the first listing they apply at once.
+    let stored = client.market(&market).await.map_err(rpc_err)?;
+    let wanted = file.market.params();
+    if ballast::instructions::MarketParams::of(&stored) != wanted && stored.market_config_eta == 0 {
+        client.send(&[ix::configure_market(payer, market, wanted)], &[]).await.map_err(rpc_err)?;
+        sent += 1;
+    }
+    let eta = client.market(&market).await.map_err(rpc_err)?.market_config_eta;
+    if eta != 0 && eta <= client.now().await.map_err(rpc_err)? {
+        client.send(&[ix::apply_market_config(market)], &[]).await.map_err(rpc_err)?;
+        sent += 1;
+    }
     let mut reserves = Vec::new();
     for r in &file.reserves {
         let (mint, tp) = match (&r.mint, &r.create_mint) {
@@ -353,7 +419,8 @@ pub async fn bootstrap(client: &Client, file: &MarketFile, mode: Mode) -> Result
             _ => return Err(format!("reserve {}: give exactly one of mint and create_mint", r.name)),
         };
         let reserve = pda::reserve(&market, &mint);
-        let (oracle, risk, interest) = (r.oracle.to_params()?, r.risk.to_params(), r.interest.to_params());
+        let (oracle, risk, interest) =
+            (r.oracle.to_params(&payer)?, r.risk.to_params(), r.interest.to_params());
         let desired = (
             oracle.to_config().map_err(|e| format!("reserve {}: oracle {e}", r.name))?,
             risk.to_config().map_err(|e| format!("reserve {}: risk {e}", r.name))?,
@@ -422,6 +489,15 @@ pub async fn bootstrap(client: &Client, file: &MarketFile, mode: Mode) -> Result
                 action = "reconfigured".into();
             }
         }
+        // A queued change whose timelock has run out is applied (anyone may): with a zero
+        // timelock (localnet) that is at once.
+        let queued = client.reserve(&reserve).await.map_err(rpc_err)?;
+        let now = client.now().await.map_err(rpc_err)?;
+        if queued.pending_eta != 0 && queued.pending_eta <= now {
+            client.send(&[ix::apply_reserve_config(reserve)], &[]).await.map_err(rpc_err)?;
+            sent += 1;
+            action = format!("{action}, applied");
+        }
         // The session: set when the stored one differs (on a reserve with deposits the program
         // queues the change behind the timelock).
         let wanted_session = match &r.session {
@@ -440,6 +516,13 @@ pub async fn bootstrap(client: &Client, file: &MarketFile, mode: Mode) -> Result
             if action == "unchanged" {
                 action = "session set".into();
             }
+        }
+        let queued = client.reserve(&reserve).await.map_err(rpc_err)?;
+        if queued.pending_session_eta != 0
+            && queued.pending_session_eta <= client.now().await.map_err(rpc_err)?
+        {
+            client.send(&[ix::apply_session(reserve)], &[]).await.map_err(rpc_err)?;
+            sent += 1;
         }
         reserves.push(ReserveReport {
             name: r.name.clone(),
@@ -462,7 +545,7 @@ mod tests {
         let file: MarketFile = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert_eq!(file.reserves.len(), 3);
         for r in &file.reserves {
-            r.oracle.to_params().unwrap().to_config().unwrap();
+            r.oracle.to_params(&Pubkey::new_unique()).unwrap().to_config().unwrap();
             r.risk.to_params().to_config().unwrap();
             r.interest.to_params().to_config().unwrap();
         }
@@ -473,10 +556,14 @@ mod tests {
             closed_max_age_secs: 345_600,
             gap_haircut_bps: 1_000,
             holidays: vec!["2026-11-26".into()],
+            early_closes: vec!["2026-11-27".into()],
+            early_close: thirteen_hundred(),
         };
         let p = session.to_params().unwrap();
         assert_eq!((p.weekday_mask, p.open_minute, p.close_minute), (0b0111110, 570, 960));
         assert_eq!(p.holidays, vec![ballast_risk::session::days_from_civil(2026, 11, 26) as u32]);
+        assert_eq!(p.early_closes, vec![ballast_risk::session::days_from_civil(2026, 11, 27) as u32]);
+        assert_eq!(p.early_close_minute, 780);
         p.to_config().unwrap();
         let stock = &file.reserves[2];
         assert_eq!(
@@ -489,7 +576,10 @@ mod tests {
     fn bad_files_are_refused_with_the_reason() {
         let bad = "[market]\nid = 1\n[[reserve]]\nname = \"X\"\nmint = \"So11111111111111111111111111111111111111112\"\n[reserve.oracle]\nsource = \"pull\"\n";
         let file: MarketFile = toml::from_str(bad).unwrap();
-        assert_eq!(file.reserves[0].oracle.to_params().unwrap_err(), "a pull oracle needs feed_id");
+        assert_eq!(
+            file.reserves[0].oracle.to_params(&Pubkey::default()).unwrap_err(),
+            "a pull oracle needs feed_id"
+        );
         assert!(
             toml::from_str::<MarketFile>("[market]\nid = 1\nsurprise = 2\n").is_err(),
             "unknown keys are refused"

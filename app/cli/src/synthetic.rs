@@ -21,11 +21,17 @@ pub struct SyntheticMarket {
     pub oracles: HashMap<Pubkey, OracleAccount>,
 }
 
+/// The pull-feed account reserve `i` pins.
+fn oracle_key(i: usize) -> Pubkey {
+    Pubkey::new_from_array([i as u8 + 50; 32])
+}
+
 fn reserve(i: usize) -> Reserve {
     let mut r: Reserve = bytemuck::Zeroable::zeroed();
     r.decimals = ASSETS[i].0;
-    r.oracle =
-        default_oracle([i as u8 + 1; 32]).to_config().expect("default oracle parameters are in bounds");
+    r.oracle = default_oracle([i as u8 + 1; 32], oracle_key(i))
+        .to_config()
+        .expect("default oracle parameters are in bounds");
     r.risk = default_risk().to_config().expect("default risk parameters are in bounds");
     r.interest = default_interest().to_config().expect("default interest parameters are in bounds");
     r.borrow_index.set(1_050_000_000_000_000_000); // 1.05: interest has accrued before
@@ -65,7 +71,7 @@ impl SyntheticMarket {
                     ema_conf: 0,
                 };
                 let data = localnet_oracle::encode_price_update(&Pubkey::default(), true, &message, 1);
-                let key = Pubkey::new_from_array([i as u8 + 50; 32]);
+                let key = oracle_key(i);
                 (*k, OracleAccount { key, owner: localnet_oracle::ID, data })
             })
             .collect();
@@ -82,6 +88,10 @@ impl SyntheticMarket {
             stress_shocks_bps: [0; 8],
             pending_stress_shocks_bps: [0; 8],
             stress_shocks_eta: 0,
+            pending_liquidation_target_health_bps: 0,
+            pending_dust_debt_usd: 0,
+            pending_timelock_secs: 0,
+            market_config_eta: 0,
             paused: false,
             bump: 255,
         };

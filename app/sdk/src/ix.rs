@@ -190,6 +190,22 @@ pub fn set_market_pause(admin: Pubkey, market: Pubkey, paused: bool) -> Instruct
     )
 }
 
+/// Admin: the market's target health, dust threshold and timelock.
+pub fn configure_market(
+    admin: Pubkey,
+    market: Pubkey,
+    params: ballast::instructions::MarketParams,
+) -> Instruction {
+    instruction(
+        ballast::accounts::MarketAdmin { admin, market },
+        ballast::instruction::ConfigureMarket { params },
+    )
+}
+
+pub fn apply_market_config(market: Pubkey) -> Instruction {
+    instruction(ballast::accounts::ApplyMarketConfig { market }, ballast::instruction::ApplyMarketConfig {})
+}
+
 /// Admin: the joint stress test's shock per group (bps; index 0 must be 0).
 pub fn set_stress_shocks(admin: Pubkey, market: Pubkey, shocks: [u16; 8]) -> Instruction {
     instruction(

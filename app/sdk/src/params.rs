@@ -6,10 +6,10 @@ use ballast::state::OracleSource;
 
 /// A pull-oracle feed: 60 s max age, 2 % max confidence, 25 bps/s lag, 5 % band cap, the SPEC's
 /// EMA levels, 10 % stress add-on.
-pub fn default_oracle(feed_id: [u8; 32]) -> OracleParams {
+pub fn default_oracle(feed_id: [u8; 32], price_account: Pubkey) -> OracleParams {
     OracleParams {
         source: OracleSource::PythPull,
-        price_account: Pubkey::default(),
+        price_account,
         feed_id,
         max_age_secs: 60,
         max_conf_bps: 200,

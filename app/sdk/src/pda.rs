@@ -25,3 +25,10 @@ pub fn position(market: &Pubkey, owner: &Pubkey, index: u32) -> Pubkey {
     )
     .0
 }
+
+/// The Pyth push oracle's sponsored price-feed account of `feed_id` on shard `shard` (mainnet
+/// and devnet use shard 0): the `PriceUpdateV2` a pull reserve pins.
+pub fn pyth_push_feed(shard: u16, feed_id: &[u8; 32]) -> Pubkey {
+    let program = ballast::oracle::pull::PYTH_PUSH_ORACLE_PROGRAM_ID;
+    Pubkey::find_program_address(&[&shard.to_le_bytes(), feed_id], &program).0
+}

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
-use ballast::oracle::pull::PYTH_RECEIVER_PROGRAM_ID;
 use ballast::state::{Market, OracleSource, Position, Reserve};
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_commitment_config::CommitmentConfig;
@@ -195,54 +194,22 @@ impl Client {
         self.market_accounts(market, 8 + core::mem::size_of::<Position>()).await
     }
 
-    /// The oracle account of every reserve: the configured legacy price account, or for a pull
-    /// feed the freshest `PriceUpdateV2` of the Pyth receiver carrying the reserve's feed id.
+    /// The oracle account of every reserve: the one its configuration pins (legacy price
+    /// account or pull `PriceUpdateV2`); the program reads no other.
     pub async fn oracles(
         &self,
         reserves: &HashMap<Pubkey, Reserve>,
     ) -> Result<HashMap<Pubkey, OracleAccount>, RpcError> {
         let mut out = HashMap::new();
         for (key, reserve) in reserves {
-            let found = match OracleSource::from_u8(reserve.oracle.source) {
-                Some(OracleSource::PythLegacy) => {
-                    let k = reserve.oracle.price_account;
-                    self.account_data(&k).await?.map(|a| OracleAccount {
-                        key: k,
-                        owner: a.owner,
-                        data: a.data,
-                    })
-                }
-                Some(OracleSource::PythPull) => self.freshest_price_update(&reserve.oracle.feed_id).await?,
-                None => None,
-            };
-            if let Some(o) = found {
-                out.insert(*key, o);
+            if OracleSource::from_u8(reserve.oracle.source).is_none() {
+                continue;
+            }
+            let k = reserve.oracle.price_account;
+            if let Some(a) = self.account_data(&k).await? {
+                out.insert(*key, OracleAccount { key: k, owner: a.owner, data: a.data });
             }
         }
         Ok(out)
-    }
-
-    /// The receiver's `PriceUpdateV2` account for `feed_id` with the newest publish time.
-    pub async fn freshest_price_update(&self, feed_id: &[u8; 32]) -> Result<Option<OracleAccount>, RpcError> {
-        let config = RpcProgramAccountsConfig {
-            filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_base58_encoded(41, feed_id))]),
-            account_config: RpcAccountInfoConfig {
-                encoding: Some(UiAccountEncoding::Base64),
-                ..RpcAccountInfoConfig::default()
-            },
-            ..RpcProgramAccountsConfig::default()
-        };
-        #[allow(deprecated)]
-        let found = self
-            .rpc
-            .get_program_accounts_with_config(&PYTH_RECEIVER_PROGRAM_ID, config)
-            .await
-            .map_err(classify)?;
-        let publish_time = |d: &[u8]| d.get(93..101).map(|b| i64::from_le_bytes(b.try_into().unwrap()));
-        Ok(found
-            .into_iter()
-            .filter(|(_, a)| a.data.len() >= 101 && a.data[40] == 1) // fully verified updates only
-            .max_by_key(|(_, a)| publish_time(&a.data))
-            .map(|(k, a)| OracleAccount { key: k, owner: a.owner, data: a.data }))
     }
 }

@@ -30,6 +30,29 @@ fn ratio(a: u128, b: u128, rounding: Rounding) -> Option<u128> {
     whole.checked_add(frac)
 }
 
+/// `a × b` exactly, as its (high, low) 128-bit halves: products of two WAD figures do not fit
+/// in `u128`, and comparing them must not divide (SBF has no cheap wide division).
+fn wide_mul(a: u128, b: u128) -> (u128, u128) {
+    const LOW: u128 = u64::MAX as u128;
+    let (a_high, a_low, b_high, b_low) = (a >> 64, a & LOW, b >> 64, b & LOW);
+    // Four 64 × 64-bit partial products, each < 2^128.
+    let low_low = a_low * b_low;
+    let cross_a = a_high * b_low;
+    let cross_b = a_low * b_high;
+    let high_high = a_high * b_high;
+    // Bits 64..192: the carry out of `low_low` and the low halves of the cross terms (< 3 × 2^64).
+    let middle = (low_low >> 64) + (cross_a & LOW) + (cross_b & LOW);
+    let low = (low_low & LOW) | (middle << 64);
+    // The product is below 2^256, so the high half cannot overflow.
+    let high = high_high + (cross_a >> 64) + (cross_b >> 64) + (middle >> 64);
+    (high, low)
+}
+
+/// `a × b ≥ c × d`, exactly for every `u128` input (256-bit products, compared high half first).
+pub(crate) fn product_at_least(a: u128, b: u128, c: u128, d: u128) -> bool {
+    wide_mul(a, b) >= wide_mul(c, d)
+}
+
 // Weights and bps fit in u64: native 64-bit arithmetic is several times cheaper on SBF.
 const WEIGHT_ONE_U64: u64 = WEIGHT_ONE as u64;
 
@@ -196,6 +219,27 @@ impl Health {
         }
     }
 
+    /// `maint_collateral / maint_debt` compared: true when `self`'s health factor is at least
+    /// `other`'s. Exact: `a_c / a_d ≥ b_c / b_d ⇔ a_c × b_d ≥ b_c × a_d`, cross-multiplied in
+    /// 256 bits, so there is no division, no rounding and no signed arithmetic. Without
+    /// maintenance debt the factor is unbounded: `self` without debt is at least anything, and
+    /// nothing with debt is at least an `other` without debt.
+    pub fn health_factor_at_least(&self, other: &Health) -> bool {
+        if self.maint_debt == 0 {
+            return true;
+        }
+        if other.maint_debt == 0 {
+            return false;
+        }
+        product_at_least(self.maint_collateral, other.maint_debt, other.maint_collateral, self.maint_debt)
+    }
+
+    /// Collateral covers debt at the plain price, unweighted: `collateral_value ≥ debt_value`.
+    /// A liquidation of a solvent position must not lower its health factor (SPEC §5).
+    pub fn is_solvent(&self) -> bool {
+        self.collateral_value >= self.debt_value
+    }
+
     /// Borrow and withdraw need `init_collateral ≥ init_debt` afterwards, also under the joint
     /// stress shock (which never values collateral higher, so it is the binding test).
     pub fn passes_initial(&self) -> bool {
@@ -306,7 +350,55 @@ mod tests {
         assert!(!h.passes_initial(), "800 covers 700, the joint shock's 680 does not");
     }
 
+    #[test]
+    fn wide_products_are_exact() {
+        let max = u128::MAX;
+        // (2^128 − 1)^2 = 2^256 − 2^129 + 1
+        assert_eq!(wide_mul(max, max), (max - 1, 1));
+        assert_eq!(wide_mul(1 << 64, 1 << 64), (1, 0));
+        assert_eq!(wide_mul(max, 2), (1, max - 1));
+        assert!(product_at_least(max, max, max - 1, max));
+        assert!(!product_at_least(max - 1, max, max, max));
+    }
+
+    #[test]
+    fn health_factor_comparison_is_exact_beyond_u128() {
+        // $10^12 figures: their cross products (~10^60) overflow u128.
+        let big = 1_000_000_000_000 * WAD;
+        let before = Health { maint_collateral: big - 3, maint_debt: big, ..Health::default() };
+        let same = Health { maint_collateral: 2 * (big - 3), maint_debt: 2 * big, ..Health::default() };
+        let lower = Health { maint_collateral: big - 4, maint_debt: big, ..Health::default() };
+        assert!(same.health_factor_at_least(&before) && before.health_factor_at_least(&same));
+        assert!(before.health_factor_at_least(&lower) && !lower.health_factor_at_least(&before));
+        // Without debt the factor is unbounded.
+        let repaid = Health { maint_collateral: 5, ..Health::default() };
+        assert!(repaid.health_factor_at_least(&before) && !before.health_factor_at_least(&repaid));
+        assert!(Health::default().health_factor_at_least(&Health::default()));
+    }
+
     proptest! {
+        /// Where the products fit in u128, the wide comparison agrees with the plain one; the
+        /// health-factor comparison agrees with the (rounded) reported factor whenever those differ.
+        #[test]
+        fn wide_comparison_agrees_with_u128(a in any::<u64>(), b in any::<u128>(), c in any::<u64>(), d in any::<u128>()) {
+            let (b, d) = (b >> 64 | 1, d >> 64 | 1); // keep both products below 2^128
+            prop_assert_eq!(product_at_least(a as u128, b, c as u128, d), a as u128 * b >= c as u128 * d);
+            let (x, y) = (wide_mul(a as u128, b), wide_mul(b, a as u128));
+            prop_assert_eq!(x, y);
+            prop_assert_eq!(x, (0, a as u128 * b));
+        }
+
+        #[test]
+        fn health_factor_comparison_agrees_with_the_ratio(c1 in 0u128..1 << 100, d1 in 1u128..1 << 100, c2 in 0u128..1 << 100, d2 in 1u128..1 << 100) {
+            let one = Health { maint_collateral: c1, maint_debt: d1, ..Health::default() };
+            let two = Health { maint_collateral: c2, maint_debt: d2, ..Health::default() };
+            let (Some(f1), Some(f2)) = (one.health_factor(), two.health_factor()) else { return Ok(()) }; // factor ≥ 2^128 / 10^9
+            if f1 > f2 {
+                prop_assert!(one.health_factor_at_least(&two) && !two.health_factor_at_least(&one));
+            }
+            prop_assert!(one.health_factor_at_least(&two) || two.health_factor_at_least(&one));
+        }
+
         /// The weight never exceeds what the leverage cap allows: collateral × w ≥ debt implies
         /// leverage ≤ cap.
         #[test]

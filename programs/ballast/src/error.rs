@@ -79,11 +79,11 @@ pub enum BallastError {
     SharesWithoutAssets,
     #[msg("The position is healthy (maintenance collateral covers maintenance debt): not liquidatable")]
     NotLiquidatable,
-    #[msg("The allowed liquidation rounds to zero tokens")]
+    #[msg("The allowed liquidation rounds to zero tokens, or to no whole-token amount that pays the keeper back without lowering the position's health")]
     LiquidationTooSmall,
     #[msg("Repay and seize reserves must differ")]
     SameRepayAndSeizeReserve,
-    #[msg("The liquidation would lower the position's maintenance health")]
+    #[msg("The liquidation would lower the position's health (surplus or health factor): seize the lowest-weight collateral against the highest-borrow-factor debt")]
     LiquidationWorsensHealth,
     #[msg("The position still holds deposits: liquidate them before resolving bad debt")]
     PositionHasDeposits,
@@ -117,6 +117,14 @@ pub enum BallastError {
     ReservePaused,
     #[msg("The asset's market session is closed: reduce-only until it opens")]
     MarketClosed,
+    #[msg("Maintenance haircut plus the session's gap haircut exceeds the initial haircut: the close alone would make positions liquidatable")]
+    GapHaircutOverInitial,
+    #[msg("The asset's ScaledUiAmount multiplier changes within 15 minutes: reduce-only until the window has passed")]
+    MultiplierChangeWindow,
+    #[msg("The position owes this asset: repay it instead of depositing it")]
+    DepositIntoOwnDebt,
+    #[msg("The position has deposits of this asset: withdraw them instead of borrowing it")]
+    BorrowAgainstOwnDeposit,
 }
 
 impl From<ballast_risk::MathError> for BallastError {

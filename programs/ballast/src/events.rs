@@ -109,6 +109,14 @@ pub struct StressShocksSet {
     pub applies_at: i64,
 }
 
+/// The market-level parameters, in effect from `applies_at` (queued when in the future).
+#[event]
+pub struct MarketConfigured {
+    pub market: Pubkey,
+    pub params: crate::instructions::MarketParams,
+    pub applies_at: i64,
+}
+
 /// `reserve` is `Pubkey::default()` for the market-wide switch.
 #[event]
 pub struct PauseSet {

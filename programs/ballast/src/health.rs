@@ -134,7 +134,7 @@ pub fn price_slot(
         if reserve.mint_dynamic == 0 && reserve.issuer_haircut_bps == 0 && reserve.session.enabled == 0 {
             (price, reserve.risk)
         } else {
-            stock_rules(reserve, price, now)?
+            stock_rules(reserve, price, now, slot.deposit_shares > 0)?
         };
     let accrued = reserve.accrued(now)?;
     let total_assets = reserve.deposit_assets_at(accrued.borrow_index, accrued.pending_fees)?;
@@ -219,12 +219,30 @@ pub fn liquidation_params(
     }
 }
 
-/// SPEC §6 for one reserve: the per-token price of a ScaledUiAmount mint, the issuer haircut,
-/// a paused mint counting nothing for initial health, and an equity outside its session being
-/// reduce-only with the gap haircut.
-fn stock_rules(reserve: &Reserve, price: OraclePrice, now: i64) -> Result<(OraclePrice, RiskConfig)> {
-    // A token is worth `multiplier` shares: a split changes price and multiplier, not the value.
-    let multiplier = reserve.multiplier_at(now);
+/// SPEC §6 for one reserve: the per-token price of a ScaledUiAmount mint (at the multiplier in
+/// force when the price was published), the issuer haircut, a paused mint counting nothing for
+/// initial health, an equity outside its session being reduce-only with the gap haircut, and
+/// the window around a multiplier change. In that window the feed and the multiplier may
+/// disagree by a factor of the split, so the asset counts nothing for initial health (and cannot
+/// be borrowed), while maintenance gives the position the benefit of the doubt: a deposit at the
+/// larger multiplier, a debt at the smaller (no false liquidation; the window is short).
+fn stock_rules(
+    reserve: &Reserve,
+    price: OraclePrice,
+    now: i64,
+    holds_deposit: bool,
+) -> Result<(OraclePrice, RiskConfig)> {
+    let in_window = reserve.in_multiplier_change_window(now);
+    let multiplier = if in_window {
+        let (old, new) = (reserve.multiplier.get(), reserve.new_multiplier.get());
+        if holds_deposit {
+            old.max(new)
+        } else {
+            old.min(new)
+        }
+    } else {
+        reserve.multiplier_at(price.publish_time)
+    };
     let price = if multiplier == WAD { price } else { price.per_token(multiplier)? };
     let mut risk = reserve.risk;
     if reserve.issuer_haircut_bps > 0 {
@@ -233,6 +251,9 @@ fn stock_rules(reserve: &Reserve, price: OraclePrice, now: i64) -> Result<(Oracl
         risk.maint_haircut_bps = risk.maint_haircut_bps.saturating_add(extra).min(10_000);
     }
     if reserve.mint_paused != 0 {
+        risk.init_haircut_bps = 10_000;
+    }
+    if in_window {
         risk.init_haircut_bps = 10_000;
     }
     if !reserve.session.is_open(now) {

@@ -3,6 +3,7 @@
 //!
 //! Layout: `state/` (accounts), `instructions/` (one file per instruction, accounts struct beside
 //! its handler), `error.rs`, `events.rs`. The maths lives in the pure `ballast-risk` crate.
+//! "SPEC §N" in comments refers to `docs/spec.md`; decisions beyond it: `docs/decisions.md`.
 
 // The upstream-LLVM SBF build links these for compiler intrinsics and i128 libcalls.
 #[cfg(target_os = "solana")]
@@ -64,42 +65,53 @@ pub mod ballast {
 
     /// Permissionless after the timelock: applies a reserve's queued configuration.
     pub fn apply_reserve_config(ctx: Context<ApplyReserveConfig>) -> Result<()> {
-        instructions::admin::apply_reserve_config(ctx)
+        instructions::apply_reserve_config::apply_reserve_config(ctx)
     }
 
     /// Admin: drops a reserve's queued configuration.
     pub fn cancel_reserve_config(ctx: Context<ReserveAdmin>) -> Result<()> {
-        instructions::admin::cancel_reserve_config(ctx)
+        instructions::cancel_reserve_config::cancel_reserve_config(ctx)
     }
 
     /// Admin: pauses or resumes deposits and borrows of one reserve.
     pub fn set_reserve_pause(ctx: Context<ReserveAdmin>, paused: bool) -> Result<()> {
-        instructions::admin::set_reserve_pause(ctx, paused)
+        instructions::set_reserve_pause::set_reserve_pause(ctx, paused)
     }
 
     /// Admin: the joint stress test's shock per stress group; lower shocks wait for the timelock.
     pub fn set_stress_shocks(ctx: Context<MarketAdmin>, shocks: [u16; 8]) -> Result<()> {
-        instructions::admin::set_stress_shocks(ctx, shocks)
+        instructions::set_stress_shocks::set_stress_shocks(ctx, shocks)
     }
 
     /// Permissionless after the timelock: applies queued (lower) stress shocks.
     pub fn apply_stress_shocks(ctx: Context<ApplyStressShocks>) -> Result<()> {
-        instructions::admin::apply_stress_shocks(ctx)
+        instructions::apply_stress_shocks::apply_stress_shocks(ctx)
+    }
+
+    /// Admin: the market's liquidation target health, dust threshold and timelock (bounded;
+    /// loosening queued behind the timelock).
+    pub fn configure_market(ctx: Context<MarketAdmin>, params: MarketParams) -> Result<()> {
+        instructions::configure_market::handler(ctx, params)
+    }
+
+    /// Permissionless after the timelock: applies the queued market parameters.
+    pub fn apply_market_config(ctx: Context<ApplyMarketConfig>) -> Result<()> {
+        instructions::configure_market::apply_market_config(ctx)
     }
 
     /// Admin: pauses or resumes deposits and borrows market-wide.
     pub fn set_market_pause(ctx: Context<MarketAdmin>, paused: bool) -> Result<()> {
-        instructions::admin::set_market_pause(ctx, paused)
+        instructions::set_market_pause::set_market_pause(ctx, paused)
     }
 
     /// Admin: proposes a new admin (two-step transfer).
     pub fn propose_admin(ctx: Context<MarketAdmin>, new_admin: Pubkey) -> Result<()> {
-        instructions::admin::propose_admin(ctx, new_admin)
+        instructions::propose_admin::propose_admin(ctx, new_admin)
     }
 
     /// The proposed admin accepts.
     pub fn accept_admin(ctx: Context<AcceptAdmin>) -> Result<()> {
-        instructions::admin::accept_admin(ctx)
+        instructions::accept_admin::accept_admin(ctx)
     }
 
     /// Permissionless: moves collected interest fees to the insurance pool (up to its target)

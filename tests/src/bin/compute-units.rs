@@ -37,6 +37,7 @@ async fn main() {
     ));
 
     let mut reserves: Vec<ReserveFixture> = Vec::new();
+    let mut oracles = Vec::new();
     for i in 0..16 {
         let (tp, name) = if i % 2 == 0 { (SPL_TOKEN, "SPL Token") } else { (TOKEN_2022, "Token-2022") };
         let r = env.add_reserve_unconfigured(&market, tp, 6, u64::MAX).await;
@@ -47,9 +48,12 @@ async fn main() {
             rows.push(last(&env, "add_reserve", name, n));
         }
         // Every reserve prices from its own pull feed (its mint's bytes as feed id).
-        let feed = r.keys.mint.to_bytes();
-        env.configure(&market, &r, default_oracle(feed), default_risk(), default_interest()).await.unwrap();
+        let (feed, oracle) = (r.keys.mint.to_bytes(), env.keypair().pubkey());
+        env.configure(&market, &r, default_oracle(feed, oracle), default_risk(), default_interest())
+            .await
+            .unwrap();
         reserves.push(r);
+        oracles.push(oracle);
     }
     let user = env.create_user(&market).await;
     rows.push(last(
@@ -98,14 +102,11 @@ async fn main() {
     // Borrow, repay and withdraw-with-debt against positions of 1, 2, 4, 8 and 16 slots: every
     // reserve priced by its own pull oracle (age 1 s), a lender supplying each.
     env.set_clock(NOW).await;
-    let mut oracles = Vec::new();
-    for r in &reserves {
-        let oracle = env.keypair().pubkey();
+    for (r, oracle) in reserves.iter().zip(&oracles) {
         env.set_account(
-            oracle,
+            *oracle,
             PullPrice { feed_id: r.keys.mint.to_bytes(), ..sol_price(NOW - 1) }.account(),
         );
-        oracles.push(oracle);
     }
     let oracle_of = |k: &Pubkey| oracles[reserves.iter().position(|r| r.keys.reserve == *k).unwrap()];
     let lender = env.create_user(&market).await;

@@ -320,9 +320,8 @@ async fn run(cli: Cli) -> CliResult {
                 ema_conf: (conf * scale).round() as u64,
             };
             let payer = c.payer.pubkey();
-            let seed = format!("ballast-feed-{}", &hex::encode(feed_id)[..16]);
-            let account =
-                Pubkey::create_with_seed(&payer, &seed, &localnet_oracle::ID).map_err(|e| e.to_string())?;
+            let seed = ballast_cli::bootstrap::localnet_feed_seed(&feed_id);
+            let account = ballast_cli::bootstrap::localnet_feed(&payer, &feed_id);
             let mut ixs = Vec::new();
             if c.account_data(&account).await.map_err(|e| e.to_string())?.is_none() {
                 let len = localnet_oracle::PRICE_UPDATE_V2_LEN;

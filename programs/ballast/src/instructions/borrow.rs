@@ -35,6 +35,8 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         let mut position = ctx.accounts.position.load_mut()?;
         let i = position.find_or_claim_slot(&reserve_key)?;
         let slot = &mut position.slots[i];
+        // A slot never both lends and owes the same asset (docs/decisions.md): withdraw instead.
+        require!(slot.deposit_shares == 0, BallastError::BorrowAgainstOwnDeposit);
         slot.borrow_shares = slot.borrow_shares.checked_add(minted).ok_or(BallastError::MathOverflow)?;
         // Concentration: one position's debt stays within its share of the borrow cap.
         let slot_debt =
@@ -55,6 +57,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         .map(|pair| &pair[1])
         .ok_or(BallastError::RemainingAccountsMismatch)?;
     require!(reserve_after.session.is_open(now), BallastError::MarketClosed);
+    require!(!reserve_after.in_multiplier_change_window(now), BallastError::MultiplierChangeWindow);
     let price = oracle::read(&reserve_key, &reserve_after.effective_oracle(now), oracle_info, now)?;
     require!(price.ema_level < EmaLevel::Pause, BallastError::EmaBreakerPaused);
 

@@ -4,13 +4,14 @@ use ballast_risk::liquidation::MAX_BONUS_BPS;
 
 use crate::constants::STRESS_GROUPS;
 use crate::error::BallastError;
-use crate::events::{ReserveConfigQueued, ReserveConfigured};
+use crate::events::{ReserveConfigQueued, ReserveConfigResolved, ReserveConfigured};
 use crate::state::{InterestConfig, Market, OracleConfig, OracleSource, Reserve, RiskConfig};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct OracleParams {
     pub source: OracleSource,
-    /// PythLegacy: the price account. PythPull: ignored (stored as default).
+    /// The one account prices are read from: the legacy price account, or the pinned
+    /// `PriceUpdateV2` of a pull feed (mainnet: the push oracle's sponsored feed PDA).
     pub price_account: Pubkey,
     /// PythPull: the feed id. PythLegacy: ignored (stored as zeros).
     pub feed_id: [u8; 32],
@@ -75,10 +76,13 @@ impl OracleParams {
             self.ema_force_bps as u64,
         )?;
         bound(self.stress_addon_bps <= 5_000, "stress_addon_bps", self.stress_addon_bps as u64)?;
-        let (price_account, feed_id) = match self.source {
-            OracleSource::PythLegacy => (self.price_account, [0; 32]),
-            OracleSource::PythPull => (Pubkey::default(), self.feed_id),
+        // Every source reads one pinned account: nobody can choose among genuine updates.
+        bound(self.price_account != Pubkey::default(), "price_account", 0)?;
+        let feed_id = match self.source {
+            OracleSource::PythLegacy => [0; 32],
+            OracleSource::PythPull => self.feed_id,
         };
+        let price_account = self.price_account;
         Ok(OracleConfig {
             price_account,
             feed_id,
@@ -230,35 +234,67 @@ impl ReserveConfig {
     /// newly enabled as collateral or for borrowing, or a laxer oracle (another source or feed,
     /// an older or less certain price, a slower lag band, a later EMA breaker, a smaller stress
     /// add-on). Interest and liquidation mechanics are not risk limits: they apply at once.
-    pub fn loosened_by(&self, new: &ReserveConfig) -> Option<&'static str> {
+    /// The first limit `new` loosens against `self`, and whether it is one that makes the
+    /// reserve count more as collateral (SPEC §7: those wait for the timelock even on an empty
+    /// reserve); `None` when `new` only tightens or keeps every limit.
+    pub fn loosened_by(&self, new: &ReserveConfig) -> Option<Loosening> {
         let (o, n) = (&self.oracle, &new.oracle);
         let (ro, rn) = (&self.risk, &new.risk);
-        let checks: [(&'static str, bool); 19] = [
+        // (limit, loosened, collateral side)
+        let checks: [(&'static str, bool, bool); 19] = [
             (
                 "oracle source",
                 n.source != o.source || n.price_account != o.price_account || n.feed_id != o.feed_id,
+                true,
             ),
-            ("max_age_secs", n.max_age_secs > o.max_age_secs),
-            ("max_conf_bps", n.max_conf_bps > o.max_conf_bps),
-            ("lag_bps_per_sec", n.lag_bps_per_sec < o.lag_bps_per_sec),
-            ("max_band_bps", n.max_band_bps > o.max_band_bps),
-            ("ema_warn_bps", n.ema_warn_bps > o.ema_warn_bps),
-            ("ema_pause_bps", n.ema_pause_bps > o.ema_pause_bps),
-            ("ema_force_bps", n.ema_force_bps > o.ema_force_bps),
-            ("stress_addon_bps", n.stress_addon_bps < o.stress_addon_bps),
-            ("max_leverage_bps", rn.max_leverage_bps > ro.max_leverage_bps),
-            ("init_haircut_bps", rn.init_haircut_bps < ro.init_haircut_bps),
-            ("maint_haircut_bps", rn.maint_haircut_bps < ro.maint_haircut_bps),
-            ("borrow_factor_bps", rn.borrow_factor_bps < ro.borrow_factor_bps),
-            ("position_cap_bps", rn.position_cap_bps > ro.position_cap_bps),
-            ("collateral_enabled", rn.collateral_enabled > ro.collateral_enabled),
-            ("borrow_enabled", rn.borrow_enabled > ro.borrow_enabled),
+            ("max_age_secs", n.max_age_secs > o.max_age_secs, true),
+            ("max_conf_bps", n.max_conf_bps > o.max_conf_bps, true),
+            ("lag_bps_per_sec", n.lag_bps_per_sec < o.lag_bps_per_sec, true),
+            ("max_band_bps", n.max_band_bps > o.max_band_bps, true),
+            ("ema_warn_bps", n.ema_warn_bps > o.ema_warn_bps, true),
+            ("ema_pause_bps", n.ema_pause_bps > o.ema_pause_bps, true),
+            ("ema_force_bps", n.ema_force_bps > o.ema_force_bps, true),
+            ("stress_addon_bps", n.stress_addon_bps < o.stress_addon_bps, true),
+            ("max_leverage_bps", rn.max_leverage_bps > ro.max_leverage_bps, true),
+            ("init_haircut_bps", rn.init_haircut_bps < ro.init_haircut_bps, true),
+            ("maint_haircut_bps", rn.maint_haircut_bps < ro.maint_haircut_bps, true),
+            ("borrow_factor_bps", rn.borrow_factor_bps < ro.borrow_factor_bps, false),
+            ("position_cap_bps", rn.position_cap_bps > ro.position_cap_bps, true),
+            ("collateral_enabled", rn.collateral_enabled > ro.collateral_enabled, true),
+            ("borrow_enabled", rn.borrow_enabled > ro.borrow_enabled, false),
             // Joining a stress group only adds a shock; leaving or switching may lower it.
-            ("stress_group", rn.stress_group != ro.stress_group && ro.stress_group != 0),
-            ("deposit_cap", new.deposit_cap > self.deposit_cap),
-            ("borrow_cap", new.borrow_cap > self.borrow_cap),
+            ("stress_group", rn.stress_group != ro.stress_group && ro.stress_group != 0, true),
+            ("deposit_cap", new.deposit_cap > self.deposit_cap, true),
+            ("borrow_cap", new.borrow_cap > self.borrow_cap, false),
         ];
-        checks.iter().find(|(_, loosened)| *loosened).map(|(name, _)| *name)
+        let first = |side: bool| {
+            checks.iter().find(|(_, loosened, collateral)| *loosened && *collateral == side).map(|c| c.0)
+        };
+        match (first(true), first(false)) {
+            (Some(limit), _) => Some(Loosening { limit, collateral_side: true }),
+            (None, Some(limit)) => Some(Loosening { limit, collateral_side: false }),
+            (None, None) => None,
+        }
+    }
+}
+
+/// A limit a configuration change loosens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loosening {
+    pub limit: &'static str,
+    /// The change makes the reserve count more as collateral (oracle, weights, collateral
+    /// switch, deposit limits, stress group), as opposed to borrow-side limits.
+    pub collateral_side: bool,
+}
+
+impl Loosening {
+    /// Whether the change waits for the market timelock (SPEC §7). Nothing is at stake in a
+    /// reserve nobody has deposited into or borrowed from, except through collateral: an
+    /// empty reserve that counts (or would count) as collateral could back borrows of every
+    /// other reserve the moment it is loosened. Borrow-side limits of an empty reserve, and
+    /// collateral-side limits of one that is not and will not be collateral, apply at once.
+    pub fn waits(&self, reserve_empty: bool, counts_as_collateral: bool) -> bool {
+        !reserve_empty || (self.collateral_side && counts_as_collateral)
     }
 }
 
@@ -272,10 +308,13 @@ pub struct ConfigureReserve<'info> {
 }
 
 /// Sets a reserve's oracle, risk, interest parameters and caps, each checked against its
-/// on-chain bound (SPEC §7). The configuration of an empty reserve (nothing deposited or
-/// borrowed), and any change that only tightens risk, apply at once; a change that loosens any risk limit is queued behind the
-/// market's timelock (`apply_reserve_config` after it, `cancel_reserve_config` before). One
-/// queued change at a time. Interest is accrued under the old curve first.
+/// on-chain bound (SPEC §7). A change that only tightens applies at once, even while another
+/// change is queued (an emergency must never wait): it then drops the queued change. A change
+/// that loosens a limit is queued behind the market's timelock (`apply_reserve_config` after
+/// it, `cancel_reserve_config` before), one at a time, with one exception: on an empty reserve
+/// (nothing deposited or borrowed) borrow-side loosening applies at once, as does any change
+/// to a reserve that neither is nor becomes collateral. Whatever makes a reserve count more as
+/// collateral always waits (`Loosening::waits`). Interest is accrued under the old curve first.
 pub fn handler(
     ctx: Context<ConfigureReserve>,
     oracle: OracleParams,
@@ -293,20 +332,23 @@ pub fn handler(
     let now = Clock::get()?.unix_timestamp;
     let reserve_key = ctx.accounts.reserve.key();
     let mut reserve = ctx.accounts.reserve.load_mut()?;
-    require!(reserve.pending_eta == 0, BallastError::ChangePending);
+    reserve.session.check_gap_within_initial(&new.risk)?;
+    if reserve.pending_session_eta != 0 {
+        reserve.pending_session.check_gap_within_initial(&new.risk)?;
+    }
     let current = ReserveConfig::of(&reserve);
-    // Nothing is at stake in a reserve nobody has deposited into or borrowed from (a new
-    // listing): its configuration applies at once.
     let empty = reserve.total_deposit_shares == 0 && reserve.total_borrow_shares == 0;
-    if let Some(limit) = current.loosened_by(&new).filter(|_| !empty) {
+    let counts_as_collateral = current.risk.collateral_enabled != 0 || new.risk.collateral_enabled != 0;
+    if let Some(loosening) = current.loosened_by(&new).filter(|l| l.waits(empty, counts_as_collateral)) {
+        require!(reserve.pending_eta == 0, BallastError::ChangePending);
         let eta =
             now.checked_add(ctx.accounts.market.timelock_secs as i64).ok_or(BallastError::MathOverflow)?;
         new.write_pending(&mut reserve);
         reserve.pending_eta = eta;
-        msg!("{} is loosened: the change is queued until {}", limit, eta);
+        msg!("{} is loosened: the change is queued until {}", loosening.limit, eta);
         emit!(ReserveConfigQueued {
             reserve: reserve_key,
-            loosened: limit.to_string(),
+            loosened: loosening.limit.to_string(),
             eta,
             oracle,
             risk,
@@ -314,6 +356,11 @@ pub fn handler(
             caps
         });
         return Ok(());
+    }
+    if reserve.pending_eta != 0 {
+        // A tightening overrides what was queued: the admin queues it again if still wanted.
+        reserve.pending_eta = 0;
+        emit!(ReserveConfigResolved { reserve: reserve_key, applied: false });
     }
     reserve.accrue(now)?;
     new.write(&mut reserve);

@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::error::BallastError;
 use crate::events::{ReserveConfigResolved, SessionConfigured};
 use crate::instructions::admin::ReserveAdmin;
-use crate::state::{AssetClass, SessionConfig, MAX_HOLIDAYS};
+use crate::state::{AssetClass, SessionConfig, MAX_EARLY_CLOSES, MAX_HOLIDAYS};
 
 /// An equity reserve's market session (SPEC §6), New York time.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -19,6 +19,10 @@ pub struct SessionParams {
     pub gap_haircut_bps: u16,
     /// Local dates (days since 1970-01-01) the market is closed, at most 16.
     pub holidays: Vec<u32>,
+    /// Local dates the market closes early (half-days), at most 8, at `early_close_minute`
+    /// (NYSE: 780, 13:00).
+    pub early_closes: Vec<u32>,
+    pub early_close_minute: u16,
 }
 
 impl SessionParams {
@@ -30,18 +34,29 @@ impl SessionParams {
             }
             Ok(())
         };
-        bound(self.weekday_mask < 0x80 && self.weekday_mask != 0, "weekday_mask")?;
-        bound(
-            self.open_minute < self.close_minute && self.close_minute <= 1_440,
-            "open_minute/close_minute",
-        )?;
         bound((1..=4 * 86_400).contains(&self.closed_max_age_secs), "closed_max_age_secs")?;
         bound(self.gap_haircut_bps <= 5_000, "gap_haircut_bps")?;
         bound(self.holidays.len() <= MAX_HOLIDAYS, "holidays")?;
+        bound(self.early_closes.len() <= MAX_EARLY_CLOSES, "early_closes")?;
         let mut holidays = [0u32; MAX_HOLIDAYS];
         holidays[..self.holidays.len()].copy_from_slice(&self.holidays);
+        let mut early_closes = [0u32; MAX_EARLY_CLOSES];
+        early_closes[..self.early_closes.len()].copy_from_slice(&self.early_closes);
+        let schedule = ballast_risk::session::Session {
+            weekday_mask: self.weekday_mask,
+            open_minute: self.open_minute,
+            close_minute: self.close_minute,
+            holidays: &self.holidays,
+            early_closes: &self.early_closes,
+            early_close_minute: self.early_close_minute,
+        };
+        if let Err(e) = schedule.validate() {
+            msg!("session refused: {}", e);
+            return err!(BallastError::ParameterOutOfBounds);
+        }
         Ok(SessionConfig {
             holidays,
+            early_closes,
             closed_max_age_secs: self.closed_max_age_secs,
             open_minute: self.open_minute,
             close_minute: self.close_minute,
@@ -49,15 +64,17 @@ impl SessionParams {
             weekday_mask: self.weekday_mask,
             holiday_count: self.holidays.len() as u8,
             enabled: 1,
-            _padding: [0; 3],
+            early_close_minute: self.early_close_minute,
+            early_close_count: self.early_closes.len() as u8,
         })
     }
 }
 
 /// Admin: sets (or, with `None`, removes) an equity reserve's market session. A session also
-/// relaxes the oracle outside market hours (older prices, no lag band), so on a reserve that
-/// holds deposits or debt every change waits for the market timelock (`apply_session`,
-/// `cancel_reserve_config`); on an empty reserve it applies at once.
+/// relaxes the oracle outside market hours (older prices, no lag band), so every change waits
+/// for the market timelock (`apply_session`, `cancel_reserve_config`), even on an empty reserve
+/// when it is (or is queued to become) collateral (SPEC §7); only an empty reserve that is not
+/// collateral takes it at once.
 pub fn handler(ctx: Context<ReserveAdmin>, session: Option<SessionParams>) -> Result<()> {
     let config = match &session {
         Some(s) => s.to_config()?,
@@ -70,8 +87,14 @@ pub fn handler(ctx: Context<ReserveAdmin>, session: Option<SessionParams>) -> Re
         BallastError::ParameterOutOfBounds
     );
     require!(reserve.pending_session_eta == 0, BallastError::ChangePending);
+    config.check_gap_within_initial(&reserve.risk)?;
+    if reserve.pending_eta != 0 {
+        config.check_gap_within_initial(&reserve.pending_risk)?;
+    }
     let empty = reserve.total_deposit_shares == 0 && reserve.total_borrow_shares == 0;
-    let applies_at = if empty {
+    let collateral = reserve.risk.collateral_enabled != 0
+        || (reserve.pending_eta != 0 && reserve.pending_risk.collateral_enabled != 0);
+    let applies_at = if empty && !collateral {
         reserve.session = config;
         now
     } else {

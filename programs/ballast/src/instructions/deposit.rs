@@ -37,6 +37,10 @@ pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
         let mut position = ctx.accounts.position.load_mut()?;
         let i = position.find_or_claim_slot(&reserve_key)?;
         let slot = &mut position.slots[i];
+        // A slot never both lends and owes the same asset: repay instead. (Such a slot could
+        // be neither liquidated nor written off, and dust deposited into a debt's own reserve
+        // would block bad-debt resolution.)
+        require!(slot.borrow_shares == 0, BallastError::DepositIntoOwnDebt);
         slot.deposit_shares = slot.deposit_shares.checked_add(minted).ok_or(BallastError::MathOverflow)?;
         // Concentration: one position's deposit stays within its share of the deposit cap
         // (a reserve without a cap or with a 100 % share has no such limit).

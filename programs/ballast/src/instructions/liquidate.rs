@@ -46,6 +46,7 @@ impl From<LiquidationError> for BallastError {
         match e {
             LiquidationError::NotLiquidatable => BallastError::NotLiquidatable,
             LiquidationError::TooSmall => BallastError::LiquidationTooSmall,
+            LiquidationError::WorsensHealth => BallastError::LiquidationWorsensHealth,
             LiquidationError::Math(m) => m.into(),
         }
     }
@@ -93,7 +94,12 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         PricedSlot { deposit_amount: collateral_slot.deposit_amount - plan.seize, ..collateral_slot },
     ])?;
     let after = before.replace(&old, &new).map_err(BallastError::from)?;
+    // `plan` guarantees both; checked again on the figures the program itself computed.
     require!(after.maint_surplus_at_least(&before), BallastError::LiquidationWorsensHealth);
+    require!(
+        !before.is_solvent() || after.health_factor_at_least(&before),
+        BallastError::LiquidationWorsensHealth
+    );
     // State: the debt shrinks, the deposit shrinks, both flows count as volume.
     let repay_reserve = {
         let mut reserve = ctx.accounts.repay.reserve.load_mut()?;

@@ -71,6 +71,9 @@ pub struct OraclePrice {
     pub expo: i32,
     pub ema_price: u64,
     pub age_secs: u64,
+    /// When the oracle published this price (unix seconds): a `ScaledUiAmount` multiplier is
+    /// taken at this time, never at the clock's (SPEC §6).
+    pub publish_time: i64,
     /// `conf + price × lag_bps_per_sec × age / 10 000`, rounded up, within the cap.
     pub band: u64,
     pub ema_divergence_bps: u64,
@@ -127,7 +130,7 @@ pub fn decode_data(
 ) -> std::result::Result<RawPrice, BallastError> {
     let raw = match OracleSource::from_u8(config.source) {
         Some(OracleSource::PythLegacy) => legacy::parse(key, owner, data, &config.price_account),
-        Some(OracleSource::PythPull) => pull::parse(owner, data, &config.feed_id),
+        Some(OracleSource::PythPull) => pull::parse(key, owner, data, &config.price_account, &config.feed_id),
         None => return Err(BallastError::OracleNotConfigured),
     };
     raw.map_err(BallastError::from)
@@ -195,6 +198,7 @@ pub fn check(reserve: &Pubkey, config: &OracleConfig, raw: &RawPrice, now: i64) 
         expo: raw.expo,
         ema_price,
         age_secs,
+        publish_time: raw.publish_time,
         band,
         ema_divergence_bps: divergence,
         ema_level,
@@ -249,12 +253,13 @@ mod tests {
         ] {
             let (data, _) = fixture(file);
             let feed: [u8; 32] = data[41..73].try_into().unwrap();
-            let raw = pull::parse(&pull::PYTH_RECEIVER_PROGRAM_ID, &data, &feed).unwrap();
+            let (key, receiver) = (Pubkey::new_unique(), pull::PYTH_RECEIVER_PROGRAM_ID);
+            let raw = pull::parse(&key, &receiver, &data, &key, &feed).unwrap();
             assert_eq!(raw, RawPrice { price, conf, expo, ema_price: ema, publish_time }, "{file}");
-            assert_eq!(
-                pull::parse(&pull::PYTH_RECEIVER_PROGRAM_ID, &data, &[0; 32]),
-                Err(OracleError::WrongFeed)
-            );
+            assert_eq!(pull::parse(&key, &receiver, &data, &key, &[0; 32]), Err(OracleError::WrongFeed));
+            // A genuine update in any other account than the pinned one is refused.
+            let other = Pubkey::new_unique();
+            assert_eq!(pull::parse(&other, &receiver, &data, &key, &feed), Err(OracleError::WrongAccount));
         }
     }
 
@@ -263,7 +268,8 @@ mod tests {
         let (data, _) = fixture("pyth_v2_BONK_drift_receiver_mainnet_drift.json");
         let feed: [u8; 32] = data[41..73].try_into().unwrap();
         let drift_receiver = pubkey!("G6EoTTTgpkNBtVXo96EQp2m6uwwVh2Kt6YidjkmQqoha");
-        assert_eq!(pull::parse(&drift_receiver, &data, &feed), Err(OracleError::WrongOwner));
+        let key = Pubkey::new_unique();
+        assert_eq!(pull::parse(&key, &drift_receiver, &data, &key, &feed), Err(OracleError::WrongOwner));
     }
 
     #[test]

@@ -23,8 +23,24 @@ fn read<const N: usize>(data: &[u8], at: &mut usize) -> std::result::Result<[u8;
     Ok(bytes.try_into().expect("slice of N bytes"))
 }
 
-/// Decodes a `PriceUpdateV2` and checks owner, feed id and verification level.
-pub fn parse(owner: &Pubkey, data: &[u8], feed_id: &[u8; 32]) -> std::result::Result<RawPrice, OracleError> {
+/// The Pyth push-oracle program: its sponsored price-feed accounts, PDAs of
+/// `[shard_id (u16 LE), feed_id]`, are the `PriceUpdateV2` accounts a reserve pins on mainnet
+/// (they only ever move forward in publish time).
+pub const PYTH_PUSH_ORACLE_PROGRAM_ID: Pubkey = pubkey!("pythWSnswVUd12oZpeFP8e9CVaEqJg25g1Vtc2biRsT");
+
+/// Decodes the reserve's pinned `PriceUpdateV2` (`pinned`) and checks the account, owner, feed
+/// id and verification level. Pinning is what leaves the caller no choice among genuine
+/// updates (SPEC §2): any other account with the same feed, however genuine, is refused.
+pub fn parse(
+    key: &Pubkey,
+    owner: &Pubkey,
+    data: &[u8],
+    pinned: &Pubkey,
+    feed_id: &[u8; 32],
+) -> std::result::Result<RawPrice, OracleError> {
+    if key != pinned {
+        return Err(OracleError::WrongAccount);
+    }
     if *owner != PYTH_RECEIVER_PROGRAM_ID {
         return Err(OracleError::WrongOwner);
     }

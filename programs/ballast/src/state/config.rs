@@ -6,7 +6,8 @@ use anchor_lang::prelude::*;
 pub enum OracleSource {
     /// A Pyth legacy price account (`price_account`), owned by the Pyth oracle program.
     PythLegacy,
-    /// Any `PriceUpdateV2` account of the Pyth receiver program carrying `feed_id`.
+    /// The pinned `PriceUpdateV2` account `price_account` (on mainnet the push oracle's
+    /// sponsored feed PDA), owned by the Pyth receiver program and carrying `feed_id`.
     PythPull,
 }
 
@@ -31,7 +32,8 @@ impl OracleSource {
 #[zero_copy]
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct OracleConfig {
-    /// The legacy price account (PythLegacy); unused for PythPull.
+    /// The price account every read must use: the legacy price account, or the pinned
+    /// `PriceUpdateV2` account of a pull feed.
     pub price_account: Pubkey,
     /// The Pyth feed id (PythPull); unused for PythLegacy.
     pub feed_id: [u8; 32],
@@ -103,6 +105,8 @@ impl InterestConfig {
 
 /// Holidays an equity session can list.
 pub const MAX_HOLIDAYS: usize = 16;
+/// Early-close days (half-days) an equity session can list.
+pub const MAX_EARLY_CLOSES: usize = 8;
 
 /// An equity reserve's market session (SPEC §6), in New York time with the US daylight-saving
 /// rule (`ballast_risk::session`). Outside it the last price is accepted up to
@@ -113,6 +117,8 @@ pub const MAX_HOLIDAYS: usize = 16;
 pub struct SessionConfig {
     /// Local dates (days since 1970-01-01) the market is closed.
     pub holidays: [u32; MAX_HOLIDAYS],
+    /// Local dates the market closes early, at `early_close_minute` (half-days: 13:00).
+    pub early_closes: [u32; MAX_EARLY_CLOSES],
     pub closed_max_age_secs: u32,
     /// Minutes after local midnight.
     pub open_minute: u16,
@@ -123,22 +129,43 @@ pub struct SessionConfig {
     pub holiday_count: u8,
     /// 0: no session (trades around the clock).
     pub enabled: u8,
-    pub _padding: [u8; 3],
+    pub early_close_minute: u16,
+    pub early_close_count: u8,
 }
 
 impl SessionConfig {
-    fn session(&self) -> ballast_risk::session::Session<'_> {
+    pub fn session(&self) -> ballast_risk::session::Session<'_> {
         ballast_risk::session::Session {
             weekday_mask: self.weekday_mask,
             open_minute: self.open_minute,
             close_minute: self.close_minute,
             holidays: &self.holidays[..(self.holiday_count as usize).min(MAX_HOLIDAYS)],
+            early_closes: &self.early_closes[..(self.early_close_count as usize).min(MAX_EARLY_CLOSES)],
+            early_close_minute: self.early_close_minute,
         }
     }
 
     /// Whether the asset trades at `now` (always, without a session).
     pub fn is_open(&self, now: i64) -> bool {
         self.enabled == 0 || self.session().is_open(now)
+    }
+
+    /// SPEC §6: the close alone never makes a position liquidatable. Outside the session the
+    /// maintenance haircut grows by the gap haircut; a position at its initial limit stays
+    /// healthy as long as `maint + gap ≤ init` (the issuer haircut adds to both sides alike).
+    pub fn check_gap_within_initial(&self, risk: &RiskConfig) -> Result<()> {
+        let closed_maint = risk.maint_haircut_bps as u32 + self.gap_haircut_bps as u32;
+        if self.enabled != 0 && closed_maint > risk.init_haircut_bps as u32 {
+            msg!(
+                "maintenance haircut {} + gap haircut {} > initial haircut {} (bps): the daily close \
+                 would make positions at their borrow limit liquidatable",
+                risk.maint_haircut_bps,
+                self.gap_haircut_bps,
+                risk.init_haircut_bps
+            );
+            return err!(crate::error::BallastError::GapHaircutOverInitial);
+        }
+        Ok(())
     }
 
     /// Unix time of the latest close at or before `now`, for a configured session.

@@ -27,6 +27,12 @@ pub struct Market {
     /// Lower shocks wait for the timelock: these apply from `stress_shocks_eta` (0: none).
     pub pending_stress_shocks_bps: [u16; 8],
     pub stress_shocks_eta: i64,
+    /// Loosened market parameters waiting for the timelock: they apply from `market_config_eta`
+    /// (0: none).
+    pub pending_liquidation_target_health_bps: u16,
+    pub pending_dust_debt_usd: u32,
+    pub pending_timelock_secs: u32,
+    pub market_config_eta: i64,
     /// Market-wide pause: no deposits and no borrows; repay, withdraw and liquidation stay open.
     pub paused: bool,
     pub bump: u8,

@@ -7,6 +7,9 @@ use crate::constants::RESERVE_SEED;
 use crate::error::BallastError;
 use crate::state::{InterestConfig, OracleConfig, PodU128, RiskConfig, SessionConfig};
 
+/// Seconds either side of a `ScaledUiAmount` change during which the asset is reduce-only.
+pub const MULTIPLIER_CHANGE_WINDOW_SECS: u64 = 900;
+
 /// What a reserve's token represents; equities get session rules later (SPEC §6).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AssetClass {
@@ -202,13 +205,22 @@ impl Reserve {
         Ok(())
     }
 
-    /// The `ScaledUiAmount` multiplier in force at `now` (WAD).
-    pub fn multiplier_at(&self, now: i64) -> u128 {
-        if now >= self.multiplier_effective_ts {
+    /// The `ScaledUiAmount` multiplier in force at unix time `ts` (WAD). Prices take the one in
+    /// force when they were published: a pre-split price never meets a post-split multiplier.
+    pub fn multiplier_at(&self, ts: i64) -> u128 {
+        if ts >= self.multiplier_effective_ts {
             self.new_multiplier.get()
         } else {
             self.multiplier.get()
         }
+    }
+
+    /// Whether `now` lies within `MULTIPLIER_CHANGE_WINDOW_SECS` of a scheduled multiplier
+    /// change: the feed and the issuer may switch at slightly different moments, so the asset
+    /// is reduce-only then (SPEC §6, docs/decisions.md).
+    pub fn in_multiplier_change_window(&self, now: i64) -> bool {
+        self.multiplier.get() != self.new_multiplier.get()
+            && now.abs_diff(self.multiplier_effective_ts) <= MULTIPLIER_CHANGE_WINDOW_SECS
     }
 
     /// Records the mint's current multiplier schedule and pause flag.
