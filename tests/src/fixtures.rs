@@ -80,8 +80,9 @@ impl TestEnv {
             .await
             .unwrap();
         let market = MarketFixture { market: pda::market(&admin.pubkey(), market_id), admin, fee_receiver };
-        // Test markets take configuration at once (no timelock), so fixtures can list and
-        // configure collateral and go; tests of the timelock raise it with `set_timelock`.
+        // Test markets take configuration at once (no timelock: nothing to wait for), so fixtures
+        // can list and configure collateral and go; tests of the timelock raise it with
+        // `set_timelock`.
         self.set_timelock(&market, 0).await;
         market
     }
@@ -97,18 +98,6 @@ impl TestEnv {
         let admin = market.admin.insecure_clone();
         let ixn = ix::configure_market(admin.pubkey(), market.market, params);
         self.send("configure_market", &[ixn], &[&admin]).await.unwrap();
-    }
-
-    /// Applies whatever the reserve has queued (configuration, session) whose timelock has run
-    /// out, as anyone may: with the test markets' zero timelock, at once.
-    pub async fn apply_queued(&mut self, reserve: Pubkey) {
-        let r = self.reserve_state(reserve).await;
-        if r.pending_eta != 0 {
-            self.send("apply_reserve_config", &[ix::apply_reserve_config(reserve)], &[]).await.ok();
-        }
-        if r.pending_session_eta != 0 {
-            self.send("apply_session", &[ix::apply_session(reserve)], &[]).await.ok();
-        }
     }
 
     /// A new mint of `token_program` (SPL Token or Token-2022) with no extensions.
@@ -515,9 +504,7 @@ impl TestEnv {
             interest,
             caps,
         );
-        let units = self.send("configure_reserve", &[ixn], &[&admin]).await?;
-        self.apply_queued(reserve.keys.reserve).await;
-        Ok(units)
+        self.send("configure_reserve", &[ixn], &[&admin]).await
     }
 }
 

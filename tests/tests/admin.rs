@@ -68,7 +68,7 @@ async fn loosening_waits_for_the_timelock_and_can_be_cancelled(mode: Mode) {
             &watched,
         )
         .await;
-    let loosest = RiskParams { init_haircut_bps: 400, ..default_risk() };
+    let loosest = RiskParams { init_haircut_bps: 600, ..default_risk() };
     let second = configure_ix(&m, &admin.pubkey(), loosest, no_caps());
     m.env.expect_failure("one at a time", &[second], &[&admin], BallastError::ChangePending, &watched).await;
 

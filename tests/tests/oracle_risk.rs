@@ -119,13 +119,13 @@ async fn legacy_price_account_decodes_exactly(mode: Mode) {
 
 async fn third_party_receiver_account_is_refused(mode: Mode) {
     let mut m = PricedMarket::start(mode).await;
-    let (key, account) = mainnet_fixture("pyth_v2_BONK_drift_receiver_mainnet_drift.json");
+    let (_, account) = mainnet_fixture("pyth_v2_BONK_drift_receiver_mainnet_drift.json");
     assert_ne!(account.owner, ballast::oracle::pull::PYTH_RECEIVER_PROGRAM_ID);
     // Same layout, same feed id as the reserve expects, but not the Pyth receiver's account.
     let mut data = account.data.clone();
     data[41..73].copy_from_slice(&ballast_tests::fixtures::USDC_FEED);
-    m.env.set_account(key, solana_account::Account { data, ..account });
-    m.usdc_oracle = key;
+    // Written at the reserve's pinned address: the owner check still refuses it.
+    m.env.set_account(m.usdc_oracle, solana_account::Account { data, ..account });
     let ixn = m.borrow_ix(1_000_000).await;
     let watched = m.watched();
     let wallet = m.borrower.wallet.insecure_clone();
@@ -338,7 +338,7 @@ async fn remaining_accounts_must_match_the_slots(mode: Mode) {
         ("extra", extra, BallastError::RemainingAccountsMismatch),
         ("out of order", swapped, BallastError::RemainingAccountsMismatch),
         ("duplicated", duplicated, BallastError::RemainingAccountsMismatch),
-        ("wrong oracle", wrong_oracle, BallastError::OracleWrongFeed),
+        ("wrong oracle", wrong_oracle, BallastError::OracleWrongAccount),
     ] {
         let ixn = ix::borrow(
             wallet.pubkey(),

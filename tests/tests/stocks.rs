@@ -260,7 +260,6 @@ impl StockMarket {
             ballast_sdk::params::no_caps(),
         );
         env.send("configure", &[configure], &[&admin]).await.unwrap();
-        env.apply_queued(stock.reserve).await;
         env.configure(
             &market,
             &usdc,
@@ -389,7 +388,6 @@ async fn a_pre_split_close_meets_the_pre_split_multiplier_after_a_weekend(mode: 
     };
     let configure = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(nyse));
     m.env.send("session", &[configure], &[&admin]).await.unwrap();
-    m.env.apply_queued(m.stock.reserve).await;
     m.deposit(10_00000000).await.unwrap();
     m.borrow(5_400_000_000).await.unwrap();
     // Friday's last print falls to $900: 10 × 900 × (1 − 0.3 − 0.2) = 4,500 < 5,400.
@@ -464,7 +462,6 @@ async fn an_equity_trades_in_new_york_hours_and_is_reduce_only_outside(mode: Mod
     };
     let configure = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(nyse));
     m.env.send("session", &[configure], &[&admin]).await.unwrap();
-    m.env.apply_queued(m.stock.reserve).await;
     m.deposit(5_00000000).await.unwrap(); // deposits are always open
     let closed =
         ballast_tests::TxError::Custom { instruction: 0, code: BallastError::InsufficientCollateral.into() };
@@ -566,7 +563,6 @@ async fn the_daily_close_alone_never_makes_a_position_liquidatable(mode: Mode) {
         .await;
     let ixn = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(session(2_000)));
     m.env.send("session", &[ixn], &[&admin]).await.unwrap();
-    m.env.apply_queued(m.stock.reserve).await;
     // Lowering the initial haircut below maint + gap is refused too, before any timelock.
     let mut risk = default_risk();
     (risk.max_leverage_bps, risk.init_haircut_bps, risk.maint_haircut_bps) = (20_000, 4_999, 3_000);

@@ -68,14 +68,15 @@ impl MarketParams {
 
 /// Admin: sets the market-level parameters within their bounds. Tightening applies at once (and
 /// drops a queued change); loosening waits for the current timelock (`apply_market_config`),
-/// except before any reserve is listed, when nothing is at stake. Sending the current values
-/// cancels a queued change.
+/// except before any reserve is listed, when nothing is at stake, and on a market without a
+/// timelock. Sending the current values cancels a queued change.
 pub fn handler(ctx: Context<MarketAdmin>, params: MarketParams) -> Result<()> {
     params.check()?;
     let now = Clock::get()?.unix_timestamp;
     let market = &mut ctx.accounts.market;
     let key = market.key();
-    let loosened = MarketParams::of(market).loosened_by(&params).filter(|_| market.reserve_count > 0);
+    let at_stake = market.reserve_count > 0 && market.timelock_secs > 0;
+    let loosened = MarketParams::of(market).loosened_by(&params).filter(|_| at_stake);
     let applies_at = if let Some(limit) = loosened {
         let eta = now.checked_add(market.timelock_secs as i64).ok_or(BallastError::MathOverflow)?;
         msg!("{} is loosened: the change is queued until {}", limit, eta);

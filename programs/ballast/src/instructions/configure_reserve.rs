@@ -339,10 +339,12 @@ pub fn handler(
     let current = ReserveConfig::of(&reserve);
     let empty = reserve.total_deposit_shares == 0 && reserve.total_borrow_shares == 0;
     let counts_as_collateral = current.risk.collateral_enabled != 0 || new.risk.collateral_enabled != 0;
-    if let Some(loosening) = current.loosened_by(&new).filter(|l| l.waits(empty, counts_as_collateral)) {
+    // A market without a timelock (0) has nothing to wait for: the admin's word is final.
+    let timelock = ctx.accounts.market.timelock_secs;
+    let waiting = current.loosened_by(&new).filter(|l| timelock > 0 && l.waits(empty, counts_as_collateral));
+    if let Some(loosening) = waiting {
         require!(reserve.pending_eta == 0, BallastError::ChangePending);
-        let eta =
-            now.checked_add(ctx.accounts.market.timelock_secs as i64).ok_or(BallastError::MathOverflow)?;
+        let eta = now.checked_add(timelock as i64).ok_or(BallastError::MathOverflow)?;
         new.write_pending(&mut reserve);
         reserve.pending_eta = eta;
         msg!("{} is loosened: the change is queued until {}", loosening.limit, eta);

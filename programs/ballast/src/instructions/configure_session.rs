@@ -94,7 +94,7 @@ pub fn handler(ctx: Context<ReserveAdmin>, session: Option<SessionParams>) -> Re
     let empty = reserve.total_deposit_shares == 0 && reserve.total_borrow_shares == 0;
     let collateral = reserve.risk.collateral_enabled != 0
         || (reserve.pending_eta != 0 && reserve.pending_risk.collateral_enabled != 0);
-    let applies_at = if empty && !collateral {
+    let applies_at = if (empty && !collateral) || ctx.accounts.market.timelock_secs == 0 {
         reserve.session = config;
         now
     } else {

@@ -60,6 +60,9 @@ fn slot_of<'a>(priced: &'a [PricedSlot], reserve: &Pubkey) -> Option<&'a PricedS
 /// Permissionless partial liquidation (SPEC §5). Every slot is priced fresh under maintenance
 /// rules; the amounts come from `ballast_risk::liquidation::plan`; the position's maintenance
 /// surplus must not fall. `max_repay == u64::MAX`: as much as allowed.
+// Not inlined into Anchor's dispatcher: the accounts parser and this handler each need most of
+// a 4 KiB SBF stack frame.
+#[inline(never)]
 pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
     require!(max_repay > 0, BallastError::ZeroAmount);
     let now = Clock::get()?.unix_timestamp;
@@ -70,7 +73,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     for side in [&ctx.accounts.repay, &ctx.accounts.seize] {
         side.refresh_mint(&mut *side.reserve.load_mut()?)?;
     }
-    let position = *ctx.accounts.position.load()?;
+    let position = Box::new(*ctx.accounts.position.load()?);
     let priced = price_slots(&position, ctx.remaining_accounts, now)?;
     let before = aggregate(&priced)?;
     if !before.is_liquidatable() {
@@ -119,7 +122,8 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         reserve.record_volume(now, plan.repay);
         position.slots[i].borrow_shares = held - burned;
         position.release_slot_if_empty(i);
-        *reserve
+        // On the heap: two reserve copies would overflow the 4 KiB SBF stack frame.
+        Box::new(*reserve)
     };
     let seize_reserve = {
         let mut reserve = ctx.accounts.seize.reserve.load_mut()?;
@@ -141,7 +145,8 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         reserve.record_volume(now, plan.seize);
         position.slots[i].deposit_shares = held - burned;
         position.release_slot_if_empty(i);
-        *reserve
+        // On the heap: two reserve copies would overflow the 4 KiB SBF stack frame.
+        Box::new(*reserve)
     };
     let pool_balance = ctx.accounts.insurance_vault.amount;
     let (to_pool, to_receiver) =

@@ -16,7 +16,7 @@ pub fn set_stress_shocks(ctx: Context<MarketAdmin>, shocks: [u16; STRESS_GROUPS]
     let now = Clock::get()?.unix_timestamp;
     let market = &mut ctx.accounts.market;
     let tightening = shocks.iter().zip(market.stress_shocks_bps.iter()).all(|(new, old)| new >= old);
-    if tightening {
+    if tightening || market.timelock_secs == 0 {
         market.stress_shocks_bps = shocks;
         market.stress_shocks_eta = 0;
     } else {
@@ -27,7 +27,7 @@ pub fn set_stress_shocks(ctx: Context<MarketAdmin>, shocks: [u16; STRESS_GROUPS]
     emit!(StressShocksSet {
         market: market.key(),
         shocks,
-        applies_at: if tightening { now } else { market.stress_shocks_eta }
+        applies_at: if market.stress_shocks_eta == 0 { now } else { market.stress_shocks_eta }
     });
     Ok(())
 }

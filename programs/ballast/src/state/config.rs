@@ -124,12 +124,13 @@ pub struct SessionConfig {
     pub open_minute: u16,
     pub close_minute: u16,
     pub gap_haircut_bps: u16,
+    /// Minutes after local midnight the market closes on `early_closes` dates.
+    pub early_close_minute: u16,
     /// Bit 0 = Sunday … bit 6 = Saturday.
     pub weekday_mask: u8,
     pub holiday_count: u8,
     /// 0: no session (trades around the clock).
     pub enabled: u8,
-    pub early_close_minute: u16,
     pub early_close_count: u8,
 }
 
