@@ -376,17 +376,8 @@ async fn a_pre_split_close_meets_the_pre_split_multiplier_after_a_weekend(mode: 
     // Friday 2025-11-14 20:58 UTC = 15:58 EST: open. NFLXx's multiplier goes 1 → 10 on Sunday.
     let mut m = StockMarket::start(mode, "NFLXx", utc(2025, 11, 14, 20, 58), 1_100_00000000).await;
     let admin = m.market.admin.insecure_clone();
-    let nyse = ballast::instructions::SessionParams {
-        weekday_mask: 0b0111110,
-        open_minute: 570,
-        close_minute: 960,
-        closed_max_age_secs: 4 * 86_400,
-        gap_haircut_bps: 2_000,
-        holidays: vec![],
-        early_closes: vec![],
-        early_close_minute: 0,
-    };
-    let configure = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(nyse));
+    let configure =
+        ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(nyse(2_000)));
     m.env.send("session", &[configure], &[&admin]).await.unwrap();
     m.deposit(10_00000000).await.unwrap();
     m.borrow(5_400_000_000).await.unwrap();
@@ -440,6 +431,21 @@ async fn a_frozen_vault_fails_by_name_and_changes_nothing(mode: Mode) {
     m.env.expect_failure("frozen deposit", &[deposit], &[&w], BallastError::VaultFrozen, &watched).await;
 }
 
+/// NYSE hours (Monday to Friday, 09:30–16:00 New York), last price accepted for 4 days when
+/// closed, with `gap_haircut_bps`; no holidays or early closes.
+fn nyse(gap_haircut_bps: u16) -> ballast::instructions::SessionParams {
+    ballast::instructions::SessionParams {
+        weekday_mask: 0b0111110,
+        open_minute: 570,
+        close_minute: 960,
+        closed_max_age_secs: 4 * 86_400,
+        gap_haircut_bps,
+        holidays: vec![],
+        early_closes: vec![],
+        early_close_minute: 0,
+    }
+}
+
 /// Unix seconds of a UTC date and time.
 fn utc(y: u64, m: u64, d: u64, hh: u64, mm: u64) -> i64 {
     (ballast_risk::session::days_from_civil(y, m, d) * 86_400 + hh * 3_600 + mm * 60) as i64
@@ -451,14 +457,10 @@ async fn an_equity_trades_in_new_york_hours_and_is_reduce_only_outside(mode: Mod
     let mut m = StockMarket::start(mode, "AAPLx", premarket, 230_00000000).await;
     let admin = m.market.admin.insecure_clone();
     let nyse = ballast::instructions::SessionParams {
-        weekday_mask: 0b0111110,
-        open_minute: 570,
-        close_minute: 960,
-        closed_max_age_secs: 4 * 86_400,
-        gap_haircut_bps: 1_000,
         holidays: vec![ballast_risk::session::days_from_civil(2026, 11, 26) as u32],
         early_closes: vec![ballast_risk::session::days_from_civil(2026, 11, 27) as u32],
         early_close_minute: 780,
+        ..nyse(1_000)
     };
     let configure = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(nyse));
     m.env.send("session", &[configure], &[&admin]).await.unwrap();
@@ -546,16 +548,7 @@ async fn the_daily_close_alone_never_makes_a_position_liquidatable(mode: Mode) {
     let before_close = utc(2026, 11, 17, 20, 58);
     let mut m = StockMarket::start(mode, "AAPLx", before_close, 230_00000000).await;
     let admin = m.market.admin.insecure_clone();
-    let session = |gap_haircut_bps| ballast::instructions::SessionParams {
-        weekday_mask: 0b0111110,
-        open_minute: 570,
-        close_minute: 960,
-        closed_max_age_secs: 4 * 86_400,
-        gap_haircut_bps,
-        holidays: vec![],
-        early_closes: vec![],
-        early_close_minute: 0,
-    };
+    let session = nyse;
     // 30 % + 20.01 % > 50 %: the close alone would eat into positions at their limit.
     let ixn = ix::configure_session(admin.pubkey(), m.market.market, m.stock.reserve, Some(session(2_001)));
     m.env
