@@ -52,6 +52,27 @@ pub fn accrue_index(index: u128, apr: u128, elapsed_secs: u64) -> Result<u128, M
 }
 
 /// Debt of `shares` at `index`, rounded as asked (what a borrower owes: up).
+/// `accrue_index`, but never past the index at which `total_shares` would owe more than
+/// `max_debt` tokens (the reserve passes what still fits in u64 beside its free liquidity), nor
+/// past `u128`: a reserve stuck at its maximum rate for years stops accruing there instead of
+/// failing every instruction that touches it (repay and withdraw included). Never below `index`.
+pub fn accrue_index_capped(
+    index: u128,
+    apr: u128,
+    elapsed_secs: u64,
+    total_shares: u64,
+    max_debt: u64,
+) -> u128 {
+    let ceiling = if total_shares == 0 {
+        u128::MAX
+    } else {
+        // shares × ceiling / WAD ≤ max_debt, also once rounded up
+        mul_div(max_debt as u128, WAD, total_shares as u128, Rounding::Down).unwrap_or(u128::MAX)
+    };
+    let grown = accrue_index(index, apr, elapsed_secs).unwrap_or(u128::MAX);
+    grown.min(ceiling.saturating_sub(1)).max(index)
+}
+
 pub fn debt_for_shares(shares: u64, index: u128, rounding: Rounding) -> Result<u64, MathError> {
     u64::try_from(mul_div(shares as u128, index, WAD, rounding)?).map_err(|_| MathError::Overflow)
 }
@@ -84,6 +105,35 @@ mod tests {
         assert_eq!(apr, WAD * 305 / 1000);
         let four_hours = accrue_index(WAD, apr, 4 * 3600).unwrap() - WAD;
         assert!(four_hours > WAD / 10_000 && four_hours < WAD * 2 / 10_000);
+    }
+
+    #[test]
+    fn a_stuck_reserve_stops_accruing_before_its_debt_overflows() {
+        // 1000 % APR on 10^15 units of debt: u64 runs out within four years.
+        let shares = 1_000_000_000_000_000u64;
+        let apr = WAD * 10;
+        let mut index = WAD;
+        for _ in 0..(10 * 365) {
+            index = accrue_index_capped(index, apr, 86_400, shares, u64::MAX);
+            // Every index this reaches still prices the whole debt in u64.
+            assert!(debt_for_shares(shares, index, Rounding::Up).is_ok());
+        }
+        let debt = debt_for_shares(shares, index, Rounding::Up).unwrap();
+        assert!(debt > u64::MAX - u64::MAX / 1_000_000, "it stops at the ceiling: {debt}");
+        // Uncapped, the same history overflows.
+        let mut plain = Ok(WAD);
+        for _ in 0..(10 * 365) {
+            plain = plain.and_then(|i| accrue_index(i, apr, 86_400));
+        }
+        assert!(plain.map(|i| debt_for_shares(shares, i, Rounding::Up).is_err()).unwrap_or(true));
+        // Below the ceiling the capped index is the plain one.
+        assert_eq!(
+            accrue_index_capped(WAD, apr, 3_600, shares, u64::MAX),
+            accrue_index(WAD, apr, 3_600).unwrap()
+        );
+        // The reserve's free liquidity must still fit beside the debt.
+        let capped = accrue_index_capped(WAD, apr, 100 * 365 * 86_400, shares, u64::MAX - 5_000);
+        assert!(debt_for_shares(shares, capped, Rounding::Up).unwrap() <= u64::MAX - 5_000);
     }
 
     #[test]

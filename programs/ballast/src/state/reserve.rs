@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use ballast_risk::fixed::{mul_div, Rounding, BPS, WAD};
-use ballast_risk::interest::{accrue_index, debt_for_shares, utilization};
+use ballast_risk::interest::{accrue_index_capped, debt_for_shares, utilization};
 
 use crate::constants::RESERVE_SEED;
 use crate::error::BallastError;
@@ -138,7 +138,9 @@ impl Reserve {
         }
         let debt_before = self.total_debt()?;
         let apr = self.interest.curve().borrow_apr(utilization(debt_before, self.available_liquidity));
-        let new_index = accrue_index(index, apr, elapsed).map_err(BallastError::from)?;
+        // Depositors' assets (free liquidity + debt) must stay a u64: debt stops growing there.
+        let max_debt = u64::MAX - self.available_liquidity;
+        let new_index = accrue_index_capped(index, apr, elapsed, self.total_borrow_shares, max_debt);
         let debt_after =
             debt_for_shares(self.total_borrow_shares, new_index, Rounding::Up).map_err(BallastError::from)?;
         let interest = debt_after.saturating_sub(debt_before);
