@@ -294,6 +294,8 @@ pub struct PricedMarket {
     pub borrower_usdc: Pubkey,
     /// The fee receiver's SOL account, created with the first keeper.
     pub fee_receiver_sol: Option<Pubkey>,
+    /// Reserves listed by `list_asset` and their price accounts.
+    pub more_oracles: Vec<(Pubkey, Pubkey)>,
 }
 
 /// A liquidator's accounts.
@@ -365,15 +367,47 @@ impl PricedMarket {
             borrower_sol,
             borrower_usdc,
             fee_receiver_sol: None,
+            more_oracles: Vec::new(),
         }
     }
 
-    fn oracle_of(&self, reserve: &Pubkey) -> Pubkey {
+    pub fn oracle_of(&self, reserve: &Pubkey) -> Pubkey {
         if *reserve == self.sol.keys.reserve {
-            self.sol_oracle
-        } else {
-            self.usdc_oracle
+            return self.sol_oracle;
         }
+        match self.more_oracles.iter().find(|(r, _)| r == reserve) {
+            Some((_, oracle)) => *oracle,
+            None => self.usdc_oracle,
+        }
+    }
+
+    /// Lists another 9-decimal asset with a price account of its own, holding `dollars` per
+    /// token published at `now - 1` (`None`: the account is never written, the asset has no
+    /// price at all). `collateral`: whether it counts as collateral.
+    pub async fn list_asset(
+        &mut self,
+        now: i64,
+        feed: [u8; 32],
+        dollars: Option<i64>,
+        collateral: bool,
+    ) -> (ReserveFixture, Pubkey) {
+        let reserve = self.env.add_reserve(&self.market, SPL_TOKEN, 9, u64::MAX).await;
+        let oracle = self.env.keypair().pubkey();
+        if let Some(d) = dollars {
+            let price = PullPrice { feed_id: feed, price: d * 100_000_000, ema_price: d * 100_000_000, ..sol_price(now - 1) };
+            self.env.set_account(oracle, price.account());
+        }
+        let risk = ballast::instructions::RiskParams { collateral_enabled: collateral, ..default_risk() };
+        self.env.configure(&self.market, &reserve, default_oracle(feed, oracle), risk, default_interest()).await.unwrap();
+        self.more_oracles.push((reserve.keys.reserve, oracle));
+        (reserve, oracle)
+    }
+
+    /// The borrower deposits `amount` of `reserve` (minted to a new account of theirs).
+    pub async fn borrower_deposit(&mut self, reserve: &ReserveFixture, amount: u64) -> Result<u64, crate::TxError> {
+        let source = self.env.token_account(reserve, &self.borrower.wallet.pubkey(), amount).await;
+        let borrower = UserFixture { wallet: self.borrower.wallet.insecure_clone(), position: self.borrower.position };
+        self.env.deposit(&borrower, reserve, source, amount).await
     }
 
     /// Remaining accounts for the borrower's health check, with `adding` claimed if new.
@@ -472,6 +506,14 @@ impl PricedMarket {
         let ixn = self.liquidate_ix(keeper, max_repay).await;
         let wallet = keeper.wallet.insecure_clone();
         self.env.send("liquidate", &[ixn], &[&wallet]).await
+    }
+
+    /// `resolve_bad_debt` of the borrower's debt in `reserve`, with the remaining accounts the
+    /// SDK builds for it.
+    pub async fn resolve_ix(&mut self, reserve: &ix::ReserveKeys) -> Instruction {
+        let position = self.env.position_state(self.borrower.position).await;
+        let remaining = ix::resolve_accounts(&position, |r| self.oracle_of(r));
+        ix::resolve_bad_debt(self.market.market, self.borrower.position, reserve, remaining)
     }
 
     /// The borrower's health report (the `health` view).

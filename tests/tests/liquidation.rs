@@ -5,7 +5,7 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::AnchorDeserialize;
 use ballast::error::BallastError;
-use ballast::events::{BadDebtCoveredByPool, BadDebtSocialized, Liquidated};
+use ballast::events::{BadDebtCoveredByPool, BadDebtSocialized, DepositDustForfeited, Liquidated};
 use ballast::instructions::{ReserveStatus, RiskParams};
 use ballast_sdk::ix;
 use ballast_tests::fixtures::{
@@ -30,6 +30,8 @@ dual_mode_tests!(
     seizing_the_highest_weight_collateral_cannot_lower_the_health_factor,
     a_slot_never_lends_and_owes_the_same_asset,
     a_keeper_cannot_liquidate_with_an_older_genuine_update,
+    a_slot_without_a_price_blocks_neither_liquidation_nor_the_write_off,
+    a_briefly_stale_large_collateral_does_not_expose_a_healthy_position,
 );
 
 // Events and views reach the bank only from SBF programs (see tests/src/env.rs).
@@ -321,7 +323,7 @@ async fn bad_debt_draws_the_pool_then_lowers_the_share_value(mode: Mode) {
     let mut m = PricedMarket::start(mode).await;
     m.borrow(600 * USDC).await.unwrap();
     let w = m.watched();
-    let resolve = ix::resolve_bad_debt(m.borrower.position, &m.usdc.keys);
+    let resolve = m.resolve_ix(&m.usdc.keys.clone()).await;
     m.env
         .expect_failure(
             "collateral left",
@@ -357,8 +359,9 @@ async fn bad_debt_draws_the_pool_then_lowers_the_share_value(mode: Mode) {
     m.env.mint_to(&m.usdc, m.usdc.insurance_vault, 40 * USDC).await;
     let usdc_before = m.env.reserve_state(m.usdc.keys.reserve).await;
     let sol_before = m.env.snapshot(&[m.sol.keys.reserve, m.sol.keys.vault, m.sol.insurance_vault]).await;
-    let wrong_reserve = ix::resolve_bad_debt(m.borrower.position, &m.sol.keys);
+    let wrong_reserve = m.resolve_ix(&m.sol.keys.clone()).await;
     m.env.expect_failure("no debt there", &[wrong_reserve], &[], BallastError::NoDebtInReserve, &w).await;
+    let resolve = m.resolve_ix(&m.usdc.keys.clone()).await;
     m.env.send("resolve_bad_debt", &[resolve], &[]).await.unwrap();
 
     // The pool pays 40 into the vault; the other 84.985749 is taken from the depositors.
@@ -376,7 +379,7 @@ async fn bad_debt_draws_the_pool_then_lowers_the_share_value(mode: Mode) {
     let sol_after = m.env.snapshot(&[m.sol.keys.reserve, m.sol.keys.vault, m.sol.insurance_vault]).await;
     assert_eq!(sol_before, sol_after);
     // Nothing left to resolve.
-    let again = ix::resolve_bad_debt(m.borrower.position, &m.usdc.keys);
+    let again = m.resolve_ix(&m.usdc.keys.clone()).await;
     m.env.expect_failure("resolved", &[again], &[], BallastError::NoDebtInReserve, &w).await;
 }
 
@@ -499,10 +502,8 @@ async fn liquidation_events_and_the_reserve_view_report_the_pool(mode: Mode) {
     }
     m.env.mint_to(&m.usdc, m.usdc.insurance_vault, 10 * USDC).await;
     let debt = balances(&mut m, &keeper).await.borrow_shares;
-    m.env
-        .send("resolve_bad_debt", &[ix::resolve_bad_debt(m.borrower.position, &m.usdc.keys)], &[])
-        .await
-        .unwrap();
+    let resolve = m.resolve_ix(&m.usdc.keys.clone()).await;
+    m.env.send("resolve_bad_debt", &[resolve], &[]).await.unwrap();
     let covered = m.env.events::<BadDebtCoveredByPool>();
     let socialized = m.env.events::<BadDebtSocialized>();
     assert_eq!(covered.len(), 1);
@@ -681,4 +682,98 @@ async fn a_keeper_cannot_liquidate_with_an_older_genuine_update(mode: Mode) {
     m.env.expect_failure("older update", &[ixn], &[&signer], BallastError::OracleWrongAccount, &w).await;
     let ixn = m.liquidate_ix(&keeper, u64::MAX).await;
     m.env.expect_failure("pinned account", &[ixn], &[&signer], BallastError::NotLiquidatable, &w).await;
+}
+
+/// Issue 10 items 4 and 10: a slot whose price cannot be read never blocks the liquidation of
+/// the others, nor the write-off of bad debt. The borrower adds one base unit of a collateral
+/// whose feed then goes stale and one of an asset that is not collateral and has no price at
+/// all; keepers still liquidate through SOL. Once the SOL is gone the dust does not keep the debt
+/// booked, and a deposit the owner adds at the last moment does not either: it is forfeited.
+async fn a_slot_without_a_price_blocks_neither_liquidation_nor_the_write_off(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(600 * USDC).await.unwrap();
+    let (stale, _) = m.list_asset(NOW, [7; 32], Some(5), true).await;
+    let (unpriced, _) = m.list_asset(NOW, [8; 32], None, false).await;
+    m.borrower_deposit(&stale, 1).await.unwrap();
+    m.borrower_deposit(&unpriced, 1).await.unwrap();
+
+    // Two minutes on: the stale asset's price is 121 s old (max 60), SOL has fallen to $60.
+    m.set_sol_price(NOW + 120, 60).await;
+    let keeper = m.keeper(1_000 * USDC).await;
+    m.liquidate(&keeper, u64::MAX).await.unwrap();
+
+    // SOL crashes to $20: keepers take all of it; $400+ of USDC debt is left against dust.
+    m.set_sol_price(NOW + 180, 20).await;
+    while balances(&mut m, &keeper).await.deposit_shares > 0 {
+        m.liquidate(&keeper, u64::MAX).await.unwrap();
+    }
+    // The owner tries to re-block the write-off with another dust deposit.
+    m.borrower_deposit(&stale, 212).await.unwrap();
+    let before = m.env.reserve_state(stale.keys.reserve).await;
+    let resolve = m.resolve_ix(&m.usdc.keys.clone()).await;
+    m.env.send("resolve_bad_debt", &[resolve], &[]).await.unwrap();
+
+    let position = m.env.position_state(m.borrower.position).await;
+    assert_eq!(position.occupied_slots(), 0, "debt written off, dust forfeited");
+    let after = m.env.reserve_state(stale.keys.reserve).await;
+    assert_eq!(after.total_deposit_shares, before.total_deposit_shares - 213);
+    assert_eq!(after.available_liquidity, before.available_liquidity, "the tokens stay for its depositors");
+    assert_eq!(m.env.reserve_state(m.usdc.keys.reserve).await.total_borrow_shares, 0);
+    if mode != Mode::Native {
+        let forfeited = m.env.events::<DepositDustForfeited>();
+        let reserves: Vec<_> = forfeited.iter().map(|e| (e.reserve, e.shares)).collect();
+        assert_eq!(reserves, [(stale.keys.reserve, 213), (unpriced.keys.reserve, 1)]);
+    }
+}
+
+/// Issue 10 item 4, the other side: a large collateral whose feed is a few minutes late keeps
+/// (nearly) its last value for maintenance, so the position it backs is not exposed to keepers;
+/// it counts nothing for a new borrow, and a keeper cannot seize it at its old price. Only past
+/// the day-long horizon does it count nothing, and the rest of the position can be liquidated.
+async fn a_briefly_stale_large_collateral_does_not_expose_a_healthy_position(mode: Mode) {
+    const HOUR: i64 = 3_600;
+    let mut m = PricedMarket::start(mode).await;
+    // 10 ETH at $100 next to 10 SOL at $100; 1,200 USDC borrowed.
+    let (eth, _) = m.list_asset(NOW, [9; 32], Some(100), true).await;
+    m.borrower_deposit(&eth, 10 * SOL).await.unwrap();
+    m.borrow(1_200 * USDC).await.unwrap();
+    // SOL falls to $30: maintenance collateral 0.95 × $1,300 = $1,235 > $1,200 (HF 1.029).
+    // Ten minutes later ETH's feed has not moved since (541 s past its 60 s max age): at its
+    // last price less 541/86,400 of it, 0.95 × $1,293.74 = $1,229 still covers the debt.
+    m.set_sol_price(NOW + 600, 30).await;
+    let keeper = m.keeper(2_000 * USDC).await;
+    let w = watched(&m, &keeper);
+    let signer = keeper.wallet.insecure_clone();
+    let ixn = m.liquidate_ix(&keeper, u64::MAX).await;
+    m.env.expect_failure("briefly stale", &[ixn], &[&signer], BallastError::NotLiquidatable, &w).await;
+    // The stale ETH counts nothing for initial health: no new borrow against it.
+    let borrow = m.borrow_ix(USDC).await;
+    let wallet = m.borrower.wallet.insecure_clone();
+    m.env.expect_failure("borrow on stale", &[borrow], &[&wallet], BallastError::InsufficientCollateral, &w).await;
+
+    // A day and an hour on, ETH's feed is still dead: it counts nothing, and the position is
+    // liquidated through SOL. ETH itself cannot be seized at its old price.
+    m.set_sol_price(NOW + 25 * HOUR, 30).await;
+    let eth_destination = m.env.token_account(&eth, &keeper.wallet.pubkey(), 0).await;
+    let fee_receiver = m.market.fee_receiver;
+    let eth_fee = m.env.token_account(&eth, &fee_receiver, 0).await;
+    let remaining = m.health_accounts(None).await;
+    let seize_eth = ix::liquidate(
+        keeper.wallet.pubkey(),
+        m.market.market,
+        m.borrower.position,
+        ix::LiquidationSides {
+            repay: &m.usdc.keys,
+            source: keeper.repay_source,
+            seize: &eth.keys,
+            destination: eth_destination,
+        },
+        eth_fee,
+        u64::MAX,
+        remaining,
+    );
+    let mut w_eth = w.clone();
+    w_eth.extend([eth.keys.reserve, eth.keys.vault, eth_destination, eth_fee]);
+    m.env.expect_failure("seize stale", &[seize_eth], &[&signer], BallastError::OracleStale, &w_eth).await;
+    m.liquidate(&keeper, u64::MAX).await.unwrap();
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
+use ballast::health::deposits_are_dust;
 use ballast::state::{Market, Position, Reserve};
+use ballast_risk::fixed::WAD;
 use ballast_sdk::health::{best_liquidation, position_view, LiquidationChoice, OracleAccount};
 use ballast_sdk::rpc::{Client, RpcError};
 use ballast_sdk::{accounts, ix, token};
@@ -21,7 +23,7 @@ pub enum Action {
         position: Pubkey,
         choice: LiquidationChoice,
     },
-    /// The position owes `reserve` and holds no deposit at all.
+    /// The position owes `reserve` and what it still holds is dust.
     ResolveBadDebt {
         position: Pubkey,
         reserve: Pubkey,
@@ -53,16 +55,21 @@ pub fn scan_positions(
         if !position.has_debt() {
             continue;
         }
-        if position.slots.iter().all(|s| s.deposit_shares == 0) {
+        let resolve = |scan: &mut Scan| {
             for slot in position.slots.iter().filter(|s| s.borrow_shares > 0) {
                 scan.actions.push(Action::ResolveBadDebt { position: *key, reserve: slot.reserve });
             }
+        };
+        if position.slots.iter().all(|s| s.deposit_shares == 0) {
+            resolve(&mut scan);
             continue;
         }
         match position_view(&position, reserves, oracles, now) {
             Ok(view) => {
                 if let Some(choice) = best_liquidation(market, &view) {
                     scan.actions.push(Action::Liquidate { position: *key, choice });
+                } else if deposits_are_dust(&view.slots, market.dust_debt_usd as u128 * WAD).unwrap_or(false) {
+                    resolve(&mut scan);
                 }
             }
             Err(_) => scan.unpriced += 1,
@@ -148,7 +155,13 @@ async fn act(
                 .get(reserve)
                 .ok_or_else(|| RpcError::Account(format!("reserve {reserve} unknown")))?;
             let keys = ix::ReserveKeys::from_reserve(*reserve, r);
-            client.send(&[ix::resolve_bad_debt(*position, &keys)], &[]).await?;
+            let position_state: Position = client.position(position).await?;
+            let missing = ix::health_reserves(&position_state, None).into_iter().find(|r| !oracles.contains_key(r));
+            if let Some(r) = missing {
+                return Err(RpcError::Account(format!("no oracle for reserve {r}")));
+            }
+            let remaining = ix::resolve_accounts(&position_state, |r| oracles[r].key);
+            client.send(&[ix::resolve_bad_debt(market_key, *position, &keys, remaining)], &[]).await?;
             Metrics::add(&metrics.bad_debt_resolved, 1);
             tracing::info!(%position, %reserve, "bad debt resolved");
             Ok(())

@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 
 use anchor_lang::prelude::Pubkey;
-use ballast::health::{health as aggregate, liquidation_params, price_slot, PricedSlot};
-use ballast::oracle;
+use ballast::health::{health as aggregate, liquidation_params, price_slot_from_oracle, PricedSlot};
 use ballast::state::{Market, Position, Reserve};
 use ballast_risk::fixed::Rounding;
 use ballast_risk::health::Health;
@@ -67,11 +66,8 @@ pub fn position_view(
         let key = slot.reserve;
         let reserve = reserves.get(&key).ok_or(ViewError::UnknownReserve(key))?;
         let o = oracles.get(&key).ok_or(ViewError::MissingOracle(key))?;
-        let config = reserve.effective_oracle(now);
-        let raw = oracle::decode_data(&config, &o.key, &o.owner, &o.data).map_err(|e| refused(key, e))?;
-        let price = oracle::check(&key, &config, &raw, now).map_err(|e| refused(key, e))?;
-        reserve.check_closed_session_price(&price, now).map_err(|e| refused(key, e))?;
-        slots.push(price_slot(slot, reserve, price, now).map_err(|e| refused(key, e))?);
+        let priced = price_slot_from_oracle(slot, reserve, &o.key, &o.owner, &o.data, now);
+        slots.push(priced.map_err(|e| refused(key, e))?);
     }
     let health = aggregate(&slots).map_err(|e| refused(Pubkey::default(), e))?;
     Ok(PositionView { slots, health })
@@ -96,6 +92,10 @@ pub fn plan_pair(
     seize: &PricedSlot,
 ) -> Option<Liquidation> {
     if repay.reserve == seize.reserve || repay.debt_amount == 0 || seize.deposit_amount == 0 {
+        return None;
+    }
+    // The program repays and seizes only at fresh prices.
+    if repay.require_fresh().is_err() || seize.require_fresh().is_err() {
         return None;
     }
     let params = liquidation_params(market, repay, seize);

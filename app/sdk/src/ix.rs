@@ -364,10 +364,39 @@ pub fn liquidate(
     )
 }
 
-/// Permissionless write-off of a position's debt in `reserve` once it holds no deposits.
-pub fn resolve_bad_debt(position: Pubkey, reserve: &ReserveKeys) -> Instruction {
-    instruction(
+/// Remaining accounts for `resolve_bad_debt`: none when the position holds no deposit, else
+/// `(reserve, oracle)` per occupied slot in order, deposit slots' reserves writable (their dust
+/// is forfeited).
+pub fn resolve_accounts(position: &Position, oracle_of: impl Fn(&Pubkey) -> Pubkey) -> Vec<AccountMeta> {
+    if position.slots.iter().all(|s| s.deposit_shares == 0) {
+        return Vec::new();
+    }
+    position
+        .slots
+        .iter()
+        .filter(|s| !s.is_free())
+        .flat_map(|s| {
+            let reserve = if s.deposit_shares > 0 {
+                AccountMeta::new(s.reserve, false)
+            } else {
+                AccountMeta::new_readonly(s.reserve, false)
+            };
+            [reserve, AccountMeta::new_readonly(oracle_of(&s.reserve), false)]
+        })
+        .collect()
+}
+
+/// Permissionless write-off of a position's debt in `reserve` once its deposits are dust
+/// (`remaining`: [`resolve_accounts`]).
+pub fn resolve_bad_debt(
+    market: Pubkey,
+    position: Pubkey,
+    reserve: &ReserveKeys,
+    remaining: Vec<AccountMeta>,
+) -> Instruction {
+    with_remaining(instruction(
         ballast::accounts::ResolveBadDebt {
+            market,
             position,
             reserve: reserve.reserve,
             mint: reserve.mint,
@@ -376,7 +405,7 @@ pub fn resolve_bad_debt(position: Pubkey, reserve: &ReserveKeys) -> Instruction 
             token_program: reserve.token_program,
         },
         ballast::instruction::ResolveBadDebt {},
-    )
+    ), remaining)
 }
 
 /// Permissionless re-read of a reserve's mint (ScaledUiAmount schedule, pause flag).

@@ -85,7 +85,7 @@ pub enum BallastError {
     SameRepayAndSeizeReserve,
     #[msg("The liquidation would lower the position's health (surplus or health factor): seize the lowest-weight collateral against the highest-borrow-factor debt")]
     LiquidationWorsensHealth,
-    #[msg("The position still holds deposits: liquidate them before resolving bad debt")]
+    #[msg("The position still holds deposits worth the dust threshold or its debt: liquidate them before resolving bad debt")]
     PositionHasDeposits,
     #[msg("Mint account cannot be decoded as an SPL Token or Token-2022 mint")]
     MintInvalid,

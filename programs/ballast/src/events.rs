@@ -238,3 +238,14 @@ pub struct BadDebtSocialized {
     pub reserve_total_assets: u64,
     pub reserve_total_shares: u64,
 }
+
+/// Bad debt step 0: a deposit too small to liquidate, burned from the position; its tokens stay
+/// in the reserve for the reserve's other depositors.
+#[event]
+pub struct DepositDustForfeited {
+    pub position: Pubkey,
+    pub reserve: Pubkey,
+    pub shares: u64,
+    /// What the shares were worth (tokens, rounded down).
+    pub amount: u64,
+}

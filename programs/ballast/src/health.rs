@@ -17,11 +17,24 @@ use crate::events::EmaDivergenceWarning;
 use crate::oracle::{self, EmaLevel, OraclePrice};
 use crate::state::{Position, PositionSlot, Reserve, RiskConfig};
 
+/// Where a slot's price came from (SPEC §2, docs/decisions.md "A slot without a price").
+#[derive(Debug, Clone, Copy)]
+pub enum Pricing {
+    /// The oracle's price passed every check.
+    Fresh,
+    /// The checks refused it (the error says why); valued for maintenance at the pinned
+    /// account's last price (`oracle::last_price_fallback`), for nothing in initial health.
+    Fallback(BallastError),
+    /// A deposit with no usable price: it counts for nothing.
+    Unpriced(BallastError),
+}
+
 /// One slot as priced for the health check.
 #[derive(Debug, Clone, Copy)]
 pub struct PricedSlot {
     pub reserve: Pubkey,
     pub price: OraclePrice,
+    pub pricing: Pricing,
     /// Tokens the slot's deposit shares are worth (rounded down).
     pub deposit_amount: u64,
     /// Tokens the slot owes (rounded up).
@@ -32,6 +45,15 @@ pub struct PricedSlot {
 }
 
 impl PricedSlot {
+    /// Fails with the oracle's refusal unless the price is fresh: a liquidation repays and
+    /// seizes, and a borrower takes on debt, only at a price that passed every check.
+    pub fn require_fresh(&self) -> std::result::Result<(), BallastError> {
+        match self.pricing {
+            Pricing::Fresh => Ok(()),
+            Pricing::Fallback(e) | Pricing::Unpriced(e) => Err(e),
+        }
+    }
+
     /// This slot's debt as the side a liquidation repays.
     pub fn repay_side(&self) -> ballast_risk::liquidation::RepaySide {
         ballast_risk::liquidation::RepaySide {
@@ -81,7 +103,8 @@ pub fn with_reserve<R>(account: &AccountInfo, f: impl FnOnce(&Reserve) -> Result
     }
 }
 
-/// Prices every occupied slot of `position` from `remaining` at `now`.
+/// Prices every occupied slot of `position` from `remaining` at `now` (maintenance rules: a
+/// refused price falls back, see [`price_slot_from_oracle`]).
 pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> Result<Vec<PricedSlot>> {
     let occupied = position.occupied_slots();
     if remaining.len() != 2 * occupied {
@@ -99,43 +122,85 @@ pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> 
             msg!("remaining account {} is not slot reserve {}", reserve_info.key, slot.reserve);
             return err!(BallastError::RemainingAccountsMismatch);
         }
-        priced.push(with_reserve(reserve_info, |reserve| {
-            // The stored rules unless an equity session is closed (no copy in the common case).
-            let price = if reserve.session.enabled == 0 {
-                oracle::read(&slot.reserve, &reserve.oracle, oracle_info, now)?
-            } else {
-                let price = oracle::read(&slot.reserve, &reserve.effective_oracle(now), oracle_info, now)?;
-                reserve.check_closed_session_price(&price, now)?;
-                price
-            };
-            if price.ema_level == EmaLevel::Warn {
-                emit!(EmaDivergenceWarning {
-                    reserve: slot.reserve,
-                    divergence_bps: price.ema_divergence_bps
-                });
-            }
-            price_slot(slot, reserve, price, now)
-        })?);
+        let data = oracle_info.try_borrow_data()?;
+        let s = with_reserve(reserve_info, |reserve| {
+            price_slot_from_oracle(slot, reserve, oracle_info.key, oracle_info.owner, &data, now)
+        })?;
+        if s.price.ema_level == EmaLevel::Warn {
+            emit!(EmaDivergenceWarning { reserve: slot.reserve, divergence_bps: s.price.ema_divergence_bps });
+        }
+        priced.push(s);
     }
     Ok(priced)
 }
 
+/// One slot priced from its reserve's oracle account (key, owner, bytes) at `now`: the one
+/// pricing path of the program and its clients (SDK, CLI, keeper).
+///
+/// A slot never blocks the rest of its position for want of a price. When the oracle's checks
+/// refuse the price, a debt is valued at the pinned account's last price and a deposit at that
+/// price decaying with its age (`oracle::last_price_fallback`), and neither counts for initial
+/// health; a deposit with no usable price at all counts for nothing. A deposit in a reserve
+/// that is not collateral is not priced unless the account reads cleanly. Only a wrong account
+/// (not the reserve's pinned one) or a debt with no price at all is an error.
+pub fn price_slot_from_oracle(
+    slot: &PositionSlot,
+    reserve: &Reserve,
+    key: &Pubkey,
+    owner: &Pubkey,
+    data: &[u8],
+    now: i64,
+) -> Result<PricedSlot> {
+    // The stored rules unless an equity session is closed (no copy in the common case).
+    let closed;
+    let config = if reserve.session.enabled == 0 {
+        &reserve.oracle
+    } else {
+        closed = reserve.effective_oracle(now);
+        &closed
+    };
+    // Checked first and apart: any other account than the pinned one is the caller's choice.
+    if *key != config.price_account {
+        msg!("reserve {}: oracle {} is not its price account {}", slot.reserve, key, config.price_account);
+        return err!(BallastError::OracleWrongAccount);
+    }
+    let raw = oracle::decode_data(config, key, owner, data);
+    let checked = raw.and_then(|raw| {
+        let price = oracle::check(&slot.reserve, config, &raw, now)?;
+        reserve.check_closed_session_price(&price, now)?;
+        Ok(price)
+    });
+    let is_debt = slot.borrow_shares > 0;
+    let (price, pricing) = match checked {
+        Ok(price) => (price, Pricing::Fresh),
+        Err(refusal) => match raw.ok().and_then(|raw| oracle::last_price_fallback(config, &raw, now, is_debt)) {
+            Some(price) => (price, Pricing::Fallback(refusal)),
+            None if is_debt => return Err(refusal.into()),
+            None => (OraclePrice::NONE, Pricing::Unpriced(refusal)),
+        },
+    };
+    price_slot(slot, reserve, price, pricing, now)
+}
+
 /// One slot at `price`: what its deposit shares are worth (down) and what it owes (up), with the
-/// reserve's interest accrued to `now` in the view (nothing written). Clients holding decoded
-/// accounts price slots with this same function.
-pub fn price_slot(
+/// reserve's interest accrued to `now` in the view (nothing written).
+fn price_slot(
     slot: &PositionSlot,
     reserve: &Reserve,
     price: OraclePrice,
+    pricing: Pricing,
     now: i64,
 ) -> Result<PricedSlot> {
     // Plain assets (the common case) skip the tokenized-stock rules in one test.
-    let (price, risk) =
+    let (price, mut risk) =
         if reserve.mint_dynamic == 0 && reserve.issuer_haircut_bps == 0 && reserve.session.enabled == 0 {
             (price, reserve.risk)
         } else {
             stock_rules(reserve, price, now, slot.deposit_shares > 0)?
         };
+    if let Pricing::Unpriced(_) = pricing {
+        risk.collateral_enabled = 0;
+    }
     let accrued = reserve.accrued(now)?;
     let total_assets = reserve.deposit_assets_at(accrued.borrow_index, accrued.pending_fees)?;
     let deposit_amount = amount_for_shares(slot.deposit_shares, reserve.total_deposit_shares, total_assets)
@@ -145,6 +210,7 @@ pub fn price_slot(
     Ok(PricedSlot {
         reserve: slot.reserve,
         price,
+        pricing,
         deposit_amount,
         debt_amount,
         decimals: reserve.decimals,
@@ -192,6 +258,24 @@ pub fn health_with_shocks(slots: &[PricedSlot], shocks: &[u16; STRESS_GROUPS]) -
         }
     }
     Ok(h)
+}
+
+/// Whether the deposits left in a position are dust that may not keep its debt booked (SPEC §5):
+/// worth, unweighted at the slots' prices (rounded up), less than `dust_value` and less than
+/// its debts (rounded down). A deposit with no usable price counts nothing. Keepers and
+/// `resolve_bad_debt` decide with this same function.
+pub fn deposits_are_dust(slots: &[PricedSlot], dust_value: u128) -> Result<bool> {
+    let (mut deposits, mut debts) = (0u128, 0u128);
+    for s in slots {
+        let p = &s.price;
+        let deposit = usd_value(s.deposit_amount, s.decimals, p.price, p.expo, Rounding::Up)
+            .map_err(BallastError::from)?;
+        let debt =
+            usd_value(s.debt_amount, s.decimals, p.price, p.expo, Rounding::Down).map_err(BallastError::from)?;
+        deposits = deposits.saturating_add(deposit);
+        debts = debts.saturating_add(debt);
+    }
+    Ok(deposits < dust_value && deposits < debts)
 }
 
 /// The price of `slot`'s asset at which the position (figures `h`) becomes liquidatable, the
@@ -272,7 +356,12 @@ pub fn require_initial_health(
     now: i64,
     shocks: &[u16; STRESS_GROUPS],
 ) -> Result<Health> {
-    let h = health_with_shocks(&price_slots(position, remaining, now)?, shocks)?;
+    let priced = price_slots(position, remaining, now)?;
+    // A debt at a fallback price cannot back a new risk: its price must pass every check.
+    for s in priced.iter().filter(|s| s.debt_amount > 0) {
+        s.require_fresh()?;
+    }
+    let h = health_with_shocks(&priced, shocks)?;
     if !h.passes_initial() {
         msg!(
             "initial collateral {} (under the joint stress shock {}) < initial debt {} (USD, 1e18 = $1)",

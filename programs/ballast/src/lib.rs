@@ -155,7 +155,7 @@ pub mod ballast {
 
     /// Permissionless: writes off the debt of a position with no deposits left, from the
     /// reserve's insurance pool first, then against its depositors.
-    pub fn resolve_bad_debt(ctx: Context<ResolveBadDebt>) -> Result<()> {
+    pub fn resolve_bad_debt<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> {
         instructions::resolve_bad_debt::handler(ctx)
     }
 

@@ -168,7 +168,8 @@ async fn main() {
                 let ixn = w.liquidate_ix(u64::MAX).await;
                 w.env.send("liquidate", &[ixn], &[&keeper]).await.unwrap();
             }
-            let resolve = ix::resolve_bad_debt(w.user.position, &w.reserves[0].keys);
+            let market = w.reserves[0].keys.market;
+            let resolve = ix::resolve_bad_debt(market, w.user.position, &w.reserves[0].keys, Vec::new());
             w.env.send("resolve_bad_debt", &[resolve], &[]).await.unwrap();
             rows.push(last(&w.env, "resolve_bad_debt", "socialized, pool empty", resolve_accounts()));
             w.env
@@ -281,5 +282,5 @@ fn resolve_accounts() -> usize {
         vault: Pubkey::default(),
         token_program: Pubkey::default(),
     };
-    ix::resolve_bad_debt(Pubkey::default(), &k).accounts.len()
+    ix::resolve_bad_debt(Pubkey::default(), Pubkey::default(), &k, Vec::new()).accounts.len()
 }

@@ -85,6 +85,9 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     let collateral_slot = *slot_of(&priced, &seize_key)
         .filter(|s| s.deposit_amount > 0)
         .ok_or(BallastError::NoDepositInReserve)?;
+    // Other slots may stand at a fallback price; the two that move must be priced fresh.
+    debt_slot.require_fresh()?;
+    collateral_slot.require_fresh()?;
 
     let params = liquidation_params(&ctx.accounts.market, &debt_slot, &collateral_slot);
     let (repay_side, seize_side) = (debt_slot.repay_side(), collateral_slot.seize_side());

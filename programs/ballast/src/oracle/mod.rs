@@ -81,6 +81,19 @@ pub struct OraclePrice {
 }
 
 impl OraclePrice {
+    /// No price: what an unpriced slot carries (it counts for nothing, see `health`).
+    pub const NONE: OraclePrice = OraclePrice {
+        price: 0,
+        conf: 0,
+        expo: 0,
+        ema_price: 0,
+        age_secs: 0,
+        publish_time: 0,
+        band: 0,
+        ema_divergence_bps: 0,
+        ema_level: EmaLevel::Pause,
+    };
+
     /// Collateral price for initial health: `price − band`.
     pub fn low(&self) -> u64 {
         self.price - self.band // band < price: the cap is below 100 %
@@ -137,28 +150,38 @@ pub fn decode_data(
 }
 
 /// Reads and checks the price of `reserve` from `account` at unix time `now`.
-pub fn read(reserve: &Pubkey, config: &OracleConfig, account: &AccountInfo, now: i64) -> Result<OraclePrice> {
+pub fn read(
+    reserve: &Pubkey,
+    config: &OracleConfig,
+    account: &AccountInfo,
+    now: i64,
+) -> std::result::Result<OraclePrice, BallastError> {
     let raw = decode(config, account)
         .inspect_err(|e| msg!("reserve {}: oracle {} refused: {:?}", reserve, account.key, e))?;
     check(reserve, config, &raw, now)
 }
 
 /// The value checks of SPEC §2 on a decoded price.
-pub fn check(reserve: &Pubkey, config: &OracleConfig, raw: &RawPrice, now: i64) -> Result<OraclePrice> {
+pub fn check(
+    reserve: &Pubkey,
+    config: &OracleConfig,
+    raw: &RawPrice,
+    now: i64,
+) -> std::result::Result<OraclePrice, BallastError> {
     if raw.price <= 0 || raw.ema_price <= 0 {
         msg!("reserve {}: non-positive price {} (ema {})", reserve, raw.price, raw.ema_price);
-        return err!(BallastError::OracleNonPositivePrice);
+        return Err(BallastError::OracleNonPositivePrice);
     }
     if !(MIN_EXPO..=MAX_EXPO).contains(&raw.expo) {
         msg!("reserve {}: price exponent {} outside {}..={}", reserve, raw.expo, MIN_EXPO, MAX_EXPO);
-        return err!(BallastError::OracleExponentOutOfRange);
+        return Err(BallastError::OracleExponentOutOfRange);
     }
     let (price, ema_price) = (raw.price as u64, raw.ema_price as u64);
     // A publish time ahead of the validator's clock counts as fresh, not as negative age.
     let age_secs = now.saturating_sub(raw.publish_time).max(0) as u64;
     if age_secs > config.max_age_secs as u64 {
         msg!("reserve {}: price stale by {} s (max age {} s)", reserve, age_secs, config.max_age_secs);
-        return err!(BallastError::OracleStale);
+        return Err(BallastError::OracleStale);
     }
     if (raw.conf as u128) * 10_000 > (price as u128) * config.max_conf_bps as u128 {
         msg!(
@@ -168,7 +191,7 @@ pub fn check(reserve: &Pubkey, config: &OracleConfig, raw: &RawPrice, now: i64) 
             price,
             config.max_conf_bps
         );
-        return err!(BallastError::OracleConfidenceTooWide);
+        return Err(BallastError::OracleConfidenceTooWide);
     }
     let band = lag_band(price, raw.conf, config.lag_bps_per_sec as u32, age_secs)
         .map_err(|_| BallastError::MathOverflow)?;
@@ -180,7 +203,7 @@ pub fn check(reserve: &Pubkey, config: &OracleConfig, raw: &RawPrice, now: i64) 
             config.max_band_bps,
             price
         );
-        return err!(BallastError::OracleBandTooWide);
+        return Err(BallastError::OracleBandTooWide);
     }
     let divergence = ema_divergence_bps(price, ema_price);
     let ema_level = if divergence >= config.ema_force_bps as u64 {
@@ -202,6 +225,46 @@ pub fn check(reserve: &Pubkey, config: &OracleConfig, raw: &RawPrice, now: i64) 
         band,
         ema_divergence_bps: divergence,
         ema_level,
+    })
+}
+
+/// Past its max age a refused price keeps counting for maintenance, losing value linearly until
+/// it counts nothing this long after (a day): a feed a minute late cannot expose a healthy
+/// position, and a dead feed cannot prop a position up for ever (docs/decisions.md).
+pub const STALE_PRICE_HORIZON_SECS: u64 = 24 * 3600;
+
+/// The maintenance price of a slot whose price `check` refused (stale, too wide a confidence or
+/// lag band, a closed market's old print), from the pinned account's last price `raw`:
+///
+/// * a debt at that price as it stands (never marked down: nobody gains from a stale debt);
+/// * a deposit at that price less `age past max age / STALE_PRICE_HORIZON_SECS` of it.
+///
+/// `None` when nothing usable is left: a price that is not positive, an exponent out of range,
+/// or a deposit past the horizon. The result sits at the EMA "pause" level, so it never counts
+/// for initial health; a liquidation never repays or seizes at it.
+pub fn last_price_fallback(config: &OracleConfig, raw: &RawPrice, now: i64, is_debt: bool) -> Option<OraclePrice> {
+    if raw.price <= 0 || !(MIN_EXPO..=MAX_EXPO).contains(&raw.expo) {
+        return None;
+    }
+    let age_secs = now.saturating_sub(raw.publish_time).max(0) as u64;
+    let last = raw.price as u64;
+    let price = if is_debt {
+        last
+    } else {
+        let past = age_secs.saturating_sub(config.max_age_secs as u64);
+        let left = STALE_PRICE_HORIZON_SECS.checked_sub(past)?;
+        (last as u128 * left as u128 / STALE_PRICE_HORIZON_SECS as u128) as u64
+    };
+    (price > 0).then_some(OraclePrice {
+        price,
+        conf: 0,
+        expo: raw.expo,
+        ema_price: price,
+        age_secs,
+        publish_time: raw.publish_time,
+        band: 0,
+        ema_divergence_bps: 0,
+        ema_level: EmaLevel::Pause,
     })
 }
 

@@ -188,7 +188,11 @@ impl Reserve {
     /// Outside its session an equity is priced at its last close: an update published before
     /// that close (less the open-market max age) is refused as stale, so nobody can pick an
     /// older print from the closed-market window.
-    pub fn check_closed_session_price(&self, price: &crate::oracle::OraclePrice, now: i64) -> Result<()> {
+    pub fn check_closed_session_price(
+        &self,
+        price: &crate::oracle::OraclePrice,
+        now: i64,
+    ) -> std::result::Result<(), BallastError> {
         if self.session.is_open(now) {
             return Ok(());
         }
@@ -201,7 +205,7 @@ impl Reserve {
                     published,
                     close
                 );
-                return err!(BallastError::OracleStale);
+                return Err(BallastError::OracleStale);
             }
         }
         Ok(())
