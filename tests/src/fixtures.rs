@@ -394,19 +394,32 @@ impl PricedMarket {
         let reserve = self.env.add_reserve(&self.market, SPL_TOKEN, 9, u64::MAX).await;
         let oracle = self.env.keypair().pubkey();
         if let Some(d) = dollars {
-            let price = PullPrice { feed_id: feed, price: d * 100_000_000, ema_price: d * 100_000_000, ..sol_price(now - 1) };
+            let price = PullPrice {
+                feed_id: feed,
+                price: d * 100_000_000,
+                ema_price: d * 100_000_000,
+                ..sol_price(now - 1)
+            };
             self.env.set_account(oracle, price.account());
         }
         let risk = ballast::instructions::RiskParams { collateral_enabled: collateral, ..default_risk() };
-        self.env.configure(&self.market, &reserve, default_oracle(feed, oracle), risk, default_interest()).await.unwrap();
+        self.env
+            .configure(&self.market, &reserve, default_oracle(feed, oracle), risk, default_interest())
+            .await
+            .unwrap();
         self.more_oracles.push((reserve.keys.reserve, oracle));
         (reserve, oracle)
     }
 
     /// The borrower deposits `amount` of `reserve` (minted to a new account of theirs).
-    pub async fn borrower_deposit(&mut self, reserve: &ReserveFixture, amount: u64) -> Result<u64, crate::TxError> {
+    pub async fn borrower_deposit(
+        &mut self,
+        reserve: &ReserveFixture,
+        amount: u64,
+    ) -> Result<u64, crate::TxError> {
         let source = self.env.token_account(reserve, &self.borrower.wallet.pubkey(), amount).await;
-        let borrower = UserFixture { wallet: self.borrower.wallet.insecure_clone(), position: self.borrower.position };
+        let borrower =
+            UserFixture { wallet: self.borrower.wallet.insecure_clone(), position: self.borrower.position };
         self.env.deposit(&borrower, reserve, source, amount).await
     }
 
@@ -495,6 +508,7 @@ impl PricedMarket {
                 source: keeper.repay_source,
                 seize: &self.sol.keys,
                 destination: keeper.seize_destination,
+                into_position: None,
             },
             keeper.fee_account,
             max_repay,
@@ -660,6 +674,7 @@ impl WidePosition {
                 source: k.repay_source,
                 seize: &self.reserves[1].keys,
                 destination: k.seize_destination,
+                into_position: None,
             },
             k.fee_account,
             max_repay,

@@ -32,6 +32,7 @@ dual_mode_tests!(
     a_keeper_cannot_liquidate_with_an_older_genuine_update,
     a_slot_without_a_price_blocks_neither_liquidation_nor_the_write_off,
     a_briefly_stale_large_collateral_does_not_expose_a_healthy_position,
+    collateral_in_a_reserve_borrowed_dry_is_seized_as_deposit_shares,
 );
 
 // Events and views reach the bank only from SBF programs (see tests/src/env.rs).
@@ -216,8 +217,13 @@ async fn bad_input_is_refused_by_name_and_changes_nothing(mode: Mode) {
         .await;
 
     // Same reserve on both sides; repaying a debt the position does not have.
-    let sides =
-        |repay, source, seize, destination| ix::LiquidationSides { repay, source, seize, destination };
+    let sides = |repay, source, seize, destination| ix::LiquidationSides {
+        repay,
+        source,
+        seize,
+        destination,
+        into_position: None,
+    };
     let remaining = m.health_accounts(None).await;
     let (liq, market, position) = (keeper.wallet.pubkey(), m.market.market, m.borrower.position);
     let keepers_other_usdc = m.env.token_account(&m.usdc, &keeper.wallet.pubkey(), 0).await;
@@ -522,7 +528,8 @@ async fn a_sixteen_slot_position_is_liquidated_in_one_transaction(mode: Mode) {
 
     // $1,500 × 0.95 = 1,425 ≥ $900: healthy.
     let ixn = w.liquidate_ix(u64::MAX).await;
-    assert_eq!(ixn.accounts.len(), 15 + 2 * 16, "within the 64-account limit");
+    // 16 named (the optional liquidator position as its placeholder) + 2 per slot.
+    assert_eq!(ixn.accounts.len(), 16 + 2 * 16, "within the 64-account limit");
     w.env.expect_failure("healthy", &[ixn], &[&signer], BallastError::NotLiquidatable, &watched).await;
 
     // Every collateral asset at $62: 15 × 62 × 0.95 = 883.5 < 900.
@@ -628,6 +635,7 @@ async fn seizing_the_highest_weight_collateral_cannot_lower_the_health_factor(mo
             source: w.keeper.repay_source,
             seize: &w.reserves[2].keys,
             destination,
+            into_position: None,
         },
         fee_account,
         u64::MAX,
@@ -749,7 +757,9 @@ async fn a_briefly_stale_large_collateral_does_not_expose_a_healthy_position(mod
     // The stale ETH counts nothing for initial health: no new borrow against it.
     let borrow = m.borrow_ix(USDC).await;
     let wallet = m.borrower.wallet.insecure_clone();
-    m.env.expect_failure("borrow on stale", &[borrow], &[&wallet], BallastError::InsufficientCollateral, &w).await;
+    m.env
+        .expect_failure("borrow on stale", &[borrow], &[&wallet], BallastError::InsufficientCollateral, &w)
+        .await;
 
     // A day and an hour on, ETH's feed is still dead: it counts nothing, and the position is
     // liquidated through SOL. ETH itself cannot be seized at its old price.
@@ -767,6 +777,7 @@ async fn a_briefly_stale_large_collateral_does_not_expose_a_healthy_position(mod
             source: keeper.repay_source,
             seize: &eth.keys,
             destination: eth_destination,
+            into_position: None,
         },
         eth_fee,
         u64::MAX,
@@ -776,4 +787,89 @@ async fn a_briefly_stale_large_collateral_does_not_expose_a_healthy_position(mod
     w_eth.extend([eth.keys.reserve, eth.keys.vault, eth_destination, eth_fee]);
     m.env.expect_failure("seize stale", &[seize_eth], &[&signer], BallastError::OracleStale, &w_eth).await;
     m.liquidate(&keeper, u64::MAX).await.unwrap();
+}
+
+/// Issue 10 item 5: when another account has borrowed the collateral's reserve dry, seizing it
+/// in tokens fails (the vault is short), but the keeper can take the seizure as deposit shares
+/// credited to its own position, and redeem them once liquidity returns. Only the keeper's own
+/// position can receive them.
+async fn collateral_in_a_reserve_borrowed_dry_is_seized_as_deposit_shares(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(600 * USDC).await.unwrap();
+    // Another account deposits 5,000 USDC and borrows all 10 SOL in the vault.
+    let dry = m.env.create_user(&m.market).await;
+    let dry_usdc = m.env.token_account(&m.usdc, &dry.wallet.pubkey(), 5_000 * USDC).await;
+    m.env.deposit(&dry, &m.usdc, dry_usdc, 5_000 * USDC).await.unwrap();
+    let dry_sol = m.env.token_account(&m.sol, &dry.wallet.pubkey(), 0).await;
+    let reserves = [m.usdc.keys.reserve, m.sol.keys.reserve];
+    let remaining = ix::health_accounts(&reserves, |r| m.oracle_of(r));
+    let borrow = ix::borrow(dry.wallet.pubkey(), dry.position, &m.sol.keys, dry_sol, 10 * SOL, remaining);
+    m.env.send("borrow", &[borrow], &[&dry.wallet]).await.unwrap();
+    assert_eq!(m.env.reserve_state(m.sol.keys.reserve).await.available_liquidity, 0);
+
+    m.set_sol_price(NOW, 60).await;
+    let keeper = m.keeper(1_000 * USDC).await;
+    let w = watched(&m, &keeper);
+    let signer = keeper.wallet.insecure_clone();
+    let in_tokens = m.liquidate_ix(&keeper, u64::MAX).await;
+    m.env
+        .expect_failure("vault short", &[in_tokens], &[&signer], BallastError::InsufficientLiquidity, &w)
+        .await;
+
+    // Into someone else's position: refused by name.
+    let mut into_other = m.liquidate_ix(&keeper, u64::MAX).await;
+    let at = into_other.accounts.iter().position(|a| a.pubkey == ballast::ID).unwrap();
+    into_other.accounts[at] = anchor_lang::prelude::AccountMeta::new(dry.position, false);
+    m.env
+        .expect_failure("other's position", &[into_other], &[&signer], BallastError::NotPositionOwner, &w)
+        .await;
+
+    // Into the keeper's own position.
+    let keeper_position = ballast_sdk::pda::position(&m.market.market, &keeper.wallet.pubkey(), 0);
+    let open = ix::open_position(keeper.wallet.pubkey(), m.market.market, 0);
+    m.env.send("open_position", &[open], &[&signer]).await.unwrap();
+    let mut into_own = m.liquidate_ix(&keeper, u64::MAX).await;
+    into_own.accounts[at] = anchor_lang::prelude::AccountMeta::new(keeper_position, false);
+    let before = balances(&mut m, &keeper).await;
+    let sol_before = m.env.reserve_state(m.sol.keys.reserve).await;
+    m.env.send("liquidate", &[into_own], &[&signer]).await.unwrap();
+
+    let after = balances(&mut m, &keeper).await;
+    let repaid = before.keeper_usdc - after.keeper_usdc;
+    let seized = before.deposit_shares - after.deposit_shares; // SOL shares are 1:1 at index 1
+    assert!(repaid > 0 && seized > 0);
+    assert_eq!(after.keeper_sol, 0, "nothing paid out of the empty vault");
+    let credited = m.env.position_state(keeper_position).await.slots[0].deposit_shares;
+    let sol_after = m.env.reserve_state(m.sol.keys.reserve).await;
+    assert_eq!(sol_after.available_liquidity, 0);
+    assert_eq!(sol_after.total_deposit_shares, sol_before.total_deposit_shares - (seized - credited));
+    // The keeper's shares are worth at least what it repaid ($60 per SOL).
+    let credited_value = sol_after.total_deposit_assets().unwrap() as u128 * credited as u128
+        / sol_after.total_deposit_shares as u128;
+    assert!(
+        credited_value * 60 / 1_000 >= repaid as u128,
+        "{credited_value} SOL units for {repaid} USDC units"
+    );
+    if mode != Mode::Native {
+        let e = &m.env.events::<Liquidated>()[0];
+        assert_eq!(
+            (e.to_liquidator_shares, e.fee_to_insurance_pool, e.fee_to_fee_receiver),
+            (credited, 0, 0)
+        );
+    }
+
+    // The other account repays its SOL; the keeper redeems its shares in tokens.
+    m.env.mint_to(&m.sol, dry_sol, SOL).await;
+    let repay = ix::repay(dry.wallet.pubkey(), dry.position, &m.sol.keys, dry_sol, u64::MAX);
+    m.env.send("repay", &[repay], &[&dry.wallet]).await.unwrap();
+    let redeem = ix::withdraw(
+        keeper.wallet.pubkey(),
+        keeper_position,
+        &m.sol.keys,
+        keeper.seize_destination,
+        u64::MAX,
+    );
+    m.env.send("withdraw", &[redeem], &[&signer]).await.unwrap();
+    let received = m.env.token_balance(keeper.seize_destination).await;
+    assert!(received as u128 * 60 / 1_000 >= repaid as u128, "{received} SOL units for {repaid} USDC units");
 }

@@ -320,7 +320,13 @@ impl StockMarket {
         let source = self.env.token_account(&self.usdc, &keeper.pubkey(), 10_000_000_000).await;
         let destination = stock_account(&mut self.env, self.stock.mint, &keeper.pubkey(), 0).await;
         let fee_account = stock_account(&mut self.env, self.stock.mint, &self.market.fee_receiver, 0).await;
-        let sides = ix::LiquidationSides { repay: &self.usdc.keys, source, seize: &self.stock, destination };
+        let sides = ix::LiquidationSides {
+            repay: &self.usdc.keys,
+            source,
+            seize: &self.stock,
+            destination,
+            into_position: None,
+        };
         let ixn = ix::liquidate(
             keeper.pubkey(),
             self.market.market,

@@ -68,7 +68,8 @@ pub fn scan_positions(
             Ok(view) => {
                 if let Some(choice) = best_liquidation(market, &view) {
                     scan.actions.push(Action::Liquidate { position: *key, choice });
-                } else if deposits_are_dust(&view.slots, market.dust_debt_usd as u128 * WAD).unwrap_or(false) {
+                } else if deposits_are_dust(&view.slots, market.dust_debt_usd as u128 * WAD).unwrap_or(false)
+                {
                     resolve(&mut scan);
                 }
             }
@@ -156,7 +157,8 @@ async fn act(
                 .ok_or_else(|| RpcError::Account(format!("reserve {reserve} unknown")))?;
             let keys = ix::ReserveKeys::from_reserve(*reserve, r);
             let position_state: Position = client.position(position).await?;
-            let missing = ix::health_reserves(&position_state, None).into_iter().find(|r| !oracles.contains_key(r));
+            let missing =
+                ix::health_reserves(&position_state, None).into_iter().find(|r| !oracles.contains_key(r));
             if let Some(r) = missing {
                 return Err(RpcError::Account(format!("no oracle for reserve {r}")));
             }
@@ -199,7 +201,13 @@ async fn act(
                     keeper,
                     market_key,
                     *position,
-                    ix::LiquidationSides { repay: &repay_keys, source, seize: &seize_keys, destination },
+                    ix::LiquidationSides {
+                        repay: &repay_keys,
+                        source,
+                        seize: &seize_keys,
+                        destination,
+                        into_position: None,
+                    },
                     fee_account,
                     u64::MAX,
                     remaining,

@@ -326,13 +326,16 @@ pub fn collect_fees(
 }
 
 /// The two sides of a liquidation: the debt the keeper repays from `source` and the collateral
-/// it receives in `destination`.
+/// it receives in `destination`, or as deposit shares in its own position `into_position` (the
+/// way to liquidate collateral whose reserve is borrowed dry; `destination` is then unused but
+/// must still be a token account of the seized mint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LiquidationSides<'a> {
     pub repay: &'a ReserveKeys,
     pub source: Pubkey,
     pub seize: &'a ReserveKeys,
     pub destination: Pubkey,
+    pub into_position: Option<Pubkey>,
 }
 
 /// Permissionless liquidation; `max_repay == u64::MAX` repays as much as allowed. `remaining`:
@@ -357,6 +360,7 @@ pub fn liquidate(
                 seize: sides.seize.tokens(sides.destination),
                 insurance_vault: pda::insurance_vault(&sides.seize.reserve),
                 fee_receiver_account,
+                liquidator_position: sides.into_position,
             },
             ballast::instruction::Liquidate { max_repay },
         ),
@@ -394,18 +398,21 @@ pub fn resolve_bad_debt(
     reserve: &ReserveKeys,
     remaining: Vec<AccountMeta>,
 ) -> Instruction {
-    with_remaining(instruction(
-        ballast::accounts::ResolveBadDebt {
-            market,
-            position,
-            reserve: reserve.reserve,
-            mint: reserve.mint,
-            vault: reserve.vault,
-            insurance_vault: pda::insurance_vault(&reserve.reserve),
-            token_program: reserve.token_program,
-        },
-        ballast::instruction::ResolveBadDebt {},
-    ), remaining)
+    with_remaining(
+        instruction(
+            ballast::accounts::ResolveBadDebt {
+                market,
+                position,
+                reserve: reserve.reserve,
+                mint: reserve.mint,
+                vault: reserve.vault,
+                insurance_vault: pda::insurance_vault(&reserve.reserve),
+                token_program: reserve.token_program,
+            },
+            ballast::instruction::ResolveBadDebt {},
+        ),
+        remaining,
+    )
 }
 
 /// Permissionless re-read of a reserve's mint (ScaledUiAmount schedule, pause flag).

@@ -208,6 +208,10 @@ pub struct Liquidated {
     pub repaid: u64,
     pub seized: u64,
     pub to_liquidator: u64,
+    /// Deposit shares of the seized reserve credited to the liquidator's position instead of
+    /// tokens (0 when paid in tokens). Paid in shares, no fee moves: it stays with the
+    /// reserve's depositors.
+    pub to_liquidator_shares: u64,
     pub fee_to_insurance_pool: u64,
     pub fee_to_fee_receiver: u64,
     pub bonus_bps: u32,

@@ -173,11 +173,13 @@ pub fn price_slot_from_oracle(
     let is_debt = slot.borrow_shares > 0;
     let (price, pricing) = match checked {
         Ok(price) => (price, Pricing::Fresh),
-        Err(refusal) => match raw.ok().and_then(|raw| oracle::last_price_fallback(config, &raw, now, is_debt)) {
-            Some(price) => (price, Pricing::Fallback(refusal)),
-            None if is_debt => return Err(refusal.into()),
-            None => (OraclePrice::NONE, Pricing::Unpriced(refusal)),
-        },
+        Err(refusal) => {
+            match raw.ok().and_then(|raw| oracle::last_price_fallback(config, &raw, now, is_debt)) {
+                Some(price) => (price, Pricing::Fallback(refusal)),
+                None if is_debt => return Err(refusal.into()),
+                None => (OraclePrice::NONE, Pricing::Unpriced(refusal)),
+            }
+        }
     };
     price_slot(slot, reserve, price, pricing, now)
 }
@@ -270,8 +272,8 @@ pub fn deposits_are_dust(slots: &[PricedSlot], dust_value: u128) -> Result<bool>
         let p = &s.price;
         let deposit = usd_value(s.deposit_amount, s.decimals, p.price, p.expo, Rounding::Up)
             .map_err(BallastError::from)?;
-        let debt =
-            usd_value(s.debt_amount, s.decimals, p.price, p.expo, Rounding::Down).map_err(BallastError::from)?;
+        let debt = usd_value(s.debt_amount, s.decimals, p.price, p.expo, Rounding::Down)
+            .map_err(BallastError::from)?;
         deposits = deposits.saturating_add(deposit);
         debts = debts.saturating_add(debt);
     }

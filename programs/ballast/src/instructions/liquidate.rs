@@ -1,9 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
-use ballast_risk::fixed::Rounding;
-use ballast_risk::interest::shares_for_debt;
 use ballast_risk::liquidation::{self, LiquidationError};
-use ballast_risk::shares::shares_to_burn_for_amount;
+use ballast_risk::shares::shares_for_deposit;
 
 use crate::error::BallastError;
 use crate::events::{Liquidated, PoolStatus};
@@ -38,6 +36,11 @@ pub struct Liquidate<'info> {
     /// The fee receiver's token account of the seized mint (fee beyond the pool's target).
     #[account(mut)]
     pub fee_receiver_account: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Optional: the liquidator's own position in this market. Given, the seizure is credited
+    /// to it as deposit shares of the seized reserve instead of paid out of the vault, which is
+    /// how collateral in a reserve borrowed dry is still liquidated (redeem later by withdraw).
+    #[account(mut)]
+    pub liquidator_position: Option<AccountLoader<'info, Position>>,
     // remaining accounts: (reserve, oracle) for every occupied slot, in slot order
 }
 
@@ -106,28 +109,20 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         !before.is_solvent() || after.health_factor_at_least(&before),
         BallastError::LiquidationWorsensHealth
     );
-    // State: the debt shrinks, the deposit shrinks, both flows count as volume.
+    // State: the debt shrinks, the deposit shrinks.
     let repay_reserve = {
         let mut reserve = ctx.accounts.repay.reserve.load_mut()?;
         reserve.accrue(now)?;
         let mut position = ctx.accounts.position.load_mut()?;
         let i = position.find_slot(&repay_key).ok_or(BallastError::NoDebtInReserve)?;
         let held = position.slots[i].borrow_shares;
-        let burned = if plan.repay >= debt_slot.debt_amount {
-            held
-        } else {
-            let index = reserve.borrow_index.get();
-            shares_for_debt(plan.repay, index, Rounding::Down).map_err(BallastError::from)?.min(held)
-        };
-        reserve.total_borrow_shares = reserve.total_borrow_shares.saturating_sub(burned);
-        reserve.available_liquidity =
-            reserve.available_liquidity.checked_add(plan.repay).ok_or(BallastError::MathOverflow)?;
-        reserve.record_volume(now, plan.repay);
+        let (_, burned) = reserve.repay_debt(held, plan.repay, now)?; // plan.repay ≤ the debt
         position.slots[i].borrow_shares = held - burned;
         position.release_slot_if_empty(i);
         // On the heap: two reserve copies would overflow the 4 KiB SBF stack frame.
         Box::new(*reserve)
     };
+    let mut credited_shares = 0;
     let seize_reserve = {
         let mut reserve = ctx.accounts.seize.reserve.load_mut()?;
         reserve.accrue(now)?;
@@ -139,25 +134,42 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         let burned = if plan.seize >= collateral_slot.deposit_amount {
             held
         } else {
-            let (shares, assets) = (reserve.total_deposit_shares, reserve.total_deposit_assets()?);
-            shares_to_burn_for_amount(plan.seize, shares, assets).map_err(BallastError::from)?.min(held)
+            reserve.deposit_shares_for(plan.seize)?.min(held)
         };
-        require!(plan.seize <= reserve.available_liquidity, BallastError::InsufficientLiquidity);
-        reserve.total_deposit_shares -= burned; // burned ≤ held ≤ total
-        reserve.available_liquidity -= plan.seize;
-        reserve.record_volume(now, plan.seize);
         position.slots[i].deposit_shares = held - burned;
         position.release_slot_if_empty(i);
+        match &ctx.accounts.liquidator_position {
+            None => reserve.pay_out_deposit(burned, plan.seize, now)?,
+            Some(loader) => {
+                // The keeper's part as shares, rounded down (≤ burned); the fee's shares and the
+                // rounding are burned: their tokens stay with the reserve's depositors.
+                let (shares, assets) = (reserve.total_deposit_shares, reserve.total_deposit_assets()?);
+                credited_shares = shares_for_deposit(plan.to_keeper, shares, assets)
+                    .map_err(BallastError::from)?
+                    .min(burned);
+                reserve.total_deposit_shares -= burned - credited_shares; // burned ≤ held ≤ total
+                credit_liquidator(
+                    loader,
+                    &ctx.accounts.liquidator.key(),
+                    &ctx.accounts.market.key(),
+                    &seize_key,
+                    credited_shares,
+                )?;
+            }
+        }
         // On the heap: two reserve copies would overflow the 4 KiB SBF stack frame.
         Box::new(*reserve)
     };
     let pool_balance = ctx.accounts.insurance_vault.amount;
-    let (to_pool, to_receiver) =
-        liquidation::split_to_pool(plan.fee, pool_balance, seize_reserve.insurance_target(now));
+    let (to_pool, to_receiver) = if ctx.accounts.liquidator_position.is_some() {
+        (0, 0)
+    } else {
+        liquidation::split_to_pool(plan.fee, pool_balance, seize_reserve.insurance_target(now))
+    };
 
     let accounts = &ctx.accounts;
     accounts.repay.transfer_in(&accounts.liquidator, plan.repay, repay_reserve.decimals)?;
-    if plan.to_keeper > 0 {
+    if plan.to_keeper > 0 && accounts.liquidator_position.is_none() {
         accounts.seize.transfer_out(&seize_reserve, plan.to_keeper)?;
     }
     if to_pool > 0 {
@@ -179,6 +191,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         repaid: plan.repay,
         seized: plan.seize,
         to_liquidator: plan.to_keeper,
+        to_liquidator_shares: credited_shares,
         fee_to_insurance_pool: to_pool,
         fee_to_fee_receiver: to_receiver,
         bonus_bps: plan.bonus_bps,
@@ -186,5 +199,25 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         health_factor_after: after.health_factor(),
         pool: PoolStatus::new(&seize_reserve, pool_balance + to_pool, now),
     });
+    Ok(())
+}
+
+/// Credits `shares` of `reserve` to the liquidator's own position (`loader`): it must belong to
+/// the liquidator and this market, and must not owe that reserve (a slot never lends and owes
+/// the same asset).
+fn credit_liquidator(
+    loader: &AccountLoader<Position>,
+    liquidator: &Pubkey,
+    market: &Pubkey,
+    reserve: &Pubkey,
+    shares: u64,
+) -> Result<()> {
+    let mut position = loader.load_mut()?;
+    require_keys_eq!(position.owner, *liquidator, BallastError::NotPositionOwner);
+    require_keys_eq!(position.market, *market, BallastError::WrongMarket);
+    let j = position.find_or_claim_slot(reserve)?;
+    let slot = &mut position.slots[j];
+    require!(slot.borrow_shares == 0, BallastError::DepositIntoOwnDebt);
+    slot.deposit_shares = slot.deposit_shares.checked_add(shares).ok_or(BallastError::MathOverflow)?;
     Ok(())
 }

@@ -1,6 +1,4 @@
 use anchor_lang::prelude::*;
-use ballast_risk::fixed::Rounding;
-use ballast_risk::interest::{debt_for_shares, shares_for_debt};
 
 use crate::error::BallastError;
 use crate::events::Repaid;
@@ -34,18 +32,7 @@ pub fn handler(ctx: Context<Repay>, amount: u64) -> Result<()> {
         let i = position.find_slot(&reserve_key).ok_or(BallastError::NoDebtInReserve)?;
         let held = position.slots[i].borrow_shares;
         require!(held > 0, BallastError::NoDebtInReserve);
-        let index = reserve.borrow_index.get();
-        let debt = debt_for_shares(held, index, Rounding::Up).map_err(BallastError::from)?;
-        // Repaying less than everything burns the shares the payment covers, rounded down.
-        let (paid, burned) = if amount >= debt {
-            (debt, held)
-        } else {
-            (amount, shares_for_debt(amount, index, Rounding::Down).map_err(BallastError::from)?.min(held))
-        };
-        reserve.record_volume(now, paid);
-        reserve.total_borrow_shares = reserve.total_borrow_shares.saturating_sub(burned);
-        reserve.available_liquidity =
-            reserve.available_liquidity.checked_add(paid).ok_or(BallastError::MathOverflow)?;
+        let (paid, burned) = reserve.repay_debt(held, amount, now)?;
         position.slots[i].borrow_shares = held - burned;
         position.release_slot_if_empty(i);
         (paid, burned, *reserve)

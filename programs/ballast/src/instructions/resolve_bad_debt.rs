@@ -135,7 +135,12 @@ fn forfeit_deposits<'info>(ctx: &Context<'info, ResolveBadDebt<'info>>, now: i64
         reserve.total_deposit_shares -= shares; // shares ≤ total
         position.slots[i].deposit_shares = 0;
         position.release_slot_if_empty(i);
-        emit!(DepositDustForfeited { position: ctx.accounts.position.key(), reserve: *pair[0].key, shares, amount });
+        emit!(DepositDustForfeited {
+            position: ctx.accounts.position.key(),
+            reserve: *pair[0].key,
+            shares,
+            amount
+        });
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use ballast_risk::shares::{amount_for_shares, shares_to_burn_for_amount};
+use ballast_risk::shares::amount_for_shares;
 
 use crate::error::BallastError;
 use crate::events::Withdrawn;
@@ -22,22 +22,15 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
         ctx.accounts.tokens.refresh_mint(&mut reserve)?;
         reserve.accrue(now)?;
-        let (total_shares, total_assets) = (reserve.total_deposit_shares, reserve.total_deposit_assets()?);
         let (paid_out, burned) = if amount == u64::MAX {
+            let (total_shares, total_assets) =
+                (reserve.total_deposit_shares, reserve.total_deposit_assets()?);
             (amount_for_shares(held, total_shares, total_assets).map_err(BallastError::from)?, held)
         } else {
-            (
-                amount,
-                shares_to_burn_for_amount(amount, total_shares, total_assets).map_err(BallastError::from)?,
-            )
+            (amount, reserve.deposit_shares_for(amount)?)
         };
         require!(burned <= held, BallastError::InsufficientDeposit);
-        require!(paid_out <= reserve.available_liquidity, BallastError::InsufficientLiquidity);
-
-        // `burned <= held <= total_shares` and `paid_out <= available_liquidity`: cannot underflow.
-        reserve.record_volume(now, paid_out);
-        reserve.total_deposit_shares -= burned;
-        reserve.available_liquidity -= paid_out;
+        reserve.pay_out_deposit(burned, paid_out, now)?;
         position.slots[i].deposit_shares = held - burned;
         position.release_slot_if_empty(i);
         // Copies on the heap: two accounts' worth would overflow the 4 KiB SBF stack frame.

@@ -242,7 +242,12 @@ pub const STALE_PRICE_HORIZON_SECS: u64 = 24 * 3600;
 /// `None` when nothing usable is left: a price that is not positive, an exponent out of range,
 /// or a deposit past the horizon. The result sits at the EMA "pause" level, so it never counts
 /// for initial health; a liquidation never repays or seizes at it.
-pub fn last_price_fallback(config: &OracleConfig, raw: &RawPrice, now: i64, is_debt: bool) -> Option<OraclePrice> {
+pub fn last_price_fallback(
+    config: &OracleConfig,
+    raw: &RawPrice,
+    now: i64,
+    is_debt: bool,
+) -> Option<OraclePrice> {
     if raw.price <= 0 || !(MIN_EXPO..=MAX_EXPO).contains(&raw.expo) {
         return None;
     }

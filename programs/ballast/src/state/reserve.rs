@@ -1,7 +1,8 @@
 use anchor_lang::prelude::*;
 
 use ballast_risk::fixed::{mul_div, Rounding, BPS, WAD};
-use ballast_risk::interest::{accrue_index_capped, debt_for_shares, utilization};
+use ballast_risk::interest::{accrue_index_capped, debt_for_shares, shares_for_debt, utilization};
+use ballast_risk::shares::shares_to_burn_for_amount;
 
 use crate::constants::RESERVE_SEED;
 use crate::error::BallastError;
@@ -157,6 +158,44 @@ impl Reserve {
         self.pending_fees = a.pending_fees;
         self.last_accrual_ts = self.last_accrual_ts.max(now);
         Ok(())
+    }
+
+    /// Deposit shares to burn for taking `amount` tokens out of the reserve, rounded up (at the
+    /// stored index: accrue first).
+    pub fn deposit_shares_for(&self, amount: u64) -> Result<u64> {
+        let (shares, assets) = (self.total_deposit_shares, self.total_deposit_assets()?);
+        Ok(shares_to_burn_for_amount(amount, shares, assets).map_err(BallastError::from)?)
+    }
+
+    /// Books a withdrawal or seizure paid out of the vault: `shares` burned for `amount`
+    /// tokens (the caller has taken them from a position), counted as volume. Withdraw and
+    /// liquidate both go through here.
+    pub fn pay_out_deposit(&mut self, shares: u64, amount: u64, now: i64) -> Result<()> {
+        require!(amount <= self.available_liquidity, BallastError::InsufficientLiquidity);
+        self.total_deposit_shares =
+            self.total_deposit_shares.checked_sub(shares).ok_or(BallastError::InsufficientDeposit)?;
+        self.available_liquidity -= amount; // checked above
+        self.record_volume(now, amount);
+        Ok(())
+    }
+
+    /// Books a repayment of up to `amount` tokens against `held` borrow shares (one position's
+    /// debt, at the stored index: accrue first) and returns `(paid, burned)`: everything owed
+    /// (rounded up) for all the shares when `amount` covers it, else `amount` for the shares it
+    /// covers, rounded down. Counted as volume. Repay and liquidate both go through here.
+    pub fn repay_debt(&mut self, held: u64, amount: u64, now: i64) -> Result<(u64, u64)> {
+        let index = self.borrow_index.get();
+        let debt = debt_for_shares(held, index, Rounding::Up).map_err(BallastError::from)?;
+        let (paid, burned) = if amount >= debt {
+            (debt, held)
+        } else {
+            (amount, shares_for_debt(amount, index, Rounding::Down).map_err(BallastError::from)?.min(held))
+        };
+        self.total_borrow_shares = self.total_borrow_shares.saturating_sub(burned);
+        self.available_liquidity =
+            self.available_liquidity.checked_add(paid).ok_or(BallastError::MathOverflow)?;
+        self.record_volume(now, paid);
+        Ok((paid, burned))
     }
 
     /// Adds a flow of `amount` tokens to the rolling 24 h volume.
