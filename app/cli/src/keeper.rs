@@ -254,11 +254,12 @@ mod tests {
             (key(3), m.position(&[(1, 0, usd(1, 50))])),                         // debt, no deposit
             (key(4), m.position(&[(2, usd(2, 500), 0)])),                        // no debt
             (key(5), vec![1, 2, 3]),                                             // not a position
+            (key(6), m.position(&[(0, usd(0, 1), 0), (1, 0, usd(1, 50))])),      // dust deposit
         ];
         let scan = scan_positions(&m.market, &positions, &m.reserves, &m.oracles, NOW);
-        assert_eq!(scan.scanned, 4);
+        assert_eq!(scan.scanned, 5);
         assert_eq!(scan.unpriced, 0);
-        assert_eq!(scan.actions.len(), 2, "{:?}", scan.actions);
+        assert_eq!(scan.actions.len(), 3, "{:?}", scan.actions);
         match &scan.actions[0] {
             Action::Liquidate { position, choice } => {
                 assert_eq!(*position, key(2));
@@ -268,10 +269,19 @@ mod tests {
             other => panic!("expected a liquidation, got {other:?}"),
         }
         assert_eq!(scan.actions[1], Action::ResolveBadDebt { position: key(3), reserve: m.keys[1] });
+        // While its price is fresh, the $1 deposit is liquidated (keepers take what pays).
+        assert!(matches!(scan.actions[2], Action::Liquidate { position, .. } if position == key(6)));
 
-        // Stale prices: the under-water position cannot be priced, so nothing is sent for it.
+        // Stale prices: positions are judged at their fallback prices, but nothing is repaid or
+        // seized at them, so no liquidation is sent; the dust no longer blocks the write-off.
         let stale = scan_positions(&m.market, &positions, &m.reserves, &m.oracles, NOW + 3_600);
-        assert_eq!(stale.unpriced, 2);
-        assert_eq!(stale.actions, vec![Action::ResolveBadDebt { position: key(3), reserve: m.keys[1] }]);
+        assert_eq!(stale.unpriced, 0);
+        assert_eq!(
+            stale.actions,
+            vec![
+                Action::ResolveBadDebt { position: key(3), reserve: m.keys[1] },
+                Action::ResolveBadDebt { position: key(6), reserve: m.keys[1] },
+            ]
+        );
     }
 }
