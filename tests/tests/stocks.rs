@@ -32,6 +32,7 @@ dual_mode_tests!(
     an_equity_trades_in_new_york_hours_and_is_reduce_only_outside,
     the_daily_close_alone_never_makes_a_position_liquidatable,
     a_pre_split_close_meets_the_pre_split_multiplier_after_a_weekend,
+    a_transfer_fee_set_after_listing_takes_no_new_exposure_and_repays_what_arrives,
 );
 
 const XSTOCKS: [&str; 4] = ["AAPLx", "NFLXx", "NVDAx", "SPYx"];
@@ -591,4 +592,181 @@ async fn the_daily_close_alone_never_makes_a_position_liquidatable(mode: Mode) {
     let refused =
         ballast_tests::TxError::Custom { instruction: 0, code: BallastError::NotLiquidatable.into() };
     assert_eq!(e, refused, "the close alone liquidates nobody");
+}
+
+/// Issue 10 item 8: a transfer-fee authority is an issuer control (listing needs the opt-in).
+/// When the authority later sets a fee, the reserve takes no new exposure (deposit and borrow
+/// refused by name, nothing for initial health) while repay, withdraw and liquidation go on:
+/// repayments send the fee on top so that what the books credit is what the vault received,
+/// and the vault always holds what the reserve books.
+async fn a_transfer_fee_set_after_listing_takes_no_new_exposure_and_repays_what_arrives(mode: Mode) {
+    use anchor_spl::token_2022::spl_token_2022::extension::transfer_fee::TransferFeeConfig;
+    use anchor_spl::token_2022::spl_token_2022::extension::{BaseStateWithExtensionsMut, StateWithExtensionsMut};
+    use ballast_tests::PricedMarket;
+    const FEE_FEED: [u8; 32] = [5; 32];
+    const UNIT: u64 = 1_000_000;
+    let mut m = PricedMarket::start(mode).await;
+    // A Token-2022 mint with a zero fee and a fee authority, made by the token program.
+    let mint = m.env.keypair();
+    let fee_authority = m.env.keypair().pubkey();
+    let len = ExtensionType::try_calculate_account_len::<Mint>(&[ExtensionType::TransferFeeConfig]).unwrap();
+    let payer = m.env.payer();
+    let ixs = [
+        solana_system_interface::instruction::create_account(
+            &payer.pubkey(),
+            &mint.pubkey(),
+            10_000_000,
+            len as u64,
+            &TOKEN_2022,
+        ),
+        initialize_transfer_fee_config(&TOKEN_2022, &mint.pubkey(), Some(&fee_authority), None, 0, 0)
+            .unwrap(),
+        token_ix::initialize_mint2(&TOKEN_2022, &mint.pubkey(), &payer.pubkey(), None, 6).unwrap(),
+    ];
+    m.env.send("fee mint", &ixs, &[&mint]).await.unwrap();
+    let crypto = |allow_issuer_controls| AddReserveArgs {
+        asset_class: AssetClass::Crypto,
+        deposit_cap: u64::MAX,
+        borrow_cap: u64::MAX,
+        allow_issuer_controls,
+        issuer_haircut_bps: 0,
+    };
+    let admin = m.market.admin.insecure_clone();
+    let reserve = pda::reserve(&m.market.market, &mint.pubkey());
+    let ixn = ix::add_reserve(admin.pubkey(), m.market.market, mint.pubkey(), TOKEN_2022, crypto(false));
+    m.env
+        .expect_failure(
+            "fee authority",
+            &[ixn],
+            &[&admin],
+            BallastError::IssuerControlsNotAllowed,
+            &[reserve],
+        )
+        .await;
+    let keys = list(&mut m.env, &m.market, mint.pubkey(), crypto(true)).await.unwrap();
+    let fee_reserve = ReserveFixture {
+        keys,
+        insurance_vault: pda::insurance_vault(&reserve),
+        mint_authority: payer,
+        decimals: 6,
+    };
+    let oracle = m.env.keypair().pubkey();
+    let price = PullPrice { feed_id: FEE_FEED, ..usdc_price(NOW - 1) };
+    m.env.set_account(oracle, price.account());
+    m.env
+        .configure(
+            &m.market,
+            &fee_reserve,
+            default_oracle(FEE_FEED, oracle),
+            default_risk(),
+            default_interest(),
+        )
+        .await
+        .unwrap();
+    m.more_oracles.push((reserve, oracle));
+
+    // A lender supplies 1,000; the borrower (10 SOL at $100) borrows 500.
+    let lender = m.env.create_user(&m.market).await;
+    let lender_tokens = stock_account(&mut m.env, mint.pubkey(), &lender.wallet.pubkey(), 1_000 * UNIT).await;
+    m.env.deposit(&lender, &fee_reserve, lender_tokens, 1_000 * UNIT).await.unwrap();
+    let borrower = m.borrower.wallet.insecure_clone();
+    let borrower_tokens = stock_account(&mut m.env, mint.pubkey(), &borrower.pubkey(), 0).await;
+    let remaining = m.health_accounts(Some(reserve)).await;
+    let borrow = ix::borrow(
+        borrower.pubkey(),
+        m.borrower.position,
+        &fee_reserve.keys,
+        borrower_tokens,
+        500 * UNIT,
+        remaining,
+    );
+    m.env.send("borrow", &[borrow], &[&borrower]).await.unwrap();
+
+    // The authority sets a 1 % fee (written as it stands once the epoch it names has come).
+    let mut account = m.env.account(mint.pubkey()).await.unwrap();
+    {
+        let mut state = StateWithExtensionsMut::<Mint>::unpack(&mut account.data).unwrap();
+        let config = state.get_extension_mut::<TransferFeeConfig>().unwrap();
+        for fee in [&mut config.older_transfer_fee, &mut config.newer_transfer_fee] {
+            fee.transfer_fee_basis_points = 100.into();
+            fee.maximum_fee = u64::MAX.into();
+        }
+    }
+    m.env.set_account(mint.pubkey(), account);
+    m.env.send("refresh_mint", &[ix::refresh_mint(reserve, mint.pubkey())], &[]).await.unwrap();
+    assert_eq!(
+        m.env.reserve_state(reserve).await.mint_impaired,
+        ballast::mint_rules::MINT_IMPAIRED_TRANSFER_FEE
+    );
+
+    // No new exposure, by name.
+    let vault = fee_reserve.keys.vault;
+    let watched = [reserve, vault, lender_tokens, borrower_tokens, m.borrower.position];
+    let deposit =
+        ix::deposit(lender.wallet.pubkey(), lender.position, &fee_reserve.keys, lender_tokens, UNIT);
+    m.env
+        .expect_failure("deposit", &[deposit], &[&lender.wallet], BallastError::MintTransferFee, &watched)
+        .await;
+    let remaining = m.health_accounts(None).await;
+    let borrow = ix::borrow(
+        borrower.pubkey(),
+        m.borrower.position,
+        &fee_reserve.keys,
+        borrower_tokens,
+        UNIT,
+        remaining,
+    );
+    m.env.expect_failure("borrow", &[borrow], &[&borrower], BallastError::MintTransferFee, &watched).await;
+
+    // Repay 100: the borrower sends the fee on top, the debt and the vault move by exactly 100.
+    let before = (m.env.token_balance(borrower_tokens).await, m.env.token_balance(vault).await);
+    let repay =
+        ix::repay(borrower.pubkey(), m.borrower.position, &fee_reserve.keys, borrower_tokens, 100 * UNIT);
+    m.env.send("repay", &[repay], &[&borrower]).await.unwrap();
+    assert_eq!(m.env.token_balance(vault).await - before.1, 100 * UNIT);
+    assert!(before.0 - m.env.token_balance(borrower_tokens).await > 100 * UNIT, "the fee on top");
+    let slot =
+        |p: &ballast::state::Position| p.slots.iter().find(|s| s.reserve == reserve).unwrap().borrow_shares;
+    assert_eq!(slot(&m.env.position_state(m.borrower.position).await), 400 * UNIT);
+
+    // The lender withdraws 100: the vault pays 100, the lender receives 99 (the fee is withheld).
+    let withdraw =
+        ix::withdraw(lender.wallet.pubkey(), lender.position, &fee_reserve.keys, lender_tokens, 100 * UNIT);
+    m.env.send("withdraw", &[withdraw], &[&lender.wallet]).await.unwrap();
+    assert_eq!(m.env.token_balance(lender_tokens).await, 99 * UNIT);
+
+    // SOL at $40: 0.95 × $400 < $400 of debt. A keeper repays the fee-bearing debt.
+    m.set_sol_price(NOW, 40).await;
+    m.env.set_account(oracle, PullPrice { feed_id: FEE_FEED, ..usdc_price(NOW - 1) }.account());
+    let keeper = m.env.funded_wallet(1_000_000_000).await;
+    let keeper_tokens = stock_account(&mut m.env, mint.pubkey(), &keeper.pubkey(), 1_000 * UNIT).await;
+    let keeper_sol = m.env.token_account(&m.sol, &keeper.pubkey(), 0).await;
+    let fee_receiver = m.market.fee_receiver;
+    let fee_sol = m.env.token_account(&m.sol, &fee_receiver, 0).await;
+    let remaining = m.health_accounts(None).await;
+    let sides = ix::LiquidationSides {
+        repay: &fee_reserve.keys,
+        source: keeper_tokens,
+        seize: &m.sol.keys,
+        destination: keeper_sol,
+        into_position: None,
+    };
+    let liquidate = ix::liquidate(
+        keeper.pubkey(),
+        m.market.market,
+        m.borrower.position,
+        sides,
+        fee_sol,
+        u64::MAX,
+        remaining,
+    );
+    let vault_before = m.env.token_balance(vault).await;
+    m.env.send("liquidate", &[liquidate], &[&keeper]).await.unwrap();
+    let repaid = 400 * UNIT - slot(&m.env.position_state(m.borrower.position).await);
+    assert!(repaid > 0);
+    assert_eq!(m.env.token_balance(vault).await - vault_before, repaid, "the vault received what was booked");
+    assert!(m.env.token_balance(keeper_sol).await > 0);
+    // The vault holds exactly what the reserve books.
+    let state = m.env.reserve_state(reserve).await;
+    assert_eq!(m.env.token_balance(vault).await, state.available_liquidity);
 }

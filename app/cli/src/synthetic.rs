@@ -47,6 +47,9 @@ fn reserve(i: usize) -> Reserve {
         permanent_delegate: false,
         freeze_authority: false,
         mutable_transfer_rules: false,
+        transfer_rules_authority: false,
+        transfer_fee: false,
+        transfer_hook: false,
     });
     r
 }

@@ -194,6 +194,8 @@ pub struct MintRefreshed {
     pub new_multiplier: u128,
     pub multiplier_effective_ts: i64,
     pub paused: bool,
+    /// `mint_rules::MINT_IMPAIRED_*`: 1 a transfer fee, 2 a transfer hook was set since listing.
+    pub impaired: u8,
 }
 
 /// A keeper repaid `repaid` of the position's debt in `repay_reserve` and seized `seized` of its

@@ -336,7 +336,7 @@ fn stock_rules(
         risk.init_haircut_bps = risk.init_haircut_bps.saturating_add(extra).min(10_000);
         risk.maint_haircut_bps = risk.maint_haircut_bps.saturating_add(extra).min(10_000);
     }
-    if reserve.mint_paused != 0 {
+    if reserve.mint_paused != 0 || reserve.mint_impaired != 0 {
         risk.init_haircut_bps = 10_000;
     }
     if in_window {

@@ -3,7 +3,9 @@
 //!
 //! Allowlist: MetadataPointer, TokenMetadata, PermanentDelegate (opt-in), DefaultAccountState
 //! (not Frozen), ScaledUiAmount, Pausable, ConfidentialTransferMint, TransferHook (program
-//! unset), TransferFeeConfig (zero fees). Anything else is refused at listing, by name.
+//! unset), TransferFeeConfig (zero fees). Anything else is refused at listing, by name. A
+//! transfer-fee or transfer-hook *authority* is an issuer control (opt-in): it can set a fee or
+//! a hook later, which a listed reserve then survives (`Reserve::mint_impaired`).
 use anchor_lang::prelude::*;
 use anchor_spl::token_2022::spl_token_2022::extension::default_account_state::DefaultAccountState;
 use anchor_spl::token_2022::spl_token_2022::extension::pausable::PausableConfig;
@@ -50,15 +52,62 @@ pub struct MintTraits {
     pub paused: bool,
     pub permanent_delegate: bool,
     pub freeze_authority: bool,
-    /// TransferFeeConfig or TransferHook is present: their authority could set a fee or a hook
-    /// later, so the mint is re-read on every touch (and refused by name once it does).
+    /// TransferFeeConfig or TransferHook is present: the mint is re-read on every touch.
     pub mutable_transfer_rules: bool,
+    /// Someone can change the transfer fee or the transfer hook (their authority is set).
+    pub transfer_rules_authority: bool,
+    /// A non-zero transfer fee is configured (now or from a coming epoch).
+    pub transfer_fee: bool,
+    /// A transfer-hook program is set.
+    pub transfer_hook: bool,
 }
 
+/// `Reserve::mint_impaired`: the mint no longer passes listing's rules.
+pub const MINT_IMPAIRED_NONE: u8 = 0;
+pub const MINT_IMPAIRED_TRANSFER_FEE: u8 = 1;
+pub const MINT_IMPAIRED_TRANSFER_HOOK: u8 = 2;
+
 impl MintTraits {
-    /// Whether the issuer can claw back or freeze the reserve's vault.
+    /// Whether the issuer can claw back or freeze the reserve's vault, or change what a
+    /// transfer costs or runs (a fee, a hook).
     pub fn issuer_controls(&self) -> bool {
-        self.permanent_delegate || self.freeze_authority
+        self.permanent_delegate || self.freeze_authority || self.transfer_rules_authority
+    }
+
+    /// Listing's rules on transfers: no fee, no hook program.
+    pub fn check_listable(&self) -> Result<()> {
+        match self.impairment() {
+            MINT_IMPAIRED_TRANSFER_FEE => {
+                Err(refuse("TransferFeeConfig has a non-zero fee", BallastError::MintTransferFee))
+            }
+            MINT_IMPAIRED_TRANSFER_HOOK => {
+                Err(refuse("TransferHook has a program set", BallastError::MintTransferHook))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// What a listed mint has since acquired that listing would refuse (`MINT_IMPAIRED_*`).
+    pub fn impairment(&self) -> u8 {
+        if self.transfer_hook {
+            MINT_IMPAIRED_TRANSFER_HOOK
+        } else if self.transfer_fee {
+            MINT_IMPAIRED_TRANSFER_FEE
+        } else {
+            MINT_IMPAIRED_NONE
+        }
+    }
+}
+
+/// The tokens to send so that `net` arrive, under the transfer fee of the mint `data` at
+/// `epoch` (`net` when the mint has no fee).
+pub fn gross_for_net(data: &[u8], epoch: u64, net: u64) -> Result<u64> {
+    let state = StateWithExtensions::<Mint>::unpack(data).map_err(|_| BallastError::MintInvalid)?;
+    match state.get_extension::<TransferFeeConfig>() {
+        Ok(config) => {
+            Ok(config.get_epoch_fee(epoch).calculate_pre_fee_amount(net).ok_or(BallastError::MathOverflow)?)
+        }
+        Err(_) => Ok(net),
     }
 }
 
@@ -102,6 +151,9 @@ pub fn inspect_mint(data: &[u8]) -> Result<MintTraits> {
         permanent_delegate: false,
         freeze_authority: state.base.freeze_authority.is_some(),
         mutable_transfer_rules: false,
+        transfer_rules_authority: false,
+        transfer_fee: false,
+        transfer_hook: false,
     };
     // A plain SPL Token mint is exactly 82 bytes: no extensions to read.
     if data.len() == <Mint as anchor_lang::solana_program::program_pack::Pack>::LEN {
@@ -134,19 +186,16 @@ pub fn inspect_mint(data: &[u8]) -> Result<MintTraits> {
                     |f: &anchor_spl::token_2022::spl_token_2022::extension::transfer_fee::TransferFee| {
                         u16::from(f.transfer_fee_basis_points)
                     };
-                if fee_bps(&ext.older_transfer_fee) != 0 || fee_bps(&ext.newer_transfer_fee) != 0 {
-                    return Err(refuse(
-                        "TransferFeeConfig has a non-zero fee",
-                        BallastError::MintTransferFee,
-                    ));
-                }
+                traits.transfer_fee =
+                    fee_bps(&ext.older_transfer_fee) != 0 || fee_bps(&ext.newer_transfer_fee) != 0;
+                traits.transfer_rules_authority |=
+                    Option::<Pubkey>::from(ext.transfer_fee_config_authority).is_some();
             }
             ExtensionType::TransferHook => {
                 traits.mutable_transfer_rules = true;
                 let ext = state.get_extension::<TransferHook>().map_err(|_| BallastError::MintInvalid)?;
-                if Option::<Pubkey>::from(ext.program_id).is_some() {
-                    return Err(refuse("TransferHook has a program set", BallastError::MintTransferHook));
-                }
+                traits.transfer_hook = Option::<Pubkey>::from(ext.program_id).is_some();
+                traits.transfer_rules_authority |= Option::<Pubkey>::from(ext.authority).is_some();
             }
             ExtensionType::ScaledUiAmount => {
                 let ext =

@@ -144,12 +144,14 @@ pub fn handler(ctx: Context<AddReserve>, args: AddReserveArgs) -> Result<()> {
     let market_key = ctx.accounts.market.key();
     // SPEC §6: the mint's extensions against the allowlist; issuer controls only by opt-in.
     let traits = inspect_mint(&ctx.accounts.mint.to_account_info().try_borrow_data()?)?;
+    traits.check_listable()?;
     if traits.issuer_controls() && !args.allow_issuer_controls {
         msg!(
-            "mint {} has issuer controls (permanent delegate: {}, freeze authority: {})",
+            "mint {} has issuer controls (permanent delegate: {}, freeze authority: {}, transfer fee or hook authority: {})",
             ctx.accounts.mint.key(),
             traits.permanent_delegate,
-            traits.freeze_authority
+            traits.freeze_authority,
+            traits.transfer_rules_authority
         );
         return err!(BallastError::IssuerControlsNotAllowed);
     }

@@ -22,6 +22,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         reserve.accrue(now)?;
         reserve.record_volume(now, amount);
         require!(reserve.risk.borrow_enabled != 0, BallastError::BorrowDisabled);
+        reserve.require_mint_unimpaired()?;
         require!(amount <= reserve.available_liquidity, BallastError::InsufficientLiquidity);
         let debt_after = reserve.total_debt()?.checked_add(amount).ok_or(BallastError::MathOverflow)?;
         require!(debt_after <= reserve.borrow_cap, BallastError::BorrowCapExceeded);

@@ -19,6 +19,7 @@ pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
         // liquidation included: nothing enters a reserve before its oracle is configured.
         require!(reserve.oracle.source != 0, BallastError::OracleNotConfigured);
         require!(reserve.mint_paused == 0, BallastError::MintPaused);
+        reserve.require_mint_unimpaired()?;
         let now = Clock::get()?.unix_timestamp;
         reserve.accrue(now)?;
         reserve.record_volume(now, amount);
@@ -60,7 +61,8 @@ pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
         (minted, reserve.total_deposit_assets()?, reserve.total_deposit_shares, reserve.decimals)
     };
 
-    ctx.accounts.tokens.transfer_in(&ctx.accounts.owner, amount, decimals)?;
+    // The mint passed inspection above: no transfer fee, what is sent arrives.
+    ctx.accounts.tokens.transfer_in_exact(&ctx.accounts.owner, amount, decimals)?;
 
     emit!(Deposited {
         position: ctx.accounts.position.key(),

@@ -168,7 +168,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     };
 
     let accounts = &ctx.accounts;
-    accounts.repay.transfer_in(&accounts.liquidator, plan.repay, repay_reserve.decimals)?;
+    accounts.repay.transfer_in(&accounts.liquidator, plan.repay, &repay_reserve)?;
     if plan.to_keeper > 0 && accounts.liquidator_position.is_none() {
         accounts.seize.transfer_out(&seize_reserve, plan.to_keeper)?;
     }

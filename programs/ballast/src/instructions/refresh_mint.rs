@@ -14,7 +14,8 @@ pub struct RefreshMint<'info> {
 
 /// Permissionless crank: re-reads the reserve's mint (ScaledUiAmount schedule, pause flag), so a
 /// change the issuer made is valued even before a deposit or withdrawal of the asset touches it.
-/// A mint that has since gained an extension off the allowlist fails with that extension's error.
+/// A mint whose issuer has since set a transfer fee or hook is recorded as impaired (no new
+/// exposure; repay, withdraw and liquidation go on, see `Reserve::mint_impaired`).
 pub fn handler(ctx: Context<RefreshMint>) -> Result<()> {
     let traits = crate::mint_rules::inspect_mint(&ctx.accounts.mint.try_borrow_data()?)?;
     let mut reserve = ctx.accounts.reserve.load_mut()?;
@@ -25,6 +26,7 @@ pub fn handler(ctx: Context<RefreshMint>) -> Result<()> {
         new_multiplier: traits.multiplier.new_multiplier,
         multiplier_effective_ts: traits.multiplier.effective_ts,
         paused: traits.paused,
+        impaired: traits.impairment(),
     });
     Ok(())
 }

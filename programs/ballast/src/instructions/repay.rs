@@ -38,7 +38,7 @@ pub fn handler(ctx: Context<Repay>, amount: u64) -> Result<()> {
         (paid, burned, *reserve)
     };
 
-    ctx.accounts.tokens.transfer_in(&ctx.accounts.payer, paid, reserve_after.decimals)?;
+    ctx.accounts.tokens.transfer_in(&ctx.accounts.payer, paid, &reserve_after)?;
     emit!(Repaid {
         position: ctx.accounts.position.key(),
         reserve: reserve_key,

@@ -71,8 +71,27 @@ impl<'info> ReserveTokens<'info> {
         Ok(())
     }
 
+    /// Moves tokens from the user's account into the vault so that exactly `net` arrive (a
+    /// repayment): for a mint whose issuer has since set a transfer fee, the payer sends the fee
+    /// on top, and the vault's balance is checked to have grown by `net` at least.
+    pub fn transfer_in(&self, owner: &Signer<'info>, net: u64, reserve: &Reserve) -> Result<()> {
+        if reserve.mint_impaired == crate::mint_rules::MINT_IMPAIRED_NONE {
+            return self.transfer_in_exact(owner, net, reserve.decimals);
+        }
+        let epoch = Clock::get()?.epoch;
+        let gross = crate::mint_rules::gross_for_net(&self.mint.try_borrow_data()?, epoch, net)?;
+        let before = token_balance(&self.vault)?;
+        self.transfer_in_exact(owner, gross, reserve.decimals)?;
+        let received = token_balance(&self.vault)?.saturating_sub(before);
+        if received < net {
+            msg!("sent {} for {} to arrive, {} arrived", gross, net, received);
+            return err!(BallastError::MintTransferFee);
+        }
+        Ok(())
+    }
+
     /// Moves `amount` from the user's token account into the vault; `owner` signs.
-    pub fn transfer_in(&self, owner: &Signer<'info>, amount: u64, decimals: u8) -> Result<()> {
+    pub fn transfer_in_exact(&self, owner: &Signer<'info>, amount: u64, decimals: u8) -> Result<()> {
         self.require_vault_not_frozen()?;
         let accounts = TransferChecked {
             from: self.user_token_account.to_account_info(),
@@ -124,4 +143,11 @@ pub fn transfer_as_reserve<'info>(
             reserve.decimals,
         )
     })
+}
+
+/// A token account's balance (bytes 64..72, SPL Token and Token-2022 alike).
+pub fn token_balance(account: &AccountInfo) -> Result<u64> {
+    let data = account.try_borrow_data()?;
+    let bytes = data.get(64..72).ok_or(BallastError::WrongVault)?;
+    Ok(u64::from_le_bytes(bytes.try_into().expect("8 bytes")))
 }

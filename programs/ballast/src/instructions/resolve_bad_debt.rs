@@ -6,7 +6,7 @@ use ballast_risk::interest::debt_for_shares;
 use crate::error::BallastError;
 use crate::events::{BadDebtCoveredByPool, BadDebtSocialized, DepositDustForfeited, PoolStatus};
 use crate::health::{deposits_are_dust, price_slots};
-use crate::instructions::reserve_tokens::transfer_as_reserve;
+use crate::instructions::reserve_tokens::{token_balance, transfer_as_reserve};
 use crate::state::{Market, Position, Reserve};
 
 #[derive(Accounts)]
@@ -74,20 +74,17 @@ pub fn handler<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> 
         reserve.total_borrow_shares -= held; // held ≤ total
         reserve.available_liquidity =
             reserve.available_liquidity.checked_add(from_pool).ok_or(BallastError::MathOverflow)?;
-        let remaining_debt =
-            debt_for_shares(reserve.total_borrow_shares, reserve.borrow_index.get(), Rounding::Down)
-                .map_err(BallastError::from)?;
-        let backing =
-            reserve.available_liquidity.checked_add(remaining_debt).ok_or(BallastError::MathOverflow)?;
-        reserve.pending_fees = reserve.pending_fees.min(backing);
+        reserve.write_off_unbacked_fees()?;
         let socialized = assets_before.saturating_sub(reserve.total_deposit_assets()?);
         position.slots[i].borrow_shares = 0;
         position.release_slot_if_empty(i);
         (debt, from_pool, socialized, *reserve)
     };
 
+    let mut shortfall = 0;
     if from_pool > 0 {
         let a = &ctx.accounts;
+        let before = token_balance(&a.vault)?;
         transfer_as_reserve(
             &reserve_after,
             a.reserve.to_account_info(),
@@ -97,6 +94,13 @@ pub fn handler<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> 
             a.vault.to_account_info(),
             from_pool,
         )?;
+        // A transfer fee the issuer set since listing: what did not arrive is the depositors' loss.
+        shortfall = from_pool.saturating_sub(token_balance(&a.vault)?.saturating_sub(before));
+        if shortfall > 0 {
+            let mut reserve = a.reserve.load_mut()?;
+            reserve.available_liquidity -= shortfall; // ≤ from_pool, just added
+            reserve.write_off_unbacked_fees()?;
+        }
         emit!(BadDebtCoveredByPool {
             position: a.position.key(),
             reserve: reserve_key,
@@ -104,13 +108,14 @@ pub fn handler<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> 
             pool: PoolStatus::new(&reserve_after, pool_balance - from_pool, now),
         });
     }
-    if debt > from_pool {
+    if debt > from_pool || shortfall > 0 {
+        let reserve = ctx.accounts.reserve.load()?;
         emit!(BadDebtSocialized {
             position: ctx.accounts.position.key(),
             reserve: reserve_key,
-            amount: socialized,
-            reserve_total_assets: reserve_after.total_deposit_assets()?,
-            reserve_total_shares: reserve_after.total_deposit_shares,
+            amount: socialized + shortfall,
+            reserve_total_assets: reserve.total_deposit_assets()?,
+            reserve_total_shares: reserve.total_deposit_shares,
         });
     }
     Ok(())

@@ -91,7 +91,11 @@ pub struct Reserve {
     /// Extra haircut for a mint whose issuer can claw back or freeze (PermanentDelegate, freeze
     /// authority), listed by explicit opt-in (SPEC §6).
     pub issuer_haircut_bps: u16,
-    pub _padding: [u8; 6],
+    /// The mint has since listing gained what listing refuses (`mint_rules::MINT_IMPAIRED_*`: a
+    /// transfer fee or a transfer hook): no deposit, no borrow, nothing for initial health;
+    /// repay, withdraw and liquidation go on, booking what actually arrives.
+    pub mint_impaired: u8,
+    pub _padding: [u8; 5],
 }
 
 /// A reserve's figures as of a moment, computed without writing (health views use this for
@@ -198,6 +202,16 @@ impl Reserve {
         Ok((paid, burned))
     }
 
+    /// Uncollected protocol fees beyond what free liquidity and the remaining debt can back are
+    /// written off (after bad debt): the depositors' assets never go negative.
+    pub fn write_off_unbacked_fees(&mut self) -> Result<()> {
+        let debt = debt_for_shares(self.total_borrow_shares, self.borrow_index.get(), Rounding::Down)
+            .map_err(BallastError::from)?;
+        let backing = self.available_liquidity.checked_add(debt).ok_or(BallastError::MathOverflow)?;
+        self.pending_fees = self.pending_fees.min(backing);
+        Ok(())
+    }
+
     /// Adds a flow of `amount` tokens to the rolling 24 h volume.
     pub fn record_volume(&mut self, now: i64, amount: u64) {
         ballast_risk::volume::record(&mut self.volume_buckets, &mut self.volume_last_hour, now, amount);
@@ -274,9 +288,19 @@ impl Reserve {
         self.new_multiplier.set(traits.multiplier.new_multiplier);
         self.multiplier_effective_ts = traits.multiplier.effective_ts;
         self.mint_paused = traits.paused as u8;
+        self.mint_impaired = traits.impairment();
         self.mint_dynamic = (traits.pausable
             || traits.mutable_transfer_rules
             || traits.multiplier != crate::mint_rules::Multiplier::ONE) as u8;
+    }
+
+    /// No new exposure to a mint that has gained a transfer fee or hook since listing.
+    pub fn require_mint_unimpaired(&self) -> Result<()> {
+        match self.mint_impaired {
+            crate::mint_rules::MINT_IMPAIRED_NONE => Ok(()),
+            crate::mint_rules::MINT_IMPAIRED_TRANSFER_FEE => err!(BallastError::MintTransferFee),
+            _ => err!(BallastError::MintTransferHook),
+        }
     }
 
     /// Re-reads a mint with dynamic extensions (`mint` must be the reserve's mint account).
