@@ -33,6 +33,7 @@ dual_mode_tests!(
     the_daily_close_alone_never_makes_a_position_liquidatable,
     a_pre_split_close_meets_the_pre_split_multiplier_after_a_weekend,
     a_transfer_fee_set_after_listing_takes_no_new_exposure_and_repays_what_arrives,
+    a_collateral_mint_nobody_has_read_for_a_minute_backs_no_new_borrow,
 );
 
 const XSTOCKS: [&str; 4] = ["AAPLx", "NFLXx", "NVDAx", "SPYx"];
@@ -296,17 +297,19 @@ impl StockMarket {
         self.env.send("deposit", &[ixn], &[&w]).await
     }
 
+    /// Borrows USDC with the stock's mint re-read first at the same clock (the SDK puts the
+    /// refresh in the borrow's own transaction).
     async fn borrow(&mut self, amount: u64) -> Result<u64, ballast_tests::TxError> {
+        let refresh = ix::refresh_mint(self.stock.reserve, self.stock.mint);
+        self.env.send("refresh_mint", &[refresh], &[]).await.unwrap();
+        let ixn = self.borrow_ix(amount);
         let w = self.user.wallet.insecure_clone();
-        let ixn = ix::borrow(
-            w.pubkey(),
-            self.user.position,
-            &self.usdc.keys,
-            self.user_usdc,
-            amount,
-            self.remaining(),
-        );
         self.env.send("borrow", &[ixn], &[&w]).await
+    }
+
+    fn borrow_ix(&self, amount: u64) -> anchor_lang::solana_program::instruction::Instruction {
+        let w = &self.user.wallet;
+        ix::borrow(w.pubkey(), self.user.position, &self.usdc.keys, self.user_usdc, amount, self.remaining())
     }
 
     async fn set_prices(&mut self, now: i64, stock_e8: i64) {
@@ -601,7 +604,9 @@ async fn the_daily_close_alone_never_makes_a_position_liquidatable(mode: Mode) {
 /// and the vault always holds what the reserve books.
 async fn a_transfer_fee_set_after_listing_takes_no_new_exposure_and_repays_what_arrives(mode: Mode) {
     use anchor_spl::token_2022::spl_token_2022::extension::transfer_fee::TransferFeeConfig;
-    use anchor_spl::token_2022::spl_token_2022::extension::{BaseStateWithExtensionsMut, StateWithExtensionsMut};
+    use anchor_spl::token_2022::spl_token_2022::extension::{
+        BaseStateWithExtensionsMut, StateWithExtensionsMut,
+    };
     use ballast_tests::PricedMarket;
     const FEE_FEED: [u8; 32] = [5; 32];
     const UNIT: u64 = 1_000_000;
@@ -769,4 +774,41 @@ async fn a_transfer_fee_set_after_listing_takes_no_new_exposure_and_repays_what_
     // The vault holds exactly what the reserve books.
     let state = m.env.reserve_state(reserve).await;
     assert_eq!(m.env.token_balance(vault).await, state.available_liquidity);
+}
+
+/// Issue 10 item 9: borrow re-reads only the borrowed reserve's mint, so a collateral's cached
+/// pause flag (or multiplier) could be used long after the issuer changed it. A dynamic mint's
+/// collateral now backs a new borrow only while its cache is at most a minute old: the issuer
+/// pauses AAPLx, and a minute later the stale "not paused" no longer backs anything; re-read, it
+/// is paused, and it backs nothing either.
+async fn a_collateral_mint_nobody_has_read_for_a_minute_backs_no_new_borrow(mode: Mode) {
+    let mut m = StockMarket::start(mode, "AAPLx", NOW, 230_00000000).await;
+    m.deposit(5_00000000).await.unwrap();
+    let paused = patched_aaplx(26, |d, at, _| d[at + 4 + 32] = 1);
+    m.env.set_account(m.stock.mint, paused);
+    let w = m.user.wallet.insecure_clone();
+    // Within the minute the cache (read by the deposit) still counts.
+    let ixn = m.borrow_ix(1_000_000);
+    m.env.send("borrow", &[ixn], &[&w]).await.unwrap();
+    // A minute and a second later, nobody has re-read the mint: it backs nothing new.
+    m.set_prices(NOW + 61, 230_00000000).await;
+    let watched = [m.user.position, m.stock.reserve, m.usdc.keys.reserve, m.user_usdc];
+    let ixn = m.borrow_ix(1_000_000);
+    m.env
+        .expect_failure("stale mint cache", &[ixn], &[&w], BallastError::InsufficientCollateral, &watched)
+        .await;
+    // Re-read in the same transaction: paused, still nothing.
+    let refresh = ix::refresh_mint(m.stock.reserve, m.stock.mint);
+    let ixn = m.borrow_ix(1_000_000);
+    let e = m.env.send("borrow", &[refresh, ixn], &[&w]).await.unwrap_err();
+    assert_eq!(
+        e,
+        ballast_tests::TxError::Custom { instruction: 1, code: BallastError::InsufficientCollateral.into() }
+    );
+    // Unpaused and re-read in the borrow's transaction: it counts again.
+    let (_, live) = fixture("AAPLx");
+    m.env.set_account(m.stock.mint, live);
+    let refresh = ix::refresh_mint(m.stock.reserve, m.stock.mint);
+    let ixn = m.borrow_ix(1_000_000);
+    m.env.send("borrow", &[refresh, ixn], &[&w]).await.unwrap();
 }

@@ -243,6 +243,17 @@ pub fn health_reserves(position: &Position, adding: Option<Pubkey>) -> Vec<Pubke
     slots.into_iter().filter(|k| *k != Pubkey::default()).collect()
 }
 
+/// `refresh_mint` for every reserve among `slots` whose mint's state can change
+/// (`Reserve::mint_dynamic`): a borrow or a withdrawal with debt counts such a collateral only
+/// if its cached mint state is fresh (`MINT_CACHE_MAX_AGE_SECS`), so clients send these first,
+/// in the same transaction.
+pub fn mint_refreshes(slots: &[Pubkey], reserve_of: impl Fn(&Pubkey) -> Option<Reserve>) -> Vec<Instruction> {
+    slots
+        .iter()
+        .filter_map(|key| reserve_of(key).filter(|r| r.mint_dynamic != 0).map(|r| refresh_mint(*key, r.mint)))
+        .collect()
+}
+
 /// Remaining accounts for a health check: `(reserve, oracle)` per reserve, in order.
 pub fn health_accounts(reserves: &[Pubkey], oracle_of: impl Fn(&Pubkey) -> Pubkey) -> Vec<AccountMeta> {
     reserves

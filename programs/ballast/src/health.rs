@@ -336,7 +336,8 @@ fn stock_rules(
         risk.init_haircut_bps = risk.init_haircut_bps.saturating_add(extra).min(10_000);
         risk.maint_haircut_bps = risk.maint_haircut_bps.saturating_add(extra).min(10_000);
     }
-    if reserve.mint_paused != 0 || reserve.mint_impaired != 0 {
+    // A cached pause flag or multiplier nobody has re-read for a while backs nothing new.
+    if reserve.mint_paused != 0 || reserve.mint_impaired != 0 || reserve.mint_cache_stale(now) {
         risk.init_haircut_bps = 10_000;
     }
     if in_window {

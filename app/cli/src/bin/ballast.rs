@@ -564,19 +564,25 @@ async fn move_command(cli: &Cli, m: &Move) -> CliResult {
         if let Some(r) = slots.iter().find(|r| !oracles.contains_key(r)) {
             return Err(format!("no price update found for reserve {r}"));
         }
-        Ok::<_, String>((ix::health_accounts(&slots, |r| oracles[r].key), p))
+        let refreshes = ix::mint_refreshes(&slots, |r| reserves.get(r).copied());
+        Ok::<_, String>((ix::health_accounts(&slots, |r| oracles[r].key), p, refreshes))
     };
     let (verb, ixs) = match &cli.command {
         Command::Deposit(_) => ("deposited", vec![ix::deposit(owner, position, &keys, ata, amount)]),
         Command::Repay(_) => ("repaid", vec![ix::repay(owner, position, &keys, ata, amount)]),
         Command::Borrow(_) => {
-            let (rem, _) = remaining(Some(reserve_key)).await?;
-            ("borrowed", vec![create_ata, ix::borrow(owner, position, &keys, ata, amount, rem)])
+            let (rem, _, mut ixs) = remaining(Some(reserve_key)).await?;
+            ixs.extend([create_ata, ix::borrow(owner, position, &keys, ata, amount, rem)]);
+            ("borrowed", ixs)
         }
         Command::Withdraw(_) => {
-            let (rem, p) = remaining(None).await?;
+            let (rem, p, mut ixs) = remaining(None).await?;
+            if !p.has_debt() {
+                ixs.clear();
+            }
             let rem = if p.has_debt() { rem } else { Vec::new() };
-            ("withdrew", vec![create_ata, ix::withdraw_with_health(owner, position, &keys, ata, amount, rem)])
+            ixs.extend([create_ata, ix::withdraw_with_health(owner, position, &keys, ata, amount, rem)]);
+            ("withdrew", ixs)
         }
         _ => unreachable!("only token moves reach here"),
     };

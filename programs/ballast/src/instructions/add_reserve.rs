@@ -168,7 +168,7 @@ pub fn handler(ctx: Context<AddReserve>, args: AddReserveArgs) -> Result<()> {
         ctx.bumps.insurance_vault,
     )?;
     let mut reserve = ctx.accounts.reserve.load_init()?;
-    reserve.set_mint_traits(&traits);
+    reserve.set_mint_traits(&traits, Clock::get()?.unix_timestamp);
     reserve.issuer_haircut_bps = if traits.issuer_controls() { args.issuer_haircut_bps } else { 0 };
     reserve.market = market_key;
     reserve.mint = ctx.accounts.mint.key();

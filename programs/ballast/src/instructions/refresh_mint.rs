@@ -19,7 +19,7 @@ pub struct RefreshMint<'info> {
 pub fn handler(ctx: Context<RefreshMint>) -> Result<()> {
     let traits = crate::mint_rules::inspect_mint(&ctx.accounts.mint.try_borrow_data()?)?;
     let mut reserve = ctx.accounts.reserve.load_mut()?;
-    reserve.set_mint_traits(&traits);
+    reserve.set_mint_traits(&traits, Clock::get()?.unix_timestamp);
     emit!(MintRefreshed {
         reserve: ctx.accounts.reserve.key(),
         multiplier: traits.multiplier.multiplier,

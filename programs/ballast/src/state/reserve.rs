@@ -11,6 +11,11 @@ use crate::state::{InterestConfig, OracleConfig, PodU128, RiskConfig, SessionCon
 /// Seconds either side of a `ScaledUiAmount` change during which the asset is reduce-only.
 pub const MULTIPLIER_CHANGE_WINDOW_SECS: u64 = 900;
 
+/// How old a dynamic mint's cached state (pause flag, multiplier schedule, transfer rules) may
+/// be for its collateral to back a new borrow or a withdrawal: clients put `refresh_mint` for
+/// such slots in the same transaction (the SDK does).
+pub const MINT_CACHE_MAX_AGE_SECS: i64 = 60;
+
 /// What a reserve's token represents; equities get session rules later (SPEC §6).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AssetClass {
@@ -75,6 +80,10 @@ pub struct Reserve {
     pub multiplier: PodU128,
     pub new_multiplier: PodU128,
     pub multiplier_effective_ts: i64,
+    /// When the mint's state above was last read (listing, `refresh_mint`, or any instruction
+    /// that passes the mint). A dynamic mint's collateral counts for initial health only while
+    /// this is at most `MINT_CACHE_MAX_AGE_SECS` old.
+    pub mint_checked_ts: i64,
     pub decimals: u8,
     /// `AssetClass` as u8.
     pub asset_class: u8,
@@ -282,8 +291,9 @@ impl Reserve {
             && now.abs_diff(self.multiplier_effective_ts) <= MULTIPLIER_CHANGE_WINDOW_SECS
     }
 
-    /// Records the mint's current multiplier schedule and pause flag.
-    pub fn set_mint_traits(&mut self, traits: &crate::mint_rules::MintTraits) {
+    /// Records the mint's current multiplier schedule and pause flag, as read at `now`.
+    pub fn set_mint_traits(&mut self, traits: &crate::mint_rules::MintTraits, now: i64) {
+        self.mint_checked_ts = now;
         self.multiplier.set(traits.multiplier.multiplier);
         self.new_multiplier.set(traits.multiplier.new_multiplier);
         self.multiplier_effective_ts = traits.multiplier.effective_ts;
@@ -292,6 +302,11 @@ impl Reserve {
         self.mint_dynamic = (traits.pausable
             || traits.mutable_transfer_rules
             || traits.multiplier != crate::mint_rules::Multiplier::ONE) as u8;
+    }
+
+    /// Whether the cached state of a mint that can change is too old to back new risk.
+    pub fn mint_cache_stale(&self, now: i64) -> bool {
+        self.mint_dynamic != 0 && now.saturating_sub(self.mint_checked_ts) > MINT_CACHE_MAX_AGE_SECS
     }
 
     /// No new exposure to a mint that has gained a transfer fee or hook since listing.
@@ -307,7 +322,7 @@ impl Reserve {
     pub fn refresh_mint(&mut self, mint: &AccountInfo) -> Result<()> {
         if self.mint_dynamic != 0 {
             let traits = crate::mint_rules::inspect_mint(&mint.try_borrow_data()?)?;
-            self.set_mint_traits(&traits);
+            self.set_mint_traits(&traits, Clock::get()?.unix_timestamp);
         }
         Ok(())
     }
