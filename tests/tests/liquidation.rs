@@ -33,6 +33,7 @@ dual_mode_tests!(
     a_slot_without_a_price_blocks_neither_liquidation_nor_the_write_off,
     a_briefly_stale_large_collateral_does_not_expose_a_healthy_position,
     collateral_in_a_reserve_borrowed_dry_is_seized_as_deposit_shares,
+    an_admin_marks_a_price_unusable_at_once_and_other_slots_still_liquidate,
 );
 
 // Events and views reach the bank only from SBF programs (see tests/src/env.rs).
@@ -872,4 +873,57 @@ async fn collateral_in_a_reserve_borrowed_dry_is_seized_as_deposit_shares(mode: 
     m.env.send("withdraw", &[redeem], &[&signer]).await.unwrap();
     let received = m.env.token_balance(keeper.seize_destination).await;
     assert!(received as u128 * 60 / 1_000 >= repaid as u128, "{received} SOL units for {repaid} USDC units");
+}
+
+/// Issue 10 item 12: the emergency path. Behind a day's timelock, the admin marks a reserve's
+/// price unusable and it takes effect at once: that collateral counts nothing, the position's
+/// other slots are liquidated, and nobody repays or seizes the marked asset at its price.
+async fn an_admin_marks_a_price_unusable_at_once_and_other_slots_still_liquidate(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    let (eth, _) = m.list_asset(NOW, [9; 32], Some(100), true).await;
+    m.borrower_deposit(&eth, 10 * SOL).await.unwrap();
+    m.borrow(1_200 * USDC).await.unwrap();
+    m.env.set_timelock(&m.market, 24 * 3_600).await;
+    // SOL at $30: with ETH, 0.95 × $1,300 covers $1,200.
+    m.set_sol_price(NOW, 30).await;
+    let keeper = m.keeper(2_000 * USDC).await;
+    let w = watched(&m, &keeper);
+    let signer = keeper.wallet.insecure_clone();
+    let ixn = m.liquidate_ix(&keeper, u64::MAX).await;
+    m.env.expect_failure("healthy", &[ixn], &[&signer], BallastError::NotLiquidatable, &w).await;
+
+    // Only the admin may mark it.
+    let (market, reserve) = (m.market.market, eth.keys.reserve);
+    let forged = ix::set_price_unusable(signer.pubkey(), market, reserve, true);
+    m.env.expect_failure("not admin", &[forged], &[&signer], BallastError::NotMarketAdmin, &[reserve]).await;
+    let admin = m.market.admin.insecure_clone();
+    let mark = ix::set_price_unusable(admin.pubkey(), market, reserve, true);
+    m.env.send("set_price_unusable", &[mark], &[&admin]).await.unwrap();
+    assert_eq!(m.env.reserve_state(reserve).await.price_unusable, 1);
+
+    // At once: no new borrow on it, and the keeper liquidates through SOL.
+    let borrow = m.borrow_ix(USDC).await;
+    let wallet = m.borrower.wallet.insecure_clone();
+    m.env
+        .expect_failure("borrow on marked", &[borrow], &[&wallet], BallastError::InsufficientCollateral, &w)
+        .await;
+    let eth_destination = m.env.token_account(&eth, &keeper.wallet.pubkey(), 0).await;
+    let fee_receiver = m.market.fee_receiver;
+    let eth_fee = m.env.token_account(&eth, &fee_receiver, 0).await;
+    let remaining = m.health_accounts(None).await;
+    let sides = ix::LiquidationSides {
+        repay: &m.usdc.keys,
+        source: keeper.repay_source,
+        seize: &eth.keys,
+        destination: eth_destination,
+        into_position: None,
+    };
+    let seize_eth =
+        ix::liquidate(signer.pubkey(), market, m.borrower.position, sides, eth_fee, u64::MAX, remaining);
+    let mut w_eth = w.clone();
+    w_eth.extend([eth.keys.reserve, eth.keys.vault, eth_destination, eth_fee]);
+    m.env
+        .expect_failure("seize marked", &[seize_eth], &[&signer], BallastError::PriceMarkedUnusable, &w_eth)
+        .await;
+    m.liquidate(&keeper, u64::MAX).await.unwrap();
 }

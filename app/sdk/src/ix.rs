@@ -176,6 +176,14 @@ pub fn cancel_reserve_config(admin: Pubkey, market: Pubkey, reserve: Pubkey) -> 
     )
 }
 
+/// Admin, instant: marks `reserve`'s price unusable (or usable again).
+pub fn set_price_unusable(admin: Pubkey, market: Pubkey, reserve: Pubkey, unusable: bool) -> Instruction {
+    instruction(
+        ballast::accounts::ReserveAdmin { admin, market, reserve },
+        ballast::instruction::SetPriceUnusable { unusable },
+    )
+}
+
 pub fn set_reserve_pause(admin: Pubkey, market: Pubkey, reserve: Pubkey, paused: bool) -> Instruction {
     instruction(
         ballast::accounts::ReserveAdmin { admin, market, reserve },

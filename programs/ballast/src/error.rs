@@ -125,6 +125,8 @@ pub enum BallastError {
     DepositIntoOwnDebt,
     #[msg("The position has deposits of this asset: withdraw them instead of borrowing it")]
     BorrowAgainstOwnDeposit,
+    #[msg("The admin has marked this reserve's price unusable: it backs nothing and cannot be repaid or seized in a liquidation")]
+    PriceMarkedUnusable,
 }
 
 impl From<ballast_risk::MathError> for BallastError {

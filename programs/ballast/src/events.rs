@@ -125,6 +125,14 @@ pub struct PauseSet {
     pub paused: bool,
 }
 
+/// The admin marked a reserve's price unusable (or usable again).
+#[event]
+pub struct PriceUsabilitySet {
+    pub market: Pubkey,
+    pub reserve: Pubkey,
+    pub unusable: bool,
+}
+
 /// The price of a reserve diverged from its EMA past the warn level (SPEC §2).
 #[event]
 pub struct EmaDivergenceWarning {

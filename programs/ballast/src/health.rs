@@ -165,7 +165,11 @@ pub fn price_slot_from_oracle(
         return err!(BallastError::OracleWrongAccount);
     }
     let raw = oracle::decode_data(config, key, owner, data);
+    let marked = reserve.price_unusable != 0;
     let checked = raw.and_then(|raw| {
+        if marked {
+            return Err(BallastError::PriceMarkedUnusable);
+        }
         let price = oracle::check(&slot.reserve, config, &raw, now)?;
         reserve.check_closed_session_price(&price, now)?;
         Ok(price)
@@ -173,6 +177,8 @@ pub fn price_slot_from_oracle(
     let is_debt = slot.borrow_shares > 0;
     let (price, pricing) = match checked {
         Ok(price) => (price, Pricing::Fresh),
+        // A deposit of a reserve marked unusable counts nothing at all.
+        Err(refusal) if marked && !is_debt => (OraclePrice::NONE, Pricing::Unpriced(refusal)),
         Err(refusal) => {
             match raw.ok().and_then(|raw| oracle::last_price_fallback(config, &raw, now, is_debt)) {
                 Some(price) => (price, Pricing::Fallback(refusal)),

@@ -78,6 +78,12 @@ pub mod ballast {
         instructions::set_reserve_pause::set_reserve_pause(ctx, paused)
     }
 
+    /// Admin, instant: marks a reserve's price unusable (its deposits count nothing, other slots
+    /// still liquidate), or usable again.
+    pub fn set_price_unusable(ctx: Context<ReserveAdmin>, unusable: bool) -> Result<()> {
+        instructions::set_price_unusable::set_price_unusable(ctx, unusable)
+    }
+
     /// Admin: the joint stress test's shock per stress group; lower shocks wait for the timelock.
     pub fn set_stress_shocks(ctx: Context<MarketAdmin>, shocks: [u16; 8]) -> Result<()> {
         instructions::set_stress_shocks::set_stress_shocks(ctx, shocks)

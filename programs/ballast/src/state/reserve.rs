@@ -104,7 +104,10 @@ pub struct Reserve {
     /// transfer fee or a transfer hook): no deposit, no borrow, nothing for initial health;
     /// repay, withdraw and liquidation go on, booking what actually arrives.
     pub mint_impaired: u8,
-    pub _padding: [u8; 5],
+    /// The admin marked the price unusable (emergency, instant): deposits count nothing, a debt
+    /// stands at the account's last price, no liquidation repays or seizes this asset.
+    pub price_unusable: u8,
+    pub _padding: [u8; 4],
 }
 
 /// A reserve's figures as of a moment, computed without writing (health views use this for
