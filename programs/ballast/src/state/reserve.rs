@@ -107,7 +107,9 @@ pub struct Reserve {
     /// The admin marked the price unusable (emergency, instant): deposits count nothing, a debt
     /// stands at the account's last price, no liquidation repays or seizes this asset.
     pub price_unusable: u8,
-    pub _padding: [u8; 4],
+    /// The protocol's share of interest below one token unit, in 1/10 000 of a unit, carried
+    /// from one accrual to the next (fees are otherwise rounded down at every accrual).
+    pub fee_remainder_bps: u32,
 }
 
 /// A reserve's figures as of a moment, computed without writing (health views use this for
@@ -118,6 +120,7 @@ pub struct Accrued {
     /// Total debt of all borrowers, rounded up.
     pub total_debt: u64,
     pub pending_fees: u64,
+    pub fee_remainder_bps: u32,
 }
 
 impl Reserve {
@@ -151,7 +154,12 @@ impl Reserve {
         if elapsed == 0 || self.total_borrow_shares == 0 {
             // Nothing accrues; a reserve nobody borrows from owes nothing (no 128-bit maths).
             let total_debt = if self.total_borrow_shares == 0 { 0 } else { self.total_debt()? };
-            return Ok(Accrued { borrow_index: index, total_debt, pending_fees: self.pending_fees });
+            return Ok(Accrued {
+                borrow_index: index,
+                total_debt,
+                pending_fees: self.pending_fees,
+                fee_remainder_bps: self.fee_remainder_bps,
+            });
         }
         let debt_before = self.total_debt()?;
         let apr = self.interest.curve().borrow_apr(utilization(debt_before, self.available_liquidity));
@@ -161,10 +169,17 @@ impl Reserve {
         let debt_after =
             debt_for_shares(self.total_borrow_shares, new_index, Rounding::Up).map_err(BallastError::from)?;
         let interest = debt_after.saturating_sub(debt_before);
-        let fee = mul_div(interest as u128, self.interest.reserve_factor_bps as u128, BPS, Rounding::Down)
-            .map_err(BallastError::from)? as u64;
+        // interest < 2^64 and the factor ≤ 10 000: no overflow in 128 bits.
+        let fee_bps =
+            interest as u128 * self.interest.reserve_factor_bps as u128 + self.fee_remainder_bps as u128;
+        let fee = u64::try_from(fee_bps / BPS).map_err(|_| BallastError::MathOverflow)?;
         let pending_fees = self.pending_fees.checked_add(fee).ok_or(BallastError::MathOverflow)?;
-        Ok(Accrued { borrow_index: new_index, total_debt: debt_after, pending_fees })
+        Ok(Accrued {
+            borrow_index: new_index,
+            total_debt: debt_after,
+            pending_fees,
+            fee_remainder_bps: (fee_bps % BPS) as u32,
+        })
     }
 
     /// Accrues interest up to `now` (SPEC §4): every instruction that touches the reserve calls it.
@@ -172,6 +187,7 @@ impl Reserve {
         let a = self.accrued(now)?;
         self.borrow_index.set(a.borrow_index);
         self.pending_fees = a.pending_fees;
+        self.fee_remainder_bps = a.fee_remainder_bps;
         self.last_accrual_ts = self.last_accrual_ts.max(now);
         Ok(())
     }
@@ -351,5 +367,45 @@ impl Reserve {
         let bump = [self.bump];
         let seeds: [&[u8]; 4] = [RESERVE_SEED, self.market.as_ref(), self.mint.as_ref(), &bump];
         f(&[&seeds])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::InterestConfig;
+
+    /// A reserve half borrowed at a fixed 20 % APR with a 10 % reserve factor.
+    fn busy_reserve() -> Reserve {
+        let mut r: Reserve = bytemuck::Zeroable::zeroed();
+        r.borrow_index.set(WAD);
+        r.available_liquidity = 1_000_000_000;
+        r.total_borrow_shares = 1_000_000_000;
+        r.interest = InterestConfig {
+            optimal_utilization_bps: 8_000,
+            base_rate_bps: 2_000,
+            optimal_rate_bps: 2_000,
+            max_rate_bps: 2_000,
+            reserve_factor_bps: 1_000,
+            ..bytemuck::Zeroable::zeroed()
+        };
+        r
+    }
+
+    /// Issue 10, smaller items: accrued every second for an hour, the protocol books the same
+    /// fees as accrued once after the hour (to rounding), not the ~zero that per-accrual
+    /// rounding down left it.
+    #[test]
+    fn protocol_fees_carry_their_remainder_across_accruals() {
+        let (mut every_second, mut once) = (busy_reserve(), busy_reserve());
+        for t in 1..=3_600 {
+            every_second.accrue(t).unwrap();
+        }
+        once.accrue(3_600).unwrap();
+        // 20 % APR on 10^9 units for an hour ≈ 22,831 units of interest, 10 % of it in fees.
+        assert!((2_270..=2_290).contains(&once.pending_fees), "{}", once.pending_fees);
+        // Per second the fee is ~0.63 units: rounded down each time it was lost entirely.
+        let (a, b) = (every_second.pending_fees, once.pending_fees);
+        assert!(a * 100 >= b * 99 && a * 100 <= b * 101, "every second {a} vs once {b}");
     }
 }
