@@ -64,7 +64,7 @@ pub fn scan_positions(
             resolve(&mut scan);
             continue;
         }
-        match position_view(&position, reserves, oracles, now) {
+        match position_view(market, &position, reserves, oracles, now) {
             Ok(view) => {
                 if let Some(choice) = best_liquidation(market, &view) {
                     scan.actions.push(Action::Liquidate { position: *key, choice });

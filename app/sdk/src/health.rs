@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use anchor_lang::prelude::Pubkey;
-use ballast::health::{health as aggregate, liquidation_params, price_slot_from_oracle, PricedSlot};
+use ballast::health::{
+    health as aggregate, health_with_shocks, liquidation_params, price_slot_from_oracle, PricedSlot,
+};
 use ballast::state::{Market, Position, Reserve};
 use ballast_risk::fixed::Rounding;
 use ballast_risk::health::Health;
@@ -23,7 +25,11 @@ pub struct OracleAccount {
 #[derive(Debug, Clone)]
 pub struct PositionView {
     pub slots: Vec<PricedSlot>,
+    /// Maintenance and initial figures, as liquidation sees them.
     pub health: Health,
+    /// The same under the market's joint stress shock, as borrow and withdraw see them:
+    /// `passes_initial()` here is whether the program would let the position take on more.
+    pub stressed: Health,
 }
 
 /// Why a position could not be priced.
@@ -53,9 +59,11 @@ fn refused(reserve: Pubkey, e: impl std::fmt::Debug) -> ViewError {
     ViewError::Refused(reserve, format!("{e:?}"))
 }
 
-/// Prices every occupied slot of `position` under the program's rules at unix time `now`.
+/// Prices every occupied slot of `position` under the program's rules at unix time `now`, with
+/// the program's own pricing path (`price_slot_from_oracle`) and `market`'s stress shocks.
 /// `oracles` maps a reserve's key to its oracle account.
 pub fn position_view(
+    market: &Market,
     position: &Position,
     reserves: &HashMap<Pubkey, Reserve>,
     oracles: &HashMap<Pubkey, OracleAccount>,
@@ -70,7 +78,9 @@ pub fn position_view(
         slots.push(priced.map_err(|e| refused(key, e))?);
     }
     let health = aggregate(&slots).map_err(|e| refused(Pubkey::default(), e))?;
-    Ok(PositionView { slots, health })
+    let stressed =
+        health_with_shocks(&slots, &market.stress_shocks_bps).map_err(|e| refused(Pubkey::default(), e))?;
+    Ok(PositionView { slots, health, stressed })
 }
 
 /// A liquidation a keeper can send: which debt to repay, which collateral to seize, and the

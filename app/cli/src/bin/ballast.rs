@@ -502,16 +502,19 @@ async fn position_command(cli: &Cli, command: &PositionCommand) -> CliResult {
             let reserves = c.reserves(&market).await.map_err(|e| e.to_string())?;
             let oracles = c.oracles(&reserves).await.map_err(|e| e.to_string())?;
             let now = c.now().await.map_err(|e| e.to_string())?;
-            let view = position_view(&position, &reserves, &oracles, now).map_err(|e| e.to_string())?;
+            let market_state = c.market(&market).await.map_err(|e| e.to_string())?;
+            let view = position_view(&market_state, &position, &reserves, &oracles, now)
+                .map_err(|e| e.to_string())?;
             let h = &view.health;
             let ratio = |v: Option<u128>| v.map(|x| x as f64 / 1e9);
             let usd = |v: u128| v as f64 / 1e18;
             let mut slots = Vec::new();
             let mut display = format!(
-                "position {key} (owner {owner})\n  health factor {}, leverage {}, {}\n  collateral ${:.2} (maintenance ${:.2}), debt ${:.2} (maintenance ${:.2})",
+                "position {key} (owner {owner})\n  health factor {}, leverage {}, {}, {}\n  collateral ${:.2} (maintenance ${:.2}), debt ${:.2} (maintenance ${:.2})",
                 ratio(h.health_factor()).map_or("∞".into(), |x| format!("{x:.4}")),
                 ratio(h.leverage()).map_or("-".into(), |x| format!("{x:.3}x")),
                 if h.is_liquidatable() { "LIQUIDATABLE" } else { "healthy" },
+                if view.stressed.passes_initial() { "can borrow more" } else { "reduce-only (initial health, joint stress shock)" },
                 usd(h.collateral_value), usd(h.maint_collateral), usd(h.debt_value), usd(h.maint_debt),
             );
             for s in &view.slots {
@@ -519,9 +522,14 @@ async fn position_command(cli: &Cli, command: &PositionCommand) -> CliResult {
                 let lp = liquidation_price(h, s);
                 let price = s.price.price as f64 * 10f64.powi(s.price.expo);
                 let lp_f = lp.map(|p| p as f64 * 10f64.powi(s.price.expo));
+                let pricing = match s.pricing {
+                    ballast::health::Pricing::Fresh => "fresh".to_string(),
+                    ballast::health::Pricing::Fallback(e) => format!("fallback ({e:?})"),
+                    ballast::health::Pricing::Unpriced(e) => format!("unpriced ({e:?})"),
+                };
                 slots.push(json!({
                     "reserve": s.reserve.to_string(), "deposit": s.deposit_amount, "debt": s.debt_amount,
-                    "price": price, "liquidation_price": lp_f,
+                    "price": price, "pricing": pricing, "liquidation_price": lp_f,
                 }));
                 display.push_str(&format!(
                     "\n  {}: deposit {} debt {} at ${price:.4}{}",
@@ -534,7 +542,8 @@ async fn position_command(cli: &Cli, command: &PositionCommand) -> CliResult {
             let value = json!({
                 "position": key.to_string(), "owner": owner.to_string(),
                 "health_factor": ratio(h.health_factor()), "leverage": ratio(h.leverage()),
-                "liquidatable": h.is_liquidatable(), "collateral_usd": usd(h.collateral_value),
+                "liquidatable": h.is_liquidatable(), "passes_initial": view.stressed.passes_initial(),
+                "collateral_usd": usd(h.collateral_value),
                 "debt_usd": usd(h.debt_value), "maint_collateral_usd": usd(h.maint_collateral),
                 "maint_debt_usd": usd(h.maint_debt), "slots": slots,
             });

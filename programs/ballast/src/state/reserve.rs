@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use ballast_risk::fixed::{mul_div, Rounding, BPS, WAD};
+use ballast_risk::fixed::{Rounding, BPS, WAD};
 use ballast_risk::interest::{accrue_index_capped, debt_for_shares, shares_for_debt, utilization};
 use ballast_risk::shares::shares_to_burn_for_amount;
 
