@@ -35,6 +35,17 @@ pub struct ReserveFixture {
     pub decimals: u8,
 }
 
+impl Clone for ReserveFixture {
+    fn clone(&self) -> Self {
+        ReserveFixture {
+            keys: self.keys,
+            insurance_vault: self.insurance_vault,
+            mint_authority: self.mint_authority.insecure_clone(),
+            decimals: self.decimals,
+        }
+    }
+}
+
 pub struct UserFixture {
     pub wallet: Keypair,
     pub position: Pubkey,
@@ -289,6 +300,8 @@ pub struct PricedMarket {
     pub usdc: ReserveFixture,
     pub sol_oracle: Pubkey,
     pub usdc_oracle: Pubkey,
+    /// Supplied the 10,000 USDC.
+    pub lender: UserFixture,
     pub borrower: UserFixture,
     pub borrower_sol: Pubkey,
     pub borrower_usdc: Pubkey,
@@ -363,6 +376,7 @@ impl PricedMarket {
             usdc,
             sol_oracle,
             usdc_oracle,
+            lender,
             borrower,
             borrower_sol,
             borrower_usdc,

@@ -34,6 +34,7 @@ dual_mode_tests!(
     a_briefly_stale_large_collateral_does_not_expose_a_healthy_position,
     collateral_in_a_reserve_borrowed_dry_is_seized_as_deposit_shares,
     an_admin_marks_a_price_unusable_at_once_and_other_slots_still_liquidate,
+    a_reserve_wiped_out_by_bad_debt_takes_deposits_again,
 );
 
 // Events and views reach the bank only from SBF programs (see tests/src/env.rs).
@@ -926,4 +927,51 @@ async fn an_admin_marks_a_price_unusable_at_once_and_other_slots_still_liquidate
         .expect_failure("seize marked", &[seize_eth], &[&signer], BallastError::PriceMarkedUnusable, &w_eth)
         .await;
     m.liquidate(&keeper, u64::MAX).await.unwrap();
+}
+
+/// Issue 10, smaller items: full socialization (assets 0, shares left) must not brick the
+/// reserve. A borrower takes all 10,000 USDC and its SOL becomes dust: the write-off leaves the
+/// USDC depositors nothing. Deposits are refused by name while worthless shares are
+/// outstanding; anyone burns them (`forfeit_worthless_deposit`, refused for shares worth
+/// anything), and the reserve takes deposits again at 1:1.
+async fn a_reserve_wiped_out_by_bad_debt_takes_deposits_again(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    let sol = m.sol.clone();
+    m.borrower_deposit(&sol, 200 * SOL).await.unwrap();
+    m.borrow(10_000 * USDC).await.unwrap();
+    let lender_position = m.lender.position;
+    let usdc_reserve = m.usdc.keys.reserve;
+    let crank = ix::forfeit_worthless_deposit(lender_position, usdc_reserve);
+    let w = [lender_position, usdc_reserve];
+    m.env
+        .expect_failure("worth something", &[crank.clone()], &[], BallastError::PositionHasDeposits, &w)
+        .await;
+
+    // SOL at $0.04: 210 SOL are $8.40, dust; the whole 10,000 USDC is bad debt.
+    let dust = PullPrice { price: 4_000_000, ema_price: 4_000_000, ..sol_price(NOW) };
+    m.set_prices(NOW, dust, usdc_price(NOW)).await;
+    let resolve = m.resolve_ix(&m.usdc.keys.clone()).await;
+    m.env.send("resolve_bad_debt", &[resolve], &[]).await.unwrap();
+    let usdc = m.env.reserve_state(usdc_reserve).await;
+    assert_eq!(usdc.total_deposit_assets().unwrap(), 0);
+    assert_eq!(usdc.total_deposit_shares, 10_000 * USDC, "the lender's shares are left, worth nothing");
+
+    let newcomer = m.env.create_user(&m.market).await;
+    let source = m.env.token_account(&m.usdc, &newcomer.wallet.pubkey(), 100 * USDC).await;
+    let deposit = ix::deposit(newcomer.wallet.pubkey(), newcomer.position, &m.usdc.keys, source, 100 * USDC);
+    let w = [newcomer.position, usdc_reserve, m.usdc.keys.vault, source];
+    m.env
+        .expect_failure(
+            "wiped out",
+            &[deposit.clone()],
+            &[&newcomer.wallet],
+            BallastError::SharesWithoutAssets,
+            &w,
+        )
+        .await;
+    m.env.send("forfeit_worthless_deposit", &[crank], &[]).await.unwrap();
+    assert_eq!(m.env.reserve_state(usdc_reserve).await.total_deposit_shares, 0);
+    m.env.send("deposit", &[deposit], &[&newcomer.wallet]).await.unwrap();
+    let slot = m.env.position_state(newcomer.position).await.slots[0];
+    assert_eq!(slot.deposit_shares, 100 * USDC, "1:1 again");
 }

@@ -434,6 +434,14 @@ pub fn resolve_bad_debt(
     )
 }
 
+/// Permissionless burn of a position's deposit shares of `reserve` that are worth zero tokens.
+pub fn forfeit_worthless_deposit(position: Pubkey, reserve: Pubkey) -> Instruction {
+    instruction(
+        ballast::accounts::ForfeitWorthlessDeposit { position, reserve },
+        ballast::instruction::ForfeitWorthlessDeposit {},
+    )
+}
+
 /// Permissionless re-read of a reserve's mint (ScaledUiAmount schedule, pause flag).
 pub fn refresh_mint(reserve: Pubkey, mint: Pubkey) -> Instruction {
     instruction(ballast::accounts::RefreshMint { reserve, mint }, ballast::instruction::RefreshMint {})

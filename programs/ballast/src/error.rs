@@ -75,7 +75,7 @@ pub enum BallastError {
     ConcentrationLimitExceeded,
     #[msg("Fee destination is not owned by the market's fee receiver")]
     WrongFeeReceiver,
-    #[msg("Reserve holds shares but no assets")]
+    #[msg("Bad debt wiped out this reserve's depositors: its remaining shares are worth nothing; crank forfeit_worthless_deposit on the positions holding them, then deposit")]
     SharesWithoutAssets,
     #[msg("The position is healthy (maintenance collateral covers maintenance debt): not liquidatable")]
     NotLiquidatable,

@@ -165,6 +165,12 @@ pub mod ballast {
         instructions::resolve_bad_debt::handler(ctx)
     }
 
+    /// Permissionless: burns a position's deposit shares of a reserve when they are worth zero
+    /// tokens (un-bricks a reserve whose depositors bad debt wiped out).
+    pub fn forfeit_worthless_deposit(ctx: Context<ForfeitWorthlessDeposit>) -> Result<()> {
+        instructions::forfeit_worthless_deposit::handler(ctx)
+    }
+
     /// Permissionless: re-reads a reserve's Token-2022 mint (multiplier schedule, pause).
     pub fn refresh_mint(ctx: Context<RefreshMint>) -> Result<()> {
         instructions::refresh_mint::handler(ctx)
