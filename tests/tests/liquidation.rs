@@ -30,7 +30,7 @@ dual_mode_tests!(
     seizing_the_highest_weight_collateral_cannot_lower_the_health_factor,
     a_slot_never_lends_and_owes_the_same_asset,
     a_keeper_cannot_liquidate_with_an_older_genuine_update,
-    a_slot_without_a_price_blocks_neither_liquidation_nor_the_write_off,
+    a_slot_without_a_price_blocks_no_liquidation_and_dust_no_write_off,
     a_briefly_stale_large_collateral_does_not_expose_a_healthy_position,
     collateral_in_a_reserve_borrowed_dry_is_seized_as_deposit_shares,
     an_admin_marks_a_price_unusable_at_once_and_other_slots_still_liquidate,
@@ -695,11 +695,13 @@ async fn a_keeper_cannot_liquidate_with_an_older_genuine_update(mode: Mode) {
 }
 
 /// Issue 10 items 4 and 10: a slot whose price cannot be read never blocks the liquidation of
-/// the others, nor the write-off of bad debt. The borrower adds one base unit of a collateral
-/// whose feed then goes stale and one of an asset that is not collateral and has no price at
-/// all; keepers still liquidate through SOL. Once the SOL is gone the dust does not keep the debt
-/// booked, and a deposit the owner adds at the last moment does not either: it is forfeited.
-async fn a_slot_without_a_price_blocks_neither_liquidation_nor_the_write_off(mode: Mode) {
+/// the others, and dust never keeps bad debt booked. The borrower adds one base unit of a
+/// collateral whose feed then goes stale and one of an asset that is not collateral and has no
+/// price at all; keepers still liquidate through SOL. Once the SOL is gone, the write-off waits
+/// only while the stale deposit's value is unknown (a stale deposit may be large: it is never
+/// forfeited blind); at a fresh price it is dust, and it is forfeited with the priceless unit
+/// and the dust the owner adds at the last moment.
+async fn a_slot_without_a_price_blocks_no_liquidation_and_dust_no_write_off(mode: Mode) {
     let mut m = PricedMarket::start(mode).await;
     m.borrow(600 * USDC).await.unwrap();
     let (stale, _) = m.list_asset(NOW, [7; 32], Some(5), true).await;
@@ -717,6 +719,16 @@ async fn a_slot_without_a_price_blocks_neither_liquidation_nor_the_write_off(mod
     while balances(&mut m, &keeper).await.deposit_shares > 0 {
         m.liquidate(&keeper, u64::MAX).await.unwrap();
     }
+    // The stale deposit's value is unknown: the write-off waits for its price.
+    let resolve = m.resolve_ix(&m.usdc.keys.clone()).await;
+    let w = m.watched();
+    m.env.expect_failure("stale deposit", &[resolve], &[], BallastError::PositionHasDeposits, &w).await;
+    let (stale_oracle, fresh) =
+        (m.oracle_of(&stale.keys.reserve), PullPrice { feed_id: [7; 32], ..sol_price(NOW + 179) });
+    m.env.set_account(
+        stale_oracle,
+        PullPrice { price: 500_000_000, ema_price: 500_000_000, ..fresh }.account(),
+    );
     // The owner tries to re-block the write-off with another dust deposit.
     m.borrower_deposit(&stale, 212).await.unwrap();
     let before = m.env.reserve_state(stale.keys.reserve).await;
@@ -789,6 +801,9 @@ async fn a_briefly_stale_large_collateral_does_not_expose_a_healthy_position(mod
     w_eth.extend([eth.keys.reserve, eth.keys.vault, eth_destination, eth_fee]);
     m.env.expect_failure("seize stale", &[seize_eth], &[&signer], BallastError::OracleStale, &w_eth).await;
     m.liquidate(&keeper, u64::MAX).await.unwrap();
+    // Counting nothing is not being worth nothing: the dead feed's $1,000 is never forfeited.
+    let resolve = m.resolve_ix(&m.usdc.keys.clone()).await;
+    m.env.expect_failure("not dust", &[resolve], &[], BallastError::PositionHasDeposits, &w_eth).await;
 }
 
 /// Issue 10 item 5: when another account has borrowed the collateral's reserve dry, seizing it
@@ -927,6 +942,11 @@ async fn an_admin_marks_a_price_unusable_at_once_and_other_slots_still_liquidate
         .expect_failure("seize marked", &[seize_eth], &[&signer], BallastError::PriceMarkedUnusable, &w_eth)
         .await;
     m.liquidate(&keeper, u64::MAX).await.unwrap();
+    // Marked, ETH counts nothing but is not dust: no write-off takes it.
+    let resolve = m.resolve_ix(&m.usdc.keys.clone()).await;
+    m.env
+        .expect_failure("marked is not dust", &[resolve], &[], BallastError::PositionHasDeposits, &w_eth)
+        .await;
 }
 
 /// Issue 10, smaller items: full socialization (assets 0, shares left) must not brick the
@@ -944,7 +964,13 @@ async fn a_reserve_wiped_out_by_bad_debt_takes_deposits_again(mode: Mode) {
     let crank = ix::forfeit_worthless_deposit(lender_position, usdc_reserve);
     let w = [lender_position, usdc_reserve];
     m.env
-        .expect_failure("worth something", &[crank.clone()], &[], BallastError::PositionHasDeposits, &w)
+        .expect_failure(
+            "worth something",
+            std::slice::from_ref(&crank),
+            &[],
+            BallastError::PositionHasDeposits,
+            &w,
+        )
         .await;
 
     // SOL at $0.04: 210 SOL are $8.40, dust; the whole 10,000 USDC is bad debt.
@@ -963,7 +989,7 @@ async fn a_reserve_wiped_out_by_bad_debt_takes_deposits_again(mode: Mode) {
     m.env
         .expect_failure(
             "wiped out",
-            &[deposit.clone()],
+            std::slice::from_ref(&deposit),
             &[&newcomer.wallet],
             BallastError::SharesWithoutAssets,
             &w,

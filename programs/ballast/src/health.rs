@@ -25,8 +25,13 @@ pub enum Pricing {
     /// The checks refused it (the error says why); valued for maintenance at the pinned
     /// account's last price (`oracle::last_price_fallback`), for nothing in initial health.
     Fallback(BallastError),
-    /// A deposit with no usable price: it counts for nothing.
+    /// A deposit whose account holds a last price that may not be used (past the stale horizon,
+    /// or the reserve marked unusable): it counts for nothing, and it is not dust either (its
+    /// value is unknown, not zero: `deposits_are_dust` waits for a fresh price).
     Unpriced(BallastError),
+    /// A deposit whose pinned account holds no price at all (it does not decode, or the price
+    /// is not positive): it counts for nothing, as dust too.
+    NoPrice(BallastError),
 }
 
 /// One slot as priced for the health check.
@@ -50,7 +55,7 @@ impl PricedSlot {
     pub fn require_fresh(&self) -> std::result::Result<(), BallastError> {
         match self.pricing {
             Pricing::Fresh => Ok(()),
-            Pricing::Fallback(e) | Pricing::Unpriced(e) => Err(e),
+            Pricing::Fallback(e) | Pricing::Unpriced(e) | Pricing::NoPrice(e) => Err(e),
         }
     }
 
@@ -175,15 +180,21 @@ pub fn price_slot_from_oracle(
         Ok(price)
     });
     let is_debt = slot.borrow_shares > 0;
+    let has_last_price =
+        raw.is_ok_and(|r| r.price > 0 && (oracle::MIN_EXPO..=oracle::MAX_EXPO).contains(&r.expo));
+    let unpriced = |refusal| {
+        let pricing = if has_last_price { Pricing::Unpriced(refusal) } else { Pricing::NoPrice(refusal) };
+        (OraclePrice::NONE, pricing)
+    };
     let (price, pricing) = match checked {
         Ok(price) => (price, Pricing::Fresh),
         // A deposit of a reserve marked unusable counts nothing at all.
-        Err(refusal) if marked && !is_debt => (OraclePrice::NONE, Pricing::Unpriced(refusal)),
+        Err(refusal) if marked && !is_debt => unpriced(refusal),
         Err(refusal) => {
             match raw.ok().and_then(|raw| oracle::last_price_fallback(config, &raw, now, is_debt)) {
                 Some(price) => (price, Pricing::Fallback(refusal)),
                 None if is_debt => return Err(refusal.into()),
-                None => (OraclePrice::NONE, Pricing::Unpriced(refusal)),
+                None => unpriced(refusal),
             }
         }
     };
@@ -206,7 +217,7 @@ fn price_slot(
         } else {
             stock_rules(reserve, price, now, slot.deposit_shares > 0)?
         };
-    if let Pricing::Unpriced(_) = pricing {
+    if let Pricing::Unpriced(_) | Pricing::NoPrice(_) = pricing {
         risk.collateral_enabled = 0;
     }
     let accrued = reserve.accrued(now)?;
@@ -270,11 +281,19 @@ pub fn health_with_shocks(slots: &[PricedSlot], shocks: &[u16; STRESS_GROUPS]) -
 
 /// Whether the deposits left in a position are dust that may not keep its debt booked (SPEC §5):
 /// worth, unweighted at the slots' prices (rounded up), less than `dust_value` and less than
-/// its debts (rounded down). A deposit with no usable price counts nothing. Keepers and
-/// `resolve_bad_debt` decide with this same function.
+/// its debts (rounded down). A deposit whose account holds no price at all counts nothing; one
+/// with a last price that may not be used now (stale, marked unusable) is never dust: its value
+/// is unknown, and forfeiting it could take a large deposit for nothing, so the write-off waits
+/// for a fresh price. Keepers and `resolve_bad_debt` decide with this same function.
 pub fn deposits_are_dust(slots: &[PricedSlot], dust_value: u128) -> Result<bool> {
     let (mut deposits, mut debts) = (0u128, 0u128);
     for s in slots {
+        if s.deposit_amount > 0 {
+            if let Pricing::Fallback(e) | Pricing::Unpriced(e) = s.pricing {
+                msg!("reserve {}: deposit without a fresh price ({:?}) is not dust", s.reserve, e);
+                return Ok(false);
+            }
+        }
         let p = &s.price;
         let deposit = usd_value(s.deposit_amount, s.decimals, p.price, p.expo, Rounding::Up)
             .map_err(BallastError::from)?;

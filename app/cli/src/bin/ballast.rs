@@ -526,6 +526,7 @@ async fn position_command(cli: &Cli, command: &PositionCommand) -> CliResult {
                     ballast::health::Pricing::Fresh => "fresh".to_string(),
                     ballast::health::Pricing::Fallback(e) => format!("fallback ({e:?})"),
                     ballast::health::Pricing::Unpriced(e) => format!("unpriced ({e:?})"),
+                    ballast::health::Pricing::NoPrice(e) => format!("no price ({e:?})"),
                 };
                 slots.push(json!({
                     "reserve": s.reserve.to_string(), "deposit": s.deposit_amount, "debt": s.debt_amount,

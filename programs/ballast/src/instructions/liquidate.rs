@@ -36,9 +36,10 @@ pub struct Liquidate<'info> {
     /// The fee receiver's token account of the seized mint (fee beyond the pool's target).
     #[account(mut)]
     pub fee_receiver_account: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// Optional: the liquidator's own position in this market. Given, the seizure is credited
-    /// to it as deposit shares of the seized reserve instead of paid out of the vault, which is
-    /// how collateral in a reserve borrowed dry is still liquidated (redeem later by withdraw).
+    /// Optional: the liquidator's own position in this market. Given, and the vault short of the
+    /// seizure, the seizure is credited to it as deposit shares of the seized reserve instead of
+    /// paid out of the vault: how collateral in a reserve borrowed dry is still liquidated
+    /// (redeem later by withdraw). With enough liquidity the seizure is paid in tokens anyway.
     #[account(mut)]
     pub liquidator_position: Option<AccountLoader<'info, Position>>,
     // remaining accounts: (reserve, oracle) for every occupied slot, in slot order
@@ -122,7 +123,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         // On the heap: two reserve copies would overflow the 4 KiB SBF stack frame.
         Box::new(*reserve)
     };
-    let mut credited_shares = 0;
+    let (mut credited_shares, mut paid_in_shares) = (0, false);
     let seize_reserve = {
         let mut reserve = ctx.accounts.seize.reserve.load_mut()?;
         reserve.accrue(now)?;
@@ -138,9 +139,13 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         };
         position.slots[i].deposit_shares = held - burned;
         position.release_slot_if_empty(i);
-        match &ctx.accounts.liquidator_position {
+        // Shares only when the vault cannot pay: otherwise tokens, and the fee reaches the pool.
+        let in_shares =
+            ctx.accounts.liquidator_position.as_ref().filter(|_| plan.seize > reserve.available_liquidity);
+        match in_shares {
             None => reserve.pay_out_deposit(burned, plan.seize, now)?,
             Some(loader) => {
+                paid_in_shares = true;
                 // The keeper's part as shares, rounded down (≤ burned); the fee's shares and the
                 // rounding are burned: their tokens stay with the reserve's depositors.
                 let (shares, assets) = (reserve.total_deposit_shares, reserve.total_deposit_assets()?);
@@ -161,7 +166,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         Box::new(*reserve)
     };
     let pool_balance = ctx.accounts.insurance_vault.amount;
-    let (to_pool, to_receiver) = if ctx.accounts.liquidator_position.is_some() {
+    let (to_pool, to_receiver) = if paid_in_shares {
         (0, 0)
     } else {
         liquidation::split_to_pool(plan.fee, pool_balance, seize_reserve.insurance_target(now))
@@ -169,7 +174,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
 
     let accounts = &ctx.accounts;
     accounts.repay.transfer_in(&accounts.liquidator, plan.repay, &repay_reserve)?;
-    if plan.to_keeper > 0 && accounts.liquidator_position.is_none() {
+    if plan.to_keeper > 0 && !paid_in_shares {
         accounts.seize.transfer_out(&seize_reserve, plan.to_keeper)?;
     }
     if to_pool > 0 {
