@@ -7,7 +7,8 @@
 #   5. every unit test, every integration test in its three modes (native; SBF on LiteSVM with
 #      every feature, the deployable SIMD-0460 artifact; SBF on program-test 3.1, the old-layout
 #      artifact), and the end-to-end test on a default-feature solana-test-validator
-#      (app/cli/tests/localnet.rs).
+#      (app/cli/tests/localnet.rs),
+#   6. the compute-unit gate: no instruction more than 2 % above docs/compute-units.md.
 # Ends with a "N passed, N failed" line.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,6 +44,11 @@ native=$(grep -cE '^test native::.* \.\.\. ok$' "$log" || true)
 sbf=$(grep -cE '^test sbf::.* \.\.\. ok$' "$log" || true)
 sbf_gaps=$(grep -cE '^test sbf_v0_gaps::.* \.\.\. ok$' "$log" || true)
 rm -f "$log"
+step "compute-unit gate"
+if ! cargo run --locked -q -p ballast-tests --bin compute-units -- --check; then
+  failed=$(( ${failed:-0} + 1 ))
+  status=1
+fi
 step "done"
 echo "integration tests passed: $native native, $sbf SBF (SIMD-0460 layout), $sbf_gaps SBF (v0 stack-frame gaps)"
 echo "${passed:-0} passed, ${failed:-0} failed"

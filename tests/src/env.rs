@@ -225,7 +225,9 @@ impl TestEnv {
                 self.last_return_data = out.return_data;
                 self.last_logs = out.logs;
                 if self.mode == Mode::Sbf {
-                    eprintln!("[cu] {label}: {}", out.units);
+                    if std::env::var_os("BALLAST_CU_LOG").is_some() {
+                        eprintln!("[cu] {label}: {}", out.units);
+                    }
                     self.compute_units.push((label.to_string(), out.units));
                 }
                 Ok(out.units)

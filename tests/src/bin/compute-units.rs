@@ -1,6 +1,10 @@
 #![allow(deprecated)] // solana-program-test 3.x API, see tests/src/lib.rs
 //! Compute-unit benchmark: runs a fixed scenario against the SBF program and writes
 //! `docs/compute-units.md` (or the path given as the first argument).
+//!
+//! `--check` (the test command's compute-unit gate) writes nothing: it fails when any
+//! instruction costs more than 2 % above the committed table, or when the table's rows no longer
+//! match the scenario, so a cost increase lands only with the table regenerated in its commit.
 use std::fmt::Write;
 
 use anchor_lang::prelude::Pubkey;
@@ -22,9 +26,9 @@ struct Row {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let out = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| format!("{}/../docs/compute-units.md", env!("CARGO_MANIFEST_DIR")));
+    let committed = format!("{}/../docs/compute-units.md", env!("CARGO_MANIFEST_DIR"));
+    let check = std::env::args().nth(1).is_some_and(|a| a == "--check");
+    let out = if check { committed.clone() } else { std::env::args().nth(1).unwrap_or(committed.clone()) };
     let mut env = TestEnv::start(Mode::Sbf).await;
     let mut rows = Vec::new();
 
@@ -241,6 +245,10 @@ async fn main() {
     writeln!(md, "| `Market` account | {} |", 8 + Market::INIT_SPACE).unwrap();
     writeln!(md, "| `Reserve` account | {} |", 8 + core::mem::size_of::<Reserve>()).unwrap();
     writeln!(md, "| `Position` account (16 slots) | {} |", 8 + core::mem::size_of::<Position>()).unwrap();
+    if check {
+        let table = std::fs::read_to_string(&committed).unwrap();
+        std::process::exit(cu_gate(&table, &rows));
+    }
     std::fs::write(&out, &md).unwrap();
     print!("{md}");
     eprintln!("wrote {out}");
@@ -286,4 +294,80 @@ fn resolve_accounts() -> usize {
         token_program: Pubkey::default(),
     };
     ix::resolve_bad_debt(Pubkey::default(), Pubkey::default(), &k, Vec::new()).accounts.len()
+}
+
+/// Allowed growth over the committed figure before the gate fails (2 %).
+const CU_GATE_SLACK_PERCENT: u64 = 2;
+
+/// Compares measured `rows` with the committed table: exit status 0 when every row is there and
+/// none costs more than `CU_GATE_SLACK_PERCENT` above it, 1 otherwise (each offender printed).
+fn cu_gate(table: &str, rows: &[Row]) -> i32 {
+    let committed: Vec<(String, String, u64)> = table
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+            let [instruction, case, _accounts, units] = cells[..] else { return None };
+            let instruction = instruction.strip_prefix('`')?.strip_suffix('`')?;
+            Some((instruction.to_string(), case.to_string(), units.parse().ok()?))
+        })
+        .collect();
+    let mut failures = 0;
+    if committed.len() != rows.len() {
+        eprintln!("compute-unit gate: the table has {} rows, the scenario {}", committed.len(), rows.len());
+        failures += 1;
+    }
+    for r in rows {
+        match committed.iter().find(|(i, c, _)| *i == r.instruction && *c == r.case) {
+            None => {
+                eprintln!("compute-unit gate: `{}` ({}) is not in the table", r.instruction, r.case);
+                failures += 1;
+            }
+            Some((_, _, was)) if r.units * 100 > was * (100 + CU_GATE_SLACK_PERCENT) => {
+                eprintln!(
+                    "compute-unit gate: `{}` ({}) costs {} CU, {} in the table (+{:.1} %)",
+                    r.instruction,
+                    r.case,
+                    r.units,
+                    was,
+                    (r.units as f64 / *was as f64 - 1.0) * 100.0
+                );
+                failures += 1;
+            }
+            Some(_) => {}
+        }
+    }
+    if failures > 0 {
+        eprintln!(
+            "compute-unit gate FAILED: regenerate docs/compute-units.md \
+             (cargo run --locked -p ballast-tests --bin compute-units) and commit it with the change"
+        );
+        1
+    } else {
+        eprintln!(
+            "compute-unit gate: {} rows within {} % of docs/compute-units.md",
+            rows.len(),
+            CU_GATE_SLACK_PERCENT
+        );
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(instruction: &str, case: &str, units: u64) -> Row {
+        Row { instruction: instruction.into(), case: case.into(), accounts: 1, units }
+    }
+
+    #[test]
+    fn the_gate_fails_on_growth_over_two_percent_and_on_missing_rows() {
+        let table = "| instruction | case | accounts | compute units |\n|---|---|---:|---:|\n\
+                     | `borrow` | 2 occupied | 11 | 10000 |\n| `repay` | partial | 7 | 5000 |\n\
+                     | goal | measured | met |\n| `borrow`, 2 slots ≤ 45,000 CU | 17923 | yes |\n";
+        assert_eq!(cu_gate(table, &[row("borrow", "2 occupied", 10_200), row("repay", "partial", 4_000)]), 0);
+        assert_eq!(cu_gate(table, &[row("borrow", "2 occupied", 10_201), row("repay", "partial", 5_000)]), 1);
+        assert_eq!(cu_gate(table, &[row("borrow", "2 occupied", 10_000)]), 1, "a row went missing");
+        assert_eq!(cu_gate(table, &[row("borrow", "2 occupied", 1), row("withdraw", "partial", 1)]), 1);
+    }
 }
