@@ -215,7 +215,10 @@ impl TestEnv {
         all.extend(signers.iter().copied().filter(|k| k.pubkey() != payer.pubkey()));
         let mut out = self.process(ixs, &all).await;
         // The same instructions twice in one blockhash would be the same transaction: move on.
-        if out.is_none() {
+        // The bank's blockhash can expire under a long run (program-test advances slots in the
+        // background): refresh it and send again.
+        let expired = |o: &Option<Outcome>| matches!(o, Some(Outcome { result: Err(TxError::Other(e)), .. }) if e.contains("Blockhash not found"));
+        if out.is_none() || expired(&out) {
             self.next_blockhash().await;
             out = self.process(ixs, &all).await;
         }

@@ -18,6 +18,7 @@
 pub mod env;
 pub mod fixtures;
 pub mod oracles;
+pub mod sim;
 
 pub use env::{Mode, TestEnv, TxError};
 pub use fixtures::{

@@ -1,7 +1,9 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
+use ballast_risk::fixed::Rounding;
+use ballast_risk::interest::debt_for_shares;
 use ballast_risk::liquidation::{self, LiquidationError};
-use ballast_risk::shares::shares_for_deposit;
+use ballast_risk::shares::{amount_for_shares, shares_for_deposit};
 
 use crate::error::BallastError;
 use crate::events::{Liquidated, PoolStatus};
@@ -97,19 +99,6 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     let (repay_side, seize_side) = (debt_slot.repay_side(), collateral_slot.seize_side());
     let plan = liquidation::plan(&before, &repay_side, &seize_side, &params, max_repay)
         .map_err(BallastError::from)?;
-    // The two slots' contributions before and after: the rest of the position is unchanged.
-    let old = aggregate(&[debt_slot, collateral_slot])?;
-    let new = aggregate(&[
-        PricedSlot { debt_amount: debt_slot.debt_amount - plan.repay, ..debt_slot },
-        PricedSlot { deposit_amount: collateral_slot.deposit_amount - plan.seize, ..collateral_slot },
-    ])?;
-    let after = before.replace(&old, &new).map_err(BallastError::from)?;
-    // `plan` guarantees both; checked again on the figures the program itself computed.
-    require!(after.maint_surplus_at_least(&before), BallastError::LiquidationWorsensHealth);
-    require!(
-        !before.is_solvent() || after.health_factor_at_least(&before),
-        BallastError::LiquidationWorsensHealth
-    );
     // State: the debt shrinks, the deposit shrinks.
     let repay_reserve = {
         let mut reserve = ctx.accounts.repay.reserve.load_mut()?;
@@ -165,6 +154,31 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         // On the heap: two reserve copies would overflow the 4 KiB SBF stack frame.
         Box::new(*reserve)
     };
+    // The two slots' contributions before and after, from what the state now holds (share
+    // rounding included): the rest of the position is unchanged. `plan` guarantees both bounds
+    // for its amounts; whole-share rounding must not break them either.
+    let (debt_left, deposit_left) = {
+        let position = ctx.accounts.position.load()?;
+        let shares = |key: &Pubkey| position.find_slot(key).map(|i| position.slots[i]).unwrap_or_default();
+        let debt =
+            debt_for_shares(shares(&repay_key).borrow_shares, repay_reserve.borrow_index.get(), Rounding::Up)
+                .map_err(BallastError::from)?;
+        let (total, assets) = (seize_reserve.total_deposit_shares, seize_reserve.total_deposit_assets()?);
+        let deposit = amount_for_shares(shares(&seize_key).deposit_shares, total, assets)
+            .map_err(BallastError::from)?;
+        (debt, deposit)
+    };
+    let old = aggregate(&[debt_slot, collateral_slot])?;
+    let new = aggregate(&[
+        PricedSlot { debt_amount: debt_left, ..debt_slot },
+        PricedSlot { deposit_amount: deposit_left, ..collateral_slot },
+    ])?;
+    let after = before.replace(&old, &new).map_err(BallastError::from)?;
+    require!(after.maint_surplus_at_least(&before), BallastError::LiquidationWorsensHealth);
+    require!(
+        !before.is_solvent() || after.health_factor_at_least(&before),
+        BallastError::LiquidationWorsensHealth
+    );
     let pool_balance = ctx.accounts.insurance_vault.amount;
     let (to_pool, to_receiver) = if paid_in_shares {
         (0, 0)
