@@ -88,4 +88,80 @@ mod tests {
         }
         assert_eq!(pow10(39), Err(MathError::Overflow));
     }
+
+    mod against_big_integers {
+        //! Issue 11 item 3: `mul_div` and `mul` against arbitrary-precision arithmetic, across
+        //! the 64-bit limb boundary: exact when they answer, rounded the way they were asked,
+        //! and refusing only what does not fit.
+        use super::super::*;
+        use num_bigint::BigUint;
+        use proptest::prelude::*;
+
+        fn big(v: u128) -> BigUint {
+            BigUint::from(v)
+        }
+
+        /// Operands spread over every magnitude, limb boundaries included.
+        fn operand() -> impl Strategy<Value = u128> {
+            prop_oneof![
+                any::<u64>().prop_map(|v| v as u128),
+                (0u32..128, any::<u128>()).prop_map(|(shift, v)| v >> shift),
+                (0u32..128).prop_map(|k| 1u128 << k),
+                (1u32..128).prop_map(|k| (1u128 << k) - 1),
+                (0u32..128).prop_map(|k| (1u128 << k).saturating_add(1)),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn mul_div_is_exact_and_rounds_as_asked(a in operand(), b in operand(), c in operand()) {
+                let reference = if c == 0 { None } else { Some((big(a) * big(b), big(c))) };
+                for rounding in [Rounding::Down, Rounding::Up] {
+                    match (mul_div(a, b, c, rounding), &reference) {
+                        (Ok(q), Some((n, d))) => {
+                            let floor = n / d;
+                            let exact = &floor * d == *n;
+                            let want = if rounding == Rounding::Up && !exact { floor + 1u32 } else { floor };
+                            prop_assert_eq!(big(q), want);
+                        }
+                        // Refused: divide by zero, or a product past 128 bits (the program's
+                        // documented limit), never a wrong answer.
+                        (Err(_), None) => {}
+                        (Err(_), Some((n, _))) => prop_assert!(n.bits() > 128),
+                        (Ok(_), None) => prop_assert!(false, "division by zero answered"),
+                    }
+                }
+            }
+
+            #[test]
+            fn mul_is_exact_or_refuses_past_128_bits(a in operand(), b in operand()) {
+                let n = big(a) * big(b);
+                match mul(a, b) {
+                    Ok(p) => prop_assert_eq!(big(p), n),
+                    Err(_) => prop_assert!(n.bits() > 128),
+                }
+            }
+
+            /// A value credited to a user rounds down, one owed rounds up: never more than one
+            /// unit apart, the exact value always between them.
+            #[test]
+            fn usd_values_bracket_the_exact_value(
+                amount in any::<u64>(),
+                decimals in 0u8..=18,
+                mantissa in any::<u64>(),
+                expo in -18i32..=0,
+            ) {
+                let down = crate::value::usd_value(amount, decimals, mantissa, expo, Rounding::Down);
+                let up = crate::value::usd_value(amount, decimals, mantissa, expo, Rounding::Up);
+                // exact × 10^(decimals − expo) = amount × mantissa × 10^18
+                let scale = BigUint::from(10u32).pow((decimals as i32 - expo) as u32);
+                let numerator = big(amount as u128) * big(mantissa as u128) * BigUint::from(10u32).pow(18);
+                if let (Ok(d), Ok(u)) = (down, up) {
+                    prop_assert!(big(d) * &scale <= numerator);
+                    prop_assert!(big(u) * &scale >= numerator);
+                    prop_assert!(u - d <= 1);
+                }
+            }
+        }
+    }
 }
