@@ -266,6 +266,15 @@ impl Sim {
         self.report.clone()
     }
 
+    /// `u64::MAX` ("all") 30 % of the time, else up to `tokens` whole tokens of `asset`.
+    fn amount_or_all(&mut self, asset: usize, tokens: u64) -> u64 {
+        if self.rng.chance(30) {
+            u64::MAX
+        } else {
+            1 + self.rng.below(tokens * 10u64.pow(Self::decimals(asset) as u32))
+        }
+    }
+
     fn pick_wallet(&mut self) -> usize {
         self.rng.below(self.wallets.len() as u64) as usize
     }
@@ -287,11 +296,7 @@ impl Sim {
         let (w, a) = (self.pick_wallet(), self.rng.below(ASSETS as u64) as usize);
         let position = self.wallets[w].user.position;
         let r = self.reserve(a);
-        let amount = if self.rng.chance(30) {
-            u64::MAX
-        } else {
-            1 + self.rng.below(10u64.pow(Self::decimals(a) as u32))
-        };
+        let amount = self.amount_or_all(a, 1);
         let remaining = self.health_accounts(&position, None).await;
         let has_debt = self.m.env.position_state(position).await.has_debt();
         let wallet = &self.wallets[w];
@@ -351,11 +356,7 @@ impl Sim {
         let (w, a) = (self.pick_wallet(), self.rng.below(ASSETS as u64) as usize);
         let position = self.wallets[w].user.position;
         let r = self.reserve(a);
-        let amount = if self.rng.chance(30) {
-            u64::MAX
-        } else {
-            1 + self.rng.below(10u64.pow(Self::decimals(a) as u32 + 2))
-        };
+        let amount = self.amount_or_all(a, 100);
         let wallet = &self.wallets[w];
         let ixn = ix::repay(wallet.user.wallet.pubkey(), position, &r.keys, wallet.tokens[a], amount);
         let signer = wallet.user.wallet.insecure_clone();

@@ -35,6 +35,7 @@ dual_mode_tests!(
     collateral_in_a_reserve_borrowed_dry_is_seized_as_deposit_shares,
     an_admin_marks_a_price_unusable_at_once_and_other_slots_still_liquidate,
     a_reserve_wiped_out_by_bad_debt_takes_deposits_again,
+    a_keeper_cannot_zero_another_collateral_by_passing_another_account,
 );
 
 // Events and views reach the bank only from SBF programs (see tests/src/env.rs).
@@ -1000,4 +1001,23 @@ async fn a_reserve_wiped_out_by_bad_debt_takes_deposits_again(mode: Mode) {
     m.env.send("deposit", &[deposit], &[&newcomer.wallet]).await.unwrap();
     let slot = m.env.position_state(newcomer.position).await.slots[0];
     assert_eq!(slot.deposit_shares, 100 * USDC, "1:1 again");
+}
+
+/// Issue 10 items 2 and 4 together: a slot whose price cannot be read counts nothing, so the
+/// account a keeper passes for it must be the pinned one, or a keeper could zero a healthy
+/// position's ETH by passing any account for ETH's oracle and then seize its SOL. Refused by
+/// name (found by the mutation check: without this test, dropping that check went unnoticed).
+async fn a_keeper_cannot_zero_another_collateral_by_passing_another_account(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    let (eth, eth_oracle) = m.list_asset(NOW, [9; 32], Some(100), true).await;
+    m.borrower_deposit(&eth, 10 * SOL).await.unwrap();
+    m.borrow(1_200 * USDC).await.unwrap();
+    // Healthy: 0.95 × $2,000 against $1,200. Without ETH, 0.95 × $1,000 < $1,200.
+    let keeper = m.keeper(2_000 * USDC).await;
+    let mut ixn = m.liquidate_ix(&keeper, u64::MAX).await;
+    let at = ixn.accounts.iter().position(|a| a.pubkey == eth_oracle).unwrap();
+    ixn.accounts[at].pubkey = m.env.keypair().pubkey(); // an account holding nothing
+    let w = watched(&m, &keeper);
+    let signer = keeper.wallet.insecure_clone();
+    m.env.expect_failure("another account", &[ixn], &[&signer], BallastError::OracleWrongAccount, &w).await;
 }

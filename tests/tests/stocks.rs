@@ -194,6 +194,20 @@ async fn refused_extensions_are_named(mode: Mode) {
     }
 
     // A real Token-2022 mint with a 0.5 % transfer fee, made by the token program itself.
+    let mint = transfer_fee_mint(&mut env, None, 50).await;
+    let admin = market.admin.insecure_clone();
+    let ixn = ix::add_reserve(admin.pubkey(), market.market, mint.pubkey(), TOKEN_2022, args(false, 0));
+    let reserve = pda::reserve(&market.market, &mint.pubkey());
+    env.expect_failure("transfer fee", &[ixn], &[&admin], BallastError::MintTransferFee, &[reserve]).await;
+}
+
+/// A 6-decimal Token-2022 mint with a TransferFeeConfig (`fee_bps`, at most 1,000 units a
+/// transfer) and the fee `authority` given, made by the token program; the payer mints.
+async fn transfer_fee_mint(
+    env: &mut TestEnv,
+    authority: Option<&Pubkey>,
+    fee_bps: u16,
+) -> solana_keypair::Keypair {
     let mint = env.keypair();
     let len = ExtensionType::try_calculate_account_len::<Mint>(&[ExtensionType::TransferFeeConfig]).unwrap();
     let payer = env.payer();
@@ -205,14 +219,11 @@ async fn refused_extensions_are_named(mode: Mode) {
             len as u64,
             &TOKEN_2022,
         ),
-        initialize_transfer_fee_config(&TOKEN_2022, &mint.pubkey(), None, None, 50, 1_000).unwrap(),
+        initialize_transfer_fee_config(&TOKEN_2022, &mint.pubkey(), authority, None, fee_bps, 1_000).unwrap(),
         token_ix::initialize_mint2(&TOKEN_2022, &mint.pubkey(), &payer.pubkey(), None, 6).unwrap(),
     ];
     env.send("fee mint", &ixs, &[&mint]).await.unwrap();
-    let admin = market.admin.insecure_clone();
-    let ixn = ix::add_reserve(admin.pubkey(), market.market, mint.pubkey(), TOKEN_2022, args(false, 0));
-    let reserve = pda::reserve(&market.market, &mint.pubkey());
-    env.expect_failure("transfer fee", &[ixn], &[&admin], BallastError::MintTransferFee, &[reserve]).await;
+    mint
 }
 
 /// A market with NFLXx (listed, priced by a pull feed) and USDC (lent by a lender), and a user
@@ -612,23 +623,9 @@ async fn a_transfer_fee_set_after_listing_takes_no_new_exposure_and_repays_what_
     const UNIT: u64 = 1_000_000;
     let mut m = PricedMarket::start(mode).await;
     // A Token-2022 mint with a zero fee and a fee authority, made by the token program.
-    let mint = m.env.keypair();
     let fee_authority = m.env.keypair().pubkey();
-    let len = ExtensionType::try_calculate_account_len::<Mint>(&[ExtensionType::TransferFeeConfig]).unwrap();
+    let mint = transfer_fee_mint(&mut m.env, Some(&fee_authority), 0).await;
     let payer = m.env.payer();
-    let ixs = [
-        solana_system_interface::instruction::create_account(
-            &payer.pubkey(),
-            &mint.pubkey(),
-            10_000_000,
-            len as u64,
-            &TOKEN_2022,
-        ),
-        initialize_transfer_fee_config(&TOKEN_2022, &mint.pubkey(), Some(&fee_authority), None, 0, 0)
-            .unwrap(),
-        token_ix::initialize_mint2(&TOKEN_2022, &mint.pubkey(), &payer.pubkey(), None, 6).unwrap(),
-    ];
-    m.env.send("fee mint", &ixs, &[&mint]).await.unwrap();
     let crypto = |allow_issuer_controls| AddReserveArgs {
         asset_class: AssetClass::Crypto,
         deposit_cap: u64::MAX,
