@@ -400,6 +400,29 @@ impl TestEnv {
     }
 }
 
+impl TestEnv {
+    /// Like `expect_failure`, for refusals the runtime makes before any Ballast code runs (an
+    /// `init` of an account that exists: the system program's `AccountAlreadyInUse` on agave 4,
+    /// "invalid instruction data" on program-test 3.1): the first instruction must fail with no
+    /// Ballast error, and every watched account must be unchanged.
+    pub async fn expect_runtime_refusal(
+        &mut self,
+        label: &str,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        watched: &[Pubkey],
+    ) {
+        let before = self.snapshot(watched).await;
+        match self.send(label, ixs, signers).await {
+            Err(TxError::Custom { instruction: 0, code }) if code < 6_000 => {}
+            Err(TxError::Other(e)) if e.contains("Instruction 0") => {}
+            other => panic!("{label}: expected the runtime to refuse, got {other:?}"),
+        }
+        let after = self.snapshot(watched).await;
+        assert_eq!(before, after, "{label}: an account changed although the transaction failed");
+    }
+}
+
 fn decode(err: solana_transaction_error::TransactionError) -> TxError {
     use solana_transaction_error::TransactionError;
     match err {

@@ -15,6 +15,7 @@
 // the supported way to run the real bank in tests, pinned with `=`.
 #![allow(deprecated)]
 
+pub mod attacks;
 pub mod env;
 pub mod fixtures;
 pub mod oracles;
