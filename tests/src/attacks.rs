@@ -44,6 +44,14 @@ cells! {
     "add_reserve", "re-initialization" => add_the_same_mint_twice;
     "open_position", "re-initialization" => open_the_same_position_twice;
     "deposit", "amounts 0 / u64::MAX" => deposit_zero_or_everything_there_is;
+    "borrow", "amounts 0 / u64::MAX" => borrow_zero_or_everything_there_is;
+    "set_reserve_pause", "missing signer" => pause_a_reserve_without_the_admin_signature;
+    "set_market_pause", "missing signer" => pause_the_market_without_the_admin_signature;
+    "propose_admin", "missing signer" => propose_an_admin_without_the_admin_signature;
+    "add_reserve", "PDA substitution" => list_with_a_vault_from_other_seeds;
+    "collect_fees", "arbitrary CPI" => collect_fees_through_a_program_that_is_not_a_token_program;
+    "resolve_bad_debt", "cross-market accounts" => resolve_a_position_against_another_markets_reserve;
+    "withdraw", "remaining accounts from another market" => withdraw_with_a_foreign_reserve_in_the_health_accounts;
 }
 
 /// Anchor's own error codes as the expected error.
@@ -172,4 +180,117 @@ async fn deposit_zero_or_everything_there_is(mode: Mode) {
     // u64::MAX tokens cannot be booked next to what the reserve holds: refused before any transfer.
     let max = ix::deposit(wallet.pubkey(), m.borrower.position, &m.sol.keys, m.borrower_sol, u64::MAX);
     m.env.expect_failure("deposit u64::MAX", &[max], &[&wallet], BallastError::MathOverflow, &w).await;
+}
+
+async fn borrow_zero_or_everything_there_is(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    let wallet = m.borrower.wallet.insecure_clone();
+    let w = m.watched();
+    let zero = m.borrow_ix(0).await;
+    m.env.expect_failure("borrow 0", &[zero], &[&wallet], BallastError::ZeroAmount, &w).await;
+    let max = m.borrow_ix(u64::MAX).await;
+    m.env
+        .expect_failure("borrow u64::MAX", &[max], &[&wallet], BallastError::InsufficientLiquidity, &w)
+        .await;
+}
+
+/// `ixn` with every signer flag of `key` cleared.
+fn unsigned(
+    mut ixn: anchor_lang::solana_program::instruction::Instruction,
+    key: &anchor_lang::prelude::Pubkey,
+) -> anchor_lang::solana_program::instruction::Instruction {
+    ixn.accounts.iter_mut().filter(|a| a.pubkey == *key).for_each(|a| a.is_signer = false);
+    ixn
+}
+
+async fn pause_a_reserve_without_the_admin_signature(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    let admin = m.market.admin.pubkey();
+    let ixn = unsigned(ix::set_reserve_pause(admin, m.market.market, m.sol.keys.reserve, true), &admin);
+    let w = [m.market.market, m.sol.keys.reserve];
+    m.env.expect_failure("unsigned pause", &[ixn], &[], anchor(ErrorCode::AccountNotSigner), &w).await;
+}
+
+async fn pause_the_market_without_the_admin_signature(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    let admin = m.market.admin.pubkey();
+    let ixn = unsigned(ix::set_market_pause(admin, m.market.market, true), &admin);
+    let w = [m.market.market];
+    m.env.expect_failure("unsigned market pause", &[ixn], &[], anchor(ErrorCode::AccountNotSigner), &w).await;
+}
+
+async fn propose_an_admin_without_the_admin_signature(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    let admin = m.market.admin.pubkey();
+    let thief = m.env.keypair().pubkey();
+    let ixn = unsigned(ix::propose_admin(admin, m.market.market, thief), &admin);
+    let w = [m.market.market];
+    m.env.expect_failure("unsigned propose", &[ixn], &[], anchor(ErrorCode::AccountNotSigner), &w).await;
+}
+
+async fn list_with_a_vault_from_other_seeds(mode: Mode) {
+    let mut env = TestEnv::start(mode).await;
+    let market = env.create_market().await;
+    let (mint, _) = env.create_mint(SPL_TOKEN, 6).await;
+    let admin = market.admin.insecure_clone();
+    let args = ballast::instructions::AddReserveArgs {
+        asset_class: ballast::state::AssetClass::Crypto,
+        deposit_cap: u64::MAX,
+        borrow_cap: u64::MAX,
+        allow_issuer_controls: false,
+        issuer_haircut_bps: 0,
+    };
+    let mut ixn = ix::add_reserve(admin.pubkey(), market.market, mint, SPL_TOKEN, args);
+    // The vault slot (after admin, market, mint, reserve) gets the insurance vault's address.
+    let reserve = ballast_sdk::pda::reserve(&market.market, &mint);
+    ixn.accounts[4].pubkey = ballast_sdk::pda::insurance_vault(&reserve);
+    let w = [reserve, ballast_sdk::pda::vault(&reserve), ballast_sdk::pda::insurance_vault(&reserve)];
+    let code = anchor(ErrorCode::ConstraintSeeds);
+    env.expect_failure("vault from other seeds", &[ixn], &[&admin], code, &w).await;
+}
+
+async fn collect_fees_through_a_program_that_is_not_a_token_program(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    let fee_receiver = m.market.fee_receiver;
+    let fee_usdc = m.env.token_account(&m.usdc, &fee_receiver, 0).await;
+    let mut ixn = ix::collect_fees(m.market.market, &m.usdc.keys, m.usdc.insurance_vault, fee_usdc);
+    let at = ixn.accounts.iter().position(|a| a.pubkey == SPL_TOKEN).unwrap();
+    ixn.accounts[at].pubkey = anchor_lang::system_program::ID;
+    let w = [m.usdc.keys.reserve, m.usdc.keys.vault, m.usdc.insurance_vault, fee_usdc];
+    m.env.expect_failure("fake token program", &[ixn], &[], anchor(ErrorCode::InvalidProgramId), &w).await;
+}
+
+async fn resolve_a_position_against_another_markets_reserve(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(100 * USDC_UNIT).await.unwrap();
+    let other = m.env.create_market().await;
+    let reserve = m.env.add_reserve(&other, SPL_TOKEN, 6, u64::MAX).await;
+    let ixn = ix::resolve_bad_debt(m.market.market, m.borrower.position, &reserve.keys, Vec::new());
+    let mut w = m.watched();
+    w.extend([reserve.keys.reserve, reserve.keys.vault]);
+    m.env.expect_failure("foreign reserve", &[ixn], &[], BallastError::WrongMarket, &w).await;
+}
+
+async fn withdraw_with_a_foreign_reserve_in_the_health_accounts(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(100 * USDC_UNIT).await.unwrap();
+    let other = m.env.create_market().await;
+    let foreign = m.env.add_reserve(&other, SPL_TOKEN, 6, u64::MAX).await;
+    let mut remaining = m.health_accounts(None).await;
+    let at = remaining.iter().position(|a| a.pubkey == m.usdc.keys.reserve).unwrap();
+    remaining[at].pubkey = foreign.keys.reserve;
+    let wallet = m.borrower.wallet.insecure_clone();
+    let ixn = ix::withdraw_with_health(
+        wallet.pubkey(),
+        m.borrower.position,
+        &m.sol.keys,
+        m.borrower_sol,
+        1_000,
+        remaining,
+    );
+    let mut w = m.watched();
+    w.push(foreign.keys.reserve);
+    m.env
+        .expect_failure("foreign reserve", &[ixn], &[&wallet], BallastError::RemainingAccountsMismatch, &w)
+        .await;
 }
