@@ -150,13 +150,7 @@ async fn repay_a_position_of_another_market(mode: Mode) {
 async fn add_the_same_mint_twice(mode: Mode) {
     let mut m = PricedMarket::start(mode).await;
     let admin = m.market.admin.insecure_clone();
-    let args = ballast::instructions::AddReserveArgs {
-        asset_class: ballast::state::AssetClass::Crypto,
-        deposit_cap: u64::MAX,
-        borrow_cap: u64::MAX,
-        allow_issuer_controls: false,
-        issuer_haircut_bps: 0,
-    };
+    let args = crate::fixtures::crypto_listing(u64::MAX);
     let again = ix::add_reserve(admin.pubkey(), m.market.market, m.sol.keys.mint, SPL_TOKEN, args);
     let w = [m.sol.keys.reserve, m.sol.keys.vault, m.sol.insurance_vault];
     // Anchor's `init` of the reserve PDA fails in the runtime before any handler runs.
@@ -233,13 +227,7 @@ async fn list_with_a_vault_from_other_seeds(mode: Mode) {
     let market = env.create_market().await;
     let (mint, _) = env.create_mint(SPL_TOKEN, 6).await;
     let admin = market.admin.insecure_clone();
-    let args = ballast::instructions::AddReserveArgs {
-        asset_class: ballast::state::AssetClass::Crypto,
-        deposit_cap: u64::MAX,
-        borrow_cap: u64::MAX,
-        allow_issuer_controls: false,
-        issuer_haircut_bps: 0,
-    };
+    let args = crate::fixtures::crypto_listing(u64::MAX);
     let mut ixn = ix::add_reserve(admin.pubkey(), market.market, mint, SPL_TOKEN, args);
     // The vault slot (after admin, market, mint, reserve) gets the insurance vault's address.
     let reserve = ballast_sdk::pda::reserve(&market.market, &mint);

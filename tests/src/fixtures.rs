@@ -21,6 +21,17 @@ pub const MINT_LEN: usize = 82;
 pub const TOKEN_ACCOUNT_LEN: usize = 165;
 const RENT_EXEMPT_LAMPORTS: u64 = 10_000_000;
 
+/// Listing arguments of a plain crypto asset: no borrow cap, no issuer controls.
+pub fn crypto_listing(deposit_cap: u64) -> AddReserveArgs {
+    AddReserveArgs {
+        asset_class: AssetClass::Crypto,
+        deposit_cap,
+        borrow_cap: u64::MAX,
+        allow_issuer_controls: false,
+        issuer_haircut_bps: 0,
+    }
+}
+
 pub struct MarketFixture {
     pub admin: Keypair,
     pub market: Pubkey,
@@ -140,13 +151,7 @@ impl TestEnv {
         deposit_cap: u64,
     ) -> ReserveFixture {
         let (mint, mint_authority) = self.create_mint(token_program, decimals).await;
-        let args = AddReserveArgs {
-            asset_class: AssetClass::Crypto,
-            deposit_cap,
-            borrow_cap: u64::MAX,
-            allow_issuer_controls: false,
-            issuer_haircut_bps: 0,
-        };
+        let args = crypto_listing(deposit_cap);
         self.send(
             "add_reserve",
             &[ix::add_reserve(market.admin.pubkey(), market.market, mint, token_program, args)],

@@ -402,13 +402,7 @@ async fn only_the_admin_lists_reserves(mode: Mode) {
     let market = env.create_market().await;
     let intruder = env.funded_wallet(1_000_000_000).await;
     let (mint, _) = env.create_mint(SPL_TOKEN, 6).await;
-    let args = ballast::instructions::AddReserveArgs {
-        asset_class: ballast::state::AssetClass::Crypto,
-        deposit_cap: u64::MAX,
-        borrow_cap: u64::MAX,
-        allow_issuer_controls: false,
-        issuer_haircut_bps: 0,
-    };
+    let args = ballast_tests::fixtures::crypto_listing(u64::MAX);
     env.expect_failure(
         "non-admin add_reserve",
         &[ix::add_reserve(intruder.pubkey(), market.market, mint, SPL_TOKEN, args)],
@@ -440,13 +434,7 @@ async fn lamports_sent_to_the_vault_addresses_do_not_block_listing(mode: Mode) {
         ),
     ];
     env.send("grief", &grief, &[]).await.unwrap();
-    let args = ballast::instructions::AddReserveArgs {
-        asset_class: ballast::state::AssetClass::Crypto,
-        deposit_cap: u64::MAX,
-        borrow_cap: u64::MAX,
-        allow_issuer_controls: false,
-        issuer_haircut_bps: 0,
-    };
+    let args = ballast_tests::fixtures::crypto_listing(u64::MAX);
     let admin = market.admin.insecure_clone();
     env.send(
         "add_reserve",
