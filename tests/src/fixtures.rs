@@ -535,6 +535,36 @@ impl PricedMarket {
         )
     }
 
+    /// `keeper` repays USDC and seizes `seize` (another listed asset) into a new account of its
+    /// own; returns the instruction and every account it could change beyond `watched`.
+    pub async fn liquidate_seizing_ix(
+        &mut self,
+        keeper: &Keeper,
+        seize: &ReserveFixture,
+    ) -> (Instruction, Vec<Pubkey>) {
+        let destination = self.env.token_account(seize, &keeper.wallet.pubkey(), 0).await;
+        let fee_receiver = self.market.fee_receiver;
+        let fee_account = self.env.token_account(seize, &fee_receiver, 0).await;
+        let remaining = self.health_accounts(None).await;
+        let sides = ix::LiquidationSides {
+            repay: &self.usdc.keys,
+            source: keeper.repay_source,
+            seize: &seize.keys,
+            destination,
+            into_position: None,
+        };
+        let ixn = ix::liquidate(
+            keeper.wallet.pubkey(),
+            self.market.market,
+            self.borrower.position,
+            sides,
+            fee_account,
+            u64::MAX,
+            remaining,
+        );
+        (ixn, vec![seize.keys.reserve, seize.keys.vault, destination, fee_account])
+    }
+
     pub async fn liquidate(&mut self, keeper: &Keeper, max_repay: u64) -> Result<u64, crate::TxError> {
         let ixn = self.liquidate_ix(keeper, max_repay).await;
         let wallet = keeper.wallet.insecure_clone();

@@ -779,27 +779,9 @@ async fn a_briefly_stale_large_collateral_does_not_expose_a_healthy_position(mod
     // A day and an hour on, ETH's feed is still dead: it counts nothing, and the position is
     // liquidated through SOL. ETH itself cannot be seized at its old price.
     m.set_sol_price(NOW + 25 * HOUR, 30).await;
-    let eth_destination = m.env.token_account(&eth, &keeper.wallet.pubkey(), 0).await;
-    let fee_receiver = m.market.fee_receiver;
-    let eth_fee = m.env.token_account(&eth, &fee_receiver, 0).await;
-    let remaining = m.health_accounts(None).await;
-    let seize_eth = ix::liquidate(
-        keeper.wallet.pubkey(),
-        m.market.market,
-        m.borrower.position,
-        ix::LiquidationSides {
-            repay: &m.usdc.keys,
-            source: keeper.repay_source,
-            seize: &eth.keys,
-            destination: eth_destination,
-            into_position: None,
-        },
-        eth_fee,
-        u64::MAX,
-        remaining,
-    );
+    let (seize_eth, touched) = m.liquidate_seizing_ix(&keeper, &eth).await;
     let mut w_eth = w.clone();
-    w_eth.extend([eth.keys.reserve, eth.keys.vault, eth_destination, eth_fee]);
+    w_eth.extend(touched);
     m.env.expect_failure("seize stale", &[seize_eth], &[&signer], BallastError::OracleStale, &w_eth).await;
     m.liquidate(&keeper, u64::MAX).await.unwrap();
     // Counting nothing is not being worth nothing: the dead feed's $1,000 is never forfeited.
@@ -924,21 +906,9 @@ async fn an_admin_marks_a_price_unusable_at_once_and_other_slots_still_liquidate
     m.env
         .expect_failure("borrow on marked", &[borrow], &[&wallet], BallastError::InsufficientCollateral, &w)
         .await;
-    let eth_destination = m.env.token_account(&eth, &keeper.wallet.pubkey(), 0).await;
-    let fee_receiver = m.market.fee_receiver;
-    let eth_fee = m.env.token_account(&eth, &fee_receiver, 0).await;
-    let remaining = m.health_accounts(None).await;
-    let sides = ix::LiquidationSides {
-        repay: &m.usdc.keys,
-        source: keeper.repay_source,
-        seize: &eth.keys,
-        destination: eth_destination,
-        into_position: None,
-    };
-    let seize_eth =
-        ix::liquidate(signer.pubkey(), market, m.borrower.position, sides, eth_fee, u64::MAX, remaining);
+    let (seize_eth, touched) = m.liquidate_seizing_ix(&keeper, &eth).await;
     let mut w_eth = w.clone();
-    w_eth.extend([eth.keys.reserve, eth.keys.vault, eth_destination, eth_fee]);
+    w_eth.extend(touched);
     m.env
         .expect_failure("seize marked", &[seize_eth], &[&signer], BallastError::PriceMarkedUnusable, &w_eth)
         .await;

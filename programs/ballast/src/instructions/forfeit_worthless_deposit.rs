@@ -36,7 +36,7 @@ pub fn handler(ctx: Context<ForfeitWorthlessDeposit>) -> Result<()> {
     )
     .map_err(BallastError::from)?;
     require!(worth == 0, BallastError::PositionHasDeposits);
-    reserve.total_deposit_shares -= shares; // shares ≤ total
+    reserve.burn_deposit_shares(shares)?;
     position.slots[i].deposit_shares = 0;
     position.release_slot_if_empty(i);
     emit!(DepositDustForfeited {

@@ -141,7 +141,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
                 credited_shares = shares_for_deposit(plan.to_keeper, shares, assets)
                     .map_err(BallastError::from)?
                     .min(burned);
-                reserve.total_deposit_shares -= burned - credited_shares; // burned ≤ held ≤ total
+                reserve.burn_deposit_shares(burned - credited_shares)?; // credited ≤ burned
                 credit_liquidator(
                     loader,
                     &ctx.accounts.liquidator.key(),

@@ -71,7 +71,8 @@ pub fn handler<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> 
             debt_for_shares(held, reserve.borrow_index.get(), Rounding::Up).map_err(BallastError::from)?;
         let from_pool = debt.min(pool_balance);
         let assets_before = reserve.total_deposit_assets()?;
-        reserve.total_borrow_shares -= held; // held ≤ total
+        reserve.total_borrow_shares =
+            reserve.total_borrow_shares.checked_sub(held).ok_or(BallastError::MathOverflow)?;
         reserve.available_liquidity =
             reserve.available_liquidity.checked_add(from_pool).ok_or(BallastError::MathOverflow)?;
         reserve.write_off_unbacked_fees()?;
@@ -98,7 +99,8 @@ pub fn handler<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> 
         shortfall = from_pool.saturating_sub(token_balance(&a.vault)?.saturating_sub(before));
         if shortfall > 0 {
             let mut reserve = a.reserve.load_mut()?;
-            reserve.available_liquidity -= shortfall; // ≤ from_pool, just added
+            reserve.available_liquidity =
+                reserve.available_liquidity.checked_sub(shortfall).ok_or(BallastError::MathOverflow)?;
             reserve.write_off_unbacked_fees()?;
         }
         emit!(BadDebtCoveredByPool {
@@ -137,7 +139,7 @@ fn forfeit_deposits<'info>(ctx: &Context<'info, ResolveBadDebt<'info>>, now: i64
         let assets = reserve.total_deposit_assets()?;
         let amount = ballast_risk::shares::amount_for_shares(shares, reserve.total_deposit_shares, assets)
             .map_err(BallastError::from)?;
-        reserve.total_deposit_shares -= shares; // shares ≤ total
+        reserve.burn_deposit_shares(shares)?;
         position.slots[i].deposit_shares = 0;
         position.release_slot_if_empty(i);
         emit!(DepositDustForfeited {

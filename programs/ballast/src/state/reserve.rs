@@ -211,6 +211,14 @@ impl Reserve {
         Ok(())
     }
 
+    /// Burns deposit shares whose tokens stay in the reserve (forfeited dust, a seizure's fee
+    /// paid in shares): the other depositors' shares are worth that much more.
+    pub fn burn_deposit_shares(&mut self, shares: u64) -> Result<()> {
+        self.total_deposit_shares =
+            self.total_deposit_shares.checked_sub(shares).ok_or(BallastError::MathOverflow)?;
+        Ok(())
+    }
+
     /// Books a repayment of up to `amount` tokens against `held` borrow shares (one position's
     /// debt, at the stored index: accrue first) and returns `(paid, burned)`: everything owed
     /// (rounded up) for all the shares when `amount` covers it, else `amount` for the shares it
