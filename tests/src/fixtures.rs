@@ -57,6 +57,16 @@ impl Clone for ReserveFixture {
     }
 }
 
+impl Clone for MarketFixture {
+    fn clone(&self) -> Self {
+        MarketFixture {
+            admin: self.admin.insecure_clone(),
+            market: self.market,
+            fee_receiver: self.fee_receiver,
+        }
+    }
+}
+
 pub struct UserFixture {
     pub wallet: Keypair,
     pub position: Pubkey,

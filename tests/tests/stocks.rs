@@ -6,12 +6,7 @@
 //! ScaledUiAmount valuation across NFLXx's 10-for-1 split, Pausable, issuer controls and a
 //! frozen vault. Every test in native and SBF mode.
 use anchor_lang::prelude::Pubkey;
-use anchor_spl::token_2022::spl_token_2022::extension::transfer_fee::instruction::initialize_transfer_fee_config;
-use anchor_spl::token_2022::spl_token_2022::extension::{
-    BaseStateWithExtensions, ExtensionType, StateWithExtensions,
-};
-use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
-use anchor_spl::token_2022::spl_token_2022::state::{Account as TokenAccount, Mint};
+use anchor_spl::token_2022::spl_token_2022::state::Mint;
 use anchor_spl::token_2022::ID as TOKEN_2022;
 use ballast::error::BallastError;
 use ballast::instructions::AddReserveArgs;
@@ -19,7 +14,8 @@ use ballast::state::AssetClass;
 use ballast_sdk::ix::{self, ReserveKeys};
 use ballast_sdk::pda;
 use ballast_tests::fixtures::{default_interest, default_oracle, default_risk, usdc_price, NOW, USDC_FEED};
-use ballast_tests::oracles::{mainnet_fixture, PullPrice};
+use ballast_tests::oracles::PullPrice;
+use ballast_tests::token2022::{args, fixture, list, patched_aaplx, stock_account, transfer_fee_mint};
 use ballast_tests::{dual_mode_tests, MarketFixture, Mode, ReserveFixture, TestEnv, UserFixture};
 use solana_signer::Signer;
 
@@ -39,68 +35,6 @@ dual_mode_tests!(
 const XSTOCKS: [&str; 4] = ["AAPLx", "NFLXx", "NVDAx", "SPYx"];
 /// NFLXx's ScaledUiAmount multiplier goes from 1 to 10 at this unix time.
 const NFLX_SPLIT: i64 = 1_763_337_300;
-
-fn fixture(symbol: &str) -> (Pubkey, solana_account::Account) {
-    mainnet_fixture(&format!("xstock_{symbol}_mint_mainnet.json"))
-}
-
-fn args(allow_issuer_controls: bool, issuer_haircut_bps: u16) -> AddReserveArgs {
-    AddReserveArgs {
-        asset_class: AssetClass::Equity,
-        deposit_cap: u64::MAX,
-        borrow_cap: u64::MAX,
-        allow_issuer_controls,
-        issuer_haircut_bps,
-    }
-}
-
-/// Lists `mint` (already in the bank) and returns its reserve keys.
-async fn list(
-    env: &mut TestEnv,
-    market: &MarketFixture,
-    mint: Pubkey,
-    args: AddReserveArgs,
-) -> Result<ReserveKeys, ballast_tests::TxError> {
-    let admin = market.admin.insecure_clone();
-    let ixn = ix::add_reserve(admin.pubkey(), market.market, mint, TOKEN_2022, args);
-    env.send("add_reserve", &[ixn], &[&admin]).await?;
-    let reserve = pda::reserve(&market.market, &mint);
-    Ok(ReserveKeys {
-        market: market.market,
-        reserve,
-        mint,
-        vault: pda::vault(&reserve),
-        token_program: TOKEN_2022,
-    })
-}
-
-/// A Token-2022 account of `mint` (with the extensions the mint requires) owned by `owner`,
-/// holding `amount`: created by the real program, the balance then written into the account
-/// (the xStocks mint authorities are not ours).
-async fn stock_account(env: &mut TestEnv, mint: Pubkey, owner: &Pubkey, amount: u64) -> Pubkey {
-    let mint_data = env.account(mint).await.unwrap().data;
-    let mint_state = StateWithExtensions::<Mint>::unpack(&mint_data).unwrap();
-    let required =
-        ExtensionType::get_required_init_account_extensions(&mint_state.get_extension_types().unwrap());
-    let len = ExtensionType::try_calculate_account_len::<TokenAccount>(&required).unwrap();
-    let account = env.keypair();
-    let payer = env.payer();
-    let ixs = [
-        solana_system_interface::instruction::create_account(
-            &payer.pubkey(),
-            &account.pubkey(),
-            10_000_000,
-            len as u64,
-            &TOKEN_2022,
-        ),
-        token_ix::initialize_account3(&TOKEN_2022, &account.pubkey(), &mint, owner).unwrap(),
-    ];
-    env.send("create stock account", &ixs, &[&account]).await.unwrap();
-    let mut a = env.account(account.pubkey()).await.unwrap();
-    a.data[64..72].copy_from_slice(&amount.to_le_bytes());
-    env.set_account(account.pubkey(), a);
-    account.pubkey()
-}
 
 async fn the_four_real_xstocks_mints_list_with_the_issuer_opt_in(mode: Mode) {
     let mut env = TestEnv::start(mode).await;
@@ -136,23 +70,6 @@ async fn the_four_real_xstocks_mints_list_with_the_issuer_opt_in(mode: Mode) {
     let admin = market2.admin.insecure_clone();
     let ixn = ix::add_reserve(admin.pubkey(), market2.market, mint, TOKEN_2022, args(true, 5_001));
     env.expect_failure("haircut", &[ixn], &[&admin], BallastError::ParameterOutOfBounds, &[]).await;
-}
-
-/// AAPLx's mint bytes with one extension changed: (type, body offset, new bytes).
-fn patched_aaplx(ext_type: u16, patch: impl FnOnce(&mut Vec<u8>, usize, usize)) -> solana_account::Account {
-    let (_, mut account) = fixture("AAPLx");
-    let d = &mut account.data;
-    let mut at = 166;
-    while at + 4 <= d.len() {
-        let t = u16::from_le_bytes([d[at], d[at + 1]]);
-        let len = u16::from_le_bytes([d[at + 2], d[at + 3]]) as usize;
-        if t == ext_type {
-            patch(d, at, len);
-            return account;
-        }
-        at += 4 + len;
-    }
-    panic!("AAPLx has no extension {ext_type}");
 }
 
 async fn refused_extensions_are_named(mode: Mode) {
@@ -199,31 +116,6 @@ async fn refused_extensions_are_named(mode: Mode) {
     let ixn = ix::add_reserve(admin.pubkey(), market.market, mint.pubkey(), TOKEN_2022, args(false, 0));
     let reserve = pda::reserve(&market.market, &mint.pubkey());
     env.expect_failure("transfer fee", &[ixn], &[&admin], BallastError::MintTransferFee, &[reserve]).await;
-}
-
-/// A 6-decimal Token-2022 mint with a TransferFeeConfig (`fee_bps`, at most 1,000 units a
-/// transfer) and the fee `authority` given, made by the token program; the payer mints.
-async fn transfer_fee_mint(
-    env: &mut TestEnv,
-    authority: Option<&Pubkey>,
-    fee_bps: u16,
-) -> solana_keypair::Keypair {
-    let mint = env.keypair();
-    let len = ExtensionType::try_calculate_account_len::<Mint>(&[ExtensionType::TransferFeeConfig]).unwrap();
-    let payer = env.payer();
-    let ixs = [
-        solana_system_interface::instruction::create_account(
-            &payer.pubkey(),
-            &mint.pubkey(),
-            10_000_000,
-            len as u64,
-            &TOKEN_2022,
-        ),
-        initialize_transfer_fee_config(&TOKEN_2022, &mint.pubkey(), authority, None, fee_bps, 1_000).unwrap(),
-        token_ix::initialize_mint2(&TOKEN_2022, &mint.pubkey(), &payer.pubkey(), None, 6).unwrap(),
-    ];
-    env.send("fee mint", &ixs, &[&mint]).await.unwrap();
-    mint
 }
 
 /// A market with NFLXx (listed, priced by a pull feed) and USDC (lent by a lender), and a user

@@ -39,21 +39,7 @@ fn reserve(i: usize) -> Reserve {
     r.total_deposit_shares = 1_500_000_000_000_000;
     r.total_borrow_shares = 400_000_000_000_000;
     r.last_accrual_ts = NOW - 90; // every check accrues 90 s of interest in its view
-    r.set_mint_traits(
-        &ballast::mint_rules::MintTraits {
-            decimals: r.decimals,
-            multiplier: ballast::mint_rules::Multiplier::ONE,
-            pausable: false,
-            paused: false,
-            permanent_delegate: false,
-            freeze_authority: false,
-            mutable_transfer_rules: false,
-            transfer_rules_authority: false,
-            transfer_fee: false,
-            transfer_hook: false,
-        },
-        NOW,
-    );
+    r.set_mint_traits(&ballast::mint_rules::MintTraits::plain(r.decimals), NOW);
     r
 }
 

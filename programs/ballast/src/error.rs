@@ -127,6 +127,8 @@ pub enum BallastError {
     BorrowAgainstOwnDeposit,
     #[msg("The admin has marked this reserve's price unusable: it backs nothing and cannot be repaid or seized in a liquidation")]
     PriceMarkedUnusable,
+    #[msg("The liquidator's position is the position being liquidated")]
+    LiquidatorPositionIsTarget,
 }
 
 impl From<ballast_risk::MathError> for BallastError {

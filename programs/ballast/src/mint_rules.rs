@@ -2,7 +2,8 @@
 //! extensions allow, the `ScaledUiAmount` multiplier (as fixed point) and the `Pausable` flag.
 //!
 //! Allowlist: MetadataPointer, TokenMetadata, PermanentDelegate (opt-in), DefaultAccountState
-//! (not Frozen), ScaledUiAmount, Pausable, ConfidentialTransferMint, TransferHook (program
+//! (not Frozen at listing; switched later it only affects accounts made later, never the
+//! vaults), ScaledUiAmount, Pausable, ConfidentialTransferMint, TransferHook (program
 //! unset), TransferFeeConfig (zero fees). Anything else is refused at listing, by name. A
 //! transfer-fee or transfer-hook *authority* is an issuer control (opt-in): it can set a fee or
 //! a hook later, which a listed reserve then survives (`Reserve::mint_impaired`).
@@ -60,6 +61,10 @@ pub struct MintTraits {
     pub transfer_fee: bool,
     /// A transfer-hook program is set.
     pub transfer_hook: bool,
+    /// New token accounts of the mint start Frozen. Refused at listing (the vaults would be
+    /// created frozen); after listing it touches only accounts created later, never the vaults,
+    /// so it must not stop the reserve (an issuer's allowlist switch is not an impairment).
+    pub default_frozen: bool,
 }
 
 /// `Reserve::mint_impaired`: the mint no longer passes listing's rules.
@@ -68,6 +73,23 @@ pub const MINT_IMPAIRED_TRANSFER_FEE: u8 = 1;
 pub const MINT_IMPAIRED_TRANSFER_HOOK: u8 = 2;
 
 impl MintTraits {
+    /// A mint of `decimals` with no extension and no authority beyond minting.
+    pub fn plain(decimals: u8) -> Self {
+        MintTraits {
+            decimals,
+            multiplier: Multiplier::ONE,
+            pausable: false,
+            paused: false,
+            permanent_delegate: false,
+            freeze_authority: false,
+            mutable_transfer_rules: false,
+            transfer_rules_authority: false,
+            transfer_fee: false,
+            transfer_hook: false,
+            default_frozen: false,
+        }
+    }
+
     /// Whether the issuer can claw back or freeze the reserve's vault, or change what a
     /// transfer costs or runs (a fee, a hook).
     pub fn issuer_controls(&self) -> bool {
@@ -76,6 +98,9 @@ impl MintTraits {
 
     /// Listing's rules on transfers: no fee, no hook program.
     pub fn check_listable(&self) -> Result<()> {
+        if self.default_frozen {
+            return Err(refuse("DefaultAccountState is Frozen", BallastError::MintDefaultStateFrozen));
+        }
         match self.impairment() {
             MINT_IMPAIRED_TRANSFER_FEE => {
                 Err(refuse("TransferFeeConfig has a non-zero fee", BallastError::MintTransferFee))
@@ -144,16 +169,8 @@ fn refuse(what: &str, error: BallastError) -> Error {
 pub fn inspect_mint(data: &[u8]) -> Result<MintTraits> {
     let state = StateWithExtensions::<Mint>::unpack(data).map_err(|_| BallastError::MintInvalid)?;
     let mut traits = MintTraits {
-        decimals: state.base.decimals,
-        multiplier: Multiplier::ONE,
-        pausable: false,
-        paused: false,
-        permanent_delegate: false,
         freeze_authority: state.base.freeze_authority.is_some(),
-        mutable_transfer_rules: false,
-        transfer_rules_authority: false,
-        transfer_fee: false,
-        transfer_hook: false,
+        ..MintTraits::plain(state.base.decimals)
     };
     // A plain SPL Token mint is exactly 82 bytes: no extensions to read.
     if data.len() == <Mint as anchor_lang::solana_program::program_pack::Pack>::LEN {
@@ -171,12 +188,7 @@ pub fn inspect_mint(data: &[u8]) -> Result<MintTraits> {
             ExtensionType::DefaultAccountState => {
                 let ext =
                     state.get_extension::<DefaultAccountState>().map_err(|_| BallastError::MintInvalid)?;
-                if ext.state == AccountState::Frozen as u8 {
-                    return Err(refuse(
-                        "DefaultAccountState is Frozen",
-                        BallastError::MintDefaultStateFrozen,
-                    ));
-                }
+                traits.default_frozen = ext.state == AccountState::Frozen as u8;
             }
             ExtensionType::TransferFeeConfig => {
                 traits.mutable_transfer_rules = true;

@@ -5,13 +5,13 @@
 //! cannot claim a test that does not exist.
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use ballast_tests::attacks::CELLS;
+use ballast_tests::attacks::{instructions_without_a_cell, CELLS};
 use ballast_tests::Mode;
 
 fn main() {
     let modes = [("native", Mode::Native), ("SBF", Mode::Sbf), ("SBF v0 gaps", Mode::SbfV0Gaps)];
     let mut table = String::from(
-        "| instruction | attack | scenario (`tests/src/attacks.rs`) | native | SBF | SBF v0 gaps |\n|---|---|---|---|---|---|\n",
+        "| instruction | attack | what must happen (state unchanged on every refusal) | scenario (`tests/src/attacks.rs`) | native | SBF | SBF v0 gaps |\n|---|---|---|---|---|---|---|\n",
     );
     let mut failures = 0;
     for cell in CELLS {
@@ -23,13 +23,23 @@ fn main() {
             }))
             .is_ok();
             failures += usize::from(!held);
-            outcomes.push(if held { "refused, unchanged" } else { "**FAILED**" });
+            outcomes.push(if held { "held" } else { "**FAILED**" });
         }
         table.push_str(&format!(
-            "| `{}` | {} | `{}` | {} | {} | {} |\n",
-            cell.instruction, cell.class, cell.name, outcomes[0], outcomes[1], outcomes[2]
+            "| `{}` | {} | {} | `{}` | {} | {} | {} |\n",
+            cell.instruction, cell.class, cell.expected, cell.name, outcomes[0], outcomes[1], outcomes[2]
         ));
     }
+    let uncovered = instructions_without_a_cell();
+    let instructions =
+        CELLS.iter().flat_map(|c| c.instruction.split(" / ")).collect::<std::collections::BTreeSet<_>>();
+    table.push_str(&format!(
+        "\n{} cells over {} instructions; instructions of `idl/ballast.json` with no cell: {}.\n",
+        CELLS.len(),
+        instructions.len(),
+        if uncovered.is_empty() { "none".to_string() } else { uncovered.join(", ") }
+    ));
+    failures += uncovered.len();
     let path = format!("{}/../docs/security.md", env!("CARGO_MANIFEST_DIR"));
     let doc = std::fs::read_to_string(&path).unwrap();
     let (begin, end) = ("<!-- matrix:begin -->", "<!-- matrix:end -->");

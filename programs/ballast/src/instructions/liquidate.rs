@@ -42,7 +42,12 @@ pub struct Liquidate<'info> {
     /// seizure, the seizure is credited to it as deposit shares of the seized reserve instead of
     /// paid out of the vault: how collateral in a reserve borrowed dry is still liquidated
     /// (redeem later by withdraw). With enough liquidity the seizure is paid in tokens anyway.
-    #[account(mut)]
+    /// Never the liquidated position itself: Anchor's duplicate-account check does not cover
+    /// zero-copy loaders, and the two would be loaded mutably at once.
+    #[account(
+        mut,
+        constraint = liquidator_position.key() != position.key() @ BallastError::LiquidatorPositionIsTarget,
+    )]
     pub liquidator_position: Option<AccountLoader<'info, Position>>,
     // remaining accounts: (reserve, oracle) for every occupied slot, in slot order
 }
