@@ -50,6 +50,8 @@ if ! cargo run --locked -q -p ballast-tests --bin compute-units -- --check; then
   status=1
 fi
 step "done"
+# Disk use, for CI machines with little room (a full disk fails the link with a bus error).
+echo "disk: target/ $(du -sh target 2>/dev/null | cut -f1), ~/.cache/ballast $(du -sh "${BALLAST_CACHE:-$HOME/.cache/ballast}" 2>/dev/null | cut -f1), free $(df -h --output=avail . | tail -1 | tr -d ' ')" >&2
 echo "integration tests passed: $native native, $sbf SBF (SIMD-0460 layout), $sbf_gaps SBF (v0 stack-frame gaps)"
 echo "${passed:-0} passed, ${failed:-0} failed"
 exit "$status"
