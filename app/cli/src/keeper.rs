@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
 use ballast::health::deposits_are_dust;
 use ballast::state::{Market, Position, Reserve};
 use ballast_risk::fixed::WAD;
 use ballast_sdk::health::{best_liquidation, position_view, LiquidationChoice, OracleAccount};
-use ballast_sdk::rpc::{Client, RpcError};
+use ballast_sdk::rpc::{Client, RpcError, SendOptions};
 use ballast_sdk::{accounts, ix, token};
 use solana_signer::Signer;
 
@@ -86,6 +87,100 @@ pub struct KeeperConfig {
     pub dry_run: bool,
     /// Stop after one scan (and its transactions).
     pub once: bool,
+    /// The market's address lookup tables (v0 transactions load the market's accounts from
+    /// them; without one, a position of more than a few slots does not fit a packet).
+    pub lookup_tables: Vec<Pubkey>,
+    /// The most the keeper bids per compute unit, micro-lamports (0: no priority fee).
+    pub max_compute_unit_price: u64,
+    /// The least a liquidation must earn after fees to be sent, WAD USD.
+    pub min_profit: u128,
+}
+
+/// Whether a liquidation planned to earn `profit` (WAD USD) is worth its `fee` (WAD USD; `None`
+/// when the fee cannot be valued) under the keeper's `min_profit`.
+pub fn worth_sending(profit: u128, fee: Option<u128>, min_profit: u128) -> bool {
+    profit.saturating_sub(fee.unwrap_or(0)) >= min_profit && fee.is_none_or(|f| profit >= f)
+}
+
+/// The wrapped-SOL mint (fees are paid in SOL; its reserve's price values them).
+pub const NATIVE_MINT: Pubkey = anchor_lang::pubkey!("So11111111111111111111111111111111111111112");
+
+/// `lamports` in WAD USD at the price of the market's wrapped-SOL reserve (rounded up), when
+/// the market lists one and its price is usable at `now`.
+pub fn lamports_usd(
+    reserves: &HashMap<Pubkey, Reserve>,
+    oracles: &HashMap<Pubkey, OracleAccount>,
+    now: i64,
+    lamports: u64,
+) -> Option<u128> {
+    let (key, reserve) = reserves.iter().find(|(_, r)| r.mint == NATIVE_MINT)?;
+    let oracle = oracles.get(key)?;
+    let slot = ballast::state::PositionSlot { reserve: *key, deposit_shares: 1, ..Default::default() };
+    let priced = ballast::health::price_slot_from_oracle(
+        &slot,
+        reserve,
+        &oracle.key,
+        &oracle.owner,
+        &oracle.data,
+        now,
+    )
+    .ok()?;
+    let p = priced.price;
+    ballast_risk::value::usd_value(lamports, 9, p.price, p.expo, ballast_risk::fixed::Rounding::Up).ok()
+}
+
+/// The instructions of one liquidation by `keeper`: its associated token account for the
+/// seized mint and the fee receiver's (both created if missing), then `liquidate` with every
+/// slot's (reserve, oracle) pair.
+pub fn liquidation_instructions(
+    keeper: Pubkey,
+    state: &MarketState<'_>,
+    position_key: Pubkey,
+    position: &Position,
+    choice: &LiquidationChoice,
+) -> Result<Vec<Instruction>, RpcError> {
+    let MarketState { market, key: market_key, reserves, oracles, .. } = *state;
+    let repay = reserves
+        .get(&choice.repay_reserve)
+        .ok_or_else(|| RpcError::Account("repay reserve unknown".into()))?;
+    let seize = reserves
+        .get(&choice.seize_reserve)
+        .ok_or_else(|| RpcError::Account("seize reserve unknown".into()))?;
+    let repay_keys = ix::ReserveKeys::from_reserve(choice.repay_reserve, repay);
+    let seize_keys = ix::ReserveKeys::from_reserve(choice.seize_reserve, seize);
+    let source = token::associated_token_address(&keeper, &repay.mint, &repay.token_program);
+    let destination = token::associated_token_address(&keeper, &seize.mint, &seize.token_program);
+    let fee_account =
+        token::associated_token_address(&market.fee_receiver, &seize.mint, &seize.token_program);
+    let slot_reserves = ix::health_reserves(position, None);
+    if let Some(r) = slot_reserves.iter().find(|r| !oracles.contains_key(r)) {
+        return Err(RpcError::Account(format!("no oracle for reserve {r}")));
+    }
+    let remaining = ix::health_accounts(&slot_reserves, |r| oracles[r].key);
+    Ok(vec![
+        token::create_associated_token_account(&keeper, &keeper, &seize.mint, &seize.token_program),
+        token::create_associated_token_account(
+            &keeper,
+            &market.fee_receiver,
+            &seize.mint,
+            &seize.token_program,
+        ),
+        ix::liquidate(
+            keeper,
+            market_key,
+            position_key,
+            ix::LiquidationSides {
+                repay: &repay_keys,
+                source,
+                seize: &seize_keys,
+                destination,
+                into_position: None,
+            },
+            fee_account,
+            u64::MAX,
+            remaining,
+        ),
+    ])
 }
 
 /// Runs the keeper until stopped (or after one scan with `once`). Scan failures back off
@@ -134,22 +229,34 @@ async fn scan_and_act(client: &Client, config: &KeeperConfig, metrics: &Metrics)
             continue;
         }
         // One failed action never stops the others.
-        if let Err(e) = act(client, &market, config.market, &reserves, &oracles, &action, metrics).await {
+        let state =
+            MarketState { market: &market, key: config.market, reserves: &reserves, oracles: &oracles, now };
+        if let Err(e) = act(client, config, &state, &action, metrics).await {
             tracing::warn!(?action, error = %e, "action failed");
         }
     }
     Ok(())
 }
 
+/// What one scan read of the market.
+#[derive(Clone, Copy)]
+pub struct MarketState<'a> {
+    pub market: &'a Market,
+    pub key: Pubkey,
+    pub reserves: &'a HashMap<Pubkey, Reserve>,
+    pub oracles: &'a HashMap<Pubkey, OracleAccount>,
+    /// Unix time the prices are judged at.
+    pub now: i64,
+}
+
 async fn act(
     client: &Client,
-    market: &Market,
-    market_key: Pubkey,
-    reserves: &HashMap<Pubkey, Reserve>,
-    oracles: &HashMap<Pubkey, OracleAccount>,
+    config: &KeeperConfig,
+    state: &MarketState<'_>,
     action: &Action,
     metrics: &Metrics,
 ) -> Result<(), RpcError> {
+    let MarketState { key: market_key, reserves, oracles, now, .. } = *state;
     match action {
         Action::ResolveBadDebt { position, reserve } => {
             let r = reserves
@@ -163,60 +270,55 @@ async fn act(
                 return Err(RpcError::Account(format!("no oracle for reserve {r}")));
             }
             let remaining = ix::resolve_accounts(&position_state, |r| oracles[r].key);
-            client.send(&[ix::resolve_bad_debt(market_key, *position, &keys, remaining)], &[]).await?;
+            let options = SendOptions { lookup_tables: config.lookup_tables.clone(), ..Default::default() };
+            let ixn = ix::resolve_bad_debt(market_key, *position, &keys, remaining);
+            client.send_v0(&[ixn], &[], &options).await?;
             Metrics::add(&metrics.bad_debt_resolved, 1);
             tracing::info!(%position, %reserve, "bad debt resolved");
             Ok(())
         }
         Action::Liquidate { position, choice } => {
             let keeper = client.payer.pubkey();
-            let repay = reserves
-                .get(&choice.repay_reserve)
-                .ok_or_else(|| RpcError::Account("repay reserve unknown".into()))?;
-            let seize = reserves
-                .get(&choice.seize_reserve)
-                .ok_or_else(|| RpcError::Account("seize reserve unknown".into()))?;
-            let repay_keys = ix::ReserveKeys::from_reserve(choice.repay_reserve, repay);
-            let seize_keys = ix::ReserveKeys::from_reserve(choice.seize_reserve, seize);
-            let source = token::associated_token_address(&keeper, &repay.mint, &repay.token_program);
-            let destination = token::associated_token_address(&keeper, &seize.mint, &seize.token_program);
-            let fee_account =
-                token::associated_token_address(&market.fee_receiver, &seize.mint, &seize.token_program);
             let position_state: Position = client.position(position).await?;
-            let slot_reserves = ix::health_reserves(&position_state, None);
-            let missing = slot_reserves.iter().find(|r| !oracles.contains_key(r));
-            if let Some(r) = missing {
-                return Err(RpcError::Account(format!("no oracle for reserve {r}")));
+            let ixs = liquidation_instructions(keeper, state, *position, &position_state, choice)?;
+            // Bid what recent transactions on the accounts it writes paid, within the ceiling.
+            let price = if config.max_compute_unit_price == 0 {
+                0
+            } else {
+                let writable: Vec<Pubkey> =
+                    ixs[2].accounts.iter().filter(|a| a.is_writable).map(|a| a.pubkey).collect();
+                client.recent_compute_unit_price(&writable, config.max_compute_unit_price).await?
+            };
+            let options = SendOptions {
+                lookup_tables: config.lookup_tables.clone(),
+                compute_unit_price: price,
+                ..Default::default()
+            };
+            // Simulate first: a refusal costs nothing, and the fee is known before deciding.
+            let prepared = match client.prepare_v0(&ixs, &[], &options).await {
+                Ok(p) => p,
+                Err(e) => {
+                    Metrics::add(&metrics.skipped_refused, 1);
+                    tracing::info!(%position, error = %e, "skipped: the simulation was refused");
+                    return Ok(());
+                }
+            };
+            let fee = lamports_usd(reserves, oracles, now, prepared.fee_lamports);
+            if !worth_sending(choice.profit, fee, config.min_profit) {
+                Metrics::add(&metrics.skipped_unprofitable, 1);
+                tracing::info!(
+                    %position,
+                    profit_usd = choice.profit as f64 / WAD as f64,
+                    fee_lamports = prepared.fee_lamports,
+                    "skipped: proceeds less fees below the minimum"
+                );
+                return Ok(());
             }
-            let remaining = ix::health_accounts(&slot_reserves, |r| oracles[r].key);
-            let ixs = [
-                token::create_associated_token_account(&keeper, &keeper, &seize.mint, &seize.token_program),
-                token::create_associated_token_account(
-                    &keeper,
-                    &market.fee_receiver,
-                    &seize.mint,
-                    &seize.token_program,
-                ),
-                ix::liquidate(
-                    keeper,
-                    market_key,
-                    *position,
-                    ix::LiquidationSides {
-                        repay: &repay_keys,
-                        source,
-                        seize: &seize_keys,
-                        destination,
-                        into_position: None,
-                    },
-                    fee_account,
-                    u64::MAX,
-                    remaining,
-                ),
-            ];
             Metrics::add(&metrics.liquidations_sent, 1);
-            match client.send(&ixs, &[]).await {
+            match client.send_prepared(&prepared).await {
                 Ok(signature) => {
                     Metrics::add(&metrics.liquidations_landed, 1);
+                    metrics.last_compute_unit_price.store(price, std::sync::atomic::Ordering::Relaxed);
                     tracing::info!(
                         %position,
                         repay_reserve = %choice.repay_reserve,
@@ -224,6 +326,10 @@ async fn act(
                         repay = choice.plan.repay,
                         seize = choice.plan.seize,
                         bonus_bps = choice.plan.bonus_bps,
+                        slots = position_state.occupied_slots(),
+                        compute_unit_limit = prepared.compute_unit_limit,
+                        compute_unit_price = price,
+                        simulated_units = prepared.simulated_units,
                         %signature,
                         "liquidated"
                     );
@@ -278,5 +384,86 @@ mod tests {
         let stale = scan_positions(&m.market, &positions, &m.reserves, &m.oracles, NOW + 3_600);
         assert_eq!(stale.unpriced, 0);
         assert_eq!(stale.actions, vec![Action::ResolveBadDebt { position: key(3), reserve: m.keys[1] }]);
+    }
+
+    #[test]
+    fn a_liquidation_is_sent_only_when_it_pays_its_fees_and_the_minimum() {
+        let usd = |d: u128| d * WAD;
+        assert!(worth_sending(usd(10), Some(usd(1)), usd(5)));
+        assert!(!worth_sending(usd(10), Some(usd(6)), usd(5)), "10 - 6 < 5");
+        assert!(!worth_sending(usd(1), Some(usd(2)), 0), "a loss is never sent");
+        assert!(worth_sending(usd(1), Some(usd(1)), 0), "break-even with no minimum");
+        assert!(worth_sending(usd(5), None, usd(5)), "fees that cannot be valued count 0");
+        assert!(!worth_sending(usd(4), None, usd(5)));
+    }
+
+    #[test]
+    fn a_sixteen_slot_liquidation_fits_a_packet_only_with_the_market_lookup_table() {
+        use ballast::constants::MAX_POSITION_SLOTS;
+        use ballast_sdk::tx::AddressLookupTableAccount;
+        use ballast_sdk::tx::{
+            compute_budget, market_table_addresses, v0_message, wire_size, PACKET_DATA_SIZE,
+        };
+        let synthetic = SyntheticMarket::new();
+        let (market_key, keeper) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let mut reserves = HashMap::new();
+        let mut oracles = HashMap::new();
+        let mut position: Position = bytemuck::Zeroable::zeroed();
+        for slot in position.slots.iter_mut() {
+            let key = Pubkey::new_unique();
+            let mut r = synthetic.reserves[&synthetic.keys[0]];
+            (r.mint, r.vault, r.insurance_vault) =
+                (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
+            r.oracle.price_account = Pubkey::new_unique();
+            let data = vec![0; 134]; // never read here
+            oracles.insert(
+                key,
+                OracleAccount { key: r.oracle.price_account, owner: Pubkey::new_unique(), data },
+            );
+            reserves.insert(key, r);
+            *slot = ballast::state::PositionSlot { reserve: key, deposit_shares: 1, borrow_shares: 0 };
+        }
+        position.slots[0].deposit_shares = 0;
+        position.slots[0].borrow_shares = 1;
+        assert_eq!(position.occupied_slots(), MAX_POSITION_SLOTS);
+        let choice = LiquidationChoice {
+            repay_reserve: position.slots[0].reserve,
+            seize_reserve: position.slots[1].reserve,
+            plan: ballast_risk::liquidation::Liquidation {
+                repay: 1,
+                seize: 1,
+                to_keeper: 1,
+                fee: 0,
+                bonus_bps: 0,
+            },
+            profit: 0,
+        };
+        let state = MarketState {
+            market: &synthetic.market,
+            key: market_key,
+            reserves: &reserves,
+            oracles: &oracles,
+            now: NOW,
+        };
+        let mut ixs = compute_budget(200_000, 1_000);
+        ixs.extend(
+            liquidation_instructions(keeper, &state, Pubkey::new_unique(), &position, &choice).unwrap(),
+        );
+        let blockhash = Default::default();
+        // Legacy (no table): every account inline, far over the packet.
+        let legacy = v0_message(&keeper, &ixs, &[], blockhash).unwrap();
+        assert!(wire_size(&legacy) > PACKET_DATA_SIZE, "{} bytes", wire_size(&legacy));
+        // With the market's table: the market's accounts become one-byte indexes.
+        let table = AddressLookupTableAccount {
+            key: Pubkey::new_unique(),
+            addresses: market_table_addresses(&market_key, reserves.iter()),
+        };
+        let v0 = v0_message(&keeper, &ixs, &[table], blockhash).unwrap();
+        assert!(wire_size(&v0) <= PACKET_DATA_SIZE, "{} bytes", wire_size(&v0));
+        println!(
+            "16-slot liquidation: {} bytes without the table, {} with it",
+            wire_size(&legacy),
+            wire_size(&v0)
+        );
     }
 }

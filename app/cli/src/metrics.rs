@@ -17,6 +17,12 @@ pub struct Metrics {
     pub liquidations_landed: AtomicU64,
     pub liquidations_failed: AtomicU64,
     pub bad_debt_resolved: AtomicU64,
+    /// Liquidations not sent: planned proceeds less fees below the configured minimum.
+    pub skipped_unprofitable: AtomicU64,
+    /// Liquidations not sent: the simulation was refused (someone else was first, prices moved).
+    pub skipped_refused: AtomicU64,
+    /// The compute-unit price of the last liquidation sent, micro-lamports.
+    pub last_compute_unit_price: AtomicU64,
     pub last_scan_micros: AtomicU64,
 }
 
@@ -27,7 +33,7 @@ impl Metrics {
 
     /// The Prometheus text exposition of every counter.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, u64); 10] = [
+        let rows: [(&str, &str, &str, u64); 13] = [
             (
                 "ballast_keeper_scans_total",
                 "counter",
@@ -81,6 +87,24 @@ impl Metrics {
                 "counter",
                 "Bad-debt resolutions confirmed",
                 self.bad_debt_resolved.load(Relaxed),
+            ),
+            (
+                "ballast_keeper_skipped_unprofitable_total",
+                "counter",
+                "Liquidations skipped: proceeds less fees below the minimum",
+                self.skipped_unprofitable.load(Relaxed),
+            ),
+            (
+                "ballast_keeper_skipped_refused_total",
+                "counter",
+                "Liquidations skipped: the simulation was refused",
+                self.skipped_refused.load(Relaxed),
+            ),
+            (
+                "ballast_keeper_last_compute_unit_price",
+                "gauge",
+                "Compute-unit price of the last liquidation sent (micro-lamports)",
+                self.last_compute_unit_price.load(Relaxed),
             ),
             ("ballast_keeper_last_scan_seconds", "gauge", "Duration of the last scan", 0),
         ];

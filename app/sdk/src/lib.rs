@@ -12,6 +12,8 @@ pub mod pda;
 #[cfg(feature = "rpc")]
 pub mod rpc;
 pub mod token;
+#[cfg(feature = "rpc")]
+pub mod tx;
 
 pub use ballast::ID as PROGRAM_ID;
 pub use ballast_risk as risk;

@@ -8,12 +8,14 @@ use ballast::state::{Market, OracleSource, Position, Reserve};
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
+use solana_message::AddressLookupTableAccount;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::Error as ClientError;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
 use solana_signature::Signature;
 use solana_signer::Signer;
+use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::Transaction;
 
 use crate::accounts;
@@ -68,6 +70,49 @@ fn classify(e: ClientError) -> RpcError {
     }
 }
 
+/// How `Client::send_v0` builds a transaction.
+#[derive(Debug, Clone, Default)]
+pub struct SendOptions {
+    /// Address lookup tables to load accounts from (the market's).
+    pub lookup_tables: Vec<Pubkey>,
+    /// Micro-lamports per compute unit (0: no priority fee).
+    pub compute_unit_price: u64,
+    /// A fixed compute-unit limit; `None`: what the simulation consumed plus a margin.
+    pub compute_unit_limit: Option<u32>,
+}
+
+/// The base fee of one signature, in lamports.
+pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
+
+/// A signed, simulated transaction, and what it will ask for.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub transaction: VersionedTransaction,
+    pub compute_unit_limit: u32,
+    pub compute_unit_price: u64,
+    /// Compute units the simulation consumed.
+    pub simulated_units: u64,
+    /// What it costs the payer at most: base fee and priority fee, in lamports.
+    pub fee_lamports: u64,
+}
+
+/// A refused simulation as an error: the program's by name, anything else with the last log
+/// lines (what the program said before it failed).
+fn refusal(err: solana_transaction_error::TransactionError, logs: Vec<String>) -> RpcError {
+    use solana_instruction::error::InstructionError;
+    use solana_transaction_error::TransactionError;
+    match err {
+        TransactionError::InstructionError(_, InstructionError::Custom(code)) => RpcError::Program {
+            code,
+            description: crate::errors::describe(code).unwrap_or_else(|| format!("custom error {code}")),
+        },
+        other => {
+            let tail: Vec<&str> = logs.iter().rev().take(5).rev().map(String::as_str).collect();
+            RpcError::Transaction(format!("{other}; last log lines: {}", tail.join(" | ")))
+        }
+    }
+}
+
 /// A connection and the keypair that pays for transactions.
 pub struct Client {
     pub rpc: RpcClient,
@@ -90,6 +135,96 @@ impl Client {
         self.rpc.send_and_confirm_transaction(&tx).await.map_err(classify)
     }
 
+    /// The lookup tables at `keys`, decoded (a missing or undecodable one is an error).
+    pub async fn lookup_tables(&self, keys: &[Pubkey]) -> Result<Vec<AddressLookupTableAccount>, RpcError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let account = self
+                .account_data(key)
+                .await?
+                .ok_or_else(|| RpcError::Account(format!("no lookup table at {key}")))?;
+            out.push(crate::tx::decode_lookup_table(*key, &account.data).map_err(RpcError::Account)?);
+        }
+        Ok(out)
+    }
+
+    /// The compute-unit price to bid for a transaction writing `writable`: recent fees paid on
+    /// those accounts (75th percentile), at most `ceiling` micro-lamports.
+    pub async fn recent_compute_unit_price(
+        &self,
+        writable: &[Pubkey],
+        ceiling: u64,
+    ) -> Result<u64, RpcError> {
+        let recent = self.rpc.get_recent_prioritization_fees(writable).await.map_err(classify)?;
+        let fees: Vec<u64> = recent.iter().map(|f| f.prioritization_fee).collect();
+        Ok(crate::tx::compute_unit_price_from_recent(&fees, ceiling))
+    }
+
+    /// Builds `ixs` into a v0 transaction paid by the payer (and signed by `signers`), its
+    /// accounts loaded from `options.lookup_tables`, and simulates it: a refusal comes back by
+    /// name without spending a fee, and the compute-unit limit becomes what the simulation
+    /// consumed plus a margin; the price is `options.compute_unit_price`. Refused when it would
+    /// not fit a packet. Send it with `send_prepared` (or drop it: nothing was spent).
+    pub async fn prepare_v0(
+        &self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        options: &SendOptions,
+    ) -> Result<Prepared, RpcError> {
+        let tables = self.lookup_tables(&options.lookup_tables).await?;
+        let mut all: Vec<&Keypair> = vec![&self.payer];
+        all.extend(signers.iter().copied().filter(|k| k.pubkey() != self.payer.pubkey()));
+        let price = options.compute_unit_price;
+        let build = |limit: u32, blockhash| -> Result<VersionedTransaction, RpcError> {
+            let mut with_budget = crate::tx::compute_budget(limit, price);
+            with_budget.extend_from_slice(ixs);
+            let message = crate::tx::v0_message(&self.payer.pubkey(), &with_budget, &tables, blockhash)
+                .map_err(RpcError::Transaction)?;
+            let size = crate::tx::wire_size(&message);
+            if size > crate::tx::PACKET_DATA_SIZE {
+                return Err(RpcError::Transaction(format!(
+                    "the transaction takes {size} bytes, more than a packet's {}: pass the market's lookup table",
+                    crate::tx::PACKET_DATA_SIZE
+                )));
+            }
+            VersionedTransaction::try_new(message, &all).map_err(|e| RpcError::Transaction(e.to_string()))
+        };
+        let blockhash = self.rpc.get_latest_blockhash().await.map_err(classify)?;
+        let probe = build(crate::tx::MAX_COMPUTE_UNIT_LIMIT, blockhash)?;
+        let simulated = self.rpc.simulate_transaction(&probe).await.map_err(classify)?.value;
+        if let Some(err) = simulated.err {
+            return Err(refusal(err.into(), simulated.logs.unwrap_or_default()));
+        }
+        let consumed = simulated.units_consumed.unwrap_or(crate::tx::MAX_COMPUTE_UNIT_LIMIT as u64);
+        let limit = options.compute_unit_limit.unwrap_or_else(|| crate::tx::compute_unit_limit_for(consumed));
+        let transaction = build(limit, blockhash)?;
+        let signatures = transaction.signatures.len() as u64;
+        Ok(Prepared {
+            transaction,
+            compute_unit_limit: limit,
+            compute_unit_price: price,
+            simulated_units: consumed,
+            fee_lamports: LAMPORTS_PER_SIGNATURE * signatures
+                + crate::tx::priority_fee_lamports(limit, price),
+        })
+    }
+
+    /// Sends a prepared transaction and waits for confirmation.
+    pub async fn send_prepared(&self, prepared: &Prepared) -> Result<Signature, RpcError> {
+        self.rpc.send_and_confirm_transaction(&prepared.transaction).await.map_err(classify)
+    }
+
+    /// `prepare_v0`, then `send_prepared`.
+    pub async fn send_v0(
+        &self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        options: &SendOptions,
+    ) -> Result<(Signature, Prepared), RpcError> {
+        let prepared = self.prepare_v0(ixs, signers, options).await?;
+        Ok((self.send_prepared(&prepared).await?, prepared))
+    }
+
     /// Simulates a read-only view instruction (`health`, `reserve_status`) and returns the
     /// program's return data.
     pub async fn simulate_view(&self, ixn: Instruction) -> Result<Vec<u8>, RpcError> {
@@ -99,17 +234,7 @@ impl Client {
             Transaction::new_signed_with_payer(&[ixn], Some(&self.payer.pubkey()), &[&self.payer], blockhash);
         let result = self.rpc.simulate_transaction(&tx).await.map_err(classify)?.value;
         if let Some(err) = result.err {
-            use solana_instruction::error::InstructionError;
-            use solana_transaction_error::TransactionError;
-            let err: TransactionError = err.into();
-            return Err(match err {
-                TransactionError::InstructionError(_, InstructionError::Custom(code)) => RpcError::Program {
-                    code,
-                    description: crate::errors::describe(code)
-                        .unwrap_or_else(|| format!("custom error {code}")),
-                },
-                other => RpcError::Transaction(other.to_string()),
-            });
+            return Err(refusal(err.into(), result.logs.unwrap_or_default()));
         }
         let data =
             result.return_data.ok_or_else(|| RpcError::Transaction("the view returned no data".into()))?;

@@ -32,9 +32,30 @@ struct Args {
     /// One scan, then exit.
     #[arg(long)]
     once: bool,
+    /// The market's address lookup table (repeatable): liquidations and resolutions are sent
+    /// as v0 transactions loading the market's accounts from it, so a position of 16 slots
+    /// fits a packet. `ballast market lookup-table` prints (and creates) it.
+    #[arg(long = "lookup-table")]
+    lookup_tables: Vec<String>,
+    /// The most to bid per compute unit, in micro-lamports; the bid is the 75th percentile of
+    /// recent fees paid on the accounts the liquidation writes. 0: no priority fee.
+    #[arg(long, default_value_t = 10_000)]
+    max_compute_unit_price: u64,
+    /// Skip a liquidation whose planned proceeds less what it repays and its fees (valued at
+    /// the market's wrapped-SOL price, when listed) are below this many USD.
+    #[arg(long, default_value_t = 0.0)]
+    min_profit_usd: f64,
     /// Prometheus metrics address (loopback only).
     #[arg(long, default_value = "127.0.0.1:9464")]
     metrics_addr: SocketAddr,
+}
+
+/// A non-negative USD amount as WAD fixed point (to the micro-dollar).
+fn usd_to_wad(usd: f64) -> Result<u128, String> {
+    if !(usd.is_finite() && usd >= 0.0) {
+        return Err(format!("--min-profit-usd must be a non-negative number, got {usd}"));
+    }
+    Ok((usd * 1e6).round() as u128 * (ballast_risk::fixed::WAD / 1_000_000))
 }
 
 #[tokio::main]
@@ -55,6 +76,13 @@ async fn main() -> std::process::ExitCode {
             interval: Duration::from_millis(args.interval_ms),
             dry_run: args.dry_run,
             once: args.once,
+            lookup_tables: args
+                .lookup_tables
+                .iter()
+                .map(|t| parse_pubkey(t, "lookup table"))
+                .collect::<Result<_, _>>()?,
+            max_compute_unit_price: args.max_compute_unit_price,
+            min_profit: usd_to_wad(args.min_profit_usd)?,
         };
         Ok((client, config))
     };
