@@ -335,6 +335,9 @@ fn mint_seed(name: &str) -> String {
 pub struct BootstrapReport {
     pub market: String,
     pub reserves: Vec<ReserveReport>,
+    /// The market's address lookup table (every reserve, mint, vault, pool and price account):
+    /// wallets and keepers send v0 transactions with it.
+    pub lookup_table: String,
     /// Transactions sent (0 on a re-run against an unchanged file).
     pub transactions: usize,
 }
@@ -532,7 +535,16 @@ pub async fn bootstrap(client: &Client, file: &MarketFile, mode: Mode) -> Result
             action,
         });
     }
-    Ok(BootstrapReport { market: market.to_string(), reserves, transactions: sent })
+    // The lookup table follows the listings and oracle changes above.
+    let listed = client.reserves(&market).await.map_err(rpc_err)?;
+    let (table, table_txs) = client.ensure_market_table(&market, &listed).await.map_err(rpc_err)?;
+    sent += table_txs;
+    Ok(BootstrapReport {
+        market: market.to_string(),
+        reserves,
+        lookup_table: table.to_string(),
+        transactions: sent,
+    })
 }
 
 #[cfg(test)]

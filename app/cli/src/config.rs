@@ -38,20 +38,39 @@ pub fn keypair_path(path: Option<&str>) -> PathBuf {
         .unwrap_or_else(|| home().join(".config/solana/id.json"))
 }
 
-/// Reads a keypair file in the Solana CLI's format (a JSON array of 64 bytes).
+/// Reads a keypair file in the Solana CLI's format (a JSON array of 64 bytes), with the Solana
+/// keypair crate.
 pub fn read_keypair(path: &std::path::Path) -> Result<Keypair, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read keypair {}: {e}", path.display()))?;
-    let bytes: Vec<u8> = serde_json::from_str(&text)
-        .map_err(|e| format!("keypair {} is not a JSON byte array: {e}", path.display()))?;
-    Keypair::try_from(bytes.as_slice()).map_err(|e| format!("keypair {}: {e}", path.display()))
+    solana_keypair::read_keypair_file(path).map_err(|e| format!("keypair {}: {e}", path.display()))
 }
 
-/// Writes `keypair` in the Solana CLI's format.
+/// Writes `keypair` in the Solana CLI's format with the Solana keypair crate (a new file is
+/// readable by its owner only, mode 0600, as `solana-keygen` makes it).
 pub fn write_keypair(keypair: &Keypair, path: &std::path::Path) -> Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
-    let json = serde_json::to_string(&keypair.to_bytes().to_vec()).map_err(|e| e.to_string())?;
-    std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    solana_keypair::write_keypair_file(keypair, path)
+        .map(|_| ())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_written_keypair_is_private_and_reads_back() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("ballast-keypair-{}", std::process::id()));
+        let path = dir.join("id.json");
+        let keypair = Keypair::new();
+        write_keypair(&keypair, &path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(read_keypair(&path).unwrap().to_bytes(), keypair.to_bytes());
+        std::fs::write(&path, "not a keypair").unwrap();
+        assert!(read_keypair(&path).unwrap_err().contains("id.json"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -92,6 +92,8 @@ pub struct KeeperConfig {
     pub lookup_tables: Vec<Pubkey>,
     /// The most the keeper bids per compute unit, micro-lamports (0: no priority fee).
     pub max_compute_unit_price: u64,
+    /// The least it bids (a floor under quiet recent fees), micro-lamports.
+    pub min_compute_unit_price: u64,
     /// The least a liquidation must earn after fees to be sent, WAD USD.
     pub min_profit: u128,
 }
@@ -215,6 +217,14 @@ async fn scan_and_act(client: &Client, config: &KeeperConfig, metrics: &Metrics)
     let reserves = client.reserves(&config.market).await?;
     let oracles = client.oracles(&reserves).await?;
     let positions = client.position_accounts(&config.market).await?;
+    // Without `--lookup-table`, the table the market's admin made at bootstrap.
+    let mut config = config.clone();
+    if config.lookup_tables.is_empty() {
+        if let Some(t) = client.find_market_table(&market.admin, &config.market).await? {
+            config.lookup_tables.push(t.key);
+        }
+    }
+    let config = &config;
     let now = client.now().await?;
     let scan = scan_positions(&market, &positions, &reserves, &oracles, now);
     Metrics::add(&metrics.positions_scanned, scan.scanned);
@@ -287,7 +297,8 @@ async fn act(
             } else {
                 let writable: Vec<Pubkey> =
                     ixs[2].accounts.iter().filter(|a| a.is_writable).map(|a| a.pubkey).collect();
-                client.recent_compute_unit_price(&writable, config.max_compute_unit_price).await?
+                let (floor, ceiling) = (config.min_compute_unit_price, config.max_compute_unit_price);
+                client.recent_compute_unit_price(&writable, floor, ceiling).await?
             };
             let options = SendOptions {
                 lookup_tables: config.lookup_tables.clone(),

@@ -171,6 +171,8 @@ fn keeper_liquidates_the_unhealthy_position_on_a_real_validator() {
     w.cli("admin", &["deposit", &usdc, "10000"]);
     w.cli("alice", &["deposit", &sol, "10"]);
     w.cli("bob", &["deposit", &tsla, "10"]);
+    // Fresh prices for the borrows (the lag band allows 20 s; a loaded machine takes that).
+    w.post_prices(100.0, 1.0, 250.0);
     w.cli("alice", &["borrow", &usdc, "600"]); // $1000 × 0.667 allows 666
     w.cli("bob", &["borrow", &usdc, "500"]); // $2500 × 0.5 allows 1250
     let refused = w.try_cli("alice", &["borrow", &usdc, "100"]);
@@ -242,4 +244,98 @@ fn keeper_liquidates_the_unhealthy_position_on_a_real_validator() {
     assert!(metric(&m, "ballast_keeper_liquidations_landed_total") >= 1, "{m}");
     assert!(metric(&m, "ballast_keeper_positions_scanned_total") >= 3, "{m}");
     assert_eq!(metric(&m, "ballast_keeper_liquidations_failed_total"), 0, "{m}");
+
+    sixteen_slot_position_is_liquidated_by_the_keeper(&mut w, &pubkeys["keeper"], &dir);
+}
+
+/// Issue 12: a position of 16 slots (one debt, fifteen collaterals) borrows through the CLI and
+/// is liquidated by the keeper, both in v0 transactions with the market's lookup table (without
+/// it the liquidation takes ~1,700 bytes; the validator refuses anything over 1,232), and the
+/// keeper reports the compute-unit price it paid.
+fn sixteen_slot_position_is_liquidated_by_the_keeper(w: &mut Wallets, keeper: &str, dir: &Path) {
+    let names: Vec<String> = (0..16).map(|i| format!("A{i:02}")).collect();
+    let feed = |i: usize| hex(0x10 + i as u8);
+    let mut file = String::from("[market]\nid = 2\ntimelock_secs = 0\n");
+    for (i, name) in names.iter().enumerate() {
+        file.push_str(&format!(
+            "\n[[reserve]]\nname = \"{name}\"\ncreate_mint = {{ decimals = 6, token_program = \"spl-token\" }}\n\
+             asset_class = \"crypto\"\n[reserve.oracle]\nsource = \"pull\"\nprice_account = \"localnet-writer\"\n\
+             feed_id = \"{}\"\nlag_bps_per_sec = 5\n[reserve.risk]\nmax_leverage_bps = 30000\ninit_haircut_bps = 2500\nmaint_haircut_bps = 2000\n",
+            feed(i)
+        ));
+    }
+    let path = dir.join("sixteen.toml");
+    std::fs::write(&path, file).unwrap();
+    w.market = None;
+    let report = w.cli("admin", &["market", "bootstrap", "--config", path.to_str().unwrap()]);
+    assert!(report["lookup_table"].as_str().is_some_and(|t| !t.is_empty()), "{report}");
+    w.market = Some(report["market"].as_str().unwrap().to_string());
+    let mints: Vec<String> = report["reserves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["mint"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(mints.len(), 16);
+    let carol = w.cli("carol", &["keygen", &w.keypair("carol")])["pubkey"].as_str().unwrap().to_string();
+    w.cli("carol", &["airdrop", "10"]);
+    let post = |w: &Wallets, debt: f64, collateral: f64| {
+        for i in 0..16 {
+            let price = if i == 0 { debt } else { collateral };
+            w.cli("admin", &["oracle", "post", "--feed", &feed(i), "--price", &price.to_string()]);
+        }
+    };
+    w.cli("admin", &["token", "mint", &mints[0], "10000"]);
+    w.cli("admin", &["token", "mint", &mints[0], "2000", "--to", keeper]);
+    for mint in &mints[1..] {
+        w.cli("admin", &["token", "mint", mint, "10", "--to", &carol]);
+    }
+    post(w, 1.0, 10.0);
+    for who in ["admin", "carol"] {
+        w.cli(who, &["position", "open"]);
+    }
+    w.cli("admin", &["deposit", &mints[0], "10000"]);
+    for mint in &mints[1..] {
+        w.cli("carol", &["deposit", mint, "10", "--with-compute-unit-price", "100"]);
+    }
+    // $1,500 of collateral at a 25 % haircut backs $1,125: borrow $900 across all 16 slots.
+    post(w, 1.0, 10.0);
+    w.cli("carol", &["borrow", &mints[0], "900"]);
+    let shown = w.cli("carol", &["position", "show"]);
+    assert_eq!(shown["slots"].as_array().unwrap().len(), 16, "{shown}");
+    assert_eq!(shown["liquidatable"], false);
+
+    let metrics_port = free_ports();
+    let log_path = dir.join("keeper-16.log");
+    let _keeper = Process(
+        Command::new(env!("CARGO_BIN_EXE_ballast-keeper"))
+            .args(["-u", &w.url, "-k", &w.keypair("keeper"), "--market", w.market.as_deref().unwrap()])
+            .args(["--interval-ms", "300", "--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
+            .args(["--min-compute-unit-price", "1000", "--max-compute-unit-price", "5000"])
+            .env("RUST_LOG", "info") // the test reads its "liquidated" line
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .expect("start the keeper"),
+    );
+    // The collateral falls from $10 to $7: 15 × 10 × 7 × 0.8 = $840 < $900.
+    post(w, 1.0, 7.0);
+    let started = Instant::now();
+    loop {
+        let a = w.cli("carol", &["position", "show"]);
+        if a["debt_usd"].as_f64().unwrap() < 895.0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the keeper did not liquidate within 60 s: {a}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    eprintln!("16-slot position liquidated after {:?}", started.elapsed());
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let landed = log
+        .lines()
+        .find(|l| l.contains("liquidated"))
+        .unwrap_or_else(|| panic!("no liquidation logged:\n{log}"));
+    assert!(landed.contains("slots=16") && landed.contains("compute_unit_price=1000"), "{landed}");
+    let m = http_get(metrics_port);
+    assert_eq!(metric(&m, "ballast_keeper_last_compute_unit_price"), 1000, "{m}");
 }

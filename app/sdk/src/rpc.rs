@@ -148,16 +148,75 @@ impl Client {
         Ok(out)
     }
 
+    /// The lookup table of `market` made by `authority` (the market's admin, who made it at
+    /// bootstrap): found by the authority among the lookup table program's accounts.
+    pub async fn find_market_table(
+        &self,
+        authority: &Pubkey,
+        market: &Pubkey,
+    ) -> Result<Option<AddressLookupTableAccount>, RpcError> {
+        let config = RpcProgramAccountsConfig {
+            filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_base58_encoded(
+                crate::tx::LOOKUP_TABLE_AUTHORITY_OFFSET,
+                authority.as_ref(),
+            ))]),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        #[allow(deprecated)] // the replacement returns UI-encoded accounts; we want the bytes
+        let found = self
+            .rpc
+            .get_program_accounts_with_config(&crate::tx::LOOKUP_TABLE_PROGRAM, config)
+            .await
+            .map_err(classify)?;
+        let found: Vec<(Pubkey, Vec<u8>)> = found.into_iter().map(|(k, a)| (k, a.data)).collect();
+        Ok(crate::tx::pick_market_table(&found, market))
+    }
+
+    /// Makes the payer's lookup table of `market` hold every address `market_table_addresses`
+    /// lists for its reserves: created on first use, extended with what is missing. Returns
+    /// its address and the transactions sent (0 when it was complete).
+    pub async fn ensure_market_table(
+        &self,
+        market: &Pubkey,
+        reserves: &HashMap<Pubkey, Reserve>,
+    ) -> Result<(Pubkey, usize), RpcError> {
+        let payer = self.payer.pubkey();
+        let wanted = crate::tx::market_table_addresses(market, reserves.iter());
+        let chunk = crate::tx::LOOKUP_TABLE_EXTEND_CHUNK;
+        let mut sent = 0;
+        let (table, missing) = match self.find_market_table(&payer, market).await? {
+            Some(t) => (t.key, crate::tx::missing_from_table(&t.addresses, &wanted)),
+            None => {
+                let slot = self.rpc.get_slot().await.map_err(classify)?;
+                let first: Vec<Pubkey> = wanted.iter().take(chunk).copied().collect();
+                let (ixs, table) = crate::tx::create_market_table(&payer, slot.saturating_sub(1), first);
+                self.send(&ixs, &[]).await?;
+                sent += 1;
+                (table, wanted.iter().skip(chunk).copied().collect())
+            }
+        };
+        for part in missing.chunks(chunk) {
+            self.send(&[crate::tx::extend_market_table(&payer, &table, part.to_vec())], &[]).await?;
+            sent += 1;
+        }
+        Ok((table, sent))
+    }
+
     /// The compute-unit price to bid for a transaction writing `writable`: recent fees paid on
-    /// those accounts (75th percentile), at most `ceiling` micro-lamports.
+    /// those accounts (75th percentile), between `floor` and `ceiling` micro-lamports.
     pub async fn recent_compute_unit_price(
         &self,
         writable: &[Pubkey],
+        floor: u64,
         ceiling: u64,
     ) -> Result<u64, RpcError> {
         let recent = self.rpc.get_recent_prioritization_fees(writable).await.map_err(classify)?;
         let fees: Vec<u64> = recent.iter().map(|f| f.prioritization_fee).collect();
-        Ok(crate::tx::compute_unit_price_from_recent(&fees, ceiling))
+        Ok(crate::tx::compute_unit_price_from_recent(&fees, floor, ceiling))
     }
 
     /// Builds `ixs` into a v0 transaction paid by the payer (and signed by `signers`), its

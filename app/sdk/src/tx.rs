@@ -53,6 +53,54 @@ pub fn decode_lookup_table(key: Pubkey, data: &[u8]) -> Result<AddressLookupTabl
     Ok(AddressLookupTableAccount { key, addresses: table.addresses.to_vec() })
 }
 
+/// The address lookup table program.
+pub const LOOKUP_TABLE_PROGRAM: Pubkey = anchor_lang::pubkey!("AddressLookupTab1e1111111111111111111111111");
+
+/// Where a lookup table's authority sits in its account (after the state tag, the
+/// deactivation slot, the last extended slot and its start index, and the option tag).
+pub const LOOKUP_TABLE_AUTHORITY_OFFSET: usize = 22;
+
+/// The most addresses one `extend` transaction adds (32 bytes each, within a packet).
+pub const LOOKUP_TABLE_EXTEND_CHUNK: usize = 20;
+
+/// Of the lookup tables `found` (key, data), the active one with the most addresses that holds
+/// `market`: the market's table.
+pub fn pick_market_table(found: &[(Pubkey, Vec<u8>)], market: &Pubkey) -> Option<AddressLookupTableAccount> {
+    found
+        .iter()
+        .filter_map(|(key, data)| {
+            let table = AddressLookupTable::deserialize(data).ok()?;
+            let active = table.meta.deactivation_slot == u64::MAX;
+            (active && table.addresses.contains(market))
+                .then(|| AddressLookupTableAccount { key: *key, addresses: table.addresses.to_vec() })
+        })
+        .max_by_key(|t| t.addresses.len())
+}
+
+/// Creates a lookup table owned by `authority` and puts `first` in it (the market first, so
+/// the table is found by `pick_market_table` from then on). Returns the instructions and the
+/// table's address; `recent_slot` must be a recent slot of the cluster.
+pub fn create_market_table(
+    authority: &Pubkey,
+    recent_slot: u64,
+    first: Vec<Pubkey>,
+) -> (Vec<Instruction>, Pubkey) {
+    use solana_address_lookup_table_interface::instruction::{create_lookup_table, extend_lookup_table};
+    let (create, table) = create_lookup_table(*authority, *authority, recent_slot);
+    let extend = extend_lookup_table(table, *authority, Some(*authority), first);
+    (vec![create, extend], table)
+}
+
+/// Adds `addresses` to `table` (at most `LOOKUP_TABLE_EXTEND_CHUNK` at a time).
+pub fn extend_market_table(authority: &Pubkey, table: &Pubkey, addresses: Vec<Pubkey>) -> Instruction {
+    solana_address_lookup_table_interface::instruction::extend_lookup_table(
+        *table,
+        *authority,
+        Some(*authority),
+        addresses,
+    )
+}
+
 /// The compute-budget instructions that lead a transaction: `limit` units at `price`
 /// micro-lamports each (no price instruction for 0).
 pub fn compute_budget(limit: u32, price: u64) -> Vec<Instruction> {
@@ -71,15 +119,12 @@ pub fn compute_unit_limit_for(consumed: u64) -> u32 {
 }
 
 /// The compute-unit price to bid from recent prioritization fees of the accounts a
-/// transaction writes: their 75th percentile, at most `ceiling` (0 when none were paid).
-pub fn compute_unit_price_from_recent(recent: &[u64], ceiling: u64) -> u64 {
+/// transaction writes: their 75th percentile, at least `floor` and at most `ceiling`.
+pub fn compute_unit_price_from_recent(recent: &[u64], floor: u64, ceiling: u64) -> u64 {
     let mut fees: Vec<u64> = recent.to_vec();
-    if fees.is_empty() {
-        return 0;
-    }
     fees.sort_unstable();
     let at = (fees.len() * 3).div_ceil(4).saturating_sub(1);
-    fees[at].min(ceiling)
+    fees.get(at).copied().unwrap_or(0).max(floor).min(ceiling)
 }
 
 /// What `limit` units at `price` micro-lamports cost, in lamports (rounded up).
@@ -113,15 +158,40 @@ mod tests {
 
     #[test]
     fn the_fee_bid_is_the_75th_percentile_under_the_ceiling() {
-        assert_eq!(compute_unit_price_from_recent(&[], 1_000), 0);
-        assert_eq!(compute_unit_price_from_recent(&[5], 1_000), 5);
-        assert_eq!(compute_unit_price_from_recent(&[1, 2, 3, 4], 1_000), 3);
-        assert_eq!(compute_unit_price_from_recent(&[400, 100, 300, 200, 0, 0, 0, 0], 1_000), 200);
-        assert_eq!(compute_unit_price_from_recent(&[10_000, 20_000], 1_000), 1_000, "the ceiling binds");
+        assert_eq!(compute_unit_price_from_recent(&[], 0, 1_000), 0);
+        assert_eq!(compute_unit_price_from_recent(&[5], 0, 1_000), 5);
+        assert_eq!(compute_unit_price_from_recent(&[1, 2, 3, 4], 0, 1_000), 3);
+        assert_eq!(compute_unit_price_from_recent(&[400, 100, 300, 200, 0, 0, 0, 0], 0, 1_000), 200);
+        assert_eq!(compute_unit_price_from_recent(&[10_000, 20_000], 0, 1_000), 1_000, "the ceiling binds");
+        assert_eq!(compute_unit_price_from_recent(&[0, 0, 0], 50, 1_000), 50, "the floor binds");
         assert_eq!(priority_fee_lamports(200_000, 1_000), 200);
         assert_eq!(priority_fee_lamports(1, 1), 1, "rounded up");
         assert_eq!(compute_unit_limit_for(80_000), 93_000);
         assert_eq!(compute_unit_limit_for(u64::MAX), MAX_COMPUTE_UNIT_LIMIT);
+    }
+
+    #[test]
+    fn the_market_table_is_the_active_one_holding_the_market() {
+        use solana_address_lookup_table_interface::state::LookupTableMeta;
+        let k = |n: u8| Pubkey::new_from_array([n; 32]);
+        let table = |deactivation_slot: u64, addresses: &[Pubkey]| {
+            let meta =
+                LookupTableMeta { deactivation_slot, authority: Some(k(9)), ..LookupTableMeta::default() };
+            AddressLookupTable { meta, addresses: addresses.to_vec().into() }.serialize_for_tests().unwrap()
+        };
+        let found = vec![
+            (k(1), table(u64::MAX, &[k(50), k(51)])),        // another market's
+            (k(2), table(u64::MAX, &[k(60), k(61)])),        // ours, two addresses
+            (k(3), table(u64::MAX, &[k(60), k(61), k(62)])), // ours, three
+            (k(4), table(1_000, &[k(60), k(61), k(62), k(63)])), // ours, deactivated
+        ];
+        assert_eq!(pick_market_table(&found, &k(60)).map(|t| t.key), Some(k(3)));
+        assert_eq!(pick_market_table(&found, &k(70)), None);
+        // The authority lies where the discovery filter looks.
+        assert_eq!(
+            &found[0].1[LOOKUP_TABLE_AUTHORITY_OFFSET..LOOKUP_TABLE_AUTHORITY_OFFSET + 32],
+            k(9).as_ref()
+        );
     }
 
     #[test]

@@ -113,7 +113,7 @@ pub fn with_reserve<R>(account: &AccountInfo, f: impl FnOnce(&Reserve) -> Result
 pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> Result<Vec<PricedSlot>> {
     let occupied = position.occupied_slots();
     if remaining.len() != 2 * occupied {
-        msg!(
+        crate::diag!(
             "expected {} remaining accounts (reserve, oracle per occupied slot), got {}",
             2 * occupied,
             remaining.len()
@@ -124,7 +124,7 @@ pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> 
     for (pair, slot) in remaining.chunks_exact(2).zip(position.slots.iter().filter(|s| !s.is_free())) {
         let (reserve_info, oracle_info) = (&pair[0], &pair[1]);
         if *reserve_info.key != slot.reserve {
-            msg!("remaining account {} is not slot reserve {}", reserve_info.key, slot.reserve);
+            crate::diag!("remaining account {} is not slot reserve {}", reserve_info.key, slot.reserve);
             return err!(BallastError::RemainingAccountsMismatch);
         }
         let data = oracle_info.try_borrow_data()?;
@@ -166,7 +166,12 @@ pub fn price_slot_from_oracle(
     };
     // Checked first and apart: any other account than the pinned one is the caller's choice.
     if *key != config.price_account {
-        msg!("reserve {}: oracle {} is not its price account {}", slot.reserve, key, config.price_account);
+        crate::diag!(
+            "reserve {}: oracle {} is not its price account {}",
+            slot.reserve,
+            key,
+            config.price_account
+        );
         return err!(BallastError::OracleWrongAccount);
     }
     let raw = oracle::decode_data(config, key, owner, data);
@@ -290,7 +295,7 @@ pub fn deposits_are_dust(slots: &[PricedSlot], dust_value: u128) -> Result<bool>
     for s in slots {
         if s.deposit_amount > 0 {
             if let Pricing::Fallback(e) | Pricing::Unpriced(e) = s.pricing {
-                msg!("reserve {}: deposit without a fresh price ({:?}) is not dust", s.reserve, e);
+                crate::diag!("reserve {}: deposit without a fresh price ({:?}) is not dust", s.reserve, e);
                 return Ok(false);
             }
         }
@@ -391,7 +396,7 @@ pub fn require_initial_health(
     }
     let h = health_with_shocks(&priced, shocks)?;
     if !h.passes_initial() {
-        msg!(
+        crate::diag!(
             "initial collateral {} (under the joint stress shock {}) < initial debt {} (USD, 1e18 = $1)",
             h.init_collateral,
             h.stressed_init_collateral,

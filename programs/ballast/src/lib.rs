@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod health;
 pub mod instructions;
+pub mod log;
 pub mod mint_rules;
 pub mod oracle;
 pub mod state;

@@ -41,6 +41,9 @@ struct Args {
     /// recent fees paid on the accounts the liquidation writes. 0: no priority fee.
     #[arg(long, default_value_t = 10_000)]
     max_compute_unit_price: u64,
+    /// The least to bid per compute unit, in micro-lamports, however quiet recent fees are.
+    #[arg(long, default_value_t = 0)]
+    min_compute_unit_price: u64,
     /// Skip a liquidation whose planned proceeds less what it repays and its fees (valued at
     /// the market's wrapped-SOL price, when listed) are below this many USD.
     #[arg(long, default_value_t = 0.0)]
@@ -67,6 +70,9 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    // The program's diagnostics from the shared pricing code (a stale price, a refused
+    // oracle): debug lines, not stdout.
+    ballast::log::set_off_chain_hook(|line| tracing::debug!(target: "ballast::program", "{line}"));
     let args = Args::parse();
     let setup = || -> Result<(Client, KeeperConfig), String> {
         let keypair = config::read_keypair(&config::keypair_path(args.keypair.as_deref()))?;
@@ -82,6 +88,7 @@ async fn main() -> std::process::ExitCode {
                 .map(|t| parse_pubkey(t, "lookup table"))
                 .collect::<Result<_, _>>()?,
             max_compute_unit_price: args.max_compute_unit_price,
+            min_compute_unit_price: args.min_compute_unit_price.min(args.max_compute_unit_price),
             min_profit: usd_to_wad(args.min_profit_usd)?,
         };
         Ok((client, config))

@@ -10,7 +10,7 @@ use ballast_cli::amounts::{format_amount, parse_amount};
 use ballast_cli::bootstrap::{self, parse_feed_id, parse_pubkey, MarketFile, Mode};
 use ballast_cli::config;
 use ballast_sdk::health::position_view;
-use ballast_sdk::rpc::Client;
+use ballast_sdk::rpc::{Client, SendOptions};
 use ballast_sdk::{ix, pda, token};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
@@ -33,6 +33,10 @@ struct Cli {
     /// The market (address); also from BALLAST_MARKET.
     #[arg(long, global = true, env = "BALLAST_MARKET")]
     market: Option<String>,
+    /// Priority fee of deposits, withdrawals, borrows and repayments, in micro-lamports per
+    /// compute unit (the Solana CLI's flag); their compute-unit limit comes from a simulation.
+    #[arg(long, global = true)]
+    with_compute_unit_price: Option<u64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -218,6 +222,16 @@ type CliResult = Result<serde_json::Value, String>;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    // Standard output is the command's answer (JSON with `--output json`); diagnostics go to
+    // standard error through `tracing` (`RUST_LOG=debug` shows the program's own lines from the
+    // shared pricing code, such as a stale price).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    ballast::log::set_off_chain_hook(|line| tracing::debug!(target: "ballast::program", "{line}"));
     let cli = Cli::parse();
     let output = cli.output;
     match run(cli).await {
@@ -596,7 +610,16 @@ async fn move_command(cli: &Cli, m: &Move) -> CliResult {
         }
         _ => unreachable!("only token moves reach here"),
     };
-    let sig = c.send(&ixs, &[]).await.map_err(|e| e.to_string())?;
+    // A v0 transaction with the market's lookup table: a position of many slots names more
+    // accounts than a legacy transaction can carry.
+    let admin = c.market(&market).await.map_err(|e| e.to_string())?.admin;
+    let table = c.find_market_table(&admin, &market).await.map_err(|e| e.to_string())?;
+    let options = SendOptions {
+        lookup_tables: table.map(|t| t.key).into_iter().collect(),
+        compute_unit_price: cli.with_compute_unit_price.unwrap_or(0),
+        ..Default::default()
+    };
+    let (sig, _) = c.send_v0(&ixs, &[], &options).await.map_err(|e| e.to_string())?;
     let shown = if amount == u64::MAX { "all".to_string() } else { format_amount(amount, reserve.decimals) };
     Ok(with_display(
         json!({ "signature": sig.to_string(), "reserve": reserve_key.to_string(), "amount": amount }),

@@ -157,7 +157,7 @@ pub fn read(
     now: i64,
 ) -> std::result::Result<OraclePrice, BallastError> {
     let raw = decode(config, account)
-        .inspect_err(|e| msg!("reserve {}: oracle {} refused: {:?}", reserve, account.key, e))?;
+        .inspect_err(|e| crate::diag!("reserve {}: oracle {} refused: {:?}", reserve, account.key, e))?;
     check(reserve, config, &raw, now)
 }
 
@@ -169,22 +169,27 @@ pub fn check(
     now: i64,
 ) -> std::result::Result<OraclePrice, BallastError> {
     if raw.price <= 0 || raw.ema_price <= 0 {
-        msg!("reserve {}: non-positive price {} (ema {})", reserve, raw.price, raw.ema_price);
+        crate::diag!("reserve {}: non-positive price {} (ema {})", reserve, raw.price, raw.ema_price);
         return Err(BallastError::OracleNonPositivePrice);
     }
     if !(MIN_EXPO..=MAX_EXPO).contains(&raw.expo) {
-        msg!("reserve {}: price exponent {} outside {}..={}", reserve, raw.expo, MIN_EXPO, MAX_EXPO);
+        crate::diag!("reserve {}: price exponent {} outside {}..={}", reserve, raw.expo, MIN_EXPO, MAX_EXPO);
         return Err(BallastError::OracleExponentOutOfRange);
     }
     let (price, ema_price) = (raw.price as u64, raw.ema_price as u64);
     // A publish time ahead of the validator's clock counts as fresh, not as negative age.
     let age_secs = now.saturating_sub(raw.publish_time).max(0) as u64;
     if age_secs > config.max_age_secs as u64 {
-        msg!("reserve {}: price stale by {} s (max age {} s)", reserve, age_secs, config.max_age_secs);
+        crate::diag!(
+            "reserve {}: price stale by {} s (max age {} s)",
+            reserve,
+            age_secs,
+            config.max_age_secs
+        );
         return Err(BallastError::OracleStale);
     }
     if (raw.conf as u128) * 10_000 > (price as u128) * config.max_conf_bps as u128 {
-        msg!(
+        crate::diag!(
             "reserve {}: confidence {} too wide for price {} (max {} bps)",
             reserve,
             raw.conf,
@@ -196,7 +201,7 @@ pub fn check(
     let band = lag_band(price, raw.conf, config.lag_bps_per_sec as u32, age_secs)
         .map_err(|_| BallastError::MathOverflow)?;
     if !band_within_cap(price, band, config.max_band_bps as u32) {
-        msg!(
+        crate::diag!(
             "reserve {}: lag band {} over the cap of {} bps of {}",
             reserve,
             band,
