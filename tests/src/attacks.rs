@@ -31,8 +31,19 @@ pub struct Cell {
     pub run: fn(Mode) -> Pin<Box<dyn Future<Output = ()>>>,
 }
 
+/// A cell's scenario: `name(mode)`, or `name(f, arg)` for a scenario shared by several cells
+/// (`f(mode, arg)`).
+macro_rules! cell_run {
+    ($name:ident) => {
+        |m| Box::pin($name(m))
+    };
+    ($name:ident, $f:ident, $arg:expr) => {
+        |m| Box::pin($f(m, $arg))
+    };
+}
+
 macro_rules! cells {
-    ($($instruction:literal, $class:literal, $expected:literal => $name:ident;)*) => {
+    ($($instruction:literal, $class:literal, $expected:literal => $name:ident $(($f:ident, $arg:expr))?;)*) => {
         /// Every cell of the matrix, in table order.
         pub const CELLS: &[Cell] = &[
             $(Cell {
@@ -40,7 +51,7 @@ macro_rules! cells {
                 class: $class,
                 expected: $expected,
                 name: stringify!($name),
-                run: |m| Box::pin($name(m)),
+                run: cell_run!($name $(, $f, $arg)?),
             },)*
         ];
     };
@@ -93,15 +104,15 @@ cells! {
     "configure_reserve", "cross-market accounts", "`WrongMarket`" => configure_another_markets_reserve;
     "set_reserve_pause", "cross-market accounts", "`WrongMarket`" => pause_another_markets_reserve;
     // Remaining accounts.
-    "borrow", "remaining accounts reordered", "`RemainingAccountsMismatch`" => borrow_with_the_health_accounts_reordered;
-    "borrow", "remaining accounts extra", "`RemainingAccountsMismatch`" => borrow_with_an_extra_health_account;
-    "borrow", "remaining accounts from another market", "`RemainingAccountsMismatch`" => borrow_with_a_foreign_reserve_in_the_health_accounts;
-    "withdraw", "remaining accounts reordered", "`RemainingAccountsMismatch`" => withdraw_with_the_health_accounts_reordered;
-    "withdraw", "remaining accounts extra", "`RemainingAccountsMismatch`" => withdraw_with_an_extra_health_account;
-    "withdraw", "remaining accounts from another market", "`RemainingAccountsMismatch`" => withdraw_with_a_foreign_reserve_in_the_health_accounts;
-    "liquidate", "remaining accounts reordered", "`RemainingAccountsMismatch`" => liquidate_with_the_health_accounts_reordered;
-    "liquidate", "remaining accounts extra", "`RemainingAccountsMismatch`" => liquidate_with_an_extra_health_account;
-    "liquidate", "remaining accounts from another market", "`RemainingAccountsMismatch`" => liquidate_with_a_foreign_reserve_in_the_health_accounts;
+    "borrow", "remaining accounts reordered", "`RemainingAccountsMismatch`" => borrow_with_the_health_accounts_reordered(borrow_bent, Bend::Reordered);
+    "borrow", "remaining accounts extra", "`RemainingAccountsMismatch`" => borrow_with_an_extra_health_account(borrow_bent, Bend::Extra);
+    "borrow", "remaining accounts from another market", "`RemainingAccountsMismatch`" => borrow_with_a_foreign_reserve_in_the_health_accounts(borrow_bent, Bend::Foreign);
+    "withdraw", "remaining accounts reordered", "`RemainingAccountsMismatch`" => withdraw_with_the_health_accounts_reordered(withdraw_bent, Bend::Reordered);
+    "withdraw", "remaining accounts extra", "`RemainingAccountsMismatch`" => withdraw_with_an_extra_health_account(withdraw_bent, Bend::Extra);
+    "withdraw", "remaining accounts from another market", "`RemainingAccountsMismatch`" => withdraw_with_a_foreign_reserve_in_the_health_accounts(withdraw_bent, Bend::Foreign);
+    "liquidate", "remaining accounts reordered", "`RemainingAccountsMismatch`" => liquidate_with_the_health_accounts_reordered(liquidate_bent, Bend::Reordered);
+    "liquidate", "remaining accounts extra", "`RemainingAccountsMismatch`" => liquidate_with_an_extra_health_account(liquidate_bent, Bend::Extra);
+    "liquidate", "remaining accounts from another market", "`RemainingAccountsMismatch`" => liquidate_with_a_foreign_reserve_in_the_health_accounts(liquidate_bent, Bend::Foreign);
     // Timelock bypass and cranks given the wrong account.
     "apply_reserve_config", "timelock bypass", "`TimelockNotElapsed`" => apply_a_loosening_before_its_timelock;
     "apply_market_config", "timelock bypass", "`TimelockNotElapsed`" => apply_a_market_loosening_before_its_timelock;
@@ -784,18 +795,6 @@ async fn borrow_bent(mode: Mode, how: Bend) {
         .await;
 }
 
-async fn borrow_with_the_health_accounts_reordered(mode: Mode) {
-    borrow_bent(mode, Bend::Reordered).await
-}
-
-async fn borrow_with_an_extra_health_account(mode: Mode) {
-    borrow_bent(mode, Bend::Extra).await
-}
-
-async fn borrow_with_a_foreign_reserve_in_the_health_accounts(mode: Mode) {
-    borrow_bent(mode, Bend::Foreign).await
-}
-
 async fn withdraw_bent(mode: Mode, how: Bend) {
     let mut m = PricedMarket::start(mode).await;
     m.borrow(100 * USDC_UNIT).await.unwrap();
@@ -818,18 +817,6 @@ async fn withdraw_bent(mode: Mode, how: Bend) {
         .await;
 }
 
-async fn withdraw_with_the_health_accounts_reordered(mode: Mode) {
-    withdraw_bent(mode, Bend::Reordered).await
-}
-
-async fn withdraw_with_an_extra_health_account(mode: Mode) {
-    withdraw_bent(mode, Bend::Extra).await
-}
-
-async fn withdraw_with_a_foreign_reserve_in_the_health_accounts(mode: Mode) {
-    withdraw_bent(mode, Bend::Foreign).await
-}
-
 async fn liquidate_bent(mode: Mode, how: Bend) {
     let (mut m, keeper) = liquidatable(mode).await;
     let mut ixn = m.liquidate_ix(&keeper, u64::MAX).await;
@@ -841,18 +828,6 @@ async fn liquidate_bent(mode: Mode, how: Bend) {
     m.env
         .expect_failure("bent liquidate", &[ixn], &[&signer], BallastError::RemainingAccountsMismatch, &w)
         .await;
-}
-
-async fn liquidate_with_the_health_accounts_reordered(mode: Mode) {
-    liquidate_bent(mode, Bend::Reordered).await
-}
-
-async fn liquidate_with_an_extra_health_account(mode: Mode) {
-    liquidate_bent(mode, Bend::Extra).await
-}
-
-async fn liquidate_with_a_foreign_reserve_in_the_health_accounts(mode: Mode) {
-    liquidate_bent(mode, Bend::Foreign).await
 }
 
 // ---- Token-2022 changes after listing -------------------------------------------------------------

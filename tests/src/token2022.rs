@@ -102,6 +102,31 @@ pub fn patched_aaplx(
     panic!("AAPLx has no extension {ext_type}");
 }
 
+/// A 6-decimal Token-2022 mint with one `extension`, initialized by `init` (given the mint's
+/// address), made by the token program; the payer mints.
+async fn mint_with_extension(
+    env: &mut TestEnv,
+    extension: ExtensionType,
+    init: impl FnOnce(&Pubkey) -> anchor_lang::solana_program::instruction::Instruction,
+) -> solana_keypair::Keypair {
+    let mint = env.keypair();
+    let len = ExtensionType::try_calculate_account_len::<Mint>(&[extension]).unwrap();
+    let payer = env.payer();
+    let ixs = [
+        solana_system_interface::instruction::create_account(
+            &payer.pubkey(),
+            &mint.pubkey(),
+            10_000_000,
+            len as u64,
+            &TOKEN_2022,
+        ),
+        init(&mint.pubkey()),
+        token_ix::initialize_mint2(&TOKEN_2022, &mint.pubkey(), &payer.pubkey(), None, 6).unwrap(),
+    ];
+    env.send("mint with an extension", &ixs, &[&mint]).await.unwrap();
+    mint
+}
+
 /// A 6-decimal Token-2022 mint with a TransferFeeConfig (`fee_bps`, at most 1,000 units a
 /// transfer) and the fee `authority` given, made by the token program; the payer mints.
 pub async fn transfer_fee_mint(
@@ -109,44 +134,20 @@ pub async fn transfer_fee_mint(
     authority: Option<&Pubkey>,
     fee_bps: u16,
 ) -> solana_keypair::Keypair {
-    let mint = env.keypair();
-    let len = ExtensionType::try_calculate_account_len::<Mint>(&[ExtensionType::TransferFeeConfig]).unwrap();
-    let payer = env.payer();
-    let ixs = [
-        solana_system_interface::instruction::create_account(
-            &payer.pubkey(),
-            &mint.pubkey(),
-            10_000_000,
-            len as u64,
-            &TOKEN_2022,
-        ),
-        initialize_transfer_fee_config(&TOKEN_2022, &mint.pubkey(), authority, None, fee_bps, 1_000).unwrap(),
-        token_ix::initialize_mint2(&TOKEN_2022, &mint.pubkey(), &payer.pubkey(), None, 6).unwrap(),
-    ];
-    env.send("fee mint", &ixs, &[&mint]).await.unwrap();
-    mint
+    mint_with_extension(env, ExtensionType::TransferFeeConfig, |mint| {
+        initialize_transfer_fee_config(&TOKEN_2022, mint, authority, None, fee_bps, 1_000).unwrap()
+    })
+    .await
 }
 
 /// A 6-decimal Token-2022 mint with a TransferHook extension whose program is unset and whose
 /// `authority` can set one later, made by the token program; the payer mints.
 pub async fn transfer_hook_mint(env: &mut TestEnv, authority: &Pubkey) -> solana_keypair::Keypair {
     use anchor_spl::token_2022::spl_token_2022::extension::transfer_hook::instruction::initialize;
-    let mint = env.keypair();
-    let len = ExtensionType::try_calculate_account_len::<Mint>(&[ExtensionType::TransferHook]).unwrap();
-    let payer = env.payer();
-    let ixs = [
-        solana_system_interface::instruction::create_account(
-            &payer.pubkey(),
-            &mint.pubkey(),
-            10_000_000,
-            len as u64,
-            &TOKEN_2022,
-        ),
-        initialize(&TOKEN_2022, &mint.pubkey(), Some(*authority), None).unwrap(),
-        token_ix::initialize_mint2(&TOKEN_2022, &mint.pubkey(), &payer.pubkey(), None, 6).unwrap(),
-    ];
-    env.send("hook mint", &ixs, &[&mint]).await.unwrap();
-    mint
+    mint_with_extension(env, ExtensionType::TransferHook, |mint| {
+        initialize(&TOKEN_2022, mint, Some(*authority), None).unwrap()
+    })
+    .await
 }
 
 /// `list`, then the default parameters with a placeholder feed (deposits need a configured

@@ -55,6 +55,10 @@ impl Drop for Validator {
             .arg(root().join("scripts/localnet/validator.sh"))
             .args(["stop", self.ledger.to_str().unwrap()])
             .status();
+        // The ledger (~300 MB) is kept only when the test failed, for its log.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.ledger);
+        }
     }
 }
 
@@ -245,7 +249,32 @@ fn keeper_liquidates_the_unhealthy_position_on_a_real_validator() {
     assert!(metric(&m, "ballast_keeper_positions_scanned_total") >= 3, "{m}");
     assert_eq!(metric(&m, "ballast_keeper_liquidations_failed_total"), 0, "{m}");
 
+    a_new_user_gets_answers_it_can_act_on(&w, &sol);
     sixteen_slot_position_is_liquidated_by_the_keeper(&mut w, &pubkeys["keeper"], &dir);
+}
+
+/// Issue 12 item 5: what a new wallet meets when it gets the order wrong, and the words it gets.
+fn a_new_user_gets_answers_it_can_act_on(w: &Wallets, sol: &str) {
+    let dave = w.cli("dave", &["keygen", &w.keypair("dave")])["pubkey"].as_str().unwrap().to_string();
+    w.cli("dave", &["airdrop", "1"]);
+    let error = |out: Value| out["error"].as_str().unwrap_or_default().to_string();
+    // No token account yet: named, with the balance.
+    let e = error(w.try_cli("dave", &["deposit", sol, "1"]));
+    assert!(e.contains("has no token account of mint") && e.contains("balance 0"), "{e}");
+    // No position: said so, and how to get one.
+    let e = error(w.try_cli("dave", &["withdraw", sol, "1"]));
+    assert!(e.contains("has no position 0") && e.contains("a deposit opens one"), "{e}");
+    // More than the wallet holds.
+    w.cli("admin", &["token", "mint", sol, "2", "--to", &dave]);
+    let e = error(w.try_cli("dave", &["deposit", sol, "5"]));
+    assert!(e.contains("holds 2") && e.contains("less than 5"), "{e}");
+    // The first deposit opens the position in the same transaction.
+    w.cli("dave", &["deposit", sol, "1"]);
+    // Withdrawing more than the position holds, without debt: the program's own answer (no
+    // price is looked up, none is needed).
+    let e = error(w.try_cli("dave", &["withdraw", sol, "3"]));
+    assert!(e.contains("InsufficientDeposit"), "{e}");
+    w.cli("dave", &["withdraw", sol, "1"]);
 }
 
 /// Issue 12: a position of 16 slots (one debt, fifteen collaterals) borrows through the CLI and

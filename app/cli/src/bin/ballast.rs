@@ -591,8 +591,45 @@ async fn move_command(cli: &Cli, m: &Move) -> CliResult {
         let refreshes = ix::mint_refreshes(&slots, |r| reserves.get(r).copied());
         Ok::<_, String>((ix::health_accounts(&slots, |r| oracles[r].key), p, refreshes))
     };
+    // Answers a new user can act on, before anything is sent: which account is missing, and
+    // what the wallet holds.
+    let has_position = c.account_data(&position).await.map_err(|e| e.to_string())?.is_some();
+    let paying = matches!(cli.command, Command::Deposit(_) | Command::Repay(_));
+    if !has_position && !matches!(cli.command, Command::Deposit(_)) {
+        return Err(format!(
+            "wallet {owner} has no position {} in market {market}: a deposit opens one (or `ballast position open`)",
+            m.index
+        ));
+    }
+    if paying {
+        let held = match c.account_data(&ata).await.map_err(|e| e.to_string())? {
+            Some(a) => token::token_account_amount(&a.data).unwrap_or(0),
+            None => {
+                return Err(format!(
+                    "wallet {owner} has no token account of mint {} (its associated account {ata} does not exist; balance 0)",
+                    reserve.mint
+                ))
+            }
+        };
+        if amount != u64::MAX && held < amount {
+            return Err(format!(
+                "wallet {owner} holds {} of mint {} in {ata}, less than {}",
+                format_amount(held, reserve.decimals),
+                reserve.mint,
+                format_amount(amount, reserve.decimals)
+            ));
+        }
+    }
     let (verb, ixs) = match &cli.command {
-        Command::Deposit(_) => ("deposited", vec![ix::deposit(owner, position, &keys, ata, amount)]),
+        Command::Deposit(_) => {
+            // The wallet's first deposit opens its position in the same transaction.
+            let mut ixs = Vec::new();
+            if !has_position {
+                ixs.push(ix::open_position(owner, market, m.index));
+            }
+            ixs.push(ix::deposit(owner, position, &keys, ata, amount));
+            ("deposited", ixs)
+        }
         Command::Repay(_) => ("repaid", vec![ix::repay(owner, position, &keys, ata, amount)]),
         Command::Borrow(_) => {
             let (rem, _, mut ixs) = remaining(Some(reserve_key)).await?;
@@ -600,11 +637,14 @@ async fn move_command(cli: &Cli, m: &Move) -> CliResult {
             ("borrowed", ixs)
         }
         Command::Withdraw(_) => {
-            let (rem, p, mut ixs) = remaining(None).await?;
-            if !p.has_debt() {
-                ixs.clear();
-            }
-            let rem = if p.has_debt() { rem } else { Vec::new() };
+            // Without debt no price is needed (nor looked up): the program answers alone.
+            let p = c.position(&position).await.map_err(|e| e.to_string())?;
+            let (rem, mut ixs) = if p.has_debt() {
+                let (rem, _, refreshes) = remaining(None).await?;
+                (rem, refreshes)
+            } else {
+                (Vec::new(), Vec::new())
+            };
             ixs.extend([create_ata, ix::withdraw_with_health(owner, position, &keys, ata, amount, rem)]);
             ("withdrew", ixs)
         }
