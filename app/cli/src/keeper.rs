@@ -80,8 +80,42 @@ pub fn scan_positions(
     scan
 }
 
+/// One keeper's part of a large market: shard `index` of `count` takes the positions whose key,
+/// read as a big-endian number, falls in the `index`-th of `count` equal ranges. Several keepers
+/// with `--shard 0/3`, `1/3`, `2/3` cover every position exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// Every position.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// Parses `i/n` (`0 ≤ i < n`).
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let (i, n) = text.split_once('/').ok_or_else(|| format!("--shard {text}: expected i/n, e.g. 0/3"))?;
+        let parse = |v: &str| v.trim().parse::<u32>().map_err(|e| format!("--shard {text}: {e}"));
+        let (index, count) = (parse(i)?, parse(n)?);
+        if count == 0 || index >= count {
+            return Err(format!("--shard {text}: need 0 <= i < n"));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether `key` is this shard's.
+    pub fn owns(&self, key: &Pubkey) -> bool {
+        let head = u64::from_be_bytes(key.to_bytes()[..8].try_into().expect("8 bytes"));
+        // The range of `head`: floor(head × count / 2^64).
+        ((head as u128 * self.count as u128) >> 64) as u32 == self.index
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct KeeperConfig {
+    /// The positions this keeper looks after.
+    pub shard: Shard,
     pub market: Pubkey,
     pub interval: Duration,
     pub dry_run: bool,
@@ -193,10 +227,7 @@ pub async fn run(client: Client, config: KeeperConfig, metrics: Arc<Metrics>) {
         let started = Instant::now();
         match scan_and_act(&client, &config, &metrics).await {
             Ok(()) => {
-                Metrics::add(&metrics.scans, 1);
-                metrics
-                    .last_scan_micros
-                    .store(started.elapsed().as_micros() as u64, std::sync::atomic::Ordering::Relaxed);
+                metrics.scan_done(started.elapsed().as_secs_f64());
                 backoff = config.interval;
             }
             Err(e) => {
@@ -216,7 +247,8 @@ async fn scan_and_act(client: &Client, config: &KeeperConfig, metrics: &Metrics)
     let market = client.market(&config.market).await?;
     let reserves = client.reserves(&config.market).await?;
     let oracles = client.oracles(&reserves).await?;
-    let positions = client.position_accounts(&config.market).await?;
+    let mut positions = client.position_accounts(&config.market).await?;
+    positions.retain(|(key, _)| config.shard.owns(key));
     // Without `--lookup-table`, the table the market's admin made at bootstrap.
     let mut config = config.clone();
     if config.lookup_tables.is_empty() {
@@ -329,7 +361,7 @@ async fn act(
             match client.send_prepared(&prepared).await {
                 Ok(signature) => {
                     Metrics::add(&metrics.liquidations_landed, 1);
-                    metrics.last_compute_unit_price.store(price, std::sync::atomic::Ordering::Relaxed);
+                    metrics.last_compute_unit_price.set(price as i64);
                     tracing::info!(
                         %position,
                         repay_reserve = %choice.repay_reserve,
@@ -476,5 +508,31 @@ mod tests {
             wire_size(&legacy),
             wire_size(&v0)
         );
+    }
+
+    #[test]
+    fn shards_cover_every_position_exactly_once() {
+        assert_eq!(Shard::parse("1/3"), Ok(Shard { index: 1, count: 3 }));
+        for bad in ["3/3", "1/0", "x/2", "2"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+        let edges = [[0u8; 32], [0xff; 32], [0x55; 32], [0xaa; 32], [0x80; 32]];
+        let keys: Vec<Pubkey> = edges
+            .into_iter()
+            .map(Pubkey::new_from_array)
+            .chain((0..2_000).map(|_| Pubkey::new_unique()))
+            .collect();
+        for count in [1u32, 2, 3, 7] {
+            let mut seen = vec![0u32; count as usize];
+            for key in &keys {
+                let owners: Vec<u32> = (0..count).filter(|&index| Shard { index, count }.owns(key)).collect();
+                assert_eq!(owners.len(), 1, "{key} in {owners:?} of {count}");
+                seen[owners[0] as usize] += 1;
+            }
+            assert!(Shard::ALL.owns(&keys[1]));
+            // The ranges are contiguous: the lowest key is shard 0's, the highest the last's.
+            assert!(Shard { index: 0, count }.owns(&keys[0]));
+            assert!(Shard { index: count - 1, count }.owns(&keys[1]));
+        }
     }
 }

@@ -1,144 +1,187 @@
-//! The keeper's counters, served in the Prometheus text format on a loopback port.
+//! The keeper's metrics, kept and encoded by `prometheus-client` (the Prometheus project's Rust
+//! client, OpenMetrics text), served by `axum` at `/metrics`, with `/health` for orchestrators.
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use axum::http::{header, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 
-#[derive(Debug, Default)]
+/// `/health` answers 503 when no scan has succeeded for this long.
+pub const HEALTHY_SCAN_AGE_SECS: u64 = 60;
+
+/// Every counter and gauge of the keeper (counters are exported with a `_total` suffix).
 pub struct Metrics {
-    pub scans: AtomicU64,
-    pub scan_errors: AtomicU64,
-    pub positions_scanned: AtomicU64,
-    pub positions_unpriced: AtomicU64,
-    pub liquidatable_found: AtomicU64,
-    pub liquidations_sent: AtomicU64,
-    pub liquidations_landed: AtomicU64,
-    pub liquidations_failed: AtomicU64,
-    pub bad_debt_resolved: AtomicU64,
+    pub scans: Counter,
+    pub scan_errors: Counter,
+    pub positions_scanned: Counter,
+    pub positions_unpriced: Counter,
+    pub liquidatable_found: Counter,
+    pub liquidations_sent: Counter,
+    pub liquidations_landed: Counter,
+    pub liquidations_failed: Counter,
+    pub bad_debt_resolved: Counter,
     /// Liquidations not sent: planned proceeds less fees below the configured minimum.
-    pub skipped_unprofitable: AtomicU64,
+    pub skipped_unprofitable: Counter,
     /// Liquidations not sent: the simulation was refused (someone else was first, prices moved).
-    pub skipped_refused: AtomicU64,
+    pub skipped_refused: Counter,
     /// The compute-unit price of the last liquidation sent, micro-lamports.
-    pub last_compute_unit_price: AtomicU64,
-    pub last_scan_micros: AtomicU64,
+    pub last_compute_unit_price: Gauge,
+    pub last_scan_seconds: Gauge<f64, AtomicU64>,
+    /// Unix time of the last successful scan (0: none yet).
+    pub last_scan_timestamp: Gauge,
+    registry: Registry,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let mut counter = |name: &str, help: &str| {
+            let c = Counter::default();
+            registry.register(name, help, c.clone());
+            c
+        };
+        let scans = counter("ballast_keeper_scans", "Scans of the market completed");
+        let scan_errors = counter("ballast_keeper_scan_errors", "Scans that failed (RPC errors)");
+        let positions_scanned =
+            counter("ballast_keeper_positions_scanned", "Positions decoded and health-checked");
+        let positions_unpriced =
+            counter("ballast_keeper_positions_unpriced", "Positions skipped: a price was missing or refused");
+        let liquidatable_found = counter("ballast_keeper_liquidatable_found", "Liquidatable positions found");
+        let liquidations_sent = counter("ballast_keeper_liquidations_sent", "Liquidation transactions sent");
+        let liquidations_landed =
+            counter("ballast_keeper_liquidations_landed", "Liquidation transactions confirmed");
+        let liquidations_failed =
+            counter("ballast_keeper_liquidations_failed", "Liquidation transactions that failed");
+        let bad_debt_resolved = counter("ballast_keeper_bad_debt_resolved", "Bad-debt resolutions confirmed");
+        let skipped_unprofitable = counter(
+            "ballast_keeper_skipped_unprofitable",
+            "Liquidations skipped: proceeds less fees below the minimum",
+        );
+        let skipped_refused =
+            counter("ballast_keeper_skipped_refused", "Liquidations skipped: the simulation was refused");
+        let last_compute_unit_price = Gauge::default();
+        registry.register(
+            "ballast_keeper_last_compute_unit_price",
+            "Compute-unit price of the last liquidation sent (micro-lamports)",
+            last_compute_unit_price.clone(),
+        );
+        let last_scan_seconds = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "ballast_keeper_last_scan_seconds",
+            "Duration of the last scan",
+            last_scan_seconds.clone(),
+        );
+        let last_scan_timestamp = Gauge::default();
+        registry.register(
+            "ballast_keeper_last_scan_timestamp_seconds",
+            "Unix time of the last successful scan",
+            last_scan_timestamp.clone(),
+        );
+        Metrics {
+            scans,
+            scan_errors,
+            positions_scanned,
+            positions_unpriced,
+            liquidatable_found,
+            liquidations_sent,
+            liquidations_landed,
+            liquidations_failed,
+            bad_debt_resolved,
+            skipped_unprofitable,
+            skipped_refused,
+            last_compute_unit_price,
+            last_scan_seconds,
+            last_scan_timestamp,
+            registry,
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 impl Metrics {
-    pub fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Relaxed);
+    pub fn add(counter: &Counter, n: u64) {
+        counter.inc_by(n);
     }
 
-    /// The Prometheus text exposition of every counter.
+    /// Records a successful scan that took `seconds`.
+    pub fn scan_done(&self, seconds: f64) {
+        self.scans.inc();
+        self.last_scan_seconds.set(seconds);
+        self.last_scan_timestamp.set(unix_now() as i64);
+    }
+
+    /// The OpenMetrics text exposition of every metric.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, u64); 13] = [
-            (
-                "ballast_keeper_scans_total",
-                "counter",
-                "Scans of the market completed",
-                self.scans.load(Relaxed),
-            ),
-            (
-                "ballast_keeper_scan_errors_total",
-                "counter",
-                "Scans that failed (RPC errors)",
-                self.scan_errors.load(Relaxed),
-            ),
-            (
-                "ballast_keeper_positions_scanned_total",
-                "counter",
-                "Positions decoded and health-checked",
-                self.positions_scanned.load(Relaxed),
-            ),
-            (
-                "ballast_keeper_positions_unpriced_total",
-                "counter",
-                "Positions skipped: a price was missing or refused",
-                self.positions_unpriced.load(Relaxed),
-            ),
-            (
-                "ballast_keeper_liquidatable_found_total",
-                "counter",
-                "Liquidatable positions found",
-                self.liquidatable_found.load(Relaxed),
-            ),
-            (
-                "ballast_keeper_liquidations_sent_total",
-                "counter",
-                "Liquidation transactions sent",
-                self.liquidations_sent.load(Relaxed),
-            ),
-            (
-                "ballast_keeper_liquidations_landed_total",
-                "counter",
-                "Liquidation transactions confirmed",
-                self.liquidations_landed.load(Relaxed),
-            ),
-            (
-                "ballast_keeper_liquidations_failed_total",
-                "counter",
-                "Liquidation transactions that failed",
-                self.liquidations_failed.load(Relaxed),
-            ),
-            (
-                "ballast_keeper_bad_debt_resolved_total",
-                "counter",
-                "Bad-debt resolutions confirmed",
-                self.bad_debt_resolved.load(Relaxed),
-            ),
-            (
-                "ballast_keeper_skipped_unprofitable_total",
-                "counter",
-                "Liquidations skipped: proceeds less fees below the minimum",
-                self.skipped_unprofitable.load(Relaxed),
-            ),
-            (
-                "ballast_keeper_skipped_refused_total",
-                "counter",
-                "Liquidations skipped: the simulation was refused",
-                self.skipped_refused.load(Relaxed),
-            ),
-            (
-                "ballast_keeper_last_compute_unit_price",
-                "gauge",
-                "Compute-unit price of the last liquidation sent (micro-lamports)",
-                self.last_compute_unit_price.load(Relaxed),
-            ),
-            ("ballast_keeper_last_scan_seconds", "gauge", "Duration of the last scan", 0),
-        ];
         let mut out = String::new();
-        for (name, kind, help, value) in rows {
-            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
-            if name == "ballast_keeper_last_scan_seconds" {
-                out.push_str(&format!("{name} {:.6}\n", self.last_scan_micros.load(Relaxed) as f64 / 1e6));
-            } else {
-                out.push_str(&format!("{name} {value}\n"));
-            }
-        }
+        encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out
+    }
+
+    /// Healthy while a scan has succeeded within `HEALTHY_SCAN_AGE_SECS`.
+    pub fn healthy(&self) -> (bool, String) {
+        let last = self.last_scan_timestamp.get() as u64;
+        if last == 0 {
+            return (false, "no scan has succeeded yet".into());
+        }
+        let age = unix_now().saturating_sub(last);
+        (age <= HEALTHY_SCAN_AGE_SECS, format!("last successful scan {age} s ago"))
     }
 }
 
-/// Serves `GET /metrics` (any path) on `addr`, which must be a loopback address.
+/// Serves `GET /metrics` and `GET /health` on `addr` (a warning when it is not loopback: the
+/// metrics tell anyone who can reach them what the keeper is doing).
 pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<()> {
     if !addr.ip().is_loopback() {
-        return Err(std::io::Error::other(format!("metrics address {addr} is not loopback")));
+        tracing::warn!(%addr, "metrics and health are served beyond loopback");
     }
-    let listener = TcpListener::bind(addr).await?;
-    tracing::info!(%addr, "metrics listening");
-    loop {
-        let (mut socket, _) = listener.accept().await?;
-        let body = metrics.render();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 1024];
-            let _ = socket.read(&mut buf).await; // the request line; any path answers
-            let response = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = socket.write_all(response.as_bytes()).await;
-        });
+    let for_metrics = metrics.clone();
+    let app = Router::new()
+        .route(
+            "/metrics",
+            get(move || async move {
+                let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+                ([(header::CONTENT_TYPE, content_type)], for_metrics.render())
+            }),
+        )
+        .route(
+            "/health",
+            get(move || async move {
+                let (ok, detail) = metrics.healthy();
+                let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+                (status, detail)
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "metrics listening (/metrics, /health)");
+    axum::serve(listener, app).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_and_gauges_render_in_openmetrics_text() {
+        let m = Metrics::default();
+        Metrics::add(&m.liquidations_landed, 2);
+        m.last_compute_unit_price.set(1_000);
+        let text = m.render();
+        assert!(text.contains("ballast_keeper_liquidations_landed_total 2"), "{text}");
+        assert!(text.contains("ballast_keeper_last_compute_unit_price 1000"), "{text}");
+        assert!(text.contains("# HELP ballast_keeper_skipped_unprofitable"), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        assert!(!m.healthy().0, "no scan yet");
+        m.scan_done(0.01);
+        assert!(m.healthy().0);
     }
 }

@@ -115,9 +115,10 @@ fn hex(byte: u8) -> String {
     format!("{byte:02x}").repeat(32)
 }
 
-fn http_get(port: u16) -> String {
+fn http_get(port: u16, path: &str) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("metrics port");
-    s.write_all(b"GET /metrics HTTP/1.1\r\nhost: localhost\r\n\r\n").unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n").as_bytes())
+        .unwrap();
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
     out
@@ -244,8 +245,10 @@ fn keeper_liquidates_the_unhealthy_position_on_a_real_validator() {
     assert!(reserve["pool_balance"].as_u64().unwrap() > 0, "the insurance pool grew: {reserve}");
     assert!(reserve["pool_target"].as_u64().unwrap() > 0);
 
-    let m = http_get(metrics_port);
+    let m = http_get(metrics_port, "/metrics");
     assert!(metric(&m, "ballast_keeper_liquidations_landed_total") >= 1, "{m}");
+    let health = http_get(metrics_port, "/health");
+    assert!(health.starts_with("HTTP/1.1 200") && health.contains("last successful scan"), "{health}");
     assert!(metric(&m, "ballast_keeper_positions_scanned_total") >= 3, "{m}");
     assert_eq!(metric(&m, "ballast_keeper_liquidations_failed_total"), 0, "{m}");
 
@@ -341,6 +344,7 @@ fn sixteen_slot_position_is_liquidated_by_the_keeper(w: &mut Wallets, keeper: &s
             .args(["-u", &w.url, "-k", &w.keypair("keeper"), "--market", w.market.as_deref().unwrap()])
             .args(["--interval-ms", "300", "--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
             .args(["--min-compute-unit-price", "1000", "--max-compute-unit-price", "5000"])
+            .args(["--log-format", "json"])
             .env("RUST_LOG", "info") // the test reads its "liquidated" line
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log_path).unwrap())
@@ -360,11 +364,15 @@ fn sixteen_slot_position_is_liquidated_by_the_keeper(w: &mut Wallets, keeper: &s
     }
     eprintln!("16-slot position liquidated after {:?}", started.elapsed());
     let log = std::fs::read_to_string(&log_path).unwrap();
+    // JSON log lines: the liquidation's fields, as a log collector reads them.
     let landed = log
         .lines()
-        .find(|l| l.contains("liquidated"))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["fields"]["message"] == "liquidated")
         .unwrap_or_else(|| panic!("no liquidation logged:\n{log}"));
-    assert!(landed.contains("slots=16") && landed.contains("compute_unit_price=1000"), "{landed}");
-    let m = http_get(metrics_port);
+    let fields = &landed["fields"];
+    let paid = (fields["slots"].as_u64(), fields["compute_unit_price"].as_u64());
+    assert_eq!(paid, (Some(16), Some(1000)), "{landed}");
+    let m = http_get(metrics_port, "/metrics");
     assert_eq!(metric(&m, "ballast_keeper_last_compute_unit_price"), 1000, "{m}");
 }

@@ -12,6 +12,12 @@ use ballast_sdk::rpc::Client;
 use clap::Parser;
 use solana_signer::Signer;
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Parser)]
 #[command(name = "ballast-keeper", version, about = "Ballast keeper: liquidates unhealthy positions")]
 struct Args {
@@ -48,7 +54,14 @@ struct Args {
     /// the market's wrapped-SOL price, when listed) are below this many USD.
     #[arg(long, default_value_t = 0.0)]
     min_profit_usd: f64,
-    /// Prometheus metrics address (loopback only).
+    /// Look after shard i of n (`0/3`, `1/3`, `2/3`: three keepers share a market), split by
+    /// position key range.
+    #[arg(long, default_value = "0/1")]
+    shard: String,
+    /// Log lines as text or as JSON objects (one a line, for log collectors).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Where `/metrics` (Prometheus) and `/health` are served; a warning when not loopback.
     #[arg(long, default_value = "127.0.0.1:9464")]
     metrics_addr: SocketAddr,
 }
@@ -63,21 +76,26 @@ fn usd_to_wad(usd: f64) -> Result<u128, String> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let args = Args::parse();
+    let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    match args.log_format {
+        LogFormat::Json => {
+            tracing_subscriber::fmt().json().with_env_filter(filter()).with_writer(std::io::stderr).init()
+        }
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
     // The program's diagnostics from the shared pricing code (a stale price, a refused
     // oracle): debug lines, not stdout.
     ballast::log::set_off_chain_hook(|line| tracing::debug!(target: "ballast::program", "{line}"));
-    let args = Args::parse();
     let setup = || -> Result<(Client, KeeperConfig), String> {
         let keypair = config::read_keypair(&config::keypair_path(args.keypair.as_deref()))?;
         let client = Client::new(&config::rpc_url(args.url.as_deref()), keypair);
         let config = KeeperConfig {
+            shard: keeper::Shard::parse(&args.shard)?,
             market: parse_pubkey(&args.market, "market")?,
             interval: Duration::from_millis(args.interval_ms),
             dry_run: args.dry_run,
