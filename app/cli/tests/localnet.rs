@@ -337,6 +337,19 @@ fn sixteen_slot_position_is_liquidated_by_the_keeper(w: &mut Wallets, keeper: &s
     assert_eq!(shown["slots"].as_array().unwrap().len(), 16, "{shown}");
     assert_eq!(shown["liquidatable"], false);
 
+    // The collateral falls from $10 to $7: 15 × 10 × 7 × 0.8 = $840 < $900.
+    post(w, 1.0, 7.0);
+    // A keeper asking a million dollars a liquidation skips it and counts the skip.
+    let greedy = Command::new(env!("CARGO_BIN_EXE_ballast-keeper"))
+        .args(["-u", &w.url, "-k", &w.keypair("keeper"), "--market", w.market.as_deref().unwrap()])
+        .args(["--once", "--min-profit-usd", "1000000"])
+        .output()
+        .expect("run the keeper once");
+    let printed = String::from_utf8_lossy(&greedy.stdout);
+    assert_eq!(metric(&printed, "ballast_keeper_skipped_unprofitable_total"), 1, "{printed}");
+    assert_eq!(metric(&printed, "ballast_keeper_liquidations_sent_total"), 0, "{printed}");
+    assert_eq!(w.cli("carol", &["position", "show"])["liquidatable"], true);
+
     let metrics_port = free_ports();
     let log_path = dir.join("keeper-16.log");
     let _keeper = Process(
@@ -351,8 +364,6 @@ fn sixteen_slot_position_is_liquidated_by_the_keeper(w: &mut Wallets, keeper: &s
             .spawn()
             .expect("start the keeper"),
     );
-    // The collateral falls from $10 to $7: 15 × 10 × 7 × 0.8 = $840 < $900.
-    post(w, 1.0, 7.0);
     let started = Instant::now();
     loop {
         let a = w.cli("carol", &["position", "show"]);
