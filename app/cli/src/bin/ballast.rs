@@ -37,6 +37,10 @@ struct Cli {
     /// compute unit (the Solana CLI's flag); their compute-unit limit comes from a simulation.
     #[arg(long, global = true)]
     with_compute_unit_price: Option<u64>,
+    /// Deposits, withdrawals, borrows and repayments: simulate and report (compute units, fee,
+    /// or the program's refusal by name), send nothing.
+    #[arg(long, global = true)]
+    simulate: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -659,7 +663,21 @@ async fn move_command(cli: &Cli, m: &Move) -> CliResult {
         compute_unit_price: cli.with_compute_unit_price.unwrap_or(0),
         ..Default::default()
     };
-    let (sig, _) = c.send_v0(&ixs, &[], &options).await.map_err(|e| e.to_string())?;
+    let prepared = c.prepare_v0(&ixs, &[], &options).await.map_err(|e| e.to_string())?;
+    if cli.simulate {
+        return Ok(with_display(
+            json!({
+                "simulated": true, "reserve": reserve_key.to_string(), "amount": amount,
+                "compute_units": prepared.simulated_units, "compute_unit_limit": prepared.compute_unit_limit,
+                "fee_lamports": prepared.fee_lamports,
+            }),
+            format!(
+                "simulated, nothing sent: {} compute units, fee {} lamports",
+                prepared.simulated_units, prepared.fee_lamports
+            ),
+        ));
+    }
+    let sig = c.send_prepared(&prepared).await.map_err(|e| e.to_string())?;
     let shown = if amount == u64::MAX { "all".to_string() } else { format_amount(amount, reserve.decimals) };
     Ok(with_display(
         json!({ "signature": sig.to_string(), "reserve": reserve_key.to_string(), "amount": amount }),
