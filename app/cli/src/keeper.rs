@@ -142,7 +142,8 @@ pub fn worth_sending(profit: u128, fee: Option<u128>, min_profit: u128) -> bool 
 pub const NATIVE_MINT: Pubkey = anchor_lang::pubkey!("So11111111111111111111111111111111111111112");
 
 /// `lamports` in WAD USD at the price of the market's wrapped-SOL reserve (rounded up), when
-/// the market lists one and its price is usable at `now`.
+/// the market lists one and its price is fresh at `now` (a stale price falls back to a decayed
+/// value, which would understate the fee).
 pub fn lamports_usd(
     reserves: &HashMap<Pubkey, Reserve>,
     oracles: &HashMap<Pubkey, OracleAccount>,
@@ -160,7 +161,8 @@ pub fn lamports_usd(
         &oracle.data,
         now,
     )
-    .ok()?;
+    .ok()
+    .filter(|p| matches!(p.pricing, ballast::health::Pricing::Fresh))?;
     let p = priced.price;
     ballast_risk::value::usd_value(lamports, 9, p.price, p.expo, ballast_risk::fixed::Rounding::Up).ok()
 }
@@ -534,5 +536,16 @@ mod tests {
             assert!(Shard { index: 0, count }.owns(&keys[0]));
             assert!(Shard { index: count - 1, count }.owns(&keys[1]));
         }
+    }
+
+    #[test]
+    fn fees_are_valued_only_at_a_fresh_wrapped_sol_price() {
+        let mut m = SyntheticMarket::new();
+        assert_eq!(lamports_usd(&m.reserves, &m.oracles, NOW, 1_000_000_000), None, "no wSOL reserve");
+        m.reserves.get_mut(&m.keys[0]).unwrap().mint = NATIVE_MINT;
+        let one_sol = lamports_usd(&m.reserves, &m.oracles, NOW, 1_000_000_000).unwrap();
+        assert!(one_sol > 0);
+        assert!(lamports_usd(&m.reserves, &m.oracles, NOW, 5_000).unwrap() < one_sol);
+        assert_eq!(lamports_usd(&m.reserves, &m.oracles, NOW + 3_600, 1_000_000_000), None, "stale");
     }
 }

@@ -1,5 +1,5 @@
 //! `ballast-keeper`: finds unhealthy positions of a market and liquidates them, resolves bad
-//! debt, and serves Prometheus metrics on a loopback port.
+//! debt, and serves Prometheus metrics and a health check (`/metrics`, `/health`).
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
