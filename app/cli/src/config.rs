@@ -1,41 +1,55 @@
 //! Solana CLI conventions: `--url`/`-u` (URL or moniker) and `--keypair`/`-k`, defaulting to the
-//! Solana CLI config (`~/.config/solana/cli/config.yml`) and `~/.config/solana/id.json`.
+//! Solana CLI config (read by the `solana-cli-config` crate) and `~/.config/solana/id.json`.
 use std::path::PathBuf;
 
+use solana_cli_config::{Config, ConfigInput, CONFIG_FILE};
 use solana_keypair::Keypair;
 
-fn home() -> PathBuf {
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."))
-}
+/// Where a client connects without `--url` and without a Solana CLI config: the local
+/// validator (the Solana CLI would pick mainnet-beta; a tool that moves funds should not reach
+/// mainnet unasked).
+pub const DEFAULT_RPC_URL: &str = "http://127.0.0.1:8899";
 
-/// A value of the Solana CLI config file (a flat YAML map), if the file and key exist.
-fn solana_config_value(key: &str) -> Option<String> {
-    let path = home().join(".config/solana/cli/config.yml");
-    let text = std::fs::read_to_string(path).ok()?;
-    text.lines().find_map(|line| {
-        let (k, v) = line.split_once(':')?;
-        (k.trim() == key).then(|| v.trim().trim_matches(|c| c == '"' || c == '\'').to_string())
-    })
+/// The Solana CLI config (`~/.config/solana/cli/config.yml`, or where `solana config` put it),
+/// read by the Solana CLI's own crate; `None` when there is none.
+pub fn solana_config() -> Option<Config> {
+    CONFIG_FILE.as_ref().and_then(|path| Config::load(path).ok())
 }
 
 /// The RPC URL for `url` (a URL or one of `localhost`, `devnet`, `testnet`, `mainnet-beta`, and
-/// their initials), or the Solana CLI config's, or localhost.
-pub fn rpc_url(url: Option<&str>) -> String {
-    let chosen = url.map(str::to_string).or_else(|| solana_config_value("json_rpc_url"));
-    match chosen.as_deref() {
-        None | Some("l") | Some("localhost") => "http://127.0.0.1:8899".into(),
-        Some("d") | Some("devnet") => "https://api.devnet.solana.com".into(),
-        Some("t") | Some("testnet") => "https://api.testnet.solana.com".into(),
-        Some("m") | Some("mainnet-beta") => "https://api.mainnet-beta.solana.com".into(),
-        Some(other) => other.to_string(),
-    }
+/// their initials), else `config`'s, else `DEFAULT_RPC_URL`.
+pub fn rpc_url_with(url: Option<&str>, config: Option<&Config>) -> String {
+    let configured = config.map_or(DEFAULT_RPC_URL, |c| c.json_rpc_url.as_str());
+    ConfigInput::compute_json_rpc_url_setting(url.unwrap_or(""), configured).1
 }
 
-/// The keypair file for `path`, or the Solana CLI config's, or `~/.config/solana/id.json`.
+/// The websocket URL: `ws` if given, else the config's `websocket_url`, else computed from the
+/// RPC URL as the Solana CLI does (http→ws, port + 1).
+pub fn websocket_url_with(ws: Option<&str>, url: Option<&str>, config: Option<&Config>) -> String {
+    let configured_ws = config.map_or("", |c| c.websocket_url.as_str());
+    let rpc = rpc_url_with(url, config);
+    ConfigInput::compute_websocket_url_setting(ws.unwrap_or(""), configured_ws, &rpc, "").1
+}
+
+/// The keypair file for `path`, else `config`'s, else `~/.config/solana/id.json`.
+pub fn keypair_path_with(path: Option<&str>, config: Option<&Config>) -> PathBuf {
+    let configured = config.map_or("", |c| c.keypair_path.as_str());
+    PathBuf::from(ConfigInput::compute_keypair_path_setting(path.unwrap_or(""), configured).1)
+}
+
+/// `rpc_url_with` the user's Solana CLI config.
+pub fn rpc_url(url: Option<&str>) -> String {
+    rpc_url_with(url, solana_config().as_ref())
+}
+
+/// `websocket_url_with` the user's Solana CLI config.
+pub fn websocket_url(ws: Option<&str>, url: Option<&str>) -> String {
+    websocket_url_with(ws, url, solana_config().as_ref())
+}
+
+/// `keypair_path_with` the user's Solana CLI config.
 pub fn keypair_path(path: Option<&str>) -> PathBuf {
-    path.map(PathBuf::from)
-        .or_else(|| solana_config_value("keypair_path").map(PathBuf::from))
-        .unwrap_or_else(|| home().join(".config/solana/id.json"))
+    keypair_path_with(path, solana_config().as_ref())
 }
 
 /// Reads a keypair file in the Solana CLI's format (a JSON array of 64 bytes), with the Solana
@@ -71,6 +85,30 @@ mod tests {
         assert_eq!(read_keypair(&path).unwrap().to_bytes(), keypair.to_bytes());
         std::fs::write(&path, "not a keypair").unwrap();
         assert!(read_keypair(&path).unwrap_err().contains("id.json"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn urls_and_keypair_come_from_the_flag_then_the_solana_config_then_the_default() {
+        let dir = std::env::temp_dir().join(format!("ballast-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("config.yml");
+        std::fs::write(
+            &file,
+            "---\njson_rpc_url: https://rpc.example.org:8899\nwebsocket_url: ''\nkeypair_path: /keys/me.json\naddress_labels: {}\ncommitment: confirmed\n",
+        )
+        .unwrap();
+        let config = Config::load(file.to_str().unwrap()).unwrap();
+        let c = Some(&config);
+        assert_eq!(rpc_url_with(None, c), "https://rpc.example.org:8899");
+        assert_eq!(rpc_url_with(Some("devnet"), c), "https://api.devnet.solana.com");
+        assert_eq!(rpc_url_with(None, None), DEFAULT_RPC_URL);
+        assert_eq!(websocket_url_with(None, None, c), "wss://rpc.example.org:8900/");
+        assert_eq!(websocket_url_with(None, None, None), "ws://127.0.0.1:8900/");
+        assert_eq!(websocket_url_with(Some("ws://x:1"), None, c), "ws://x:1");
+        assert_eq!(keypair_path_with(None, c), PathBuf::from("/keys/me.json"));
+        assert_eq!(keypair_path_with(Some("k.json"), c), PathBuf::from("k.json"));
+        assert!(keypair_path_with(None, None).ends_with(".config/solana/id.json"));
         let _ = std::fs::remove_dir_all(dir);
     }
 }

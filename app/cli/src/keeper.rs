@@ -1,8 +1,10 @@
 //! The keeper bot: scan a market's positions, health-check each with the program's own code,
 //! liquidate the unhealthy ones (the most profitable repay/seize pair, `max_repay = u64::MAX`)
 //! and resolve bad debt. One bad account or failed request never stops it.
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
@@ -16,6 +18,7 @@ use ballast_sdk::{accounts, ix, token};
 use solana_signer::Signer;
 
 use crate::metrics::Metrics;
+use crate::watch::{MarketCache, Update};
 
 /// What the keeper will do about one position.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,9 +45,9 @@ pub struct Scan {
 
 /// Decodes `positions` and decides, for each, what to do at unix time `now`. Pure: the keeper
 /// and its benchmark call exactly this.
-pub fn scan_positions(
+pub fn scan_positions<'a>(
     market: &Market,
-    positions: &[(Pubkey, Vec<u8>)],
+    positions: impl IntoIterator<Item = (&'a Pubkey, &'a [u8])>,
     reserves: &HashMap<Pubkey, Reserve>,
     oracles: &HashMap<Pubkey, OracleAccount>,
     now: i64,
@@ -130,6 +133,13 @@ pub struct KeeperConfig {
     pub min_compute_unit_price: u64,
     /// The least a liquidation must earn after fees to be sent, WAD USD.
     pub min_profit: u128,
+    /// Where to subscribe to account changes; `None`: a full `getProgramAccounts` load at
+    /// every scan.
+    pub websocket_url: Option<String>,
+    /// How often the full load is repeated while the websocket is up.
+    pub full_load_interval: Duration,
+    /// Transactions in flight at once (each for a different position).
+    pub max_in_flight: usize,
 }
 
 /// Whether a liquidation planned to earn `profit` (WAD USD) is worth its `fee` (WAD USD; `None`
@@ -176,6 +186,7 @@ pub fn liquidation_instructions(
     position_key: Pubkey,
     position: &Position,
     choice: &LiquidationChoice,
+    max_repay: u64,
 ) -> Result<Vec<Instruction>, RpcError> {
     let MarketState { market, key: market_key, reserves, oracles, .. } = *state;
     let repay = reserves
@@ -215,19 +226,44 @@ pub fn liquidation_instructions(
                 into_position: None,
             },
             fee_account,
-            u64::MAX,
+            max_repay,
             remaining,
         ),
     ])
 }
 
-/// Runs the keeper until stopped (or after one scan with `once`). Scan failures back off
-/// exponentially, from the interval up to 10 s.
-pub async fn run(client: Client, config: KeeperConfig, metrics: Arc<Metrics>) {
+/// Runs the keeper until stopped (or after one scan, and its transactions, with `once`).
+///
+/// The market is loaded in full, then followed over the websocket when one is configured: a
+/// change wakes the keeper, which rescans at most once per `interval`. While the websocket is
+/// down (or without one) every scan is a full load, and even while it is up the full load
+/// repeats every `full_load_interval`. Failures back off exponentially, up to 10 s.
+pub async fn run(client: Arc<Client>, config: KeeperConfig, metrics: Arc<Metrics>) {
+    let config = Arc::new(config);
+    let (updates_tx, mut updates) = tokio::sync::mpsc::unbounded_channel();
+    let connected = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut follower: Option<(tokio::task::JoinHandle<()>, BTreeSet<Pubkey>)> = None;
+    let mut cache: Option<MarketCache> = None;
+    let mut last_load = Instant::now();
+    let mut in_flight = InFlight::new(config.max_in_flight);
     let mut backoff = config.interval;
     loop {
         let started = Instant::now();
-        match scan_and_act(&client, &config, &metrics).await {
+        let live = connected.load(Ordering::Relaxed);
+        let reload = cache.is_none() || !live || last_load.elapsed() >= config.full_load_interval;
+        let step = async {
+            if reload {
+                let loaded = MarketCache::load(&client, config.market, &config.lookup_tables).await?;
+                Metrics::add(&metrics.full_loads, 1);
+                last_load = Instant::now();
+                // Updates queued before the load are older than it.
+                while updates.try_recv().is_ok() {}
+                cache = Some(loaded);
+            }
+            let cache = cache.as_ref().expect("loaded above");
+            scan_and_act(&client, &config, cache, &metrics, &mut in_flight).await
+        };
+        match step.await {
             Ok(()) => {
                 metrics.scan_done(started.elapsed().as_secs_f64());
                 backoff = config.interval;
@@ -239,31 +275,144 @@ pub async fn run(client: Client, config: KeeperConfig, metrics: Arc<Metrics>) {
             }
         }
         if config.once {
+            in_flight.finish().await;
             return;
         }
-        tokio::time::sleep(backoff).await;
+        // (Re)subscribe when the websocket task ended or the price accounts to follow changed.
+        if let (Some(url), Some(c)) = (&config.websocket_url, &cache) {
+            let watched = c.watched_accounts();
+            let current = follower.as_ref().is_some_and(|(task, w)| !task.is_finished() && *w == watched);
+            if !current {
+                if let Some((task, _)) = follower.take() {
+                    task.abort();
+                }
+                connected.store(false, Ordering::Relaxed);
+                let task =
+                    spawn_follower(url.clone(), c.key, watched.clone(), &updates_tx, &connected, &metrics);
+                follower = Some((task, watched));
+            }
+        }
+        // Sleep until something changed (or the interval passed without a websocket), then
+        // take in everything that arrived.
+        let wait = if connected.load(Ordering::Relaxed) {
+            config.full_load_interval.saturating_sub(last_load.elapsed()).max(backoff)
+        } else {
+            backoff
+        };
+        tokio::select! {
+            Some(update) = updates.recv() => {
+                if let Some(c) = cache.as_mut() {
+                    Metrics::add(&metrics.updates_received, 1);
+                    c.apply(update);
+                }
+            }
+            _ = tokio::time::sleep(wait) => {}
+        }
+        tokio::time::sleep(config.interval.saturating_sub(started.elapsed())).await;
+        while let Ok(update) = updates.try_recv() {
+            if let Some(c) = cache.as_mut() {
+                Metrics::add(&metrics.updates_received, 1);
+                c.apply(update);
+            }
+        }
     }
 }
 
-async fn scan_and_act(client: &Client, config: &KeeperConfig, metrics: &Metrics) -> Result<(), RpcError> {
-    let market = client.market(&config.market).await?;
-    let reserves = client.reserves(&config.market).await?;
-    let oracles = client.oracles(&reserves).await?;
-    let mut positions = client.position_accounts(&config.market).await?;
-    positions.retain(|(key, _)| config.shard.owns(key));
-    // Without `--lookup-table`, the table the market's admin made at bootstrap.
-    let mut config = config.clone();
-    if config.lookup_tables.is_empty() {
-        if let Some(t) = client.find_market_table(&market.admin, &config.market).await? {
-            config.lookup_tables.push(t.key);
+/// Follows the market over the websocket until the connection drops; the keeper then falls
+/// back to full loads and resubscribes after its next scan.
+fn spawn_follower(
+    url: String,
+    market: Pubkey,
+    watched: BTreeSet<Pubkey>,
+    updates: &tokio::sync::mpsc::UnboundedSender<Update>,
+    connected: &Arc<std::sync::atomic::AtomicBool>,
+    metrics: &Arc<Metrics>,
+) -> tokio::task::JoinHandle<()> {
+    let (updates, connected, metrics) = (updates.clone(), connected.clone(), metrics.clone());
+    tokio::spawn(async move {
+        let on_subscribed = || {
+            connected.store(true, Ordering::Relaxed);
+            metrics.websocket_connected.set(1);
+            tracing::info!(%url, accounts = watched.len(), "following the market over the websocket");
+        };
+        let result = crate::watch::follow(&url, market, &watched, updates, on_subscribed).await;
+        connected.store(false, Ordering::Relaxed);
+        metrics.websocket_connected.set(0);
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "websocket down: full getProgramAccounts loads until it is back");
+        }
+    })
+}
+
+/// The transactions in flight: at most `max` at once, never two for one position.
+struct InFlight {
+    permits: Arc<tokio::sync::Semaphore>,
+    positions: Arc<Mutex<HashSet<Pubkey>>>,
+    tasks: tokio::task::JoinSet<()>,
+}
+
+impl InFlight {
+    fn new(max: usize) -> Self {
+        Self {
+            permits: Arc::new(tokio::sync::Semaphore::new(max.max(1))),
+            positions: Arc::new(Mutex::new(HashSet::new())),
+            tasks: tokio::task::JoinSet::new(),
         }
     }
-    let config = &config;
+
+    /// Starts `work` for `position` unless one is in flight for it already (waits for a free
+    /// permit first). Returns whether it started.
+    async fn start(&mut self, position: Pubkey, work: impl Future<Output = ()> + Send + 'static) -> bool {
+        while self.tasks.try_join_next().is_some() {}
+        if !self.positions.lock().expect("not poisoned").insert(position) {
+            return false;
+        }
+        let permit = self.permits.clone().acquire_owned().await.expect("never closed");
+        let positions = self.positions.clone();
+        self.tasks.spawn(async move {
+            work.await;
+            positions.lock().expect("not poisoned").remove(&position);
+            drop(permit);
+        });
+        true
+    }
+
+    async fn finish(&mut self) {
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+async fn scan_and_act(
+    client: &Arc<Client>,
+    config: &Arc<KeeperConfig>,
+    cache: &MarketCache,
+    metrics: &Arc<Metrics>,
+    in_flight: &mut InFlight,
+) -> Result<(), RpcError> {
     let now = client.now().await?;
-    let scan = scan_positions(&market, &positions, &reserves, &oracles, now);
+    let mine = cache.positions.iter().filter(|(key, _)| config.shard.owns(key));
+    let scan = scan_positions(
+        &cache.market,
+        mine.map(|(k, d)| (k, d.as_slice())),
+        &cache.reserves,
+        &cache.oracles,
+        now,
+    );
     Metrics::add(&metrics.positions_scanned, scan.scanned);
     Metrics::add(&metrics.positions_unpriced, scan.unpriced);
+    metrics.positions_tracked.set(cache.positions.len() as i64);
     tracing::debug!(scanned = scan.scanned, unpriced = scan.unpriced, actions = scan.actions.len(), "scan");
+    if scan.actions.is_empty() {
+        return Ok(());
+    }
+    let snapshot = Arc::new(Snapshot {
+        market: cache.market.clone(),
+        key: cache.key,
+        reserves: cache.reserves.clone(),
+        oracles: cache.oracles.clone(),
+        lookup_tables: cache.lookup_tables.clone(),
+        now,
+    });
     for action in scan.actions {
         if let Action::Liquidate { .. } = action {
             Metrics::add(&metrics.liquidatable_found, 1);
@@ -272,14 +421,44 @@ async fn scan_and_act(client: &Client, config: &KeeperConfig, metrics: &Metrics)
             tracing::info!(?action, "dry run: not sent");
             continue;
         }
-        // One failed action never stops the others.
-        let state =
-            MarketState { market: &market, key: config.market, reserves: &reserves, oracles: &oracles, now };
-        if let Err(e) = act(client, config, &state, &action, metrics).await {
-            tracing::warn!(?action, error = %e, "action failed");
+        let position = match &action {
+            Action::Liquidate { position, .. } | Action::ResolveBadDebt { position, .. } => *position,
+        };
+        let (client, config, snapshot, metrics) =
+            (client.clone(), config.clone(), snapshot.clone(), metrics.clone());
+        let work = async move {
+            // One failed action never stops the others.
+            if let Err(e) = act(&client, &config, &snapshot, &action, &metrics).await {
+                tracing::warn!(?action, error = %e, "action failed");
+            }
+        };
+        if !in_flight.start(position, work).await {
+            tracing::debug!(%position, "a transaction for it is in flight already");
         }
     }
     Ok(())
+}
+
+/// What one scan saw, shared by the transactions it starts.
+struct Snapshot {
+    market: Market,
+    key: Pubkey,
+    reserves: HashMap<Pubkey, Reserve>,
+    oracles: HashMap<Pubkey, OracleAccount>,
+    lookup_tables: Vec<Pubkey>,
+    now: i64,
+}
+
+impl Snapshot {
+    fn state(&self) -> MarketState<'_> {
+        MarketState {
+            market: &self.market,
+            key: self.key,
+            reserves: &self.reserves,
+            oracles: &self.oracles,
+            now: self.now,
+        }
+    }
 }
 
 /// What one scan read of the market.
@@ -296,11 +475,13 @@ pub struct MarketState<'a> {
 async fn act(
     client: &Client,
     config: &KeeperConfig,
-    state: &MarketState<'_>,
+    snapshot: &Snapshot,
     action: &Action,
     metrics: &Metrics,
 ) -> Result<(), RpcError> {
+    let state = &snapshot.state();
     let MarketState { key: market_key, reserves, oracles, now, .. } = *state;
+    let lookup_tables = snapshot.lookup_tables.clone();
     match action {
         Action::ResolveBadDebt { position, reserve } => {
             let r = reserves
@@ -314,7 +495,7 @@ async fn act(
                 return Err(RpcError::Account(format!("no oracle for reserve {r}")));
             }
             let remaining = ix::resolve_accounts(&position_state, |r| oracles[r].key);
-            let options = SendOptions { lookup_tables: config.lookup_tables.clone(), ..Default::default() };
+            let options = SendOptions { lookup_tables, ..Default::default() };
             let ixn = ix::resolve_bad_debt(market_key, *position, &keys, remaining);
             client.send_v0(&[ixn], &[], &options).await?;
             Metrics::add(&metrics.bad_debt_resolved, 1);
@@ -323,8 +504,13 @@ async fn act(
         }
         Action::Liquidate { position, choice } => {
             let keeper = client.payer.pubkey();
+            let Some((max_repay, profit)) = repay_within_balance(client, reserves, choice, metrics).await?
+            else {
+                Metrics::add(&metrics.skipped_no_balance, 1);
+                return Ok(());
+            };
             let position_state: Position = client.position(position).await?;
-            let ixs = liquidation_instructions(keeper, state, *position, &position_state, choice)?;
+            let ixs = liquidation_instructions(keeper, state, *position, &position_state, choice, max_repay)?;
             // Bid what recent transactions on the accounts it writes paid, within the ceiling.
             let price = if config.max_compute_unit_price == 0 {
                 0
@@ -334,11 +520,7 @@ async fn act(
                 let (floor, ceiling) = (config.min_compute_unit_price, config.max_compute_unit_price);
                 client.recent_compute_unit_price(&writable, floor, ceiling).await?
             };
-            let options = SendOptions {
-                lookup_tables: config.lookup_tables.clone(),
-                compute_unit_price: price,
-                ..Default::default()
-            };
+            let options = SendOptions { lookup_tables, compute_unit_price: price, ..Default::default() };
             // Simulate first: a refusal costs nothing, and the fee is known before deciding.
             let prepared = match client.prepare_v0(&ixs, &[], &options).await {
                 Ok(p) => p,
@@ -349,11 +531,11 @@ async fn act(
                 }
             };
             let fee = lamports_usd(reserves, oracles, now, prepared.fee_lamports);
-            if !worth_sending(choice.profit, fee, config.min_profit) {
+            if !worth_sending(profit, fee, config.min_profit) {
                 Metrics::add(&metrics.skipped_unprofitable, 1);
                 tracing::info!(
                     %position,
-                    profit_usd = choice.profit as f64 / WAD as f64,
+                    profit_usd = profit as f64 / WAD as f64,
                     fee_lamports = prepared.fee_lamports,
                     "skipped: proceeds less fees below the minimum"
                 );
@@ -368,7 +550,7 @@ async fn act(
                         %position,
                         repay_reserve = %choice.repay_reserve,
                         seize_reserve = %choice.seize_reserve,
-                        repay = choice.plan.repay,
+                        repay = choice.plan.repay.min(max_repay),
                         seize = choice.plan.seize,
                         bonus_bps = choice.plan.bonus_bps,
                         slots = position_state.occupied_slots(),
@@ -389,6 +571,50 @@ async fn act(
     }
 }
 
+/// What the keeper can repay of `choice` from its token account of the repay mint, and the
+/// profit of that part: `None` when it holds nothing (a warning names the mint). A balance
+/// below the planned repayment repays what it holds (the program scales the seizure) and
+/// warns; the balance is exported as a metric either way.
+async fn repay_within_balance(
+    client: &Client,
+    reserves: &HashMap<Pubkey, Reserve>,
+    choice: &LiquidationChoice,
+    metrics: &Metrics,
+) -> Result<Option<(u64, u128)>, RpcError> {
+    let repay = reserves
+        .get(&choice.repay_reserve)
+        .ok_or_else(|| RpcError::Account("repay reserve unknown".into()))?;
+    let source = token::associated_token_address(&client.payer.pubkey(), &repay.mint, &repay.token_program);
+    let balance =
+        client.account_data(&source).await?.and_then(|a| token::token_account_amount(&a.data)).unwrap_or(0);
+    metrics.repay_balance(&repay.mint, balance);
+    let (max_repay, profit) = affordable_repay(choice, balance);
+    if max_repay == 0 {
+        tracing::warn!(mint = %repay.mint, account = %source, "skipped: no tokens to repay with");
+        return Ok(None);
+    }
+    if max_repay < choice.plan.repay {
+        tracing::warn!(
+            mint = %repay.mint,
+            balance,
+            planned = choice.plan.repay,
+            "repay balance low: repaying what it holds"
+        );
+    }
+    Ok(Some((max_repay, profit)))
+}
+
+/// The repayment `balance` allows of `choice`, and the profit of that part (pro rata, rounded
+/// down).
+pub fn affordable_repay(choice: &LiquidationChoice, balance: u64) -> (u64, u128) {
+    let planned = choice.plan.repay;
+    if balance >= planned {
+        return (u64::MAX, choice.profit);
+    }
+    let profit = if planned == 0 { 0 } else { choice.profit * balance as u128 / planned as u128 };
+    (balance, profit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,7 +625,7 @@ mod tests {
         let m = SyntheticMarket::new();
         let usd = SyntheticMarket::units;
         let key = |n: u8| Pubkey::new_from_array([n; 32]);
-        let positions = vec![
+        let positions = [
             (key(1), m.position(&[(0, usd(0, 1_000), 0), (1, 0, usd(1, 400))])), // healthy
             (key(2), m.position(&[(0, usd(0, 1_000), 0), (1, 0, usd(1, 1_000))])), // under water
             (key(3), m.position(&[(1, 0, usd(1, 50))])),                         // debt, no deposit
@@ -407,7 +633,8 @@ mod tests {
             (key(5), vec![1, 2, 3]),                                             // not a position
             (key(6), m.position(&[(0, usd(0, 1), 0), (1, 0, usd(1, 50))])),      // dust deposit
         ];
-        let scan = scan_positions(&m.market, &positions, &m.reserves, &m.oracles, NOW);
+        let iter = || positions.iter().map(|(k, d)| (k, d.as_slice()));
+        let scan = scan_positions(&m.market, iter(), &m.reserves, &m.oracles, NOW);
         assert_eq!(scan.scanned, 5);
         assert_eq!(scan.unpriced, 0);
         assert_eq!(scan.actions.len(), 3, "{:?}", scan.actions);
@@ -426,7 +653,7 @@ mod tests {
         // Stale prices: positions are judged at their fallback prices, but nothing is repaid or
         // seized at them, so no liquidation is sent; and a deposit without a fresh price is never
         // taken for dust (its value is unknown), so only the position with no deposit resolves.
-        let stale = scan_positions(&m.market, &positions, &m.reserves, &m.oracles, NOW + 3_600);
+        let stale = scan_positions(&m.market, iter(), &m.reserves, &m.oracles, NOW + 3_600);
         assert_eq!(stale.unpriced, 0);
         assert_eq!(stale.actions, vec![Action::ResolveBadDebt { position: key(3), reserve: m.keys[1] }]);
     }
@@ -492,7 +719,8 @@ mod tests {
         };
         let mut ixs = compute_budget(200_000, 1_000);
         ixs.extend(
-            liquidation_instructions(keeper, &state, Pubkey::new_unique(), &position, &choice).unwrap(),
+            liquidation_instructions(keeper, &state, Pubkey::new_unique(), &position, &choice, u64::MAX)
+                .unwrap(),
         );
         let blockhash = Default::default();
         // Legacy (no table): every account inline, far over the packet.
@@ -510,6 +738,26 @@ mod tests {
             wire_size(&legacy),
             wire_size(&v0)
         );
+    }
+
+    #[test]
+    fn a_keeper_short_of_the_repay_token_repays_what_it_holds() {
+        let choice = LiquidationChoice {
+            repay_reserve: Pubkey::new_unique(),
+            seize_reserve: Pubkey::new_unique(),
+            plan: ballast_risk::liquidation::Liquidation {
+                repay: 1_000,
+                seize: 1_100,
+                to_keeper: 1_080,
+                fee: 20,
+                bonus_bps: 800,
+            },
+            profit: 80 * WAD,
+        };
+        assert_eq!(affordable_repay(&choice, 5_000), (u64::MAX, 80 * WAD), "enough: as planned");
+        assert_eq!(affordable_repay(&choice, 1_000), (u64::MAX, 80 * WAD));
+        assert_eq!(affordable_repay(&choice, 250), (250, 20 * WAD), "a quarter: a quarter of the profit");
+        assert_eq!(affordable_repay(&choice, 0), (0, 0), "nothing to repay with");
     }
 
     #[test]

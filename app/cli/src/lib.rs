@@ -8,3 +8,4 @@ pub mod config;
 pub mod keeper;
 pub mod metrics;
 pub mod synthetic;
+pub mod watch;

@@ -10,6 +10,7 @@ use axum::routing::get;
 use axum::Router;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
@@ -31,6 +32,18 @@ pub struct Metrics {
     pub skipped_unprofitable: Counter,
     /// Liquidations not sent: the simulation was refused (someone else was first, prices moved).
     pub skipped_refused: Counter,
+    /// Liquidations not sent: the keeper holds none of the repay token.
+    pub skipped_no_balance: Counter,
+    /// Full loads of the market by `getProgramAccounts`.
+    pub full_loads: Counter,
+    /// Account changes received over the websocket.
+    pub updates_received: Counter,
+    /// 1 while the websocket subscriptions are up.
+    pub websocket_connected: Gauge,
+    /// Positions of the market the keeper holds (all shards).
+    pub positions_tracked: Gauge,
+    /// The keeper's balance of each repay token, base units, by mint.
+    repay_balances: Family<Vec<(String, String)>, Gauge>,
     /// The compute-unit price of the last liquidation sent, micro-lamports.
     pub last_compute_unit_price: Gauge,
     pub last_scan_seconds: Gauge<f64, AtomicU64>,
@@ -66,6 +79,29 @@ impl Default for Metrics {
         );
         let skipped_refused =
             counter("ballast_keeper_skipped_refused", "Liquidations skipped: the simulation was refused");
+        let skipped_no_balance = counter(
+            "ballast_keeper_skipped_no_balance",
+            "Liquidations skipped: the keeper holds none of the repay token",
+        );
+        let full_loads =
+            counter("ballast_keeper_full_loads", "Full loads of the market by getProgramAccounts");
+        let updates_received =
+            counter("ballast_keeper_updates_received", "Account changes received over the websocket");
+        let mut gauge = |name: &str, help: &str| {
+            let g = Gauge::default();
+            registry.register(name, help, g.clone());
+            g
+        };
+        let websocket_connected =
+            gauge("ballast_keeper_websocket_connected", "1 while the websocket subscriptions are up");
+        let positions_tracked =
+            gauge("ballast_keeper_positions_tracked", "Positions of the market held in memory");
+        let repay_balances = Family::<Vec<(String, String)>, Gauge>::default();
+        registry.register(
+            "ballast_keeper_repay_balance",
+            "The keeper's balance of a repay token (base units), by mint",
+            repay_balances.clone(),
+        );
         let last_compute_unit_price = Gauge::default();
         registry.register(
             "ballast_keeper_last_compute_unit_price",
@@ -96,6 +132,12 @@ impl Default for Metrics {
             bad_debt_resolved,
             skipped_unprofitable,
             skipped_refused,
+            skipped_no_balance,
+            full_loads,
+            updates_received,
+            websocket_connected,
+            positions_tracked,
+            repay_balances,
             last_compute_unit_price,
             last_scan_seconds,
             last_scan_timestamp,
@@ -111,6 +153,12 @@ fn unix_now() -> u64 {
 impl Metrics {
     pub fn add(counter: &Counter, n: u64) {
         counter.inc_by(n);
+    }
+
+    /// Records the keeper's `balance` of the repay token `mint`.
+    pub fn repay_balance(&self, mint: &impl std::fmt::Display, balance: u64) {
+        let labels = vec![("mint".to_string(), mint.to_string())];
+        self.repay_balances.get_or_create(&labels).set(balance.min(i64::MAX as u64) as i64);
     }
 
     /// Records a successful scan that took `seconds`.
@@ -175,10 +223,12 @@ mod tests {
         let m = Metrics::default();
         Metrics::add(&m.liquidations_landed, 2);
         m.last_compute_unit_price.set(1_000);
+        m.repay_balance(&"USDCmint", 250);
         let text = m.render();
         assert!(text.contains("ballast_keeper_liquidations_landed_total 2"), "{text}");
         assert!(text.contains("ballast_keeper_last_compute_unit_price 1000"), "{text}");
         assert!(text.contains("# HELP ballast_keeper_skipped_unprofitable"), "{text}");
+        assert!(text.contains(r#"ballast_keeper_repay_balance{mint="USDCmint"} 250"#), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
         assert!(!m.healthy().0, "no scan yet");
         m.scan_done(0.01);

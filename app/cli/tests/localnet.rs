@@ -103,8 +103,9 @@ impl Wallets {
         })
     }
 
+    /// Posts the three localnet prices, SOL's last (the latency rounds time from it).
     fn post_prices(&self, sol: f64, usdc: f64, tsla: f64) {
-        for (feed, price) in [(1u8, sol), (2, usdc), (3, tsla)] {
+        for (feed, price) in [(2u8, usdc), (3, tsla), (1, sol)] {
             let feed = hex(feed);
             self.cli("admin", &["oracle", "post", "--feed", &feed, "--price", &price.to_string()]);
         }
@@ -220,7 +221,8 @@ fn keeper_liquidates_the_unhealthy_position_on_a_real_validator() {
         assert!(started.elapsed() < Duration::from_secs(45), "the keeper did not liquidate within 45 s: {a}");
         std::thread::sleep(Duration::from_millis(300));
     };
-    eprintln!("liquidated after {:?}", started.elapsed());
+    let first_latency = started.elapsed();
+    eprintln!("liquidated after {first_latency:?}");
     // Partially: the debt fell to what restores the target health (1.05), not to zero.
     let debt = after["debt_usd"].as_f64().unwrap();
     assert!(debt > 350.0 && debt < 500.0, "partial liquidation: debt {debt}");
@@ -251,6 +253,42 @@ fn keeper_liquidates_the_unhealthy_position_on_a_real_validator() {
     assert!(health.starts_with("HTTP/1.1 200") && health.contains("last successful scan"), "{health}");
     assert!(metric(&m, "ballast_keeper_positions_scanned_total") >= 3, "{m}");
     assert_eq!(metric(&m, "ballast_keeper_liquidations_failed_total"), 0, "{m}");
+    // It follows the market over the websocket (a full load only at start and every 30 s),
+    // and reports its balance of the repay token.
+    assert_eq!(metric(&m, "ballast_keeper_websocket_connected"), 1, "{m}");
+    assert!(metric(&m, "ballast_keeper_updates_received_total") >= 1, "{m}");
+    let repay_balance = metric(&m, &format!("ballast_keeper_repay_balance{{mint=\"{usdc}\"}}"));
+    assert_eq!(repay_balance, 2_000_000_000, "2,000 USDC, read before it repaid: {m}");
+
+    // Price update → liquidation latency: four more drops of SOL, each making alice's position
+    // liquidatable again; timed from the confirmed price update to the CLI seeing the debt fall.
+    let mut latencies = vec![first_latency];
+    let mut debt = w.cli("alice", &["position", "show"])["debt_usd"].as_f64().unwrap();
+    for sol_price in [70.0, 66.0, 62.0, 58.0] {
+        w.post_prices(sol_price, 1.0, 250.0);
+        let started = Instant::now();
+        debt = loop {
+            let now = w.cli("alice", &["position", "show"])["debt_usd"].as_f64().unwrap();
+            if now < debt - 5.0 {
+                break now;
+            }
+            assert!(started.elapsed() < Duration::from_secs(45), "no liquidation at SOL ${sol_price}");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    let ms: Vec<u128> = latencies.iter().map(|d| d.as_millis()).collect();
+    let line = format!("price update -> liquidation seen, ms (sorted): {ms:?}; median {}", ms[ms.len() / 2]);
+    eprintln!("{line}");
+    std::fs::write(dir.join("../keeper-latency.txt"), format!("{line}\n")).unwrap();
+    let m = http_get(metrics_port, "/metrics");
+    assert!(
+        metric(&m, "ballast_keeper_scans_total") > metric(&m, "ballast_keeper_full_loads_total"),
+        "scans woken by the websocket without a full load: {m}"
+    );
+    let repay_balance = metric(&m, &format!("ballast_keeper_repay_balance{{mint=\"{usdc}\"}}"));
+    assert!(repay_balance < 2_000_000_000, "read again before each later liquidation: {m}");
 
     a_new_user_gets_answers_it_can_act_on(&w, &sol);
     sixteen_slot_position_is_liquidated_by_the_keeper(&mut w, &pubkeys["keeper"], &dir);
@@ -357,6 +395,20 @@ fn sixteen_slot_position_is_liquidated_by_the_keeper(w: &mut Wallets, keeper: &s
     assert_eq!(metric(&printed, "ballast_keeper_skipped_unprofitable_total"), 1, "{printed}");
     assert_eq!(metric(&printed, "ballast_keeper_liquidations_sent_total"), 0, "{printed}");
     assert_eq!(w.cli("carol", &["position", "show"])["liquidatable"], true);
+    // A keeper holding none of the repay token skips it by that reason and says so.
+    w.cli("dave", &["keygen", &w.keypair("pauper")]);
+    let pauper = Command::new(env!("CARGO_BIN_EXE_ballast-keeper"))
+        .args(["-u", &w.url, "-k", &w.keypair("pauper"), "--market", w.market.as_deref().unwrap()])
+        .arg("--once")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run the keeper once");
+    let printed = String::from_utf8_lossy(&pauper.stdout);
+    assert_eq!(metric(&printed, "ballast_keeper_skipped_no_balance_total"), 1, "{printed}");
+    let balance = format!("ballast_keeper_repay_balance{{mint=\"{}\"}}", mints[0]);
+    assert_eq!(metric(&printed, &balance), 0, "{printed}");
+    let said = String::from_utf8_lossy(&pauper.stderr);
+    assert!(said.contains("no tokens to repay with"), "{said}");
 
     let metrics_port = free_ports();
     let log_path = dir.join("keeper-16.log");
@@ -365,7 +417,7 @@ fn sixteen_slot_position_is_liquidated_by_the_keeper(w: &mut Wallets, keeper: &s
             .args(["-u", &w.url, "-k", &w.keypair("keeper"), "--market", w.market.as_deref().unwrap()])
             .args(["--interval-ms", "300", "--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
             .args(["--min-compute-unit-price", "1000", "--max-compute-unit-price", "5000"])
-            .args(["--log-format", "json"])
+            .args(["--log-format", "json", "--no-websocket"])
             .env("RUST_LOG", "info") // the test reads its "liquidated" line
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log_path).unwrap())
@@ -404,4 +456,7 @@ fn sixteen_slot_position_is_liquidated_by_the_keeper(w: &mut Wallets, keeper: &s
     assert_eq!(paid, (Some(16), Some(1000)), "{landed}");
     let m = http_get(metrics_port, "/metrics");
     assert_eq!(metric(&m, "ballast_keeper_last_compute_unit_price"), 1000, "{m}");
+    // Without the websocket every scan is a full load.
+    assert_eq!(metric(&m, "ballast_keeper_websocket_connected"), 0, "{m}");
+    assert!(metric(&m, "ballast_keeper_full_loads_total") >= metric(&m, "ballast_keeper_scans_total"), "{m}");
 }

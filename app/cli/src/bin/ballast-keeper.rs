@@ -54,6 +54,20 @@ struct Args {
     /// the market's wrapped-SOL price, when listed) are below this many USD.
     #[arg(long, default_value_t = 0.0)]
     min_profit_usd: f64,
+    /// Websocket URL for account subscriptions; default: the Solana CLI config's, or the RPC
+    /// URL's (http→ws, port + 1).
+    #[arg(long)]
+    ws_url: Option<String>,
+    /// No websocket: load the market in full (`getProgramAccounts`) at every scan.
+    #[arg(long)]
+    no_websocket: bool,
+    /// While the websocket is up, still reload the market in full this often (a missed
+    /// notification must not hide a position for long).
+    #[arg(long, default_value_t = 30)]
+    full_load_secs: u64,
+    /// Transactions in flight at once, each for a different position.
+    #[arg(long, default_value_t = 4)]
+    max_in_flight: usize,
     /// Look after shard i of n (`0/3`, `1/3`, `2/3`: three keepers share a market), split by
     /// position key range.
     #[arg(long, default_value = "0/1")]
@@ -108,6 +122,10 @@ async fn main() -> std::process::ExitCode {
             max_compute_unit_price: args.max_compute_unit_price,
             min_compute_unit_price: args.min_compute_unit_price.min(args.max_compute_unit_price),
             min_profit: usd_to_wad(args.min_profit_usd)?,
+            websocket_url: (!args.no_websocket && !args.once)
+                .then(|| config::websocket_url(args.ws_url.as_deref(), args.url.as_deref())),
+            full_load_interval: Duration::from_secs(args.full_load_secs),
+            max_in_flight: args.max_in_flight,
         };
         Ok((client, config))
     };
@@ -129,7 +147,7 @@ async fn main() -> std::process::ExitCode {
     }
     tracing::info!(keeper = %client.payer.pubkey(), market = %config.market, dry_run = config.dry_run, "keeper started");
     tokio::select! {
-        _ = keeper::run(client, config, metrics.clone()) => {}
+        _ = keeper::run(Arc::new(client), config, metrics.clone()) => {}
         _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
     }
     print!("{}", metrics.render());

@@ -1,4 +1,4 @@
-//! Keeper benchmark: decodes and health-checks 10 000 positions with the keeper's own scan
+//! Keeper benchmark: decodes and health-checks 100 000 positions with the keeper's own scan
 //! (`ballast_cli::keeper::scan_positions`), from account bytes as `getProgramAccounts` returns
 //! them, and writes the table to `docs/keeper-bench.md` (or the path given).
 use std::fmt::Write;
@@ -8,7 +8,7 @@ use anchor_lang::prelude::Pubkey;
 use ballast_cli::keeper::{scan_positions, Action};
 use ballast_cli::synthetic::{SyntheticMarket, NOW};
 
-const POSITIONS: usize = 10_000;
+const POSITIONS: usize = 100_000;
 
 fn main() {
     let out = std::env::args()
@@ -47,7 +47,8 @@ fn main() {
     let mut found = 0;
     for _ in 0..5 {
         let start = Instant::now();
-        let scan = scan_positions(&m.market, &positions, &m.reserves, &m.oracles, NOW);
+        let all = positions.iter().map(|(k, d)| (k, d.as_slice()));
+        let scan = scan_positions(&m.market, all, &m.reserves, &m.oracles, NOW);
         times.push(start.elapsed());
         found = scan.actions.iter().filter(|a| matches!(a, Action::Liquidate { .. })).count();
         assert_eq!(scan.scanned as usize, POSITIONS);
