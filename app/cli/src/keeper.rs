@@ -741,6 +741,24 @@ mod tests {
     }
 
     #[test]
+    fn a_position_whose_price_account_is_missing_is_still_priced_slot_by_slot() {
+        // What `Client::oracles` returns for an account that does not exist: what the program
+        // would see, a system-owned account without data.
+        let mut m = SyntheticMarket::new();
+        let usd = SyntheticMarket::units;
+        let gone = m.oracles.get_mut(&m.keys[2]).unwrap();
+        (gone.owner, gone.data) = (anchor_lang::system_program::ID, Vec::new());
+        let bytes = m.position(&[(0, usd(0, 1_000), 0), (2, usd(2, 500), 0), (1, 0, usd(1, 400))]);
+        let position = accounts::position(&bytes).unwrap();
+        let view = position_view(&m.market, &position, &m.reserves, &m.oracles, NOW).unwrap();
+        use ballast::health::Pricing;
+        let pricing = |k: Pubkey| view.slots.iter().find(|s| s.reserve == k).unwrap().pricing;
+        assert!(matches!(pricing(m.keys[0]), Pricing::Fresh), "{:?}", pricing(m.keys[0]));
+        assert!(matches!(pricing(m.keys[2]), Pricing::NoPrice(_)), "{:?}", pricing(m.keys[2]));
+        assert!(!view.health.is_liquidatable(), "$1,000 of fresh collateral still backs $400");
+    }
+
+    #[test]
     fn a_keeper_short_of_the_repay_token_repays_what_it_holds() {
         let choice = LiquidationChoice {
             repay_reserve: Pubkey::new_unique(),

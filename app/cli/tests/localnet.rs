@@ -291,6 +291,7 @@ fn keeper_liquidates_the_unhealthy_position_on_a_real_validator() {
     assert!(repay_balance < 2_000_000_000, "read again before each later liquidation: {m}");
 
     a_new_user_gets_answers_it_can_act_on(&w, &sol);
+    reserves_show_the_symbols_of_the_solana_cli_config(&w, &usdc);
     sixteen_slot_position_is_liquidated_by_the_keeper(&mut w, &pubkeys["keeper"], &dir);
 }
 
@@ -321,9 +322,47 @@ fn a_new_user_gets_answers_it_can_act_on(w: &Wallets, sol: &str) {
     w.cli("dave", &["deposit", sol, "1"]);
     // Withdrawing more than the position holds, without debt: the program's own answer (no
     // price is looked up, none is needed).
+    // The program's last log lines come with its refusal.
     let e = error(w.try_cli("dave", &["withdraw", sol, "3"]));
-    assert!(e.contains("InsufficientDeposit"), "{e}");
-    w.cli("dave", &["withdraw", sol, "1"]);
+    assert!(e.contains("InsufficientDeposit") && e.contains("program log:"), "{e}");
+    // By the name the localnet bootstrap made the mint under, as well as by mint.
+    w.cli("dave", &["withdraw", "SOL", "1"]);
+    let e = error(w.try_cli("dave", &["withdraw", "DOGE", "1"]));
+    assert!(e.contains("DOGE is not a symbol, mint or reserve"), "{e}");
+}
+
+/// Reserves are shown by symbol where one is known: here from the Solana CLI config's address
+/// labels (read by the Solana CLI's crate from `$HOME/.config/solana/cli/config.yml`).
+fn reserves_show_the_symbols_of_the_solana_cli_config(w: &Wallets, usdc: &str) {
+    let home = w.dir.join("home");
+    std::fs::create_dir_all(home.join(".config/solana/cli")).unwrap();
+    let config = format!(
+        "---\njson_rpc_url: {}\nwebsocket_url: ''\nkeypair_path: {}\naddress_labels:\n  {usdc}: USDC\ncommitment: confirmed\n",
+        w.url,
+        w.keypair("admin")
+    );
+    std::fs::write(home.join(".config/solana/cli/config.yml"), config).unwrap();
+    // No -u, no -k: both come from the config.
+    let out = Command::new(env!("CARGO_BIN_EXE_ballast"))
+        .args(["--output", "json", "--market", w.market.as_deref().unwrap(), "reserve", "list"])
+        .env("HOME", &home)
+        .output()
+        .expect("run ballast");
+    let listed: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let usdc_entry = listed["reserves"].as_array().unwrap().iter().find(|r| r["mint"] == usdc).unwrap();
+    assert_eq!(usdc_entry["symbol"], "USDC", "{listed}");
+    let out = Command::new(env!("CARGO_BIN_EXE_ballast"))
+        .args(["--market", w.market.as_deref().unwrap(), "reserve", "show", "usdc"])
+        .env("HOME", &home)
+        .output()
+        .expect("run ballast");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains(&format!("(USDC, mint {usdc})")),
+        "{shown}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Issue 12: a position of 16 slots (one debt, fifteen collaterals) borrows through the CLI and
@@ -376,9 +415,12 @@ fn sixteen_slot_position_is_liquidated_by_the_keeper(w: &mut Wallets, keeper: &s
     for mint in &mints[1..] {
         w.cli("carol", &["deposit", mint, "10", "--with-compute-unit-price", "100"]);
     }
-    // $1,500 of collateral at a 25 % haircut backs $1,125: borrow $900 across all 16 slots.
+    // $1,500 of collateral at a 25 % haircut backs $1,125: borrow $900 across all 16 slots,
+    // naming the reserve by the name its localnet mint was made under and the lookup table
+    // explicitly (as against an RPC endpoint that refuses the table search).
     post(w, 1.0, 10.0);
-    w.cli("carol", &["borrow", &mints[0], "900"]);
+    let table = report["lookup_table"].as_str().unwrap();
+    w.cli("carol", &["borrow", "A00", "900", "--lookup-table", table]);
     let shown = w.cli("carol", &["position", "show"]);
     assert_eq!(shown["slots"].as_array().unwrap().len(), 16, "{shown}");
     assert_eq!(shown["liquidatable"], false);

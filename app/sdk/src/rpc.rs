@@ -24,8 +24,9 @@ use crate::health::OracleAccount;
 /// A failed request or transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RpcError {
-    /// The program refused: its error code, and its name and message from the IDL.
-    Program { code: u32, description: String },
+    /// The program refused: its error code, its name and message from the IDL, and the last
+    /// lines the program logged (known when the refusal came from a simulation).
+    Program { code: u32, description: String, logs: Vec<String> },
     /// Any other transaction failure, as the runtime reported it.
     Transaction(String),
     /// The RPC request itself failed (network, node).
@@ -37,7 +38,13 @@ pub enum RpcError {
 impl std::fmt::Display for RpcError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RpcError::Program { code, description } => write!(f, "program error {code}: {description}"),
+            RpcError::Program { code, description, logs } => {
+                write!(f, "program error {code}: {description}")?;
+                if !logs.is_empty() {
+                    write!(f, "\nprogram log:\n  {}", logs.join("\n  "))?;
+                }
+                Ok(())
+            }
             RpcError::Transaction(e) => write!(f, "transaction failed: {e}"),
             RpcError::Rpc(e) => write!(f, "RPC request failed: {e}"),
             RpcError::Account(e) => write!(f, "{e}"),
@@ -64,6 +71,7 @@ fn classify(e: ClientError) -> RpcError {
         Some(TransactionError::InstructionError(_, InstructionError::Custom(code))) => RpcError::Program {
             code,
             description: crate::errors::describe(code).unwrap_or_else(|| format!("custom error {code}")),
+            logs: Vec::new(),
         },
         Some(other) => RpcError::Transaction(other.to_string()),
         None => RpcError::Rpc(e.to_string()),
@@ -101,16 +109,25 @@ pub struct Prepared {
 fn refusal(err: solana_transaction_error::TransactionError, logs: Vec<String>) -> RpcError {
     use solana_instruction::error::InstructionError;
     use solana_transaction_error::TransactionError;
+    let tail = last_log_lines(&logs);
     match err {
         TransactionError::InstructionError(_, InstructionError::Custom(code)) => RpcError::Program {
             code,
             description: crate::errors::describe(code).unwrap_or_else(|| format!("custom error {code}")),
+            logs: tail,
         },
-        other => {
-            let tail: Vec<&str> = logs.iter().rev().take(5).rev().map(String::as_str).collect();
-            RpcError::Transaction(format!("{other}; last log lines: {}", tail.join(" | ")))
-        }
+        other => RpcError::Transaction(format!("{other}; last log lines: {}", tail.join(" | "))),
     }
+}
+
+/// How many of a failed transaction's last log lines an error carries.
+pub const LOG_LINES_SHOWN: usize = 5;
+
+/// The last `LOG_LINES_SHOWN` lines of `logs`, without the runtime's compute-unit accounting
+/// lines (the program's own words are what explains a refusal).
+pub fn last_log_lines(logs: &[String]) -> Vec<String> {
+    let useful: Vec<&String> = logs.iter().filter(|l| !l.contains(" consumed ")).collect();
+    useful[useful.len().saturating_sub(LOG_LINES_SHOWN)..].iter().map(|l| l.to_string()).collect()
 }
 
 /// A connection and the keypair that pays for transactions.
@@ -379,7 +396,9 @@ impl Client {
     }
 
     /// The oracle account of every reserve: the one its configuration pins (legacy price
-    /// account or pull `PriceUpdateV2`); the program reads no other.
+    /// account or pull `PriceUpdateV2`); the program reads no other. An account that does not
+    /// exist comes back as the program would see it (system-owned, no data): its slots are then
+    /// priced as having no price, and the rest of the position still is.
     pub async fn oracles(
         &self,
         reserves: &HashMap<Pubkey, Reserve>,
@@ -390,10 +409,46 @@ impl Client {
                 continue;
             }
             let k = reserve.oracle.price_account;
-            if let Some(a) = self.account_data(&k).await? {
-                out.insert(*key, OracleAccount { key: k, owner: a.owner, data: a.data });
-            }
+            let (owner, data) = match self.account_data(&k).await? {
+                Some(a) => (a.owner, a.data),
+                None => (anchor_lang::system_program::ID, Vec::new()),
+            };
+            out.insert(*key, OracleAccount { key: k, owner, data });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_names_the_error_and_keeps_the_programs_last_words() {
+        let logs: Vec<String> = [
+            "Program Ba11ast invoke [1]",
+            "Program log: Instruction: Borrow",
+            "Program log: reserve X: price stale by 75 s (max 60)",
+            "Program log: AnchorError occurred. Error Code: OracleStale.",
+            "Program Ba11ast consumed 21000 of 200000 compute units",
+            "Program Ba11ast failed: custom program error: 0x1771",
+        ]
+        .map(String::from)
+        .to_vec();
+        let shown = last_log_lines(&logs);
+        assert_eq!(shown.len(), LOG_LINES_SHOWN);
+        assert!(shown.iter().all(|l| !l.contains(" consumed ")), "{shown:?}");
+        assert_eq!(shown.last().unwrap(), "Program Ba11ast failed: custom program error: 0x1771");
+        use solana_instruction::error::InstructionError;
+        use solana_transaction_error::TransactionError;
+        let e = refusal(TransactionError::InstructionError(0, InstructionError::Custom(6001)), logs);
+        let text = e.to_string();
+        assert!(text.starts_with("program error 6001: "), "{text}");
+        assert!(
+            text.contains("program log:\n")
+                && text.contains("\n  Program log: reserve X: price stale by 75 s"),
+            "{text}"
+        );
+        assert_eq!(e.program_code(), Some(6001));
     }
 }

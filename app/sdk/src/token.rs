@@ -40,3 +40,94 @@ pub fn create_associated_token_account(
 pub fn token_account_amount(data: &[u8]) -> Option<u64> {
     data.get(64..72).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
 }
+
+/// Token-2022's extension type number of `TokenMetadata` (the metadata held in the mint).
+const TOKEN_METADATA_EXTENSION: u16 = 19;
+/// Where a Token-2022 mint's extensions start: the base mint padded to a token account's length,
+/// then one account-type byte.
+const TOKEN_2022_TLV_START: usize = 165 + 1;
+
+/// Reads a borsh string (u32 length, UTF-8) at `*at`, moving `*at` past it.
+fn borsh_string(data: &[u8], at: &mut usize) -> Option<String> {
+    let len = u32::from_le_bytes(data.get(*at..*at + 4)?.try_into().ok()?) as usize;
+    let bytes = data.get(*at + 4..*at + 4 + len)?;
+    *at += 4 + len;
+    Some(String::from_utf8_lossy(bytes).trim_end_matches('\0').trim().to_string())
+}
+
+/// The symbol in a Token-2022 mint's own `TokenMetadata` extension (the xStocks carry one).
+pub fn token_2022_symbol(mint: &[u8]) -> Option<String> {
+    let mut at = TOKEN_2022_TLV_START;
+    while let Some(header) = mint.get(at..at + 4) {
+        let kind = u16::from_le_bytes([header[0], header[1]]);
+        let len = u16::from_le_bytes([header[2], header[3]]) as usize;
+        if kind == 0 {
+            return None;
+        }
+        if kind == TOKEN_METADATA_EXTENSION {
+            // update authority (32), mint (32), name, symbol, uri, ...
+            let value = mint.get(at + 4..at + 4 + len)?;
+            let mut pos = 64;
+            borsh_string(value, &mut pos)?;
+            return borsh_string(value, &mut pos).filter(|s| !s.is_empty());
+        }
+        at += 4 + len;
+    }
+    None
+}
+
+/// The Metaplex token metadata program (the metadata of SPL Token mints).
+pub const METAPLEX_METADATA_PROGRAM: Pubkey =
+    anchor_lang::pubkey!("metaqbxxUerdq28cj1RbAWkYQm3ybzjb6a8bt518x1s");
+
+/// The Metaplex metadata account of `mint`.
+pub fn metaplex_metadata_address(mint: &Pubkey) -> Pubkey {
+    let seeds: &[&[u8]] = &[b"metadata", METAPLEX_METADATA_PROGRAM.as_ref(), mint.as_ref()];
+    Pubkey::find_program_address(seeds, &METAPLEX_METADATA_PROGRAM).0
+}
+
+/// The symbol in a Metaplex metadata account (key, update authority, mint, name, symbol, ...).
+pub fn metaplex_symbol(metadata: &[u8]) -> Option<String> {
+    let mut pos = 1 + 32 + 32;
+    borsh_string(metadata, &mut pos)?;
+    borsh_string(metadata, &mut pos).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture_mint(symbol: &str) -> Vec<u8> {
+        use base64::Engine;
+        let path = format!(
+            "{}/../../tests/fixtures/mainnet/xstock_{symbol}_mint_mainnet.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        base64::engine::general_purpose::STANDARD.decode(json["dataBase64"].as_str().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_real_xstocks_mints_name_their_symbols() {
+        for symbol in ["AAPLx", "NFLXx", "NVDAx", "SPYx"] {
+            assert_eq!(token_2022_symbol(&fixture_mint(symbol)).as_deref(), Some(symbol));
+        }
+        let mut plain = vec![0u8; 82];
+        plain[45] = 1;
+        assert_eq!(token_2022_symbol(&plain), None, "an SPL Token mint has no extensions");
+    }
+
+    #[test]
+    fn a_metaplex_account_names_its_symbol() {
+        let mut data = vec![4u8];
+        data.extend([7u8; 64]);
+        for (text, padded) in [("Wrapped SOL", 32usize), ("SOL", 10)] {
+            let mut bytes = text.as_bytes().to_vec();
+            bytes.resize(padded, 0);
+            data.extend((bytes.len() as u32).to_le_bytes());
+            data.extend(bytes);
+        }
+        assert_eq!(metaplex_symbol(&data).as_deref(), Some("SOL"));
+        assert_eq!(metaplex_symbol(&data[..70]), None);
+    }
+}

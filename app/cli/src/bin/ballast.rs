@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
-use ballast::health::liquidation_price;
+use ballast::health::{liquidation_price, Pricing};
 use ballast::state::{Position, Reserve};
 use ballast_cli::amounts::{format_amount, parse_amount};
 use ballast_cli::bootstrap::{self, parse_feed_id, parse_pubkey, MarketFile, Mode};
@@ -41,6 +41,11 @@ struct Cli {
     /// or the program's refusal by name), send nothing.
     #[arg(long, global = true)]
     simulate: bool,
+    /// The market's address lookup table for token moves (repeatable); default: the one the
+    /// market's admin made at bootstrap, found by `getProgramAccounts` on the lookup table
+    /// program (which some public RPC endpoints refuse: then pass it here).
+    #[arg(long = "lookup-table", global = true)]
+    lookup_tables: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -273,9 +278,12 @@ fn with_display(mut value: serde_json::Value, display: String) -> serde_json::Va
     value
 }
 
-/// A reserve given by mint or by reserve address.
+/// A reserve given by mint, by reserve address or by symbol (see `symbols`; on localnet also
+/// the name a bootstrap created its mint under).
 async fn find_reserve(client: &Client, market: &Pubkey, text: &str) -> Result<(Pubkey, Reserve), String> {
-    let key = parse_pubkey(text, "reserve or mint")?;
+    let Ok(key) = parse_pubkey(text, "reserve or mint") else {
+        return find_reserve_by_symbol(client, market, text).await;
+    };
     let by_mint = pda::reserve(market, &key);
     if let Ok(r) = client.reserve(&by_mint).await {
         return Ok((by_mint, r));
@@ -285,6 +293,69 @@ async fn find_reserve(client: &Client, market: &Pubkey, text: &str) -> Result<(P
         .await
         .map_err(|_| format!("{text} is neither a listed mint nor a reserve of {market}"))?;
     Ok((key, r))
+}
+
+async fn find_reserve_by_symbol(
+    client: &Client,
+    market: &Pubkey,
+    text: &str,
+) -> Result<(Pubkey, Reserve), String> {
+    let reserves = client.reserves(market).await.map_err(|e| e.to_string())?;
+    let names = symbols(client, &reserves).await?;
+    let named: Vec<(&Pubkey, &Reserve)> = reserves
+        .iter()
+        .filter(|(_, r)| names.get(&r.mint).is_some_and(|s| s.eq_ignore_ascii_case(text)))
+        .collect();
+    match named.as_slice() {
+        [(k, r)] => return Ok((**k, **r)),
+        [] => {}
+        _ => return Err(format!("{text} names {} reserves of {market}: give the mint", named.len())),
+    }
+    // A mint the market's admin created under this name at a localnet bootstrap.
+    let admin = client.market(market).await.map_err(|e| e.to_string())?.admin;
+    for token_program in [anchor_spl::token::ID, bootstrap::TOKEN_2022] {
+        let mint = bootstrap::created_mint_address(&admin, text, &token_program);
+        if let Some((k, r)) = reserves.iter().find(|(_, r)| r.mint == mint) {
+            return Ok((*k, *r));
+        }
+    }
+    Err(format!(
+        "{text} is not a symbol, mint or reserve of market {market} (`ballast reserve list` shows them)"
+    ))
+}
+
+/// Each listed mint's symbol, where one is known: the mint's own Token-2022 metadata, else its
+/// Metaplex metadata account, else the Solana CLI config's address label for the mint.
+async fn symbols(
+    client: &Client,
+    reserves: &std::collections::HashMap<Pubkey, Reserve>,
+) -> Result<std::collections::HashMap<Pubkey, String>, String> {
+    let labels = config::solana_config().map(|c| c.address_labels).unwrap_or_default();
+    let mints: Vec<Pubkey> = reserves.values().map(|r| r.mint).collect();
+    let mut keys = mints.clone();
+    keys.extend(mints.iter().map(token::metaplex_metadata_address));
+    let mut accounts = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(100) {
+        accounts.extend(client.rpc.get_multiple_accounts(chunk).await.map_err(|e| e.to_string())?);
+    }
+    let (mint_accounts, metadata) = accounts.split_at(mints.len());
+    let mut out = std::collections::HashMap::new();
+    for (i, mint) in mints.iter().enumerate() {
+        let own = mint_accounts[i]
+            .as_ref()
+            .filter(|a| a.owner == bootstrap::TOKEN_2022)
+            .and_then(|a| token::token_2022_symbol(&a.data));
+        let metaplex = || {
+            metadata[i]
+                .as_ref()
+                .filter(|a| a.owner == token::METAPLEX_METADATA_PROGRAM)
+                .and_then(|a| token::metaplex_symbol(&a.data))
+        };
+        if let Some(symbol) = own.or_else(metaplex).or_else(|| labels.get(&mint.to_string()).cloned()) {
+            out.insert(*mint, symbol);
+        }
+    }
+    Ok(out)
 }
 
 async fn run(cli: Cli) -> CliResult {
@@ -462,13 +533,14 @@ async fn reserve_command(cli: &Cli, command: &ReserveCommand) -> CliResult {
         ReserveCommand::Show { reserve } => {
             let market = market_key(cli)?;
             let (key, r) = find_reserve(&c, &market, reserve).await?;
+            let symbol = symbols(&c, &std::collections::HashMap::from([(key, r)])).await?.remove(&r.mint);
             let sim = c.simulate_view(ix::reserve_status(key)).await.map_err(|e| e.to_string())?;
             let status: ballast::instructions::ReserveStatus =
                 anchor_lang::AnchorDeserialize::try_from_slice(&sim).map_err(|e| e.to_string())?;
             let d = r.decimals;
             let cap = |v: u64| if v == u64::MAX { "none".to_string() } else { format_amount(v, d) };
             let value = json!({
-                "reserve": key.to_string(), "mint": r.mint.to_string(), "decimals": d,
+                "reserve": key.to_string(), "mint": r.mint.to_string(), "symbol": symbol, "decimals": d,
                 "available_liquidity": status.available_liquidity, "total_deposits": status.total_deposit_assets,
                 "total_debt": status.total_debt, "utilization_bps": status.utilization_bps,
                 "borrow_apr_bps": status.borrow_apr_bps, "deposit_cap": r.deposit_cap, "borrow_cap": r.borrow_cap,
@@ -476,8 +548,8 @@ async fn reserve_command(cli: &Cli, command: &ReserveCommand) -> CliResult {
                 "pool_coverage_bps": status.pool.coverage_bps, "volume_24h": status.pool.volume_24h,
             });
             let display = format!(
-                "reserve {key} (mint {})\n  deposits {} / cap {}\n  debt {} / cap {}\n  utilization {:.2} %, borrow APR {:.2} %\n  insurance pool {} of target {} (coverage {:.1} %, 24 h volume {})",
-                r.mint, format_amount(status.total_deposit_assets, d), cap(r.deposit_cap), format_amount(status.total_debt, d),
+                "reserve {key} ({}mint {})\n  deposits {} / cap {}\n  debt {} / cap {}\n  utilization {:.2} %, borrow APR {:.2} %\n  insurance pool {} of target {} (coverage {:.1} %, 24 h volume {})",
+                symbol.as_ref().map_or(String::new(), |s| format!("{s}, ")), r.mint, format_amount(status.total_deposit_assets, d), cap(r.deposit_cap), format_amount(status.total_debt, d),
                 cap(r.borrow_cap), status.utilization_bps as f64 / 100.0, status.borrow_apr_bps as f64 / 100.0,
                 format_amount(status.pool.balance, d), format_amount(status.pool.target, d),
                 status.pool.coverage_bps as f64 / 100.0, format_amount(status.pool.volume_24h, d),
@@ -487,15 +559,21 @@ async fn reserve_command(cli: &Cli, command: &ReserveCommand) -> CliResult {
         ReserveCommand::List => {
             let market = market_key(cli)?;
             let reserves = c.reserves(&market).await.map_err(|e| e.to_string())?;
+            let names = symbols(&c, &reserves).await?;
             let mut list: Vec<_> = reserves.iter().collect();
             list.sort_by_key(|(k, _)| **k);
             let value: Vec<_> = list
                 .iter()
-                .map(|(k, r)| json!({ "reserve": k.to_string(), "mint": r.mint.to_string() }))
+                .map(|(k, r)| json!({ "reserve": k.to_string(), "mint": r.mint.to_string(), "symbol": names.get(&r.mint) }))
                 .collect();
-            let display =
-                list.iter().map(|(k, r)| format!("{k} mint {}", r.mint)).collect::<Vec<_>>().join("\n");
-            Ok(with_display(json!(value), display))
+            let display = list
+                .iter()
+                .map(|(k, r)| {
+                    format!("{:<8} {k} mint {}", names.get(&r.mint).map_or("-", String::as_str), r.mint)
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(with_display(json!({ "reserves": value }), display))
         }
     }
 }
@@ -521,6 +599,7 @@ async fn position_command(cli: &Cli, command: &PositionCommand) -> CliResult {
             let oracles = c.oracles(&reserves).await.map_err(|e| e.to_string())?;
             let now = c.now().await.map_err(|e| e.to_string())?;
             let market_state = c.market(&market).await.map_err(|e| e.to_string())?;
+            let names = symbols(&c, &reserves).await?;
             let view = position_view(&market_state, &position, &reserves, &oracles, now)
                 .map_err(|e| e.to_string())?;
             let h = &view.health;
@@ -540,18 +619,34 @@ async fn position_command(cli: &Cli, command: &PositionCommand) -> CliResult {
                 let lp = liquidation_price(h, s);
                 let price = s.price.price as f64 * 10f64.powi(s.price.expo);
                 let lp_f = lp.map(|p| p as f64 * 10f64.powi(s.price.expo));
-                let pricing = match s.pricing {
-                    ballast::health::Pricing::Fresh => "fresh".to_string(),
-                    ballast::health::Pricing::Fallback(e) => format!("fallback ({e:?})"),
-                    ballast::health::Pricing::Unpriced(e) => format!("unpriced ({e:?})"),
-                    ballast::health::Pricing::NoPrice(e) => format!("no price ({e:?})"),
+                let age = s.price.age_secs;
+                let (pricing, price_note) = match s.pricing {
+                    Pricing::Fresh => ("fresh".to_string(), format!("{age} s old")),
+                    Pricing::Fallback(e) => (
+                        format!("fallback ({e:?})"),
+                        format!("price unavailable ({e:?}): last price {age} s old, maintenance only"),
+                    ),
+                    Pricing::Unpriced(e) => (
+                        format!("unpriced ({e:?})"),
+                        format!("price unavailable ({e:?}): last price {age} s old, counts nothing"),
+                    ),
+                    Pricing::NoPrice(e) => {
+                        (format!("no price ({e:?})"), format!("no price ({e:?}): counts nothing"))
+                    }
                 };
+                let symbol = reserves.get(&s.reserve).and_then(|r| names.get(&r.mint));
                 slots.push(json!({
-                    "reserve": s.reserve.to_string(), "deposit": s.deposit_amount, "debt": s.debt_amount,
-                    "price": price, "pricing": pricing, "liquidation_price": lp_f,
+                    "reserve": s.reserve.to_string(), "symbol": symbol, "deposit": s.deposit_amount, "debt": s.debt_amount,
+                    "price": price, "pricing": pricing, "price_age_secs": age, "liquidation_price": lp_f,
                 }));
+                let shown_price = if matches!(s.pricing, Pricing::NoPrice(_)) {
+                    String::new()
+                } else {
+                    format!(" at ${price:.4}")
+                };
                 display.push_str(&format!(
-                    "\n  {}: deposit {} debt {} at ${price:.4}{}",
+                    "\n  {}{}: deposit {} debt {}{shown_price} ({price_note}){}",
+                    symbol.map_or(String::new(), |n| format!("{n} ")),
                     s.reserve,
                     format_amount(s.deposit_amount, d),
                     format_amount(s.debt_amount, d),
@@ -656,10 +751,15 @@ async fn move_command(cli: &Cli, m: &Move) -> CliResult {
     };
     // A v0 transaction with the market's lookup table: a position of many slots names more
     // accounts than a legacy transaction can carry.
-    let admin = c.market(&market).await.map_err(|e| e.to_string())?.admin;
-    let table = c.find_market_table(&admin, &market).await.map_err(|e| e.to_string())?;
+    let lookup_tables: Vec<Pubkey> = if cli.lookup_tables.is_empty() {
+        let admin = c.market(&market).await.map_err(|e| e.to_string())?.admin;
+        let table = c.find_market_table(&admin, &market).await.map_err(|e| e.to_string())?;
+        table.map(|t| t.key).into_iter().collect()
+    } else {
+        cli.lookup_tables.iter().map(|t| parse_pubkey(t, "lookup table")).collect::<Result<_, _>>()?
+    };
     let options = SendOptions {
-        lookup_tables: table.map(|t| t.key).into_iter().collect(),
+        lookup_tables,
         compute_unit_price: cli.with_compute_unit_price.unwrap_or(0),
         ..Default::default()
     };
