@@ -22,6 +22,13 @@ flags+=" -C link-arg=--llvm-args=--bpf-stack-size=4096 -C link-arg=--llvm-args=-
 flags+=" -C link-arg=--llvm-args=--disable-ldsx -Zunstable-options -C panic=immediate-abort"
 flags+=" -C link-arg=--deploy=false" # we place the .so ourselves (the linker would use ./target)
 
+# A real cluster's build names its program id (migrations/README.md); by default the localnet id.
+id_feature=()
+if [ -n "${BALLAST_PROGRAM_ID:-}" ]; then
+  id_feature=(--features ballast/cluster-program-id)
+  echo "[build-sbf] program id $BALLAST_PROGRAM_ID (BALLAST_PROGRAM_ID), not the localnet id" >&2
+fi
+
 # ballast, and the localnet-only oracle writer the local validator loads at the Pyth receiver's
 # address (never deployed elsewhere; see programs/localnet-oracle).
 echo "[build-sbf] building programs/ballast and programs/localnet-oracle for SBF (target dir $sbf_target_dir)" >&2
@@ -31,7 +38,7 @@ env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 \
   CARGO_TARGET_SBPF_SOLANA_SOLANA_LINKER="$root/scripts/sbf/link-both-layouts.sh" \
   CARGO_TARGET_SBPF_SOLANA_SOLANA_RUSTFLAGS="$flags" \
   CARGO_TARGET_DIR="$sbf_target_dir" \
-  /usr/bin/cargo build --locked --release --quiet -p ballast -p localnet-oracle \
+  /usr/bin/cargo build --locked --release --quiet -p ballast -p localnet-oracle "${id_feature[@]}" \
     --target "$SBF_TARGET_JSON" -Zbuild-std=std,panic_abort -Zjson-target-spec
 
 deps="$sbf_target_dir/sbpf-solana-solana/release/deps"
@@ -45,7 +52,11 @@ done
 mkdir -p target/deploy
 cp "$deps/libballast.so" target/deploy/ballast.so
 cp "$deps/libballast-v0-gaps.so" target/deploy/ballast-v0-gaps.so
-cp keys/ballast-program-keypair.json target/deploy/ballast-keypair.json
+if [ -z "${BALLAST_PROGRAM_ID:-}" ]; then
+  cp keys/ballast-program-keypair.json target/deploy/ballast-keypair.json
+else
+  rm -f target/deploy/ballast-keypair.json # the cluster's keypair stays with its owner
+fi
 # The localnet oracle writer only ever runs on a local validator: the SIMD-0460 layout.
 cp "$deps/liblocalnet_oracle.so" target/deploy/localnet_oracle.so
 if cmp -s target/deploy/ballast.so target/deploy/ballast-v0-gaps.so; then

@@ -25,7 +25,26 @@ pub mod state;
 
 use instructions::*;
 
+// The program id. By default the localnet id, whose keypair (`keys/ballast-program-keypair.json`)
+// is the only program keypair in git. A real cluster's build takes its id from the build:
+// `--features cluster-program-id` with `BALLAST_PROGRAM_ID=<base58>` set (it does not compile
+// without it), so that its keypair never enters the repository (migrations/README.md).
+#[cfg(not(feature = "cluster-program-id"))]
 declare_id!("AGBGg7q9xdMcEik3583mov2g9xAnQBBum4PwNyGzVUh9");
+#[cfg(feature = "cluster-program-id")]
+declare_id!(anchor_lang::solana_program::pubkey::Pubkey::from_str_const(env!("BALLAST_PROGRAM_ID")));
+
+#[cfg(test)]
+mod program_id_tests {
+    #[test]
+    fn the_program_id_is_the_localnet_one_unless_the_build_names_another() {
+        let localnet = anchor_lang::pubkey!("AGBGg7q9xdMcEik3583mov2g9xAnQBBum4PwNyGzVUh9");
+        match option_env!("BALLAST_PROGRAM_ID") {
+            Some(id) if cfg!(feature = "cluster-program-id") => assert_eq!(super::ID.to_string(), id),
+            _ => assert_eq!(super::ID, localnet),
+        }
+    }
+}
 
 #[program]
 pub mod ballast {
