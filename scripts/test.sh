@@ -37,6 +37,10 @@ set +e
 # The bank logs every instruction at debug level; keep the output readable (override RUST_LOG).
 RUST_LOG="${RUST_LOG:-error}" cargo test --locked --workspace 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# A real cluster's build takes its program id from BALLAST_PROGRAM_ID (migrations/README.md).
+BALLAST_PROGRAM_ID=Ba11astDevnet1111111111111111111111111111111 \
+  cargo test --locked -q -p ballast --features cluster-program-id --lib program_id 2>&1 | tee -a "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 set -e
 passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) n += $i } END { print n + 0 }' "$log")
 failed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^failed/) n += $i } END { print n + 0 }' "$log")

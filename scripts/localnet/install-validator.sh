@@ -10,6 +10,8 @@ AGAVE_VERSION=4.2.2
 log() { echo "[validator] $*" >&2; }
 # shellcheck source=../lib/apt.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
+# shellcheck source=../lib/progress.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/progress.sh"
 
 cache_root="${BALLAST_CACHE:-$HOME/.cache/ballast}"
 dir="$cache_root/validator/agave-validator-$AGAVE_VERSION"
@@ -32,7 +34,8 @@ apt_ensure libclang-dev protobuf-compiler libudev-dev libssl-dev pkg-config curl
 log "building agave-validator $AGAVE_VERSION (solana-test-validator) into $dir; this takes ~30 min once"
 mkdir -p "$dir"
 # The build directory is kept next to the install, so an interrupted build resumes where it was.
-CARGO_TARGET_DIR="$cache_root/validator/build-$AGAVE_VERSION" \
+build_dir="$cache_root/validator/build-$AGAVE_VERSION"
+CARGO_TARGET_DIR="$build_dir" with_progress validator "$build_dir" \
   cargo install "agave-validator@$AGAVE_VERSION" --locked --bin solana-test-validator \
   --root "$dir" --quiet >&2
 "$bin" --version >&2

@@ -22,6 +22,8 @@ CRATES_DL="${BALLAST_CRATES_DL:-https://static.crates.io/crates}"
 log() { echo "[sbf-toolchain] $*" >&2; }
 # shellcheck source=../lib/apt.sh
 source "$here/../lib/apt.sh"
+# shellcheck source=../lib/progress.sh
+source "$here/../lib/progress.sh"
 
 # 1. Debian compiler + std sources (apt is idempotent; skip it when already installed).
 apt_ensure rustc-web cargo-web rust-web-src libzstd-dev patch unzip
@@ -67,6 +69,7 @@ if [ ! -x "$linker_dir/bin/sbpf-linker" ]; then
   rm -f "$src/sbpf-linker/rust-toolchain.toml"
   printf '\n[patch.crates-io]\nbpf-linker = { path = "../bpf-linker" }\n' >> "$src/sbpf-linker/Cargo.toml"
   LLVM_PREFIX="$llvm_prefix" CARGO_TARGET_DIR="$linker_dir/target" \
+    with_progress sbf-toolchain "$linker_dir/target" \
     cargo install -q --root "$linker_dir" --path "$src/sbpf-linker" \
       --no-default-features --features bpf-linker/llvm-23,bpf-linker/llvm-link-static >&2
   rm -rf "$linker_dir/target" "$src"
