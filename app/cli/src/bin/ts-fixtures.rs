@@ -1,0 +1,106 @@
+//! `ts-fixtures`: what the Rust SDK and the program compute for fixed inputs, as JSON, for the
+//! TypeScript client's tests (`app/ts/test`): PDAs, account sizes, error names, a lookup table's
+//! bytes, the compute-budget instructions and a `health` view's return data. The TypeScript
+//! client must agree with each (`scripts/test.sh` writes the file, then runs those tests).
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::AnchorSerialize;
+use ballast::instructions::{HealthReport, SlotReport};
+use ballast::state::{Position, Reserve};
+use ballast_sdk::{errors, pda, tx};
+use serde_json::json;
+
+fn key(n: u8) -> Pubkey {
+    Pubkey::new_from_array([n; 32])
+}
+
+fn main() {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let (creator, mint, owner) = (key(1), key(2), key(3));
+    let market = pda::market(&creator, 7);
+    let reserve = pda::reserve(&market, &mint);
+
+    // A lookup table as the runtime stores it: the market's, with the authority at offset 22.
+    let addresses = vec![market, reserve, mint];
+    let table = {
+        use solana_address_lookup_table_interface::state::{AddressLookupTable, LookupTableMeta};
+        let meta = LookupTableMeta { authority: Some(creator), ..LookupTableMeta::default() };
+        AddressLookupTable { meta, addresses: addresses.clone().into() }.serialize_for_tests().unwrap()
+    };
+
+    // A health view's return data: one collateral at $100 (expo -8), one debt.
+    let report = HealthReport {
+        init_collateral: 750 * ballast_risk::fixed::WAD,
+        init_debt: 600 * ballast_risk::fixed::WAD,
+        maint_collateral: 800 * ballast_risk::fixed::WAD,
+        maint_debt: 600 * ballast_risk::fixed::WAD,
+        collateral_value: 1_000 * ballast_risk::fixed::WAD,
+        debt_value: 600 * ballast_risk::fixed::WAD,
+        health_factor: Some(1_333_333_333),
+        leverage: Some(2_500_000_000),
+        liquidatable: false,
+        slots: vec![
+            SlotReport {
+                reserve: key(10),
+                deposit_amount: 10_000_000_000,
+                debt_amount: 0,
+                price: 10_000_000_000,
+                band: 1_000_000,
+                expo: -8,
+                age_secs: 3,
+                ema_divergence_bps: 12,
+                liquidation_price: Some(7_500_000_000),
+            },
+            SlotReport {
+                reserve: key(11),
+                deposit_amount: 0,
+                debt_amount: 600_000_001,
+                price: 100_000_000,
+                band: 0,
+                expo: -8,
+                age_secs: 3,
+                ema_divergence_bps: 0,
+                liquidation_price: None,
+            },
+        ],
+    };
+    let mut report_bytes = Vec::new();
+    report.serialize(&mut report_bytes).unwrap();
+
+    let budget = tx::compute_budget(200_000, 1_000);
+    let codes = [6000u32, 6010, 6029];
+    let fixtures = json!({
+        "program": ballast::ID.to_string(),
+        "pdas": {
+            "market": { "creator": creator.to_string(), "market_id": 7, "address": market.to_string() },
+            "reserve": { "market": market.to_string(), "mint": mint.to_string(), "address": reserve.to_string() },
+            "vault": { "reserve": reserve.to_string(), "address": pda::vault(&reserve).to_string() },
+            "insurance_vault": { "reserve": reserve.to_string(), "address": pda::insurance_vault(&reserve).to_string() },
+            "position": {
+                "market": market.to_string(), "owner": owner.to_string(), "index": 3,
+                "address": pda::position(&market, &owner, 3).to_string(),
+            },
+        },
+        "sizes": {
+            "reserve": 8 + core::mem::size_of::<Reserve>(),
+            "position": 8 + core::mem::size_of::<Position>(),
+        },
+        "errors": codes.iter().map(|&c| json!({ "code": c, "description": errors::describe(c) })).collect::<Vec<_>>(),
+        "lookup_table": {
+            "data_base64": b64(&table),
+            "authority": creator.to_string(),
+            "authority_offset": tx::LOOKUP_TABLE_AUTHORITY_OFFSET,
+            "addresses": addresses.iter().map(Pubkey::to_string).collect::<Vec<_>>(),
+        },
+        "compute_budget": budget.iter().map(|i| json!({ "program": i.program_id.to_string(), "data_base64": b64(&i.data) })).collect::<Vec<_>>(),
+        "health_report": {
+            "data_base64": b64(&report_bytes),
+            "health_factor": 1.333333333,
+            "leverage": 2.5,
+            "collateral_usd": 1000.0,
+            "debt_usd": 600.0,
+            "liquidation_price_of_slot_0": 75.0,
+        },
+    });
+    println!("{}", serde_json::to_string_pretty(&fixtures).unwrap());
+}

@@ -1,0 +1,104 @@
+// The TypeScript client against what the Rust SDK and the program compute for the same inputs:
+// `cargo run -p ballast-cli --bin ts-fixtures` writes them (scripts/test.sh does, to the path
+// in BALLAST_TS_FIXTURES).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { address, getBase64Encoder } from '@solana/kit';
+import {
+  BALLAST_PROGRAM_ADDRESS,
+  computeBudgetInstructions,
+  decodeLookupTable,
+  describeBallastError,
+  describeTransactionError,
+  findInsuranceVaultPda,
+  findMarketPda,
+  findPositionPda,
+  findReservePda,
+  findVaultPda,
+  getHealthReportDecoder,
+  getPositionSize,
+  getReserveSize,
+  healthCurve,
+  healthFigures,
+  LOOKUP_TABLE_AUTHORITY_OFFSET,
+} from '../src';
+
+const path = process.env.BALLAST_TS_FIXTURES;
+if (!path) throw new Error('BALLAST_TS_FIXTURES: run `cargo run -p ballast-cli --bin ts-fixtures > FILE` first');
+const fx = JSON.parse(readFileSync(path, 'utf8'));
+const bytes = (b64: string) => new Uint8Array(getBase64Encoder().encode(b64));
+const a = (s: string) => address(s);
+
+test('the program address is the IDL`s and the Rust build`s', () => {
+  assert.equal(BALLAST_PROGRAM_ADDRESS, fx.program);
+});
+
+test('PDAs derive as the Rust SDK derives them', async () => {
+  const p = fx.pdas;
+  assert.equal((await findMarketPda({ creator: a(p.market.creator), marketId: p.market.market_id }))[0], p.market.address);
+  assert.equal((await findReservePda({ market: a(p.reserve.market), mint: a(p.reserve.mint) }))[0], p.reserve.address);
+  assert.equal((await findVaultPda({ reserve: a(p.vault.reserve) }))[0], p.vault.address);
+  assert.equal((await findInsuranceVaultPda({ reserve: a(p.insurance_vault.reserve) }))[0], p.insurance_vault.address);
+  const position = await findPositionPda({ market: a(p.position.market), owner: a(p.position.owner), index: p.position.index });
+  assert.equal(position[0], p.position.address);
+});
+
+test('account layouts have the Rust sizes', () => {
+  assert.equal(getReserveSize(), fx.sizes.reserve);
+  assert.equal(getPositionSize(), fx.sizes.position);
+});
+
+test('errors read by name as the Rust SDK describes them', () => {
+  for (const { code, description } of fx.errors) {
+    assert.equal(describeBallastError(code), description);
+  }
+  assert.equal(
+    describeTransactionError({ InstructionError: [2, { Custom: 6029 }] }),
+    `program error 6029: ${fx.errors.find((e: { code: number }) => e.code === 6029).description}`,
+  );
+  assert.equal(describeBallastError(1), undefined);
+});
+
+test('a lookup table decodes to the Rust SDK`s addresses and authority', () => {
+  const t = decodeLookupTable(a(fx.lookup_table.addresses[0]), bytes(fx.lookup_table.data_base64));
+  assert.deepEqual(t.addresses, fx.lookup_table.addresses);
+  assert.equal(t.authority, fx.lookup_table.authority);
+  assert.equal(t.deactivationSlot, 2n ** 64n - 1n, 'active');
+  assert.equal(LOOKUP_TABLE_AUTHORITY_OFFSET, fx.lookup_table.authority_offset);
+});
+
+test('compute-budget instructions are byte for byte the Rust SDK`s', () => {
+  const ixs = computeBudgetInstructions(200_000, 1_000n);
+  assert.equal(ixs.length, fx.compute_budget.length);
+  ixs.forEach((ix, i) => {
+    assert.equal(ix.programAddress, fx.compute_budget[i].program);
+    assert.deepEqual(ix.data, bytes(fx.compute_budget[i].data_base64));
+  });
+  assert.equal(computeBudgetInstructions(200_000, 0n).length, 1, 'no price instruction for 0');
+});
+
+test('the health view`s return data decodes to the program`s figures', () => {
+  const report = getHealthReportDecoder().decode(bytes(fx.health_report.data_base64));
+  const f = healthFigures(report);
+  const h = fx.health_report;
+  assert.ok(Math.abs((f.healthFactor ?? 0) - h.health_factor) < 1e-9);
+  assert.equal(f.leverage, h.leverage);
+  assert.equal(f.collateralUsd, h.collateral_usd);
+  assert.equal(f.debtUsd, h.debt_usd);
+  assert.equal(f.slots[0].liquidationPrice, h.liquidation_price_of_slot_0);
+  assert.equal(f.slots[1].liquidationPrice, null);
+  assert.equal(f.liquidatable, false);
+});
+
+test('the health curve passes through today`s health factor and 1 at the liquidation price', () => {
+  const f = healthFigures(getHealthReportDecoder().decode(bytes(fx.health_report.data_base64)));
+  const slot = f.slots[0];
+  const [today, atLiquidation, zero] = healthCurve(f, 0, [slot.price, slot.liquidationPrice!, 0]);
+  assert.ok(Math.abs(today.healthFactor! - f.healthFactor!) < 1e-6, `${today.healthFactor}`);
+  assert.ok(Math.abs(atLiquidation.healthFactor! - 1) < 1e-9, `${atLiquidation.healthFactor}`);
+  assert.ok(zero.healthFactor! < 1, 'worthless collateral leaves the position liquidatable');
+  // The debt slot has no liquidation price: no curve.
+  assert.equal(healthCurve(f, 1, [1])[0].healthFactor, null);
+});
+
