@@ -6,9 +6,18 @@
 #   4. run a scripted scenario: deposits, borrows, a price drop, the keeper's liquidation,
 #   5. stop the keeper and the validator (before the second part compiles).
 # Then, in solana-program-test, the longer demo of every instruction (tests/src/bin/demo.rs).
+# Last, the web app (app/web) on loopback against a fresh local validator with a demo position:
+# it prints the URL and serves until Ctrl-C (`--no-serve`: checks that it answers, then stops).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+serve=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-serve) serve=0 ;;
+    *) echo "usage: scripts/demo.sh [--no-serve]" >&2; exit 2 ;;
+  esac
+done
 bash scripts/build-sbf.sh
 bash scripts/localnet/install-validator.sh >/dev/null
 cargo build --locked -q -p ballast-cli --bins
@@ -28,7 +37,12 @@ cleanup() {
   fi
   bash scripts/localnet/validator.sh stop "$work/ledger"
 }
-trap cleanup EXIT
+web_pid=""
+stop_web() {
+  [ -n "$web_pid" ] && kill "$web_pid" 2>/dev/null || true
+  bash scripts/localnet/validator.sh stop "$work/web-ledger"
+}
+trap 'cleanup; stop_web' EXIT
 bash scripts/localnet/validator.sh start "$work/ledger" "$port"
 url="http://127.0.0.1:$port"
 
@@ -101,3 +115,37 @@ cleanup
 
 say "the longer scenario of every instruction, in solana-program-test"
 RUST_LOG="${RUST_LOG:-error}" cargo run --locked -q -p ballast-tests --bin demo
+
+say "the web app, against a fresh local validator with a demo position"
+log() { echo "[demo] $*" >&2; }
+# shellcheck source=lib/node.sh
+source scripts/lib/node.sh
+node_ensure
+bash scripts/localnet/validator.sh start "$work/web-ledger" "$port"
+unset BALLAST_MARKET
+for who in admin alice; do b "$who" airdrop 10 >/dev/null; done
+report="$(bj admin market bootstrap --config migrations/localnet.toml)"
+export BALLAST_MARKET="$(echo "$report" | field 'd["market"]')"
+SOL="$(mint SOL)"; USDC="$(mint USDC)"; TSLA="$(mint TSLAx)"
+b admin token mint "$SOL" 10 --to "$(pub alice)" >/dev/null
+b admin token mint "$USDC" 10000 >/dev/null
+prices 100 250 >/dev/null
+b admin deposit USDC 10000 >/dev/null
+b alice deposit SOL 10 >/dev/null
+b alice borrow USDC 500 >/dev/null
+b alice position show
+(cd app/web && "$root/node_modules/.bin/vite" build --logLevel warn)
+web_port=5173
+(cd app/web && exec "$root/node_modules/.bin/vite" preview --port "$web_port" --logLevel warn) &
+web_pid=$!
+for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$web_port/" && break; sleep 0.2; done
+app_url="http://127.0.0.1:$web_port/?rpc=$url&market=$BALLAST_MARKET&labels=$SOL:SOL,$USDC:USDC,$TSLA:TSLAx"
+echo "web app: $app_url"
+echo "(alice's keypair, for a wallet that imports one: $work/alice.json; prices move with"
+echo " \`ballast -u $url -k $work/admin.json oracle post --feed $(feed 1) --price 80\`)"
+if [ "$serve" = 1 ]; then
+  echo "serving until Ctrl-C"
+  wait "$web_pid"
+else
+  curl -sf -o /dev/null "http://127.0.0.1:$web_port/" && echo "the web app answers; stopping (--no-serve)"
+fi

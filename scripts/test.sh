@@ -8,7 +8,8 @@
 #      every feature, the deployable SIMD-0460 artifact; SBF on program-test 3.1, the old-layout
 #      artifact), and the end-to-end test on a default-feature solana-test-validator
 #      (app/cli/tests/localnet.rs),
-#   6. the compute-unit gate: no instruction more than 2 % above docs/compute-units.md.
+#   6. the TypeScript client's tests and the web app's browser test (scripts/ts.sh),
+#   7. the compute-unit gate: no instruction more than 2 % above docs/compute-units.md.
 # Ends with a "N passed, N failed" line.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,6 +42,13 @@ status=${PIPESTATUS[0]}
 BALLAST_PROGRAM_ID=Ba11astDevnet1111111111111111111111111111111 \
   cargo test --locked -q -p ballast --features cluster-program-id --lib program_id 2>&1 | tee -a "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+step "TypeScript client and web app (Chromium against a local validator)"
+ts_log="$(mktemp)"
+bash scripts/ts.sh 2>&1 | tee "$ts_log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+ts_passed=$(awk '/^# pass / { n += $3 } END { print n + 0 }' "$ts_log")
+ts_failed=$(awk '/^# fail / { n += $3 } END { print n + 0 }' "$ts_log")
+rm -f "$ts_log"
 set -e
 passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) n += $i } END { print n + 0 }' "$log")
 failed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^failed/) n += $i } END { print n + 0 }' "$log")
@@ -48,6 +56,8 @@ native=$(grep -cE '^test native::.* \.\.\. ok$' "$log" || true)
 sbf=$(grep -cE '^test sbf::.* \.\.\. ok$' "$log" || true)
 sbf_gaps=$(grep -cE '^test sbf_v0_gaps::.* \.\.\. ok$' "$log" || true)
 rm -f "$log"
+passed=$(( passed + ts_passed ))
+failed=$(( failed + ts_failed ))
 step "compute-unit gate"
 if ! cargo run --locked -q -p ballast-tests --bin compute-units -- --check; then
   failed=$(( ${failed:-0} + 1 ))
@@ -56,6 +66,6 @@ fi
 step "done"
 # Disk use, for CI machines with little room (a full disk fails the link with a bus error).
 echo "disk: target/ $(du -sh target 2>/dev/null | cut -f1), ~/.cache/ballast $(du -sh "${BALLAST_CACHE:-$HOME/.cache/ballast}" 2>/dev/null | cut -f1), free $(df -h --output=avail . | tail -1 | tr -d ' ')" >&2
-echo "integration tests passed: $native native, $sbf SBF (SIMD-0460 layout), $sbf_gaps SBF (v0 stack-frame gaps)"
+echo "integration tests passed: $native native, $sbf SBF (SIMD-0460 layout), $sbf_gaps SBF (v0 stack-frame gaps); TypeScript: $ts_passed passed"
 echo "${passed:-0} passed, ${failed:-0} failed"
 exit "$status"

@@ -18,13 +18,15 @@ const scratch = check ? mkdtempSync(join(tmpdir(), 'ballast-client-')) : null;
 // The renderer empties the folder it is given before writing into it: only ever src/generated.
 const target = scratch ? join(scratch, 'generated') : committed;
 await visit(rootNodeFromAnchor(idl), renderVisitor(target));
-// Error names by code, for messages ("InsufficientCollateral: ..."): the renderer keeps the
-// names in comments only.
-const names = idl.errors.map((e) => `  ${e.code}: ${JSON.stringify(e.name)},`).join('\n');
+// Error names and messages by code ("InsufficientCollateral: ..."): the renderer keeps the
+// names in comments only, and its messages are left out of production bundles.
+const entries = idl.errors
+  .map((e) => `  ${e.code}: { name: ${JSON.stringify(e.name)}, message: ${JSON.stringify(e.msg ?? '')} },`)
+  .join('\n');
 writeFileSync(
   join(target, 'errorNames.ts'),
-  `/** Ballast error names by code, from idl/ballast.json (written by scripts/generate.mjs). */\n` +
-    `export const BALLAST_ERROR_NAMES: Readonly<Record<number, string>> = {\n${names}\n};\n`,
+  `/** Ballast errors by code, from idl/ballast.json (written by scripts/generate.mjs). */\n` +
+    `export const BALLAST_ERRORS: Readonly<Record<number, { name: string; message: string }>> = {\n${entries}\n};\n`,
 );
 
 function files(dir) {

@@ -1,10 +1,9 @@
-import { getBallastErrorMessage, type BallastError } from './generated/errors';
-import { BALLAST_ERROR_NAMES } from './generated/errorNames';
+import { BALLAST_ERRORS } from './generated/errorNames';
 
 /** `Name: message` of a Ballast error code (from the IDL), or `undefined` for another code. */
 export function describeBallastError(code: number): string | undefined {
-  const name = BALLAST_ERROR_NAMES[code];
-  return name === undefined ? undefined : `${name}: ${getBallastErrorMessage(code as BallastError)}`;
+  const error = BALLAST_ERRORS[code];
+  return error === undefined ? undefined : `${error.name}: ${error.message}`;
 }
 
 /** The custom program error code in a simulation's or a transaction's `err`, if there is one. */

@@ -58,6 +58,8 @@ export interface SlotFigures {
   debtAmount: bigint;
   /** Oracle price in USD, and its age in seconds. */
   price: number;
+  /** The lag band around it (confidence plus the allowance for the price's age), USD. */
+  band: number;
   ageSecs: number;
   /** Price of this asset at which the position becomes liquidatable, others unchanged. */
   liquidationPrice: number | null;
@@ -103,6 +105,7 @@ export function healthFigures(report: HealthReport): HealthFigures {
         depositAmount: s.depositAmount,
         debtAmount: s.debtAmount,
         price: scaled(s.price, s.expo),
+        band: scaled(s.band, s.expo),
         ageSecs: Number(s.ageSecs),
         liquidationPrice: lp === null ? null : scaled(lp, s.expo),
       };

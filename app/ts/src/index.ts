@@ -9,3 +9,5 @@ export * from './market';
 export * from './health';
 export * from './transactions';
 export * from './errors';
+export * from './actions';
+export * from './views';

@@ -100,7 +100,9 @@ fn main() {
     .unwrap();
     match std::fs::read_to_string(&latency_file) {
         Ok(line) => writeln!(md, "    {}", line.trim()).unwrap(),
-        Err(_) => writeln!(md, "    (no run on record: run the end-to-end test, then this benchmark)").unwrap(),
+        Err(_) => {
+            writeln!(md, "    (no run on record: run the end-to-end test, then this benchmark)").unwrap()
+        }
     }
     std::fs::write(&out, &md).unwrap();
     print!("{md}");

@@ -1,0 +1,220 @@
+// The web app in a real browser (Debian's Chromium, driven by puppeteer-core) against a local
+// validator with the programs loaded: a test wallet registered through the Wallet Standard
+// (signing in this process with a local keypair) connects, deposits (which opens the position),
+// borrows, sees the health factor fall when the price writer lowers SOL, is refused a borrow by
+// name, repays and withdraws. The health figures it shows equal the Rust CLI's for the same
+// position. Screenshots of each step go to target/web/.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { createPrivateKey, sign } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import puppeteer from 'puppeteer-core';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const work = join(root, 'target/web');
+const ledger = join(work, 'ledger');
+const shots = join(work, 'screenshots');
+const cli = join(root, 'target/debug/ballast');
+const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+async function portFree(port) {
+  return new Promise((resolve) => {
+    const s = net.createServer().once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+async function freeBlock(size) {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = 30_000 + ((process.pid * 131 + attempt * 97) % 25_000);
+    let ok = true;
+    for (let p = base; p < base + size && ok; p++) ok = await portFree(p);
+    if (ok) return base;
+  }
+  throw new Error('no free block of ports on 127.0.0.1');
+}
+
+const ctx = {};
+const ballast = (who, args) => {
+  const out = execFileSync(cli, ['-u', ctx.url, '-k', join(work, `${who}.json`), '--output', 'json', ...(ctx.market ? ['--market', ctx.market] : []), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, RUST_LOG: 'error' },
+  });
+  const value = JSON.parse(out);
+  if (value.error) throw new Error(`ballast ${args.join(' ')}: ${value.error}`);
+  return value;
+};
+const feed = (n) => n.toString(16).padStart(2, '0').repeat(32);
+const postPrices = (sol) => {
+  for (const [n, price] of [[2, 1], [3, 250], [1, sol]]) ballast('admin', ['oracle', 'post', '--feed', feed(n), '--price', String(price)]);
+};
+
+before(async () => {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(shots, { recursive: true });
+  const port = await freeBlock(61);
+  execFileSync('bash', [join(root, 'scripts/localnet/validator.sh'), 'start', ledger, String(port)], { stdio: 'inherit' });
+  ctx.url = `http://127.0.0.1:${port}`;
+  ctx.pubkey = {};
+  for (const who of ['admin', 'user']) {
+    ctx.pubkey[who] = ballast(who, ['keygen', join(work, `${who}.json`)]).pubkey;
+    ballast(who, ['airdrop', '10']);
+  }
+  const report = ballast('admin', ['market', 'bootstrap', '--config', join(root, 'migrations/localnet.toml')]);
+  ctx.market = report.market;
+  ctx.mints = Object.fromEntries(report.reserves.map((r) => [r.name, r.mint]));
+  ctx.reserves = Object.fromEntries(report.reserves.map((r) => [r.name, r.reserve]));
+  ballast('admin', ['token', 'mint', ctx.mints.SOL, '10', '--to', ctx.pubkey.user]);
+  ballast('admin', ['token', 'mint', ctx.mints.USDC, '10000']);
+  ballast('admin', ['token', 'mint', ctx.mints.USDC, '10', '--to', ctx.pubkey.user]); // for the interest at repayment
+  postPrices(100);
+  ballast('admin', ['deposit', ctx.mints.USDC, '10000']);
+
+  // The web app, built and served on loopback.
+  const web = join(root, 'app/web');
+  execFileSync(join(root, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: web, stdio: 'inherit' });
+  const webPort = await freeBlock(1);
+  ctx.server = spawn(join(root, 'node_modules/.bin/vite'), ['preview', '--port', String(webPort)], { cwd: web, stdio: 'ignore' });
+  for (let i = 0; i < 100 && (await portFree(webPort)); i++) await new Promise((r) => setTimeout(r, 100));
+  ctx.web = `http://127.0.0.1:${webPort}`;
+  // As root, and on a machine whose network is closed: no sandbox, and none of Chromium's
+  // background connections (refused here, and slow to fail).
+  ctx.browser = await puppeteer.launch({
+    executablePath: chromium,
+    headless: true,
+    userDataDir: join(work, 'chromium-profile'),
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await ctx.browser?.close();
+  ctx.server?.kill();
+  try {
+    execFileSync('bash', [join(root, 'scripts/localnet/validator.sh'), 'stop', ledger], { stdio: 'inherit' });
+  } catch {}
+});
+
+/** The test wallet, registered in the page through the Wallet Standard's event protocol. Its
+ * signatures are made here, in Node, with the user's keypair. */
+function registerTestWallet({ address, publicKey }) {
+  const account = { address, publicKey: new Uint8Array(publicKey), chains: ['solana:localnet'], features: ['solana:signTransaction'] };
+  const wallet = {
+    version: '1.0.0',
+    name: 'Ballast Test Wallet',
+    icon: 'data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=',
+    chains: ['solana:localnet'],
+    accounts: [account],
+    features: {
+      'standard:connect': { version: '1.0.0', connect: async () => ({ accounts: [account] }) },
+      'standard:events': { version: '1.0.0', on: () => () => {} },
+      'solana:signTransaction': {
+        version: '1.0.0',
+        supportedTransactionVersions: ['legacy', 0],
+        signTransaction: async (...inputs) =>
+          Promise.all(
+            inputs.map(async ({ transaction }) => {
+              const signatures = transaction[0]; // compact-u16, < 128 here
+              const message = transaction.slice(1 + 64 * signatures);
+              const signature = await window.__testWalletSign(Array.from(message));
+              const signed = transaction.slice();
+              signed.set(signature, 1); // the fee payer signs first
+              return { signedTransaction: signed };
+            }),
+          ),
+      },
+    },
+  };
+  const callback = ({ register }) => register(wallet);
+  window.addEventListener('wallet-standard:app-ready', ({ detail }) => callback(detail));
+  window.dispatchEvent(new CustomEvent('wallet-standard:register-wallet', { detail: callback }));
+}
+
+test('a wallet deposits, borrows, sees its health move, is refused by name, repays and withdraws', async () => {
+  const secret = Uint8Array.from(JSON.parse(readFileSync(join(work, 'user.json'), 'utf8')));
+  const key = createPrivateKey({
+    key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(secret.slice(0, 32))]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const page = await ctx.browser.newPage();
+  await page.setViewport({ width: 1360, height: 1000 });
+  await page.exposeFunction('__testWalletSign', (message) => Array.from(sign(null, Buffer.from(message), key)));
+  await page.evaluateOnNewDocument(registerTestWallet, { address: ctx.pubkey.user, publicKey: Array.from(secret.slice(32)) });
+  const labels = `${ctx.mints.SOL}:SOL,${ctx.mints.USDC}:USDC,${ctx.mints.TSLAx}:TSLAx`;
+  await page.goto(`${ctx.web}/?rpc=${encodeURIComponent(ctx.url)}&market=${ctx.market}&labels=${labels}`);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+  const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  const text = (selector) => page.$eval(selector, (e) => e.textContent ?? '');
+  const waitStatus = async (pattern) => {
+    await page.waitForFunction((p) => new RegExp(p).test(document.getElementById('status').textContent ?? ''), { timeout: 60_000 }, pattern);
+    return text('#status');
+  };
+  const refreshed = async () => {
+    await page.waitForFunction(() => Number(document.body.dataset.refreshed ?? 0) > 0, { timeout: 30_000 });
+  };
+  const move = async (kind, asset, amount) => {
+    await page.evaluate(() => {
+      document.getElementById('status').textContent = '';
+    });
+    await page.select('#move-kind', kind);
+    await page.select('#move-reserve', ctx.reserves[asset]);
+    await page.$eval('#move-amount', (e) => {
+      e.value = '';
+    });
+    await page.type('#move-amount', amount);
+    await page.click('#move-send');
+    return waitStatus('confirmed|refused|failed');
+  };
+  const healthFactor = async () => Number(await text('#health-factor'));
+  await shot('1-reserves');
+  assert.match(await text('#reserves'), /SOL.*USDC|USDC.*SOL/s);
+
+  await page.click('#connect');
+  await page.waitForFunction(() => /No position yet/.test(document.getElementById('position').textContent ?? ''), { timeout: 30_000 });
+  await shot('2-connected');
+
+  assert.match(await move('deposit', 'SOL', '10'), /confirmed/, 'the first deposit opens the position');
+  await refreshed();
+  // Fresh prices (the lag band refuses a borrow on a price more than ~20 s old).
+  postPrices(100);
+  assert.match(await move('borrow', 'USDC', '500'), /confirmed/);
+  await refreshed();
+  await page.waitForSelector('#health-factor');
+  const before = await healthFactor();
+  assert.ok(Math.abs(before - 1.6) < 0.001, `10 SOL × $100 × 0.8 / $500 = 1.6, shown ${before}`);
+  // The same figures as the Rust CLI's for the same position (both from the program's code).
+  const rust = ballast('user', ['position', 'show']);
+  assert.ok(Math.abs(before - rust.health_factor) < 1e-6, `web ${before}, CLI ${rust.health_factor}`);
+  const shownLiquidationPrice = Number((await text('.liquidation-price')).replace('$', ''));
+  const rustLiquidationPrice = rust.slots.find((s) => s.reserve === ctx.reserves.SOL).liquidation_price;
+  assert.ok(Math.abs(shownLiquidationPrice - rustLiquidationPrice) < 1e-4, `web ${shownLiquidationPrice}, CLI ${rustLiquidationPrice}`);
+  assert.equal(await page.$$eval('svg.chart', (c) => c.length), 1, 'a health chart for the SOL collateral');
+  await shot('3-borrowed');
+
+  // The localnet price writer lowers SOL to $80: the health factor follows.
+  postPrices(80);
+  await page.click('#refresh');
+  await page.waitForFunction((b) => Number(document.getElementById('health-factor')?.textContent) < b - 0.1, { timeout: 30_000 }, before);
+  const fallen = await healthFactor();
+  assert.ok(Math.abs(fallen - 1.28) < 0.001, `10 × $80 × 0.8 / $500 = 1.28, shown ${fallen}`);
+  await shot('4-price-fell');
+
+  // $400 more against $600 of initial collateral value: refused by name, nothing signed.
+  postPrices(80);
+  const refused = await move('borrow', 'USDC', '400');
+  assert.match(refused, /refused, nothing signed: program error 6029: InsufficientCollateral/);
+  await shot('5-refused');
+
+  assert.match(await move('repay', 'USDC', 'all'), /confirmed/);
+  await refreshed();
+  assert.match(await move('withdraw', 'SOL', 'all'), /confirmed/);
+  await refreshed();
+  const after = ballast('user', ['position', 'show']);
+  assert.equal(after.debt_usd, 0);
+  assert.equal(after.collateral_usd, 0);
+  await shot('6-closed');
+});
