@@ -94,8 +94,7 @@ fn main() {
          time making a position liquidatable again. A sample is the time from the confirmed price\n\
          update to the `ballast position show` poll (every 100 ms, one process start each) that\n\
          first sees the debt fall: an upper bound on the keeper's own reaction. From the test's\n\
-         last run on this machine (`{}`):\n",
-        "target/localnet-e2e/keeper-latency.txt"
+         last run on this machine (`target/localnet-e2e/keeper-latency.txt`):\n"
     )
     .unwrap();
     match std::fs::read_to_string(&latency_file) {
