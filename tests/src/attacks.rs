@@ -120,6 +120,7 @@ cells! {
     "apply_session", "type cosplay", "`AccountDiscriminatorMismatch`" => apply_a_session_to_the_market;
     "apply_stress_shocks", "type cosplay", "`AccountDiscriminatorMismatch`" => apply_stress_shocks_to_a_reserve;
     "health", "type cosplay", "`AccountDiscriminatorMismatch`" => health_of_a_reserve_passed_as_the_position;
+    "health", "cross-market accounts", "`WrongMarket` (another market's stress shocks)" => health_under_another_markets_shocks;
     "reserve_status", "type cosplay", "`AccountDiscriminatorMismatch`" => status_of_a_position_passed_as_the_reserve;
     "refresh_mint", "wrong account", "`WrongMint`" => refresh_a_reserve_from_another_mint;
     "forfeit_worthless_deposit", "cross-market accounts", "`WrongMarket`" => forfeit_against_another_markets_reserve;
@@ -1050,10 +1051,20 @@ async fn apply_stress_shocks_to_a_reserve(mode: Mode) {
 async fn health_of_a_reserve_passed_as_the_position(mode: Mode) {
     let mut m = PricedMarket::start(mode).await;
     let remaining = m.health_accounts(None).await;
-    let ixn = ix::health(m.sol.keys.reserve, remaining);
+    let ixn = ix::health(m.market.market, m.sol.keys.reserve, remaining);
     let w = [m.sol.keys.reserve];
     let code = anchor(ErrorCode::AccountDiscriminatorMismatch);
     m.env.expect_failure("reserve as position", &[ixn], &[], code, &w).await;
+}
+
+async fn health_under_another_markets_shocks(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    m.borrow(100 * USDC_UNIT).await.unwrap();
+    let other = m.env.create_market().await;
+    let remaining = m.health_accounts(None).await;
+    let ixn = ix::health(other.market, m.borrower.position, remaining);
+    let w = [other.market, m.borrower.position];
+    m.env.expect_failure("another market", &[ixn], &[], BallastError::WrongMarket, &w).await;
 }
 
 async fn status_of_a_position_passed_as_the_reserve(mode: Mode) {

@@ -1,7 +1,6 @@
 //! Markets, reserves, mints, users and token accounts in one call each, so tests stay short.
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
-use anchor_lang::AnchorDeserialize;
 use anchor_spl::token::ID as SPL_TOKEN;
 use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
 use ballast::instructions::{
@@ -592,8 +591,9 @@ impl PricedMarket {
     /// The borrower's health report (the `health` view).
     pub async fn health(&mut self) -> HealthReport {
         let remaining = self.health_accounts(None).await;
-        self.env.send("health", &[ix::health(self.borrower.position, remaining)], &[]).await.unwrap();
-        HealthReport::try_from_slice(&self.env.last_return_data).unwrap()
+        let ixn = ix::health(self.market.market, self.borrower.position, remaining);
+        self.env.send("health", &[ixn], &[]).await.unwrap();
+        ballast_sdk::accounts::view_return(&self.env.last_return_data).unwrap()
     }
 }
 

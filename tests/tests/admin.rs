@@ -254,6 +254,15 @@ async fn a_position_failing_the_joint_stress_shock_cannot_borrow_more(mode: Mode
     let refused =
         ballast_tests::TxError::Custom { instruction: 0, code: BallastError::InsufficientCollateral.into() };
     assert_eq!(e, refused);
+    // The health view says what the shock does: $665 of initial collateral counts $465 under
+    // it (return data: the SBF modes run it; native program-test does not carry it).
+    if mode != Mode::Native {
+        let report = m.health().await;
+        assert!(report.passes_initial, "$451 of debt passes both");
+        let wad = ballast_risk::fixed::WAD;
+        assert_eq!(report.stressed_init_collateral / wad, report.init_collateral * 7 / 10 / wad);
+        assert!(report.stressed_init_collateral < report.init_collateral);
+    }
 
     // A milder shock is a loosening: queued for the timelock, then applied by anyone.
     shocks[1] = 1_000;

@@ -3,7 +3,6 @@
 //! mode. The expected amounts are worked out by hand in the comments (index 1: no time passes
 //! between borrow and liquidation unless a test says so).
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::AnchorDeserialize;
 use ballast::error::BallastError;
 use ballast::events::{BadDebtCoveredByPool, BadDebtSocialized, DepositDustForfeited, Liquidated};
 use ballast::instructions::{ReserveStatus, RiskParams};
@@ -500,7 +499,7 @@ async fn liquidation_events_and_the_reserve_view_report_the_pool(mode: Mode) {
     assert_eq!(e.pool.volume_24h, 14_999_838_709);
 
     m.env.send("reserve_status", &[ix::reserve_status(m.sol.keys.reserve)], &[]).await.unwrap();
-    let status = ReserveStatus::try_from_slice(&m.env.last_return_data).unwrap();
+    let status = ballast_sdk::accounts::view_return::<ReserveStatus>(&m.env.last_return_data).unwrap();
     assert_eq!(status.pool, e.pool);
     assert_eq!(status.available_liquidity, 10 * SOL - 4_999_838_709);
 

@@ -71,9 +71,9 @@ async fn price_through_health(
     let account = env.token_account(&reserve, &user.wallet.pubkey(), 1_000).await;
     env.deposit(&user, &reserve, account, 1_000).await.unwrap();
     let remaining = ix::health_accounts(&[reserve.keys.reserve], |_| oracle_key);
-    env.send("health", &[ix::health(user.position, remaining)], &[]).await.unwrap();
+    env.send("health", &[ix::health(market.market, user.position, remaining)], &[]).await.unwrap();
     let report: ballast::instructions::HealthReport =
-        anchor_lang::AnchorDeserialize::try_from_slice(&env.last_return_data).unwrap();
+        ballast_sdk::accounts::view_return(&env.last_return_data).unwrap();
     assert_eq!(report.slots.len(), 1);
     report.slots[0].clone()
 }
@@ -699,10 +699,10 @@ async fn sbf_localnet_oracle_writer_posts_prices_the_program_reads() {
         .unwrap();
 
     let remaining = ix::health_accounts(&[reserve.keys.reserve], |_| price_update.pubkey());
-    let ixn = ix::health(user.position, remaining);
+    let ixn = ix::health(market.market, user.position, remaining);
     env.send("health", std::slice::from_ref(&ixn), &[]).await.unwrap();
     let report: ballast::instructions::HealthReport =
-        anchor_lang::AnchorDeserialize::try_from_slice(&env.last_return_data).unwrap();
+        ballast_sdk::accounts::view_return(&env.last_return_data).unwrap();
     assert_eq!((report.slots[0].price, report.slots[0].age_secs), (12_345_000_000, 2));
 
     let intruder = env.keypair();
@@ -710,6 +710,6 @@ async fn sbf_localnet_oracle_writer_posts_prices_the_program_reads() {
     env.send("post", &[post(11_000_000_000, &authority)], &[&authority]).await.unwrap();
     env.send("health", &[ixn], &[]).await.unwrap();
     let report: ballast::instructions::HealthReport =
-        anchor_lang::AnchorDeserialize::try_from_slice(&env.last_return_data).unwrap();
+        ballast_sdk::accounts::view_return(&env.last_return_data).unwrap();
     assert_eq!(report.slots[0].price, 11_000_000_000);
 }

@@ -323,10 +323,11 @@ pub fn withdraw_with_health(
     with_remaining(withdraw(owner, position, reserve, destination, amount), remaining)
 }
 
-/// The read-only health view; simulate it and decode the return data as `HealthReport`.
-pub fn health(position: Pubkey, remaining: Vec<AccountMeta>) -> Instruction {
+/// The read-only health view of `position` in `market`; simulate it and decode the return data
+/// as `HealthReport`.
+pub fn health(market: Pubkey, position: Pubkey, remaining: Vec<AccountMeta>) -> Instruction {
     with_remaining(
-        instruction(ballast::accounts::PositionHealth { position }, ballast::instruction::Health {}),
+        instruction(ballast::accounts::PositionHealth { position, market }, ballast::instruction::Health {}),
         remaining,
     )
 }

@@ -17,6 +17,7 @@ import {
   getRepayInstruction,
   getWithdrawInstruction,
 } from './generated/instructions';
+import { slotAccounts } from './health';
 import { occupiedReserves, NO_RESERVE } from './market';
 
 export const ASSOCIATED_TOKEN_PROGRAM_ADDRESS = address('ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL');
@@ -63,17 +64,6 @@ export function healthReservesAfter(position: Position | null, adding?: Address)
     else slots.push(adding);
   }
   return slots.filter((r) => r !== NO_RESERVE);
-}
-
-function remaining(reserves: readonly Address[], known: ReadonlyMap<Address, Reserve>): AccountMeta[] {
-  return reserves.flatMap((r) => {
-    const reserve = known.get(r);
-    if (!reserve) throw new Error(`reserve ${r} is not listed in the market`);
-    return [
-      { address: r, role: AccountRole.READONLY },
-      { address: reserve.oracle.priceAccount, role: AccountRole.READONLY },
-    ];
-  });
 }
 
 /** `refresh_mint` for every slot whose mint's state can change (its cached state backs new risk
@@ -137,14 +127,14 @@ export async function moveInstructions(r: MoveRequest): Promise<Instruction[]> {
     case 'borrow': {
       const slots = healthReservesAfter(r.position, r.reserveAddress);
       const ix = getBorrowInstruction({ owner, market: r.market, ...tokens });
-      return [...mintRefreshes(slots, r.reserves), await createAta(), withAccounts(ix, remaining(slots, r.reserves))];
+      return [...mintRefreshes(slots, r.reserves), await createAta(), withAccounts(ix, slotAccounts(slots, r.reserves))];
     }
     case 'withdraw': {
       // Without debt no price is needed, and none is passed.
       const hasDebt = r.position!.slots.some((s) => s.borrowShares > 0n);
       const slots = hasDebt ? occupiedReserves(r.position!) : [];
       const ix = getWithdrawInstruction({ owner, market: r.market, ...tokens });
-      return [...mintRefreshes(slots, r.reserves), await createAta(), withAccounts(ix, remaining(slots, r.reserves))];
+      return [...mintRefreshes(slots, r.reserves), await createAta(), withAccounts(ix, slotAccounts(slots, r.reserves))];
     }
   }
 }

@@ -7,21 +7,34 @@ import { describeTransactionError } from './errors';
 import { occupiedReserves } from './market';
 import { simulateInstructions, type LookupTable } from './transactions';
 
+/** The runtime trims trailing zero bytes from return data: put them back before decoding (a
+ * report whose last fields are zero, such as a `None`, arrives short). */
+export function untrimmed(returnData: Uint8Array): Uint8Array {
+  const padded = new Uint8Array(returnData.length + 1024);
+  padded.set(returnData);
+  return padded;
+}
+
 /** USD values in the program are WAD-scaled (1e18 = $1); ratios 1e9-scaled. */
 export const WAD = 10n ** 18n;
 export const RATIO_SCALE = 1e9;
 
-/** (reserve, pinned price account) of every occupied slot, in slot order: the remaining
- * accounts of `health`, `borrow`, `withdraw` with debt and `liquidate`. */
-export function healthAccounts(position: Position, reserves: ReadonlyMap<Address, Reserve>): AccountMeta[] {
-  return occupiedReserves(position).flatMap((r) => {
+/** (reserve, pinned price account) of each of `slots`, in order: the remaining accounts of
+ * `health`, `borrow`, `withdraw` with debt and `liquidate`. */
+export function slotAccounts(slots: readonly Address[], reserves: ReadonlyMap<Address, Reserve>): AccountMeta[] {
+  return slots.flatMap((r) => {
     const reserve = reserves.get(r);
-    if (!reserve) throw new Error(`reserve ${r} of the position is not listed in the market`);
+    if (!reserve) throw new Error(`reserve ${r} is not listed in the market`);
     return [
       { address: r, role: AccountRole.READONLY },
       { address: reserve.oracle.priceAccount, role: AccountRole.READONLY },
     ];
   });
+}
+
+/** `slotAccounts` of every occupied slot of `position`, in slot order. */
+export function healthAccounts(position: Position, reserves: ReadonlyMap<Address, Reserve>): AccountMeta[] {
+  return slotAccounts(occupiedReserves(position), reserves);
 }
 
 /** The program's read-only `health` view of a position, with its remaining accounts. */
@@ -30,7 +43,7 @@ export function healthInstruction(
   position: Position,
   reserves: ReadonlyMap<Address, Reserve>,
 ): Instruction {
-  const base = getHealthInstruction({ position: positionAddress });
+  const base = getHealthInstruction({ position: positionAddress, market: position.market });
   return { ...base, accounts: [...base.accounts, ...healthAccounts(position, reserves)] };
 }
 
@@ -49,7 +62,7 @@ export async function simulateHealth(
   const sim = await simulateInstructions(rpc, feePayer, [healthInstruction(positionAddress, position, reserves)], tables);
   if (sim.err) throw new Error(`${describeTransactionError(sim.err)}\n${sim.logs.slice(-5).join('\n')}`);
   if (!sim.returnData) throw new Error('the health view returned no data');
-  return getHealthReportDecoder().decode(sim.returnData);
+  return getHealthReportDecoder().decode(untrimmed(sim.returnData));
 }
 
 export interface SlotFigures {
@@ -76,6 +89,10 @@ export interface HealthFigures {
   maintDebtUsd: number;
   initCollateralUsd: number;
   initDebtUsd: number;
+  /** Initial collateral under the market's joint stress shock (every stress group at once). */
+  stressedInitCollateralUsd: number;
+  /** Whether the position may borrow or withdraw more (initial health, stress shock included). */
+  passesInitial: boolean;
   slots: SlotFigures[];
 }
 
@@ -98,6 +115,8 @@ export function healthFigures(report: HealthReport): HealthFigures {
     maintDebtUsd: usd(report.maintDebt),
     initCollateralUsd: usd(report.initCollateral),
     initDebtUsd: usd(report.initDebt),
+    stressedInitCollateralUsd: usd(report.stressedInitCollateral),
+    passesInitial: report.passesInitial,
     slots: report.slots.map((s) => {
       const lp = some(s.liquidationPrice);
       return {

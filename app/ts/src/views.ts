@@ -3,6 +3,7 @@ import type { Reserve } from './generated/accounts';
 import { getReserveStatusInstruction } from './generated/instructions';
 import { getReserveStatusDecoder, type ReserveStatus } from './generated/types';
 import { describeTransactionError } from './errors';
+import { untrimmed } from './health';
 import { simulateInstructions } from './transactions';
 
 /** The program's `reserve_status` view, simulated: liquidity, debt, utilization, the borrow
@@ -17,7 +18,7 @@ export async function simulateReserveStatus(
   const sim = await simulateInstructions(rpc, feePayer, [ix]);
   if (sim.err) throw new Error(describeTransactionError(sim.err));
   if (!sim.returnData) throw new Error('the reserve_status view returned no data');
-  return getReserveStatusDecoder().decode(sim.returnData);
+  return getReserveStatusDecoder().decode(untrimmed(sim.returnData));
 }
 
 /** What a pull oracle's `PriceUpdateV2` account says, for display (the program applies its

@@ -22,6 +22,7 @@ import {
   healthCurve,
   healthFigures,
   LOOKUP_TABLE_AUTHORITY_OFFSET,
+  untrimmed,
 } from '../src';
 
 const path = process.env.BALLAST_TS_FIXTURES;
@@ -89,6 +90,18 @@ test('the health view`s return data decodes to the program`s figures', () => {
   assert.equal(f.slots[0].liquidationPrice, h.liquidation_price_of_slot_0);
   assert.equal(f.slots[1].liquidationPrice, null);
   assert.equal(f.liquidatable, false);
+  assert.equal(f.stressedInitCollateralUsd, h.stressed_init_collateral_usd);
+  assert.equal(f.passesInitial, h.passes_initial);
+});
+
+test('a report trimmed of its zero tail (as the runtime returns it) decodes whole', () => {
+  const full = bytes(fx.health_report.data_base64);
+  let end = full.length;
+  while (end > 0 && full[end - 1] === 0) end--;
+  assert.ok(end < full.length, 'the fixture ends in zeros');
+  const trimmed = full.subarray(0, end);
+  assert.throws(() => getHealthReportDecoder().decode(trimmed));
+  assert.deepEqual(getHealthReportDecoder().decode(untrimmed(trimmed)), getHealthReportDecoder().decode(full));
 });
 
 test('the health curve passes through today`s health factor and 1 at the liquidation price', () => {

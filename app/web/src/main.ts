@@ -144,6 +144,8 @@ async function renderPosition() {
       <span id="liquidatable">${f.liquidatable ? '<b class="bad">liquidatable</b>' : 'not liquidatable'}</span>
       <span>collateral ${usd(f.collateralUsd)} (maintenance ${usd(f.maintCollateralUsd)})</span>
       <span>debt ${usd(f.debtUsd)}</span></div>
+    <p id="stress">joint stress shock: initial collateral ${usd(f.initCollateralUsd)} → ${usd(f.stressedInitCollateralUsd)}
+      against initial debt ${usd(f.initDebtUsd)}: ${f.passesInitial ? '<span class="good">may borrow or withdraw more</span>' : '<b class="bad">reduce-only (no new borrow or withdrawal)</b>'}</p>
     <p><small>position <code id="position-address">${positionAddress}</code></small></p>
     <table><tr><th>asset</th><th>deposit</th><th>debt</th><th>price</th><th>liquidation price</th></tr>${slots}</table>`;
   $('charts').innerHTML = f.slots

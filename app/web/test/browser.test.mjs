@@ -193,6 +193,7 @@ test('a wallet deposits, borrows, sees its health move, is refused by name, repa
   const rustLiquidationPrice = rust.slots.find((s) => s.reserve === ctx.reserves.SOL).liquidation_price;
   assert.ok(Math.abs(shownLiquidationPrice - rustLiquidationPrice) < 1e-4, `web ${shownLiquidationPrice}, CLI ${rustLiquidationPrice}`);
   assert.equal(await page.$$eval('svg.chart', (c) => c.length), 1, 'a health chart for the SOL collateral');
+  assert.match(await text('#stress'), /may borrow or withdraw more/);
   await shot('3-borrowed');
 
   // The localnet price writer lowers SOL to $80: the health factor follows.

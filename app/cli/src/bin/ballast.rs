@@ -536,7 +536,7 @@ async fn reserve_command(cli: &Cli, command: &ReserveCommand) -> CliResult {
             let symbol = symbols(&c, &std::collections::HashMap::from([(key, r)])).await?.remove(&r.mint);
             let sim = c.simulate_view(ix::reserve_status(key)).await.map_err(|e| e.to_string())?;
             let status: ballast::instructions::ReserveStatus =
-                anchor_lang::AnchorDeserialize::try_from_slice(&sim).map_err(|e| e.to_string())?;
+                ballast_sdk::accounts::view_return(&sim).map_err(|e| e.to_string())?;
             let d = r.decimals;
             let cap = |v: u64| if v == u64::MAX { "none".to_string() } else { format_amount(v, d) };
             let value = json!({

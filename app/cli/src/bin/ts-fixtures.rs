@@ -39,6 +39,8 @@ fn main() {
         health_factor: Some(1_333_333_333),
         leverage: Some(2_500_000_000),
         liquidatable: false,
+        stressed_init_collateral: 700 * ballast_risk::fixed::WAD,
+        passes_initial: true,
         slots: vec![
             SlotReport {
                 reserve: key(10),
@@ -100,6 +102,8 @@ fn main() {
             "collateral_usd": 1000.0,
             "debt_usd": 600.0,
             "liquidation_price_of_slot_0": 75.0,
+            "stressed_init_collateral_usd": 700.0,
+            "passes_initial": true,
         },
     });
     println!("{}", serde_json::to_string_pretty(&fixtures).unwrap());

@@ -1,7 +1,8 @@
 use anchor_lang::prelude::*;
 
-use crate::health::{health as aggregate, liquidation_price, price_slots};
-use crate::state::Position;
+use crate::error::BallastError;
+use crate::health::{health_with_shocks, liquidation_price, price_slots};
+use crate::state::{Market, Position};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct SlotReport {
@@ -30,12 +31,21 @@ pub struct HealthReport {
     pub health_factor: Option<u128>,
     pub leverage: Option<u128>,
     pub liquidatable: bool,
+    /// `init_collateral` under the market's joint stress shock (every stress group at once), as
+    /// borrow and withdraw see it.
+    pub stressed_init_collateral: u128,
+    /// Whether the position passes initial health, stress shock included: it may borrow or
+    /// withdraw more.
+    pub passes_initial: bool,
     pub slots: Vec<SlotReport>,
 }
 
 #[derive(Accounts)]
 pub struct PositionHealth<'info> {
     pub position: AccountLoader<'info, Position>,
+    /// The position's market (its stress shocks).
+    #[account(address = position.load()?.market @ BallastError::WrongMarket)]
+    pub market: Account<'info, Market>,
     // remaining accounts: (reserve, oracle) for every occupied slot, in slot order
 }
 
@@ -44,7 +54,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionHealth<'info>>) -> Result<Heal
     let now = Clock::get()?.unix_timestamp;
     let position = *ctx.accounts.position.load()?;
     let priced = price_slots(&position, ctx.remaining_accounts, now)?;
-    let h = aggregate(&priced)?;
+    let h = health_with_shocks(&priced, &ctx.accounts.market.stress_shocks_bps)?;
     let slots = priced
         .iter()
         .map(|s| SlotReport {
@@ -69,6 +79,8 @@ pub fn handler<'info>(ctx: Context<'info, PositionHealth<'info>>) -> Result<Heal
         health_factor: h.health_factor(),
         leverage: h.leverage(),
         liquidatable: h.is_liquidatable(),
+        stressed_init_collateral: h.stressed_init_collateral,
+        passes_initial: h.passes_initial(),
         slots,
     })
 }

@@ -40,6 +40,7 @@ export function getHealthDiscriminatorBytes() {
 export type HealthInstruction<
   TProgram extends string = typeof BALLAST_PROGRAM_ADDRESS,
   TAccountPosition extends string | AccountMeta<string> = string,
+  TAccountMarket extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -48,6 +49,9 @@ export type HealthInstruction<
       TAccountPosition extends string
         ? ReadonlyAccount<TAccountPosition>
         : TAccountPosition,
+      TAccountMarket extends string
+        ? ReadonlyAccount<TAccountMarket>
+        : TAccountMarket,
       ...TRemainingAccounts,
     ]
   >;
@@ -79,23 +83,30 @@ export function getHealthInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type HealthInput<TAccountPosition extends string = string> = {
+export type HealthInput<
+  TAccountPosition extends string = string,
+  TAccountMarket extends string = string,
+> = {
   position: Address<TAccountPosition>;
+  /** The position's market (its stress shocks). */
+  market: Address<TAccountMarket>;
 };
 
 export function getHealthInstruction<
   TAccountPosition extends string,
+  TAccountMarket extends string,
   TProgramAddress extends Address = typeof BALLAST_PROGRAM_ADDRESS,
 >(
-  input: HealthInput<TAccountPosition>,
+  input: HealthInput<TAccountPosition, TAccountMarket>,
   config?: { programAddress?: TProgramAddress },
-): HealthInstruction<TProgramAddress, TAccountPosition> {
+): HealthInstruction<TProgramAddress, TAccountPosition, TAccountMarket> {
   // Program address.
   const programAddress = config?.programAddress ?? BALLAST_PROGRAM_ADDRESS;
 
   // Original accounts.
   const originalAccounts = {
     position: { value: input.position ?? null, isWritable: false },
+    market: { value: input.market ?? null, isWritable: false },
   };
   const accounts = originalAccounts as Record<
     keyof typeof originalAccounts,
@@ -104,10 +115,13 @@ export function getHealthInstruction<
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
-    accounts: [getAccountMeta(accounts.position)],
+    accounts: [
+      getAccountMeta(accounts.position),
+      getAccountMeta(accounts.market),
+    ],
     data: getHealthInstructionDataEncoder().encode({}),
     programAddress,
-  } as HealthInstruction<TProgramAddress, TAccountPosition>);
+  } as HealthInstruction<TProgramAddress, TAccountPosition, TAccountMarket>);
 }
 
 export type ParsedHealthInstruction<
@@ -117,6 +131,8 @@ export type ParsedHealthInstruction<
   programAddress: Address<TProgram>;
   accounts: {
     position: TAccountMetas[0];
+    /** The position's market (its stress shocks). */
+    market: TAccountMetas[1];
   };
   data: HealthInstructionData;
 };
@@ -129,7 +145,7 @@ export function parseHealthInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedHealthInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 1) {
+  if (instruction.accounts.length < 2) {
     // TODO: Coded error.
     throw new Error("Not enough accounts");
   }
@@ -141,7 +157,7 @@ export function parseHealthInstruction<
   };
   return {
     programAddress: instruction.programAddress,
-    accounts: { position: getNextAccount() },
+    accounts: { position: getNextAccount(), market: getNextAccount() },
     data: getHealthInstructionDataDecoder().decode(instruction.data),
   };
 }

@@ -42,6 +42,16 @@ export type HealthReport = {
   healthFactor: Option<bigint>;
   leverage: Option<bigint>;
   liquidatable: boolean;
+  /**
+   * `init_collateral` under the market's joint stress shock (every stress group at once), as
+   * borrow and withdraw see it.
+   */
+  stressedInitCollateral: bigint;
+  /**
+   * Whether the position passes initial health, stress shock included: it may borrow or
+   * withdraw more.
+   */
+  passesInitial: boolean;
   slots: Array<SlotReport>;
 };
 
@@ -55,6 +65,16 @@ export type HealthReportArgs = {
   healthFactor: OptionOrNullable<number | bigint>;
   leverage: OptionOrNullable<number | bigint>;
   liquidatable: boolean;
+  /**
+   * `init_collateral` under the market's joint stress shock (every stress group at once), as
+   * borrow and withdraw see it.
+   */
+  stressedInitCollateral: number | bigint;
+  /**
+   * Whether the position passes initial health, stress shock included: it may borrow or
+   * withdraw more.
+   */
+  passesInitial: boolean;
   slots: Array<SlotReportArgs>;
 };
 
@@ -69,6 +89,8 @@ export function getHealthReportEncoder(): Encoder<HealthReportArgs> {
     ["healthFactor", getOptionEncoder(getU128Encoder())],
     ["leverage", getOptionEncoder(getU128Encoder())],
     ["liquidatable", getBooleanEncoder()],
+    ["stressedInitCollateral", getU128Encoder()],
+    ["passesInitial", getBooleanEncoder()],
     ["slots", getArrayEncoder(getSlotReportEncoder())],
   ]);
 }
@@ -84,6 +106,8 @@ export function getHealthReportDecoder(): Decoder<HealthReport> {
     ["healthFactor", getOptionDecoder(getU128Decoder())],
     ["leverage", getOptionDecoder(getU128Decoder())],
     ["liquidatable", getBooleanDecoder()],
+    ["stressedInitCollateral", getU128Decoder()],
+    ["passesInitial", getBooleanDecoder()],
     ["slots", getArrayDecoder(getSlotReportDecoder())],
   ]);
 }
