@@ -407,7 +407,6 @@ fn sixteen_slot_position_is_liquidated_by_the_keeper(w: &mut Wallets, keeper: &s
     for mint in &mints[1..] {
         w.cli("admin", &["token", "mint", mint, "10", "--to", &carol]);
     }
-    post(w, 1.0, 10.0);
     for who in ["admin", "carol"] {
         w.cli(who, &["position", "open"]);
     }
@@ -415,6 +414,13 @@ fn sixteen_slot_position_is_liquidated_by_the_keeper(w: &mut Wallets, keeper: &s
     for mint in &mints[1..] {
         w.cli("carol", &["deposit", mint, "10", "--with-compute-unit-price", "100"]);
     }
+    // Deposits need no price, and none is posted yet: `position show` still lists every slot,
+    // each priced as the program would price it (no price, counts nothing).
+    let shown = w.cli("carol", &["position", "show"]);
+    let slots = shown["slots"].as_array().unwrap();
+    assert_eq!(slots.len(), 15, "{shown}");
+    assert!(slots.iter().all(|s| s["pricing"].as_str().unwrap().starts_with("no price")), "{shown}");
+    assert_eq!(shown["collateral_usd"], 0.0, "{shown}");
     // $1,500 of collateral at a 25 % haircut backs $1,125: borrow $900 across all 16 slots,
     // naming the reserve by the name its localnet mint was made under and the lookup table
     // explicitly (as against an RPC endpoint that refuses the table search).
