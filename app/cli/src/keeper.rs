@@ -758,6 +758,32 @@ mod tests {
         assert!(!view.health.is_liquidatable(), "$1,000 of fresh collateral still backs $400");
     }
 
+    #[tokio::test]
+    async fn transactions_in_flight_are_bounded_and_never_two_for_one_position() {
+        use std::sync::atomic::AtomicUsize;
+        let (running, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let work = || {
+            let (running, peak) = (running.clone(), peak.clone());
+            async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                running.fetch_sub(1, Ordering::SeqCst);
+            }
+        };
+        let mut in_flight = InFlight::new(2);
+        let busy = Pubkey::new_unique();
+        assert!(in_flight.start(busy, work()).await);
+        assert!(!in_flight.start(busy, work()).await, "one transaction a position");
+        for _ in 0..5 {
+            assert!(in_flight.start(Pubkey::new_unique(), work()).await);
+        }
+        in_flight.finish().await;
+        assert_eq!(peak.load(Ordering::SeqCst), 2, "never more than the maximum at once");
+        assert!(in_flight.start(busy, work()).await, "free again once its transaction is done");
+        in_flight.finish().await;
+    }
+
     #[test]
     fn a_keeper_short_of_the_repay_token_repays_what_it_holds() {
         let choice = LiquidationChoice {
