@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs (once) and caches the real `solana-test-validator` from crates.io
-# (agave-validator, built from source at optimization level 1: ~25–45 min on 2 cores the first
+# (agave-validator, built from source at optimization level 1: 28 min on 2 idle cores the first
 # time, printing progress every minute). Idempotent: a second
 # run finds the cached binary and prints its path.
 #
@@ -37,8 +37,8 @@ mkdir -p "$dir"
 # The build directory is kept next to the install, so an interrupted build resumes where it was.
 build_dir="$cache_root/validator/build-$AGAVE_VERSION"
 # Optimization level 1: a local test validator handles a few transactions a second, and the
-# build is the longest step of a cold set-up (docs/cold-setup.md: same end-to-end results and
-# latency as level 3).
+# build is the longest step of a cold set-up (same end-to-end results and latency as level 3;
+# docs/decisions.md, docs/cold-setup.md).
 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=0 \
   CARGO_TARGET_DIR="$build_dir" with_progress validator "$build_dir" \
   cargo install "agave-validator@$AGAVE_VERSION" --locked --bin solana-test-validator \
