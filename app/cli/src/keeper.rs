@@ -608,10 +608,14 @@ async fn repay_within_balance(
 /// down).
 pub fn affordable_repay(choice: &LiquidationChoice, balance: u64) -> (u64, u128) {
     let planned = choice.plan.repay;
-    if balance >= planned {
+    if balance >= planned || planned == 0 {
         return (u64::MAX, choice.profit);
     }
-    let profit = if planned == 0 { 0 } else { choice.profit * balance as u128 / planned as u128 };
+    // profit × balance / planned, rounded down (the estimate must not overstate), split so that
+    // nothing overflows: the remainder is below `planned` < 2^64, and so is `balance`.
+    let (planned, balance_wide) = (planned as u128, balance as u128);
+    let profit =
+        (choice.profit / planned) * balance_wide + (choice.profit % planned) * balance_wide / planned;
     (balance, profit)
 }
 
@@ -802,6 +806,14 @@ mod tests {
         assert_eq!(affordable_repay(&choice, 1_000), (u64::MAX, 80 * WAD));
         assert_eq!(affordable_repay(&choice, 250), (250, 20 * WAD), "a quarter: a quarter of the profit");
         assert_eq!(affordable_repay(&choice, 0), (0, 0), "nothing to repay with");
+        // Amounts whose plain product overflows u128: 2^120 × 2^62.
+        let huge = LiquidationChoice {
+            plan: ballast_risk::liquidation::Liquidation { repay: 1 << 63, ..choice.plan },
+            profit: (1u128 << 120) + (1 << 63) - 1,
+            ..choice
+        };
+        let expected = (1u128 << 119) + (1 << 62) - 1; // floor((2^120 + 2^63 - 1) / 2)
+        assert_eq!(affordable_repay(&huge, 1 << 62), (1 << 62, expected), "no overflow, rounded down");
     }
 
     #[test]
