@@ -208,6 +208,8 @@ test('a wallet deposits, borrows, sees its health move, is refused by name, repa
   postPrices(80);
   const refused = await move('borrow', 'USDC', '400');
   assert.match(refused, /refused, nothing signed: program error 6029: InsufficientCollateral/);
+  const unchanged = ballast('user', ['position', 'show']);
+  assert.ok(unchanged.debt_usd < 500.01, `the refused borrow moved nothing: debt ${unchanged.debt_usd}`);
   await shot('5-refused');
 
   assert.match(await move('repay', 'USDC', 'all'), /confirmed/);
