@@ -11,6 +11,8 @@ import {
 import {
   decodeMarket,
   getMarketDecoder,
+  getMarketSize,
+  MARKET_DISCRIMINATOR,
   getPositionDecoder,
   getPositionSize,
   getReserveDecoder,
@@ -36,6 +38,27 @@ export async function fetchMarketAccount(rpc: ReadRpc, market: Address): Promise
   const bytes = await accountBytes(rpc, market);
   if (!bytes) throw new Error(`no market at ${market}`);
   return getMarketDecoder().decode(bytes);
+}
+
+/** Every market of the program, by address (a page's market picker lists them). */
+export async function fetchMarkets(rpc: ReadRpc): Promise<Map<Address, Market>> {
+  const found = await rpc
+    .getProgramAccounts(BALLAST_PROGRAM_ADDRESS, {
+      encoding: 'base64',
+      filters: [
+        { dataSize: BigInt(getMarketSize()) },
+        {
+          memcmp: {
+            offset: 0n,
+            bytes: getBase58Decoder().decode(MARKET_DISCRIMINATOR) as Base58EncodedBytes,
+            encoding: 'base58',
+          },
+        },
+      ],
+    })
+    .send();
+  const decoder = getMarketDecoder();
+  return new Map(found.map((a) => [a.pubkey, decoder.decode(new Uint8Array(base64.encode(a.account.data[0])))]));
 }
 
 /**

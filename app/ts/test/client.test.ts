@@ -8,7 +8,9 @@ import { address, getBase64Encoder } from '@solana/kit';
 import {
   BALLAST_PROGRAM_ADDRESS,
   computeBudgetInstructions,
+  decodeLegacyPrice,
   decodeLookupTable,
+  decodeOraclePrice,
   describeBallastError,
   describeTransactionError,
   findInsuranceVaultPda,
@@ -22,6 +24,7 @@ import {
   healthCurve,
   healthFigures,
   LOOKUP_TABLE_AUTHORITY_OFFSET,
+  priceStanding,
   untrimmed,
 } from '../src';
 
@@ -115,3 +118,38 @@ test('the health curve passes through today`s health factor and 1 at the liquida
   assert.equal(healthCurve(f, 1, [1])[0].healthFactor, null);
 });
 
+
+test('mainnet oracle accounts read as the program`s own parsers read them', () => {
+  assert.ok(fx.oracles.some((o: { source: number }) => o.source === 1), 'a legacy account is among them');
+  for (const o of fx.oracles) {
+    const read = decodeOraclePrice(o.source, bytes(o.data_base64));
+    assert.ok(read, o.file);
+    assert.equal(read.trading, true, o.file);
+    assert.equal(read.price, o.price * 10 ** o.expo, o.file);
+    assert.equal(read.conf, o.conf * 10 ** o.expo, o.file);
+    assert.equal(read.publishTime, o.publish_time, o.file);
+  }
+});
+
+test('a legacy account that is not trading reads as such, and other bytes as nothing', () => {
+  const legacy = fx.oracles.find((o: { source: number }) => o.source === 1);
+  const data = bytes(legacy.data_base64);
+  data.set([0, 0, 0, 0], 224); // aggregate status: Unknown
+  assert.equal(decodeLegacyPrice(data)?.trading, false);
+  data.set([0, 0, 0, 0], 0); // no longer Pyth's magic
+  assert.equal(decodeLegacyPrice(data), null);
+  assert.equal(decodeOraclePrice(0, bytes(legacy.data_base64)), null, 'an unconfigured source reads nothing');
+});
+
+test('a price`s standing: its lag band widens with age and the program`s refusals show', () => {
+  const read = { price: 100, conf: 0.1, publishTime: 1_000, trading: true };
+  const config = { maxAgeSecs: 60, lagBpsPerSec: 10, maxBandBps: 200 };
+  assert.deepEqual(priceStanding(read, config, 1_000), { ageSecs: 0, band: 0.1, refusal: null });
+  const ten = priceStanding(read, config, 1_010);
+  assert.equal(ten.refusal, null);
+  assert.ok(Math.abs(ten.band - 1.1) < 1e-9); // 0.1 + 100 × 10 bps × 10 s
+  assert.equal(priceStanding(read, config, 1_020).refusal, 'band too wide'); // 2.1 > 2 % of 100
+  assert.equal(priceStanding(read, { ...config, lagBpsPerSec: 0 }, 1_061).refusal, 'stale');
+  assert.equal(priceStanding({ ...read, trading: false }, config, 1_000).refusal, 'not trading');
+  assert.equal(priceStanding(null, config, 1_000).refusal, 'no price');
+});

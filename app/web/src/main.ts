@@ -14,14 +14,16 @@ import {
   accountBytes,
   ALL,
   computeBudgetInstructions,
-  decodePriceUpdate,
+  decodeOraclePrice,
   describeTransactionError,
   fetchMarketAccount,
+  fetchMarkets,
   fetchReserves,
   fetchWalletPosition,
   findMarketLookupTable,
   healthFigures,
   moveInstructions,
+  priceStanding,
   simulateHealth,
   simulateInstructions,
   simulateReserveStatus,
@@ -82,7 +84,7 @@ async function loadMarket(market: Address) {
   state.marketAccount = await fetchMarketAccount(rpc, market);
   state.reserves = await fetchReserves(rpc, market);
   state.table = await findMarketLookupTable(rpc, state.marketAccount.admin, market).catch(() => null);
-  $('connection').innerHTML = `market <code>${short(market)}</code> · RPC <code>${rpcUrl}</code>`;
+  $('connection').innerHTML = `RPC <code>${rpcUrl}</code>`;
   const select = $<HTMLSelectElement>('move-reserve');
   select.innerHTML = [...state.reserves]
     .map(([key, r]) => `<option value="${key}">${nameOf(r)}</option>`)
@@ -97,14 +99,19 @@ async function renderReserves() {
         simulateReserveStatus(rpc, viewer(), key, r),
         accountBytes(rpc, r.oracle.priceAccount),
       ]);
-      const price = decodePriceUpdate(oracle);
+      const read = decodeOraclePrice(r.oracle.source, oracle);
+      const standing = priceStanding(read, r.oracle, now);
+      const price = read
+        ? `$${read.price.toFixed(4)} <small>±${standing.band.toFixed(4)} band, ${standing.ageSecs} s old</small>` +
+          (standing.refusal ? ` <b class="bad">${standing.refusal}: no new borrow against it</b>` : '')
+        : '<b class="bad">no price</b>';
       const cap = (v: bigint) => (v === ALL ? 'no cap' : amount(v, r.decimals));
       const hours = r.session.enabled
         ? `${marketHours(r.session)}: ${sessionOpen(r.session, new Date()) ? 'open' : '<b class="bad">closed, reduce-only</b>'}`
         : 'around the clock';
       return `<tr data-mint="${r.mint}">
         <td>${nameOf(r)}</td>
-        <td>${price ? `$${price.price.toFixed(4)} <small>±${price.conf.toFixed(4)}, ${Math.max(0, now - price.publishTime)} s old</small>` : '–'}</td>
+        <td class="oracle-price">${price}</td>
         <td>${pct(s.utilizationBps)}</td><td>${pct(s.borrowAprBps)}</td>
         <td>${amount(s.totalDepositAssets, r.decimals)} / ${cap(r.depositCap)}</td>
         <td>${amount(s.totalDebt, r.decimals)} / ${cap(r.borrowCap)}</td>
@@ -227,10 +234,28 @@ async function refresh() {
   document.body.dataset.refreshed = String(Date.now());
 }
 
+/** The market picker: every market of the program; choosing one reloads the page on it. */
+async function pickMarket(): Promise<Address | null> {
+  const markets = await fetchMarkets(rpc);
+  const wanted = params.get('market');
+  const chosen = wanted ? address(wanted) : ([...markets.keys()][0] ?? null);
+  const picker = $<HTMLSelectElement>('market-picker');
+  const listed = new Map(markets);
+  if (chosen && !listed.has(chosen)) listed.set(chosen, undefined as never);
+  picker.innerHTML = [...listed]
+    .map(([key, m]) => `<option value="${key}"${key === chosen ? ' selected' : ''}>${short(key)}${m ? ` · id ${m.marketId} · ${m.reserveCount} reserves` : ''}</option>`)
+    .join('');
+  picker.addEventListener('change', () => {
+    params.set('market', picker.value);
+    location.search = params.toString();
+  });
+  return chosen;
+}
+
 async function start() {
-  const market = params.get('market');
-  if (!market) return status('Pass the market: ?market=<address>&rpc=<url>', true);
-  await loadMarket(address(market));
+  const market = await pickMarket();
+  if (!market) return status(`No Ballast market on ${rpcUrl}: pass one with ?market=<address>&rpc=<url>`, true);
+  await loadMarket(market);
   $('connect').addEventListener('click', () => connectWallet().catch((e) => status(`${e.message}`, true)));
   $('move').addEventListener('submit', (e) => void sendMove(e));
   $('refresh').addEventListener('click', () => void refresh());

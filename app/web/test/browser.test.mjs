@@ -172,6 +172,10 @@ test('a wallet deposits, borrows, sees its health move, is refused by name, repa
   const healthFactor = async () => Number(await text('#health-factor'));
   await shot('1-reserves');
   assert.match(await text('#reserves'), /SOL.*USDC|USDC.*SOL/s);
+  assert.equal(await page.$eval('#market-picker', (e) => e.value), ctx.market, 'the picker shows the market in use');
+  const prices = await page.$$eval('#reserves .oracle-price', (cells) => cells.map((c) => c.textContent ?? ''));
+  assert.equal(prices.length, 3);
+  for (const p of prices) assert.match(p, /^\$\d+\.\d{4} ±\d+\.\d{4} band, \d+ s old/, p);
 
   await page.click('#connect');
   await page.waitForFunction(() => /No position yet/.test(document.getElementById('position').textContent ?? ''), { timeout: 30_000 });

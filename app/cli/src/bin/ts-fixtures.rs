@@ -13,6 +13,31 @@ fn key(n: u8) -> Pubkey {
     Pubkey::new_from_array([n; 32])
 }
 
+/// A mainnet oracle account from `tests/fixtures/mainnet` and the price the program's own
+/// parser reads from it.
+fn oracle_fixture(file: &str, source: u8) -> serde_json::Value {
+    use ballast::oracle::{legacy, pull};
+    use base64::Engine;
+    let path = format!("{}/../../tests/fixtures/mainnet/{file}", env!("CARGO_MANIFEST_DIR"));
+    let fixture: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let data_base64 = fixture["account"]["data"][0].as_str().unwrap().to_string();
+    let data = base64::engine::general_purpose::STANDARD.decode(&data_base64).unwrap();
+    let key: Pubkey = fixture["pubkey"].as_str().unwrap().parse().unwrap();
+    let raw = if source == 1 {
+        legacy::parse(&key, &legacy::PYTH_ORACLE_PROGRAM_ID, &data, &key)
+    } else {
+        // The feed id follows the verification level (2 bytes when Partial, 1 when Full).
+        let feed_at = if data[40] == 0 { 42 } else { 41 };
+        let feed_id: [u8; 32] = data[feed_at..feed_at + 32].try_into().unwrap();
+        pull::parse(&key, &pull::PYTH_RECEIVER_PROGRAM_ID, &data, &key, &feed_id)
+    }
+    .unwrap_or_else(|e| panic!("{file}: {e:?}"));
+    json!({
+        "file": file, "source": source, "data_base64": data_base64,
+        "price": raw.price, "conf": raw.conf, "expo": raw.expo, "publish_time": raw.publish_time,
+    })
+}
+
 fn main() {
     use base64::Engine;
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
@@ -70,6 +95,12 @@ fn main() {
     report.serialize(&mut report_bytes).unwrap();
 
     let budget = tx::compute_budget(200_000, 1_000);
+    let oracles = [
+        ("pyth_legacy_BONKUSD_mainnet_drift.json", 1u8),
+        ("pyth_v2_SOLUSD_mainnet_drift.json", 2),
+        ("pyth_v2_TSLAX_xstock_mainnet_Blinds.json", 2),
+    ]
+    .map(|(file, source)| oracle_fixture(file, source));
     let codes = [6000u32, 6010, 6029];
     let fixtures = json!({
         "program": ballast::ID.to_string(),
@@ -95,6 +126,7 @@ fn main() {
             "addresses": addresses.iter().map(Pubkey::to_string).collect::<Vec<_>>(),
         },
         "compute_budget": budget.iter().map(|i| json!({ "program": i.program_id.to_string(), "data_base64": b64(&i.data) })).collect::<Vec<_>>(),
+        "oracles": oracles,
         "health_report": {
             "data_base64": b64(&report_bytes),
             "health_factor": 1.333333333,
