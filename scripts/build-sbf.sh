@@ -8,7 +8,13 @@
 #
 # Machines with Solana's platform-tools can use the official path instead: `anchor build`
 # (or `cargo build-sbf --manifest-path programs/ballast/Cargo.toml`), see docs/sbf-build.md.
+#
+# `--cu-trace` builds the compute-unit breakdown's benchmark program instead, with phase markers
+# in its log (feature `cu-trace`): target/deploy/ballast-cu-trace.so, never deployed. The next
+# plain build rebuilds ballast without them.
 set -euo pipefail
+cu_trace=false
+[ "${1:-}" = "--cu-trace" ] && cu_trace=true
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
@@ -29,17 +35,31 @@ if [ -n "${BALLAST_PROGRAM_ID:-}" ]; then
   echo "[build-sbf] program id $BALLAST_PROGRAM_ID (BALLAST_PROGRAM_ID), not the localnet id" >&2
 fi
 
+# cargo build for SBF with the upstream toolchain (arguments: packages and features).
+sbf_cargo_build() {
+  env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 \
+    __CARGO_TESTS_ONLY_SRC_ROOT="$SBF_RUST_SRC" \
+    BALLAST_SBPF_LINKER="$SBF_LINKER" \
+    CARGO_TARGET_SBPF_SOLANA_SOLANA_LINKER="$root/scripts/sbf/link-both-layouts.sh" \
+    CARGO_TARGET_SBPF_SOLANA_SOLANA_RUSTFLAGS="$flags" \
+    CARGO_TARGET_DIR="$sbf_target_dir" \
+    /usr/bin/cargo build --locked --release --quiet "$@" \
+      --target "$SBF_TARGET_JSON" -Zbuild-std=std,panic_abort -Zjson-target-spec
+}
+
+if $cu_trace; then
+  echo "[build-sbf] benchmark build with compute-unit phase markers (feature cu-trace)" >&2
+  sbf_cargo_build -p ballast --features ballast/cu-trace
+  mkdir -p target/deploy
+  cp "$sbf_target_dir/sbpf-solana-solana/release/deps/libballast.so" target/deploy/ballast-cu-trace.so
+  echo "[build-sbf] target/deploy/ballast-cu-trace.so (benchmark only)" >&2
+  exit 0
+fi
+
 # ballast, and the localnet-only oracle writer the local validator loads at the Pyth receiver's
 # address (never deployed elsewhere; see programs/localnet-oracle).
 echo "[build-sbf] building programs/ballast and programs/localnet-oracle for SBF (target dir $sbf_target_dir)" >&2
-env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 \
-  __CARGO_TESTS_ONLY_SRC_ROOT="$SBF_RUST_SRC" \
-  BALLAST_SBPF_LINKER="$SBF_LINKER" \
-  CARGO_TARGET_SBPF_SOLANA_SOLANA_LINKER="$root/scripts/sbf/link-both-layouts.sh" \
-  CARGO_TARGET_SBPF_SOLANA_SOLANA_RUSTFLAGS="$flags" \
-  CARGO_TARGET_DIR="$sbf_target_dir" \
-  /usr/bin/cargo build --locked --release --quiet -p ballast -p localnet-oracle "${id_feature[@]}" \
-    --target "$SBF_TARGET_JSON" -Zbuild-std=std,panic_abort -Zjson-target-spec
+sbf_cargo_build -p ballast -p localnet-oracle "${id_feature[@]}"
 
 deps="$sbf_target_dir/sbpf-solana-solana/release/deps"
 # The wrapper writes X-v0-gaps.so right after X.so: an older one is a stale link of other code.

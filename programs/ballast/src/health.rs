@@ -122,6 +122,7 @@ pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> 
     }
     let mut priced = Vec::with_capacity(occupied);
     for (pair, slot) in remaining.chunks_exact(2).zip(position.slots.iter().filter(|s| !s.is_free())) {
+        crate::cu_phase!("price slot");
         let (reserve_info, oracle_info) = (&pair[0], &pair[1]);
         if *reserve_info.key != slot.reserve {
             crate::diag!("remaining account {} is not slot reserve {}", reserve_info.key, slot.reserve);
@@ -394,6 +395,7 @@ pub fn require_initial_health(
     for s in priced.iter().filter(|s| s.debt_amount > 0) {
         s.require_fresh()?;
     }
+    crate::cu_phase!("health");
     let h = health_with_shocks(&priced, shocks)?;
     if !h.passes_initial() {
         crate::diag!(

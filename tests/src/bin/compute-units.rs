@@ -22,13 +22,48 @@ struct Row {
     case: String,
     accounts: usize,
     units: u64,
+    /// The transaction's log (the phase breakdown reads the benchmark build's markers in it).
+    logs: Vec<String>,
 }
+
+/// The cases whose phases the breakdown shows (instruction, case).
+const BREAKDOWN: [(&str, &str); 5] = [
+    ("liquidate", "2 occupied"),
+    ("liquidate", "16 occupied"),
+    ("borrow", "2 occupied"),
+    ("deposit", "existing slot, 16 occupied (Token-2022)"),
+    ("deposit", "existing slot, 16 occupied (SPL Token)"),
+];
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let committed = format!("{}/../docs/compute-units.md", env!("CARGO_MANIFEST_DIR"));
     let check = std::env::args().nth(1).is_some_and(|a| a == "--check");
     let out = if check { committed.clone() } else { std::env::args().nth(1).unwrap_or(committed.clone()) };
+    let (rows, n16) = scenario().await;
+    if check {
+        let table = std::fs::read_to_string(&committed).unwrap();
+        std::process::exit(cu_gate(&table, &rows));
+    }
+    // The same scenario on the benchmark build, for where the units go.
+    let traced = ballast_tests::env::sbf_program_path().with_file_name("ballast-cu-trace.so");
+    assert!(
+        traced.exists(),
+        "{} is missing: build it with `bash scripts/build-sbf.sh --cu-trace` (scripts/bench.sh does)",
+        traced.display()
+    );
+    // SAFETY: single-threaded runtime, before any other thread reads the environment.
+    unsafe { std::env::set_var("BALLAST_SO", &traced) };
+    let (traced_rows, _) = scenario().await;
+    let md = document(&rows, n16, &traced_rows);
+    std::fs::write(&out, &md).unwrap();
+    print!("{md}");
+    eprintln!("wrote {out}");
+}
+
+/// Runs the fixed scenario against the SBF program `BALLAST_SO` names (by default the deployable
+/// build): every measured row, and the account count of the 16-slot liquidation.
+async fn scenario() -> (Vec<Row>, usize) {
     let mut env = TestEnv::start(Mode::Sbf).await;
     let mut rows = Vec::new();
 
@@ -188,6 +223,12 @@ async fn main() {
         }
     }
 
+    (rows, n16)
+}
+
+/// docs/compute-units.md: the scenario's figures (`rows`), the goals, the artifacts' sizes and
+/// the phase breakdown from the benchmark build's run (`traced`).
+fn document(rows: &[Row], n16: usize, traced: &[Row]) -> String {
     let so = std::fs::metadata(ballast_tests::env::sbf_program_path()).unwrap().len();
     let mut md = String::new();
     writeln!(md, "# Compute units\n").unwrap();
@@ -214,7 +255,7 @@ async fn main() {
         .unwrap();
     writeln!(md, "| instruction | case | accounts | compute units |").unwrap();
     writeln!(md, "|---|---|---:|---:|").unwrap();
-    for r in &rows {
+    for r in rows {
         writeln!(md, "| `{}` | {} | {} | {} |", r.instruction, r.case, r.accounts, r.units).unwrap();
     }
     // Goals of issue 3: borrow with 2 slots ≤ 45 k CU, marginal cost per extra slot ≤ 2.5 k CU.
@@ -245,13 +286,111 @@ async fn main() {
     writeln!(md, "| `Market` account | {} |", 8 + Market::INIT_SPACE).unwrap();
     writeln!(md, "| `Reserve` account | {} |", 8 + core::mem::size_of::<Reserve>()).unwrap();
     writeln!(md, "| `Position` account (16 slots) | {} |", 8 + core::mem::size_of::<Position>()).unwrap();
-    if check {
-        let table = std::fs::read_to_string(&committed).unwrap();
-        std::process::exit(cu_gate(&table, &rows));
+    md.push_str(&breakdown(rows, traced));
+    md
+}
+
+/// One phase of an instruction: its name, how many times it ran, its compute units in all.
+#[derive(Debug, PartialEq, Eq)]
+struct Phase {
+    name: String,
+    times: u64,
+    units: u64,
+}
+
+/// Where the units of one Ballast instruction went, from a benchmark build's log: the program's
+/// own `consumed X of Y` line and its `CU phase <name>` markers, each followed by the runtime's
+/// units-remaining line. A marker's own cost (the `marker overhead` pair at the top, measured
+/// back to back) is taken off every phase, so the phases add up to the program's units as the
+/// deployed build would spend them, up to the compiler's different choices around the markers.
+/// Before the first marker: the entrypoint, instruction decoding and account validation; after
+/// the `exit` marker: Anchor writing the accounts back. Phases of the same name (one per priced
+/// slot) are summed.
+fn phases(logs: &[String]) -> Result<(Vec<Phase>, u64), String> {
+    let program = ballast::ID.to_string();
+    let consumed = logs
+        .iter()
+        .find_map(|l| {
+            let rest = l.strip_prefix(&format!("Program {program} consumed "))?;
+            let (used, rest) = rest.split_once(" of ")?;
+            let budget = rest.strip_suffix(" compute units")?;
+            Some((used.parse::<u64>().ok()?, budget.parse::<u64>().ok()?))
+        })
+        .ok_or("no `consumed X of Y` line of the program")?;
+    let mut markers: Vec<(String, u64)> = Vec::new();
+    for (i, line) in logs.iter().enumerate() {
+        let Some(name) = line.strip_prefix("Program log: CU phase ") else { continue };
+        let remaining = logs
+            .get(i + 1)
+            .and_then(|l| l.strip_prefix("Program consumption: "))
+            .and_then(|l| l.strip_suffix(" units remaining"))
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or_else(|| format!("marker `{name}` without its units-remaining line"))?;
+        markers.push((name.to_string(), remaining));
     }
-    std::fs::write(&out, &md).unwrap();
-    print!("{md}");
-    eprintln!("wrote {out}");
+    let (used, budget) = consumed;
+    let [(first, r0), (_, r1), ..] = &markers[..] else { return Err("fewer than two markers".into()) };
+    if first != "marker overhead" {
+        return Err(format!("the first marker is `{first}`, not `marker overhead`"));
+    }
+    let overhead = r0 - r1;
+    let mut out = vec![Phase {
+        name: "entrypoint, instruction data, account validation".into(),
+        times: 1,
+        units: budget - r0 - overhead,
+    }];
+    let timed = &markers[1..];
+    for (i, (name, remaining)) in timed.iter().enumerate() {
+        let next = match timed.get(i + 1) {
+            Some((_, r)) => *r + overhead,
+            None => budget - used, // after `exit`: what is left when the program returns
+        };
+        let units = remaining.checked_sub(next).ok_or(format!("phase `{name}` ran backwards"))?;
+        let name = if name == "exit" { "exit: accounts written back".to_string() } else { name.clone() };
+        match out.iter_mut().find(|p| p.name == name) {
+            Some(p) => {
+                p.times += 1;
+                p.units += units;
+            }
+            None => out.push(Phase { name, times: 1, units }),
+        }
+    }
+    let markers_cost = overhead * markers.len() as u64;
+    Ok((out, used - markers_cost))
+}
+
+/// The phase breakdown section of docs/compute-units.md.
+fn breakdown(rows: &[Row], traced: &[Row]) -> String {
+    let mut md = String::new();
+    writeln!(md, "\n## Where the units go\n").unwrap();
+    writeln!(
+        md,
+        "The same scenario on the benchmark build `target/deploy/ballast-cu-trace.so` \
+         (`bash scripts/build-sbf.sh --cu-trace`,\nfeature `cu-trace`: `cu_phase!` markers at phase \
+         boundaries, compiled out of every other build), each\nmarker's own cost taken off. \
+         The phases add up to the program's units; the whole transaction adds the\ntoken \
+         program's units when its CPI is a phase of its own, and the runtime's per-instruction \
+         costs."
+    )
+    .unwrap();
+    for (instruction, case) in BREAKDOWN {
+        let find = |rows: &[Row]| {
+            rows.iter().find(|r| r.instruction == instruction && r.case == case).map(|r| (r.units, r.logs.clone()))
+        };
+        let (Some((deployed, _)), Some((_, logs))) = (find(rows), find(traced)) else {
+            panic!("`{instruction}` ({case}) is not in the scenario");
+        };
+        let (list, program) =
+            phases(&logs).unwrap_or_else(|e| panic!("`{instruction}` ({case}): {e}\n{}", logs.join("\n")));
+        writeln!(md, "\n`{instruction}`, {case}: {deployed} CU in the deployed build (transaction)\n").unwrap();
+        writeln!(md, "| phase | times | compute units |").unwrap();
+        writeln!(md, "|---|---:|---:|").unwrap();
+        for p in &list {
+            writeln!(md, "| {} | {} | {} |", p.name, p.times, p.units).unwrap();
+        }
+        writeln!(md, "| **the program, markers taken off** | | **{program}** |").unwrap();
+    }
+    md
 }
 
 fn args() -> ballast::instructions::AddReserveArgs {
@@ -282,7 +421,7 @@ fn last(env: &TestEnv, instruction: &str, case: &str, accounts: usize) -> Row {
         .find(|(label, _)| label == instruction)
         .unwrap_or_else(|| panic!("{instruction} is not among the last transactions: {recent:?}"))
         .clone();
-    Row { instruction: instruction.into(), case: case.into(), accounts, units }
+    Row { instruction: instruction.into(), case: case.into(), accounts, units, logs: env.last_logs.clone() }
 }
 
 fn resolve_accounts() -> usize {
@@ -357,7 +496,7 @@ mod tests {
     use super::*;
 
     fn row(instruction: &str, case: &str, units: u64) -> Row {
-        Row { instruction: instruction.into(), case: case.into(), accounts: 1, units }
+        Row { instruction: instruction.into(), case: case.into(), accounts: 1, units, logs: Vec::new() }
     }
 
     #[test]
