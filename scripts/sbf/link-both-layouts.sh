@@ -10,6 +10,17 @@
 set -euo pipefail
 linker="${BALLAST_SBPF_LINKER:?set by scripts/build-sbf.sh}"
 
+# rustc passes `-Os`/`-Oz` for opt-level "s"/"z", which LLVM 23 no longer takes as a level: the
+# functions already carry the size attributes those levels set, so the link optimizes at -O2.
+args=()
+for a in "$@"; do
+  case "$a" in
+    -Os | -Oz) args+=("-O2") ;;
+    *) args+=("$a") ;;
+  esac
+done
+set -- "${args[@]}"
+
 out=""
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do

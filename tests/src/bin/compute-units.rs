@@ -375,14 +375,17 @@ fn breakdown(rows: &[Row], traced: &[Row]) -> String {
     .unwrap();
     for (instruction, case) in BREAKDOWN {
         let find = |rows: &[Row]| {
-            rows.iter().find(|r| r.instruction == instruction && r.case == case).map(|r| (r.units, r.logs.clone()))
+            rows.iter()
+                .find(|r| r.instruction == instruction && r.case == case)
+                .map(|r| (r.units, r.logs.clone()))
         };
         let (Some((deployed, _)), Some((_, logs))) = (find(rows), find(traced)) else {
             panic!("`{instruction}` ({case}) is not in the scenario");
         };
         let (list, program) =
             phases(&logs).unwrap_or_else(|e| panic!("`{instruction}` ({case}): {e}\n{}", logs.join("\n")));
-        writeln!(md, "\n`{instruction}`, {case}: {deployed} CU in the deployed build (transaction)\n").unwrap();
+        writeln!(md, "\n`{instruction}`, {case}: {deployed} CU in the deployed build (transaction)\n")
+            .unwrap();
         writeln!(md, "| phase | times | compute units |").unwrap();
         writeln!(md, "|---|---:|---:|").unwrap();
         for p in &list {

@@ -12,7 +12,8 @@ use crate::state::Market;
 pub struct CollectFees<'info> {
     #[account(
         constraint = tokens.reserve.load()?.market == market.key() @ BallastError::WrongMarket,
-        constraint = tokens.user_token_account.owner == market.fee_receiver @ BallastError::WrongFeeReceiver,
+        constraint = token_account(&tokens.user_token_account, tokens.token_program.key)?.owner == market.fee_receiver
+            @ BallastError::WrongFeeReceiver,
     )]
     pub market: Account<'info, Market>,
     /// `user_token_account` is the fee receiver's token account of the reserve's mint.

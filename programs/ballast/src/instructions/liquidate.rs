@@ -1,5 +1,4 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::TokenAccount;
 use ballast_risk::fixed::Rounding;
 use ballast_risk::interest::debt_for_shares;
 use ballast_risk::liquidation::{self, LiquidationError};
@@ -22,8 +21,6 @@ pub struct Liquidate<'info> {
         constraint = repay.reserve.load()?.market == market.key() @ BallastError::WrongMarket,
         constraint = seize.reserve.load()?.market == market.key() @ BallastError::WrongMarket,
         constraint = repay.reserve.key() != seize.reserve.key() @ BallastError::SameRepayAndSeizeReserve,
-        constraint = fee_receiver_account.owner == market.fee_receiver @ BallastError::WrongFeeReceiver,
-        constraint = fee_receiver_account.mint == seize.mint.key() @ BallastError::WrongMint,
     )]
     pub market: Box<Account<'info, Market>>,
     #[account(mut, constraint = position.load()?.market == market.key() @ BallastError::WrongMarket)]
@@ -32,12 +29,19 @@ pub struct Liquidate<'info> {
     pub repay: ReserveTokens<'info>,
     /// The collateral being seized; `user_token_account` is the liquidator's destination.
     pub seize: ReserveTokens<'info>,
-    /// The seized asset's insurance pool.
+    /// CHECK: the seized asset's insurance pool, the token account the reserve created for it.
     #[account(mut, address = seize.reserve.load()?.insurance_vault @ BallastError::WrongVault)]
-    pub insurance_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// The fee receiver's token account of the seized mint (fee beyond the pool's target).
-    #[account(mut)]
-    pub fee_receiver_account: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub insurance_vault: UncheckedAccount<'info>,
+    /// CHECK: the fee receiver's token account of the seized mint (fee beyond the pool's
+    /// target), read by `token_account`.
+    #[account(
+        mut,
+        constraint = token_account(&fee_receiver_account, seize.token_program.key)?.owner == market.fee_receiver
+            @ BallastError::WrongFeeReceiver,
+        constraint = token_account(&fee_receiver_account, seize.token_program.key)?.mint == seize.mint.key()
+            @ BallastError::WrongMint,
+    )]
+    pub fee_receiver_account: UncheckedAccount<'info>,
     /// Optional: the liquidator's own position in this market. Given, and the vault short of the
     /// seizure, the seizure is credited to it as deposit shares of the seized reserve instead of
     /// paid out of the vault: how collateral in a reserve borrowed dry is still liquidated
@@ -190,7 +194,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         !before.is_solvent() || after.health_factor_at_least(&before),
         BallastError::LiquidationWorsensHealth
     );
-    let pool_balance = ctx.accounts.insurance_vault.amount;
+    let pool_balance = token_balance(&ctx.accounts.insurance_vault)?;
     let (to_pool, to_receiver) = if paid_in_shares {
         (0, 0)
     } else {

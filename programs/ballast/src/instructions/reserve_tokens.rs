@@ -1,7 +1,8 @@
 //! The accounts every instruction needs to move a reserve's tokens between a user and the
 //! reserve's vault, validated once here for all of them.
+use anchor_lang::error::ErrorCode;
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{transfer_checked, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{transfer_checked, TokenInterface, TransferChecked};
 
 use crate::error::BallastError;
 use crate::state::{Market, Position, Reserve};
@@ -20,13 +21,14 @@ pub struct ReserveTokens<'info> {
     /// CHECK: equal to `reserve.vault` (has_one above), a PDA token account the reserve created.
     #[account(mut)]
     pub vault: UncheckedAccount<'info>,
-    /// The user's side of the transfer: any token account of the reserve's mint except the vault.
+    /// CHECK: the user's side of the transfer: any token account of the reserve's mint under its
+    /// token program except the vault (read by [`token_account`]).
     #[account(
         mut,
-        constraint = user_token_account.mint == mint.key() @ BallastError::WrongMint,
+        constraint = token_account(&user_token_account, token_program.key)?.mint == mint.key() @ BallastError::WrongMint,
         constraint = user_token_account.key() != vault.key() @ BallastError::VaultAsUserAccount,
     )]
-    pub user_token_account: InterfaceAccount<'info, TokenAccount>,
+    pub user_token_account: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
@@ -142,6 +144,51 @@ pub fn transfer_as_reserve<'info>(
             amount,
             reserve.decimals,
         )
+    })
+}
+
+/// What Ballast reads of a token account: its mint, its owner and its balance.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenAccountFields {
+    pub mint: Pubkey,
+    pub owner: Pubkey,
+    pub amount: u64,
+}
+
+/// SPL Token's account size; Token-2022 accounts with extensions are longer.
+const TOKEN_ACCOUNT_LEN: usize = 165;
+/// Token-2022's multisig size: longer than an account, and never one.
+const MULTISIG_LEN: usize = 355;
+/// Token-2022's account-type byte after the base state: 2 marks a token account.
+const ACCOUNT_TYPE_ACCOUNT: u8 = 2;
+
+/// Reads the token account `info` of `token_program` in place, with the checks Anchor's
+/// `InterfaceAccount<TokenAccount>` made (owner program, layout, initialized) and the same
+/// errors, without unpacking its Token-2022 extensions: the transfer itself is checked in full
+/// by the token program. The base layout is shared by SPL Token and Token-2022: mint
+/// `[0..32]`, owner `[32..64]`, amount `[64..72]`, state at 108 (0 uninitialized).
+pub fn token_account(info: &AccountInfo, token_program: &Pubkey) -> Result<TokenAccountFields> {
+    if info.owner != token_program {
+        return Err(error!(ErrorCode::AccountOwnedByWrongProgram).with_pubkeys((*info.owner, *token_program)));
+    }
+    let data = info.try_borrow_data()?;
+    let is_account = match data.len() {
+        TOKEN_ACCOUNT_LEN => true,
+        MULTISIG_LEN => false,
+        len => {
+            len > TOKEN_ACCOUNT_LEN
+                && *token_program != anchor_spl::token::ID
+                && data[TOKEN_ACCOUNT_LEN] == ACCOUNT_TYPE_ACCOUNT
+        }
+    };
+    if !is_account || data[108] == 0 {
+        return err!(ErrorCode::AccountDidNotDeserialize);
+    }
+    let key = |at: usize| Pubkey::new_from_array(data[at..at + 32].try_into().expect("32 bytes"));
+    Ok(TokenAccountFields {
+        mint: key(0),
+        owner: key(32),
+        amount: u64::from_le_bytes(data[64..72].try_into().expect("8 bytes")),
     })
 }
 

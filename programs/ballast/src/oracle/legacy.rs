@@ -1,13 +1,31 @@
-//! Pyth legacy (push) price accounts, read with `pyth-sdk-solana`.
+//! Pyth legacy (push) price accounts, read by hand from their fixed C layout.
+//!
+//! The layout (`pc_price_t` of the Pyth oracle program, 32 publisher components, 3,312 bytes;
+//! little-endian): `[0..4]` magic `0xa1b2c3d4`, `[4..8]` version 2, `[8..12]` account type
+//! 3 (price), `[20..24]` exponent i32, `[48..56]` EMA price i64, `[96..104]` publish time i64,
+//! then the aggregate at 208: price i64, confidence u64, status u8 at 224 (1 = trading).
+//! Reading the five fields directly replaces `pyth-sdk-solana` and its dependency tree (serde,
+//! schemars, borsh) with the same checks its `load_price_account` made.
 use anchor_lang::prelude::*;
-use pyth_sdk_solana::state::{load_price_account, PriceStatus};
 
 use super::{OracleError, RawPrice};
 
 /// The Pyth oracle program on mainnet.
 pub const PYTH_ORACLE_PROGRAM_ID: Pubkey = pubkey!("FsJ3A3u2vn5cTVofAjvy6y5kwABJAqYWpe4975bi2epH");
 
-/// Decodes a legacy price account and checks its owner, its key and its status.
+/// Size of a price account with its 32 publisher components: shorter data is not one.
+pub const PRICE_ACCOUNT_LEN: usize = 3312;
+const MAGIC: u32 = 0xa1b2_c3d4;
+const VERSION_2: u32 = 2;
+const ACCOUNT_TYPE_PRICE: u32 = 3;
+const STATUS_TRADING: u8 = 1;
+
+/// The `N` bytes at `at` (the caller checked the length).
+fn field<const N: usize>(data: &[u8], at: usize) -> [u8; N] {
+    data[at..at + N].try_into().expect("within PRICE_ACCOUNT_LEN")
+}
+
+/// Decodes a legacy price account and checks its owner, its key, its header and its status.
 pub fn parse(
     key: &Pubkey,
     owner: &Pubkey,
@@ -20,15 +38,21 @@ pub fn parse(
     if key != expected_key {
         return Err(OracleError::WrongAccount);
     }
-    let account = load_price_account::<32, ()>(data).map_err(|_| OracleError::InvalidData)?;
-    if account.agg.status != PriceStatus::Trading {
+    if data.len() < PRICE_ACCOUNT_LEN
+        || u32::from_le_bytes(field(data, 0)) != MAGIC
+        || u32::from_le_bytes(field(data, 4)) != VERSION_2
+        || u32::from_le_bytes(field(data, 8)) != ACCOUNT_TYPE_PRICE
+    {
+        return Err(OracleError::InvalidData);
+    }
+    if data[224] != STATUS_TRADING {
         return Err(OracleError::NotTrading);
     }
     Ok(RawPrice {
-        price: account.agg.price,
-        conf: account.agg.conf,
-        expo: account.expo,
-        ema_price: account.ema_price.val,
-        publish_time: account.timestamp,
+        price: i64::from_le_bytes(field(data, 208)),
+        conf: u64::from_le_bytes(field(data, 216)),
+        expo: i32::from_le_bytes(field(data, 20)),
+        ema_price: i64::from_le_bytes(field(data, 48)),
+        publish_time: i64::from_le_bytes(field(data, 96)),
     })
 }
