@@ -25,8 +25,15 @@ fn ratio(a: u128, b: u128, rounding: Rounding) -> Option<u128> {
     if b == 0 {
         return None;
     }
-    let whole = (a / b).checked_mul(RATIO_ONE)?;
-    let frac = mul_div(a % b, RATIO_ONE, b, rounding).ok()?;
+    // One division when `a × RATIO_ONE` fits (every position below $3 × 10¹¹): wide divisions
+    // are the costly step on SBF.
+    if let Ok(r) = mul_div(a, RATIO_ONE, b, rounding) {
+        return Some(r);
+    }
+    // Otherwise in two steps, the remainder from the quotient (q × b ≤ a), not a second division.
+    let q = a / b;
+    let whole = q.checked_mul(RATIO_ONE)?;
+    let frac = mul_div(a - q * b, RATIO_ONE, b, rounding).ok()?;
     whole.checked_add(frac)
 }
 

@@ -170,7 +170,13 @@ pub fn bonus_bps(
     borrow_factor_bps: u32,
     maint_weight: u128,
 ) -> Result<u32, LiquidationError> {
-    let hf_bps = ratio_bps(health.maint_collateral, health.maint_debt)?;
+    // The health factor once: in basis points it is the same figure rounded down further
+    // (⌊⌊x·10⁹⌋ / 10⁵⌋ = ⌊x·10⁴⌋), and bound (b) needs it at full scale.
+    let hf = health.health_factor();
+    let hf_bps = match hf {
+        Some(hf) => u32::try_from(hf / (RATIO_ONE / BPS)).unwrap_or(u32::MAX),
+        None => ratio_bps(health.maint_collateral, health.maint_debt)?,
+    };
     let unhealthiness = (BPS as u32).saturating_sub(hf_bps);
     let mut bonus = params.bonus_max_bps.min(params.bonus_min_bps.saturating_add(unhealthiness));
     let solvent = health.is_solvent();
@@ -192,7 +198,7 @@ pub fn bonus_bps(
                 return Err(LiquidationError::WorsensHealth);
             }
             // (b): 1 + b ≤ HF × bf / w, with HF rounded down first.
-            let hf = health.health_factor().ok_or(MathError::Overflow)?;
+            let hf = hf.ok_or(MathError::Overflow)?;
             let limit =
                 mul_div(mul(hf, borrow_factor)?, WEIGHT_ONE, mul(maint_weight, RATIO_ONE)?, Rounding::Down)?;
             bonus = bonus.min(bonus_under(limit));
@@ -234,17 +240,34 @@ pub fn plan(
     params: &LiquidationParams,
     max_repay: u64,
 ) -> Result<Liquidation, LiquidationError> {
+    plan_with_health_after(health, repay, seize, params, max_repay).map(|(liquidation, _)| liquidation)
+}
+
+/// [`plan`], with the figures it checked the liquidation against: `health` after it, the two
+/// slots down by exactly `repay` and `seize` tokens ([`maint_after`]). The program reuses them
+/// when its share arithmetic leaves the slots at exactly those amounts.
+pub fn plan_with_health_after(
+    health: &Health,
+    repay: &RepaySide,
+    seize: &SeizeSide,
+    params: &LiquidationParams,
+    max_repay: u64,
+) -> Result<(Liquidation, Health), LiquidationError> {
     if !health.is_liquidatable() {
         return Err(LiquidationError::NotLiquidatable);
     }
+    crate::cu_phase!("plan: bonus");
     let bonus = bonus_bps(health, params, repay.borrow_factor_bps, seize.maint_weight)?;
     let solvent = health.is_solvent();
     let attempts = if bonus > 0 { &[bonus, bonus - 1][..] } else { &[bonus][..] };
     for &attempt in attempts {
+        crate::cu_phase!("plan: amounts");
         let liquidation = amounts_at(health, repay, seize, params, max_repay, attempt)?;
-        let after = maint_after(health, repay, seize, &liquidation)?;
+        crate::cu_phase!("plan: health after");
+        let (debt_left, deposit_left) = (repay.debt - liquidation.repay, seize.deposit - liquidation.seize);
+        let after = maint_after(health, repay, seize, debt_left, deposit_left)?;
         if after.maint_surplus_at_least(health) && (!solvent || after.health_factor_at_least(health)) {
-            return Ok(liquidation);
+            return Ok((liquidation, after));
         }
     }
     Err(LiquidationError::TooSmall)
@@ -312,16 +335,18 @@ fn pair_maint(repay: &RepaySide, debt: u64, seize: &SeizeSide, deposit: u64) -> 
     Ok(Health { maint_collateral: slots.maint_collateral, maint_debt: slots.maint_debt, ..Health::default() })
 }
 
-/// `health` after `liquidation`; only the maintenance figures are updated (the rest are the
-/// old ones), which is all the surplus and health-factor comparisons read.
-fn maint_after(
+/// `health` with the two slots down to `debt_left` and `deposit_left` tokens; only the
+/// maintenance figures are updated (the rest are the old ones), which is all the surplus and
+/// health-factor comparisons read.
+pub fn maint_after(
     health: &Health,
     repay: &RepaySide,
     seize: &SeizeSide,
-    liquidation: &Liquidation,
+    debt_left: u64,
+    deposit_left: u64,
 ) -> Result<Health, MathError> {
     let old = pair_maint(repay, repay.debt, seize, seize.deposit)?;
-    let new = pair_maint(repay, repay.debt - liquidation.repay, seize, seize.deposit - liquidation.seize)?;
+    let new = pair_maint(repay, debt_left, seize, deposit_left)?;
     health.replace(&old, &new)
 }
 

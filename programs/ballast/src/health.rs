@@ -122,7 +122,7 @@ pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> 
     }
     let mut priced = Vec::with_capacity(occupied);
     for (pair, slot) in remaining.chunks_exact(2).zip(position.slots.iter().filter(|s| !s.is_free())) {
-        crate::cu_phase!("price slot");
+        ballast_risk::cu_phase!("price slot");
         let (reserve_info, oracle_info) = (&pair[0], &pair[1]);
         if *reserve_info.key != slot.reserve {
             crate::diag!("remaining account {} is not slot reserve {}", reserve_info.key, slot.reserve);
@@ -175,6 +175,7 @@ pub fn price_slot_from_oracle(
         );
         return err!(BallastError::OracleWrongAccount);
     }
+    ballast_risk::cu_phase!("price slot: oracle");
     let raw = oracle::decode_data(config, key, owner, data);
     let marked = reserve.price_unusable != 0;
     let checked = raw.and_then(|raw| {
@@ -216,6 +217,7 @@ fn price_slot(
     pricing: Pricing,
     now: i64,
 ) -> Result<PricedSlot> {
+    ballast_risk::cu_phase!("price slot: asset rules");
     // Plain assets (the common case) skip the tokenized-stock rules in one test.
     let (price, mut risk) =
         if reserve.mint_dynamic == 0 && reserve.issuer_haircut_bps == 0 && reserve.session.enabled == 0 {
@@ -226,12 +228,21 @@ fn price_slot(
     if let Pricing::Unpriced(_) | Pricing::NoPrice(_) = pricing {
         risk.collateral_enabled = 0;
     }
+    ballast_risk::cu_phase!("price slot: amounts");
     let accrued = reserve.accrued(now)?;
-    let total_assets = reserve.deposit_assets_at(accrued.borrow_index, accrued.pending_fees)?;
-    let deposit_amount = amount_for_shares(slot.deposit_shares, reserve.total_deposit_shares, total_assets)
-        .map_err(BallastError::from)?;
-    let debt_amount = debt_for_shares(slot.borrow_shares, accrued.borrow_index, Rounding::Up)
-        .map_err(BallastError::from)?;
+    // A slot either lends or owes: the other side's share maths is skipped, not computed as 0.
+    let deposit_amount = if slot.deposit_shares == 0 {
+        0
+    } else {
+        let total_assets = reserve.deposit_assets_at(accrued.borrow_index, accrued.pending_fees)?;
+        amount_for_shares(slot.deposit_shares, reserve.total_deposit_shares, total_assets)
+            .map_err(BallastError::from)?
+    };
+    let debt_amount = if slot.borrow_shares == 0 {
+        0
+    } else {
+        debt_for_shares(slot.borrow_shares, accrued.borrow_index, Rounding::Up).map_err(BallastError::from)?
+    };
     Ok(PricedSlot {
         reserve: slot.reserve,
         price,
@@ -395,7 +406,7 @@ pub fn require_initial_health(
     for s in priced.iter().filter(|s| s.debt_amount > 0) {
         s.require_fresh()?;
     }
-    crate::cu_phase!("health");
+    ballast_risk::cu_phase!("health");
     let h = health_with_shocks(&priced, shocks)?;
     if !h.passes_initial() {
         crate::diag!(

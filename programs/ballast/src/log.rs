@@ -32,17 +32,3 @@ macro_rules! diag {
         $crate::log::off_chain(&format!($($arg)*));
     }};
 }
-
-/// A phase boundary for the compute-unit breakdown (docs/compute-units.md): in a benchmark build
-/// (feature `cu-trace`, `scripts/build-sbf.sh --cu-trace`) it logs `CU phase <name>` and the
-/// units left; in every other build, the deployed one included, it is nothing at all.
-#[macro_export]
-macro_rules! cu_phase {
-    ($name:literal) => {
-        #[cfg(all(feature = "cu-trace", target_os = "solana"))]
-        unsafe {
-            anchor_lang::solana_program::log::sol_log(concat!("CU phase ", $name));
-            anchor_lang::compat::solana_define_syscall::definitions::sol_log_compute_units_();
-        }
-    };
-}

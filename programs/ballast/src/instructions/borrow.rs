@@ -11,8 +11,8 @@ use crate::oracle::{self, EmaLevel};
 /// Borrows `amount` to the user's token account; the position must pass initial health
 /// afterwards, with every slot priced fresh and in band.
 pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -> Result<()> {
-    crate::cu_phase!("marker overhead"); // back to back with the next: one marker's own cost
-    crate::cu_phase!("mint refresh");
+    ballast_risk::cu_phase!("marker overhead"); // back to back with the next: one marker's own cost
+    ballast_risk::cu_phase!("mint refresh");
     require!(amount > 0, BallastError::ZeroAmount);
     let now = Clock::get()?.unix_timestamp;
     let reserve_key = ctx.accounts.tokens.reserve.key();
@@ -20,7 +20,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
     let (shares_minted, reserve_after, position_after) = {
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
         ctx.accounts.tokens.refresh_mint(&mut reserve)?;
-        crate::cu_phase!("state updates");
+        ballast_risk::cu_phase!("state updates");
         ReserveTokens::require_not_paused(&ctx.accounts.market, &reserve)?;
         reserve.accrue(now)?;
         reserve.record_volume(now, amount);
@@ -53,7 +53,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         (minted, Box::new(*reserve), Box::new(*position))
     };
 
-    crate::cu_phase!("borrowed asset's oracle");
+    ballast_risk::cu_phase!("borrowed asset's oracle");
     // No new borrow of an asset whose price has left its EMA past the pause level.
     let oracle_info = ctx
         .remaining_accounts
@@ -72,9 +72,9 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         now,
         &ctx.accounts.market.stress_shocks_bps,
     )?;
-    crate::cu_phase!("transfer: borrowed to owner");
+    ballast_risk::cu_phase!("transfer: borrowed to owner");
     ctx.accounts.tokens.transfer_out(&reserve_after, amount)?;
-    crate::cu_phase!("event");
+    ballast_risk::cu_phase!("event");
 
     emit!(Borrowed {
         position: ctx.accounts.position.key(),
@@ -83,6 +83,6 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         shares_minted,
         reserve_total_debt: reserve_after.total_debt()?,
     });
-    crate::cu_phase!("exit");
+    ballast_risk::cu_phase!("exit");
     Ok(())
 }

@@ -8,15 +8,15 @@ use crate::instructions::reserve_tokens::*;
 
 /// Needs no price (SPEC §2 action matrix): a stale oracle never blocks a deposit.
 pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
-    crate::cu_phase!("marker overhead"); // back to back with the next: one marker's own cost
-    crate::cu_phase!("mint refresh");
+    ballast_risk::cu_phase!("marker overhead"); // back to back with the next: one marker's own cost
+    ballast_risk::cu_phase!("mint refresh");
     require!(amount > 0, BallastError::ZeroAmount);
     let reserve_key = ctx.accounts.tokens.reserve.key();
 
     let (shares_minted, total_assets, total_shares, decimals) = {
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
         ctx.accounts.tokens.refresh_mint(&mut reserve)?;
-        crate::cu_phase!("state updates");
+        ballast_risk::cu_phase!("state updates");
         ReserveTokens::require_not_paused(&ctx.accounts.market, &reserve)?;
         // A slot no oracle can price would block every health check of the position, its
         // liquidation included: nothing enters a reserve before its oracle is configured.
@@ -64,10 +64,10 @@ pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
         (minted, reserve.total_deposit_assets()?, reserve.total_deposit_shares, reserve.decimals)
     };
 
-    crate::cu_phase!("transfer: deposit to vault");
+    ballast_risk::cu_phase!("transfer: deposit to vault");
     // The mint passed inspection above: no transfer fee, what is sent arrives.
     ctx.accounts.tokens.transfer_in_exact(&ctx.accounts.owner, amount, decimals)?;
-    crate::cu_phase!("event");
+    ballast_risk::cu_phase!("event");
 
     emit!(Deposited {
         position: ctx.accounts.position.key(),
@@ -77,6 +77,6 @@ pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
         reserve_total_assets: total_assets,
         reserve_total_shares: total_shares,
     });
-    crate::cu_phase!("exit");
+    ballast_risk::cu_phase!("exit");
     Ok(())
 }

@@ -79,8 +79,8 @@ fn slot_of<'a>(priced: &'a [PricedSlot], reserve: &Pubkey) -> Option<&'a PricedS
 // a 4 KiB SBF stack frame.
 #[inline(never)]
 pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
-    crate::cu_phase!("marker overhead"); // back to back with the next: one marker's own cost
-    crate::cu_phase!("mint refresh");
+    ballast_risk::cu_phase!("marker overhead"); // back to back with the next: one marker's own cost
+    ballast_risk::cu_phase!("mint refresh");
     require!(max_repay > 0, BallastError::ZeroAmount);
     let now = Clock::get()?.unix_timestamp;
     let (repay_key, seize_key) = (ctx.accounts.repay.reserve.key(), ctx.accounts.seize.reserve.key());
@@ -92,7 +92,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     }
     let position = Box::new(*ctx.accounts.position.load()?);
     let priced = price_slots(&position, ctx.remaining_accounts, now)?;
-    crate::cu_phase!("health");
+    ballast_risk::cu_phase!("health");
     let before = aggregate(&priced)?;
     if !before.is_liquidatable() {
         msg!("maintenance collateral {} ≥ maintenance debt {}", before.maint_collateral, before.maint_debt);
@@ -107,12 +107,13 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     debt_slot.require_fresh()?;
     collateral_slot.require_fresh()?;
 
-    crate::cu_phase!("plan");
+    ballast_risk::cu_phase!("plan");
     let params = liquidation_params(&ctx.accounts.market, &debt_slot, &collateral_slot);
     let (repay_side, seize_side) = (debt_slot.repay_side(), collateral_slot.seize_side());
-    let plan = liquidation::plan(&before, &repay_side, &seize_side, &params, max_repay)
-        .map_err(BallastError::from)?;
-    crate::cu_phase!("state updates");
+    let (plan, planned_after) =
+        liquidation::plan_with_health_after(&before, &repay_side, &seize_side, &params, max_repay)
+            .map_err(BallastError::from)?;
+    ballast_risk::cu_phase!("state updates");
     // State: the debt shrinks, the deposit shrinks.
     let repay_reserve = {
         let mut reserve = ctx.accounts.repay.reserve.load_mut()?;
@@ -168,9 +169,9 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         // On the heap: two reserve copies would overflow the 4 KiB SBF stack frame.
         Box::new(*reserve)
     };
-    // The two slots' contributions before and after, from what the state now holds (share
-    // rounding included): the rest of the position is unchanged. `plan` guarantees both bounds
-    // for its amounts; whole-share rounding must not break them either.
+    // The two slots as the state now holds them (share rounding included): the rest of the
+    // position is unchanged. `plan` guarantees both bounds for its amounts; whole-share rounding
+    // must not break them either.
     let (debt_left, deposit_left) = {
         let position = ctx.accounts.position.load()?;
         let shares = |key: &Pubkey| position.find_slot(key).map(|i| position.slots[i]).unwrap_or_default();
@@ -182,13 +183,16 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
             .map_err(BallastError::from)?;
         (debt, deposit)
     };
-    crate::cu_phase!("health after");
-    let old = aggregate(&[debt_slot, collateral_slot])?;
-    let new = aggregate(&[
-        PricedSlot { debt_amount: debt_left, ..debt_slot },
-        PricedSlot { deposit_amount: deposit_left, ..collateral_slot },
-    ])?;
-    let after = before.replace(&old, &new).map_err(BallastError::from)?;
+    ballast_risk::cu_phase!("health after");
+    // Left exactly as planned: the plan's own figures. Otherwise the two slots re-valued.
+    let as_planned = debt_left == debt_slot.debt_amount - plan.repay
+        && deposit_left == collateral_slot.deposit_amount - plan.seize;
+    let after = if as_planned {
+        planned_after
+    } else {
+        liquidation::maint_after(&before, &repay_side, &seize_side, debt_left, deposit_left)
+            .map_err(BallastError::from)?
+    };
     require!(after.maint_surplus_at_least(&before), BallastError::LiquidationWorsensHealth);
     require!(
         !before.is_solvent() || after.health_factor_at_least(&before),
@@ -202,13 +206,13 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     };
 
     let accounts = &ctx.accounts;
-    crate::cu_phase!("transfer: repay");
+    ballast_risk::cu_phase!("transfer: repay");
     accounts.repay.transfer_in(&accounts.liquidator, plan.repay, &repay_reserve)?;
-    crate::cu_phase!("transfer: seized to liquidator");
+    ballast_risk::cu_phase!("transfer: seized to liquidator");
     if plan.to_keeper > 0 && !paid_in_shares {
         accounts.seize.transfer_out(&seize_reserve, plan.to_keeper)?;
     }
-    crate::cu_phase!("transfer: fee to pool");
+    ballast_risk::cu_phase!("transfer: fee to pool");
     if to_pool > 0 {
         accounts.seize.transfer_from_vault(
             &seize_reserve,
@@ -216,12 +220,12 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
             to_pool,
         )?;
     }
-    crate::cu_phase!("transfer: fee to receiver");
+    ballast_risk::cu_phase!("transfer: fee to receiver");
     if to_receiver > 0 {
         let to = accounts.fee_receiver_account.to_account_info();
         accounts.seize.transfer_from_vault(&seize_reserve, to, to_receiver)?;
     }
-    crate::cu_phase!("event");
+    ballast_risk::cu_phase!("event");
     emit!(Liquidated {
         position: accounts.position.key(),
         liquidator: accounts.liquidator.key(),
@@ -238,7 +242,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         health_factor_after: after.health_factor(),
         pool: PoolStatus::new(&seize_reserve, pool_balance + to_pool, now),
     });
-    crate::cu_phase!("exit");
+    ballast_risk::cu_phase!("exit");
     Ok(())
 }
 

@@ -139,7 +139,7 @@ export type BorrowInput<
   reserve: Address<TAccountReserve>;
   mint: Address<TAccountMint>;
   vault: Address<TAccountVault>;
-  /** The user's side of the transfer: any token account of the reserve's mint except the vault. */
+  /** token program except the vault (read by [`token_account`]). */
   userTokenAccount: Address<TAccountUserTokenAccount>;
   tokenProgram?: Address<TAccountTokenProgram>;
   amount: BorrowInstructionDataArgs["amount"];
@@ -251,7 +251,7 @@ export type ParsedBorrowInstruction<
     reserve: TAccountMetas[3];
     mint: TAccountMetas[4];
     vault: TAccountMetas[5];
-    /** The user's side of the transfer: any token account of the reserve's mint except the vault. */
+    /** token program except the vault (read by [`token_account`]). */
     userTokenAccount: TAccountMetas[6];
     tokenProgram: TAccountMetas[7];
   };

@@ -120,7 +120,7 @@ export type CollectFeesInput<
   reserve: Address<TAccountReserve>;
   mint: Address<TAccountMint>;
   vault: Address<TAccountVault>;
-  /** The user's side of the transfer: any token account of the reserve's mint except the vault. */
+  /** token program except the vault (read by [`token_account`]). */
   userTokenAccount: Address<TAccountUserTokenAccount>;
   tokenProgram?: Address<TAccountTokenProgram>;
   insuranceVault: Address<TAccountInsuranceVault>;
@@ -218,7 +218,7 @@ export type ParsedCollectFeesInstruction<
     reserve: TAccountMetas[1];
     mint: TAccountMetas[2];
     vault: TAccountMetas[3];
-    /** The user's side of the transfer: any token account of the reserve's mint except the vault. */
+    /** token program except the vault (read by [`token_account`]). */
     userTokenAccount: TAccountMetas[4];
     tokenProgram: TAccountMetas[5];
     insuranceVault: TAccountMetas[6];

@@ -181,18 +181,17 @@ export type LiquidateInput<
   repayReserve: Address<TAccountRepayReserve>;
   repayMint: Address<TAccountRepayMint>;
   repayVault: Address<TAccountRepayVault>;
-  /** The user's side of the transfer: any token account of the reserve's mint except the vault. */
+  /** token program except the vault (read by [`token_account`]). */
   repayUserTokenAccount: Address<TAccountRepayUserTokenAccount>;
   repayTokenProgram: Address<TAccountRepayTokenProgram>;
   seizeReserve: Address<TAccountSeizeReserve>;
   seizeMint: Address<TAccountSeizeMint>;
   seizeVault: Address<TAccountSeizeVault>;
-  /** The user's side of the transfer: any token account of the reserve's mint except the vault. */
+  /** token program except the vault (read by [`token_account`]). */
   seizeUserTokenAccount: Address<TAccountSeizeUserTokenAccount>;
   seizeTokenProgram: Address<TAccountSeizeTokenProgram>;
-  /** The seized asset's insurance pool. */
   insuranceVault: Address<TAccountInsuranceVault>;
-  /** The fee receiver's token account of the seized mint (fee beyond the pool's target). */
+  /** target), read by `token_account`. */
   feeReceiverAccount: Address<TAccountFeeReceiverAccount>;
   /**
    * Optional: the liquidator's own position in this market. Given, and the vault short of the
@@ -372,18 +371,17 @@ export type ParsedLiquidateInstruction<
     repayReserve: TAccountMetas[3];
     repayMint: TAccountMetas[4];
     repayVault: TAccountMetas[5];
-    /** The user's side of the transfer: any token account of the reserve's mint except the vault. */
+    /** token program except the vault (read by [`token_account`]). */
     repayUserTokenAccount: TAccountMetas[6];
     repayTokenProgram: TAccountMetas[7];
     seizeReserve: TAccountMetas[8];
     seizeMint: TAccountMetas[9];
     seizeVault: TAccountMetas[10];
-    /** The user's side of the transfer: any token account of the reserve's mint except the vault. */
+    /** token program except the vault (read by [`token_account`]). */
     seizeUserTokenAccount: TAccountMetas[11];
     seizeTokenProgram: TAccountMetas[12];
-    /** The seized asset's insurance pool. */
     insuranceVault: TAccountMetas[13];
-    /** The fee receiver's token account of the seized mint (fee beyond the pool's target). */
+    /** target), read by `token_account`. */
     feeReceiverAccount: TAccountMetas[14];
     /**
      * Optional: the liquidator's own position in this market. Given, and the vault short of the

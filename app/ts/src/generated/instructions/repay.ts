@@ -133,7 +133,7 @@ export type RepayInput<
   reserve: Address<TAccountReserve>;
   mint: Address<TAccountMint>;
   vault: Address<TAccountVault>;
-  /** The user's side of the transfer: any token account of the reserve's mint except the vault. */
+  /** token program except the vault (read by [`token_account`]). */
   userTokenAccount: Address<TAccountUserTokenAccount>;
   tokenProgram?: Address<TAccountTokenProgram>;
   amount: RepayInstructionDataArgs["amount"];
@@ -238,7 +238,7 @@ export type ParsedRepayInstruction<
     reserve: TAccountMetas[2];
     mint: TAccountMetas[3];
     vault: TAccountMetas[4];
-    /** The user's side of the transfer: any token account of the reserve's mint except the vault. */
+    /** token program except the vault (read by [`token_account`]). */
     userTokenAccount: TAccountMetas[5];
     tokenProgram: TAccountMetas[6];
   };
