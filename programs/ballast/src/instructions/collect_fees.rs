@@ -1,3 +1,4 @@
+use anchor_lang::error::ErrorCode;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
 
@@ -11,6 +12,8 @@ use crate::state::Market;
 #[derive(Accounts)]
 pub struct CollectFees<'info> {
     #[account(
+        constraint = distinct(&[tokens.user_token_account.key, &insurance_vault.key()])
+            @ ErrorCode::ConstraintDuplicateMutableAccount,
         constraint = tokens.reserve.load()?.market == market.key() @ BallastError::WrongMarket,
         constraint = token_account(&tokens.user_token_account, tokens.token_program.key)?.owner == market.fee_receiver
             @ BallastError::WrongFeeReceiver,

@@ -1,3 +1,4 @@
+use anchor_lang::error::ErrorCode;
 use anchor_lang::prelude::*;
 use ballast_risk::fixed::Rounding;
 use ballast_risk::interest::debt_for_shares;
@@ -18,6 +19,12 @@ pub struct Liquidate<'info> {
     /// `seize.user_token_account`.
     pub liquidator: Signer<'info>,
     #[account(
+        constraint = distinct(&[
+            repay.user_token_account.key,
+            seize.user_token_account.key,
+            insurance_vault.key,
+            fee_receiver_account.key,
+        ]) @ ErrorCode::ConstraintDuplicateMutableAccount,
         constraint = repay.reserve.load()?.market == market.key() @ BallastError::WrongMarket,
         constraint = seize.reserve.load()?.market == market.key() @ BallastError::WrongMarket,
         constraint = repay.reserve.key() != seize.reserve.key() @ BallastError::SameRepayAndSeizeReserve,

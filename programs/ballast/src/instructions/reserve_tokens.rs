@@ -155,6 +155,12 @@ pub struct TokenAccountFields {
     pub amount: u64,
 }
 
+/// Anchor's duplicate-mutable-account check, which covers `InterfaceAccount` but not the token
+/// accounts read in place by [`token_account`]: true when no two of `keys` are the same.
+pub fn distinct(keys: &[&Pubkey]) -> bool {
+    keys.iter().enumerate().all(|(i, k)| keys[i + 1..].iter().all(|other| other != k))
+}
+
 /// SPL Token's account size; Token-2022 accounts with extensions are longer.
 const TOKEN_ACCOUNT_LEN: usize = 165;
 /// Token-2022's multisig size: longer than an account, and never one.
@@ -197,4 +203,72 @@ pub fn token_balance(account: &AccountInfo) -> Result<u64> {
     let data = account.try_borrow_data()?;
     let bytes = data.get(64..72).ok_or(BallastError::WrongVault)?;
     Ok(u64::from_le_bytes(bytes.try_into().expect("8 bytes")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_refuses_any_repeated_key() {
+        let (a, b, c) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
+        assert!(distinct(&[&a, &b, &c]));
+        assert!(!distinct(&[&a, &b, &a]));
+        assert!(!distinct(&[&a, &c, &c]));
+        assert!(distinct(&[]));
+    }
+
+    /// `token_account` on `data` owned by `program`: the Anchor error code, or the fields.
+    fn read(
+        program: Pubkey,
+        expected: Pubkey,
+        mut data: Vec<u8>,
+    ) -> std::result::Result<TokenAccountFields, u32> {
+        let (key, mut lamports) = (Pubkey::new_unique(), 1);
+        let info = AccountInfo::new(&key, false, true, &mut lamports, &mut data, &program, false);
+        token_account(&info, &expected).map_err(|e| match e {
+            Error::AnchorError(e) => e.error_code_number,
+            other => panic!("{other:?}"),
+        })
+    }
+
+    fn account(len: usize) -> Vec<u8> {
+        let mut data = vec![0u8; len];
+        data[0..32].copy_from_slice(&[7; 32]); // mint
+        data[32..64].copy_from_slice(&[9; 32]); // owner
+        data[64..72].copy_from_slice(&42u64.to_le_bytes());
+        data[108] = 1; // initialized
+        if len > TOKEN_ACCOUNT_LEN {
+            data[TOKEN_ACCOUNT_LEN] = ACCOUNT_TYPE_ACCOUNT;
+        }
+        data
+    }
+
+    #[test]
+    fn token_accounts_are_read_with_anchors_checks() {
+        let (spl, t22) = (anchor_spl::token::ID, anchor_spl::token_2022::ID);
+        let ok = read(spl, spl, account(165)).unwrap();
+        assert_eq!(
+            (ok.mint, ok.owner, ok.amount),
+            (Pubkey::new_from_array([7; 32]), Pubkey::new_from_array([9; 32]), 42)
+        );
+        assert_eq!(read(t22, t22, account(170)).unwrap().amount, 42, "a Token-2022 account with extensions");
+        let owned_by_wrong_program = ErrorCode::AccountOwnedByWrongProgram as u32;
+        assert_eq!(read(t22, spl, account(165)).unwrap_err(), owned_by_wrong_program);
+        assert_eq!(read(Pubkey::new_unique(), spl, account(165)).unwrap_err(), owned_by_wrong_program);
+        let not_an_account = ErrorCode::AccountDidNotDeserialize as u32;
+        let mut uninitialized = account(165);
+        uninitialized[108] = 0;
+        assert_eq!(read(spl, spl, uninitialized).unwrap_err(), not_an_account);
+        assert_eq!(
+            read(spl, spl, account(170)).unwrap_err(),
+            not_an_account,
+            "SPL Token accounts are 165 bytes"
+        );
+        assert_eq!(read(t22, t22, account(MULTISIG_LEN)).unwrap_err(), not_an_account, "a multisig");
+        let mut mint = account(200);
+        mint[TOKEN_ACCOUNT_LEN] = 1; // Token-2022's account type of a mint
+        assert_eq!(read(t22, t22, mint).unwrap_err(), not_an_account, "a mint with extensions");
+        assert_eq!(read(spl, spl, vec![0; 82]).unwrap_err(), not_an_account, "a mint");
+    }
 }
