@@ -135,6 +135,17 @@ pub struct Health {
     pub stressed_init_collateral: u128,
 }
 
+/// One collateral's maintenance term: its value at the price × its maintenance weight, down.
+pub fn maint_collateral_term(value: u128, maint_weight: u128) -> Result<u128, MathError> {
+    mul_div(value, maint_weight, WEIGHT_ONE, Rounding::Down)
+}
+
+/// One debt's term: its value × its borrow factor, up (maintenance at the price, initial at
+/// `price + band`).
+pub fn debt_term(value: u128, borrow_factor_bps: u32) -> Result<u128, MathError> {
+    mul_div(value, borrow_factor_bps as u128, BPS, Rounding::Up)
+}
+
 impl Health {
     /// Adds one collateral slot: `value` at the price, `value_low` at `price − band`.
     pub fn add_collateral(
@@ -156,9 +167,6 @@ impl Health {
         maint_weight: u128,
         shock_bps: u32,
     ) -> Result<(), MathError> {
-        let add = |acc: u128, v: u128, w: u128| -> Result<u128, MathError> {
-            acc.checked_add(mul_div(v, w, WEIGHT_ONE, Rounding::Down)?).ok_or(MathError::Overflow)
-        };
         let init = mul_div(value_low, init_weight, WEIGHT_ONE, Rounding::Down)?;
         // Without a shock the stressed term is the initial one (no second division on chain).
         let stressed = if shock_bps == 0 {
@@ -170,7 +178,10 @@ impl Health {
         self.stressed_init_collateral =
             self.stressed_init_collateral.checked_add(stressed).ok_or(MathError::Overflow)?;
         self.init_collateral = self.init_collateral.checked_add(init).ok_or(MathError::Overflow)?;
-        self.maint_collateral = add(self.maint_collateral, value, maint_weight)?;
+        self.maint_collateral = self
+            .maint_collateral
+            .checked_add(maint_collateral_term(value, maint_weight)?)
+            .ok_or(MathError::Overflow)?;
         self.collateral_value = self.collateral_value.checked_add(value).ok_or(MathError::Overflow)?;
         Ok(())
     }
@@ -183,8 +194,7 @@ impl Health {
         borrow_factor_bps: u32,
     ) -> Result<(), MathError> {
         let add = |acc: u128, v: u128| -> Result<u128, MathError> {
-            acc.checked_add(mul_div(v, borrow_factor_bps as u128, BPS, Rounding::Up)?)
-                .ok_or(MathError::Overflow)
+            acc.checked_add(debt_term(v, borrow_factor_bps)?).ok_or(MathError::Overflow)
         };
         self.init_debt = add(self.init_debt, value_high)?;
         self.maint_debt = add(self.maint_debt, value)?;

@@ -60,7 +60,7 @@
 //! never below the repaid tokens' value (at the repay price, rounded up). See [`plan`].
 
 use crate::fixed::{mul, mul_div, Rounding, BPS};
-use crate::health::{product_at_least, Health, RATIO_ONE, WEIGHT_ONE};
+use crate::health::{debt_term, maint_collateral_term, product_at_least, Health, RATIO_ONE, WEIGHT_ONE};
 use crate::value::{token_amount, usd_value};
 use crate::MathError;
 
@@ -327,12 +327,13 @@ fn tokens_or_max(value: u128, repay: &RepaySide) -> Result<u64, MathError> {
 /// The maintenance figures of the two slots (debt `debt`, deposit `deposit`) exactly as
 /// [`Health`] aggregates them; the other figures are left at zero.
 fn pair_maint(repay: &RepaySide, debt: u64, seize: &SeizeSide, deposit: u64) -> Result<Health, MathError> {
-    let mut slots = Health::default();
     let collateral = usd_value(deposit, seize.decimals, seize.price, seize.expo, Rounding::Down)?;
-    slots.add_collateral(collateral, collateral, seize.maint_weight, seize.maint_weight)?;
     let debt = usd_value(debt, repay.decimals, repay.price, repay.expo, Rounding::Up)?;
-    slots.add_debt(debt, debt, repay.borrow_factor_bps)?;
-    Ok(Health { maint_collateral: slots.maint_collateral, maint_debt: slots.maint_debt, ..Health::default() })
+    Ok(Health {
+        maint_collateral: maint_collateral_term(collateral, seize.maint_weight)?,
+        maint_debt: debt_term(debt, repay.borrow_factor_bps)?,
+        ..Health::default()
+    })
 }
 
 /// `health` with the two slots down to `debt_left` and `deposit_left` tokens; only the

@@ -337,13 +337,23 @@ pub fn liquidation_params(
     repay: &PricedSlot,
     seize: &PricedSlot,
 ) -> ballast_risk::liquidation::LiquidationParams {
+    market_liquidation_params(market.liquidation_target_health_bps, market.dust_debt_usd, repay, seize)
+}
+
+/// [`liquidation_params`] from the market's two figures (the program reads just those).
+pub fn market_liquidation_params(
+    target_health_bps: u16,
+    dust_debt_usd: u32,
+    repay: &PricedSlot,
+    seize: &PricedSlot,
+) -> ballast_risk::liquidation::LiquidationParams {
     ballast_risk::liquidation::LiquidationParams {
         bonus_min_bps: seize.risk.liquidation_bonus_min_bps as u32,
         bonus_max_bps: seize.risk.liquidation_bonus_max_bps as u32,
         fee_bps: seize.risk.liquidation_fee_bps as u32,
         close_factor_bps: repay.risk.close_factor_bps as u32,
-        target_health_bps: market.liquidation_target_health_bps as u32,
-        dust_debt_value: market.dust_debt_usd as u128 * ballast_risk::fixed::WAD,
+        target_health_bps: target_health_bps as u32,
+        dust_debt_value: dust_debt_usd as u128 * ballast_risk::fixed::WAD,
     }
 }
 

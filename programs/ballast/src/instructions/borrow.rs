@@ -7,6 +7,7 @@ use crate::events::Borrowed;
 use crate::health::require_initial_health;
 use crate::instructions::reserve_tokens::*;
 use crate::oracle::{self, EmaLevel};
+use crate::state::LazyMarket;
 
 /// Borrows `amount` to the user's token account; the position must pass initial health
 /// afterwards, with every slot priced fresh and in band.
@@ -19,9 +20,9 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
 
     let (shares_minted, reserve_after, position_after) = {
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
-        ctx.accounts.tokens.refresh_mint(&mut reserve)?;
+        ctx.accounts.tokens.refresh_mint(&mut reserve, now)?;
         ballast_risk::cu_phase!("state updates");
-        ReserveTokens::require_not_paused(&ctx.accounts.market, &reserve)?;
+        ReserveTokens::require_not_paused(*ctx.accounts.market.load_paused()?, &reserve)?;
         reserve.accrue(now)?;
         reserve.record_volume(now, amount);
         require!(reserve.risk.borrow_enabled != 0, BallastError::BorrowDisabled);
@@ -70,7 +71,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         &position_after,
         ctx.remaining_accounts,
         now,
-        &ctx.accounts.market.stress_shocks_bps,
+        &*ctx.accounts.market.load_stress_shocks_bps()?,
     )?;
     ballast_risk::cu_phase!("transfer: borrowed to owner");
     ctx.accounts.tokens.transfer_out(&reserve_after, amount)?;

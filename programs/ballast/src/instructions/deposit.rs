@@ -5,6 +5,7 @@ use ballast_risk::shares::{amount_for_shares, shares_for_deposit};
 use crate::error::BallastError;
 use crate::events::Deposited;
 use crate::instructions::reserve_tokens::*;
+use crate::state::LazyMarket;
 
 /// Needs no price (SPEC §2 action matrix): a stale oracle never blocks a deposit.
 pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
@@ -12,18 +13,18 @@ pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
     ballast_risk::cu_phase!("mint refresh");
     require!(amount > 0, BallastError::ZeroAmount);
     let reserve_key = ctx.accounts.tokens.reserve.key();
+    let now = Clock::get()?.unix_timestamp;
 
     let (shares_minted, total_assets, total_shares, decimals) = {
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
-        ctx.accounts.tokens.refresh_mint(&mut reserve)?;
+        ctx.accounts.tokens.refresh_mint(&mut reserve, now)?;
         ballast_risk::cu_phase!("state updates");
-        ReserveTokens::require_not_paused(&ctx.accounts.market, &reserve)?;
+        ReserveTokens::require_not_paused(*ctx.accounts.market.load_paused()?, &reserve)?;
         // A slot no oracle can price would block every health check of the position, its
         // liquidation included: nothing enters a reserve before its oracle is configured.
         require!(reserve.oracle.source != 0, BallastError::OracleNotConfigured);
         require!(reserve.mint_paused == 0, BallastError::MintPaused);
         reserve.require_mint_unimpaired()?;
-        let now = Clock::get()?.unix_timestamp;
         reserve.accrue(now)?;
         reserve.record_volume(now, amount);
         let assets_before = reserve.total_deposit_assets()?;
@@ -49,19 +50,16 @@ pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
         // Concentration: one position's deposit stays within its share of the deposit cap
         // (a reserve without a cap or with a 100 % share has no such limit).
         if reserve.risk.position_cap_bps != 0 && reserve.deposit_cap != u64::MAX {
-            let held = amount_for_shares(
-                slot.deposit_shares,
-                reserve.total_deposit_shares,
-                reserve.total_deposit_assets()?,
-            )
-            .map_err(BallastError::from)?;
+            let held = amount_for_shares(slot.deposit_shares, reserve.total_deposit_shares, assets_after)
+                .map_err(BallastError::from)?;
             require!(
                 held <= reserve.per_position_cap(reserve.deposit_cap),
                 BallastError::ConcentrationLimitExceeded
             );
         }
 
-        (minted, reserve.total_deposit_assets()?, reserve.total_deposit_shares, reserve.decimals)
+        // The vault's liquidity grew by `amount`, nothing else moved: the assets are `assets_after`.
+        (minted, assets_after, reserve.total_deposit_shares, reserve.decimals)
     };
 
     ballast_risk::cu_phase!("transfer: deposit to vault");

@@ -7,9 +7,9 @@ use ballast_risk::shares::{amount_for_shares, shares_for_deposit};
 
 use crate::error::BallastError;
 use crate::events::{Liquidated, PoolStatus};
-use crate::health::{health as aggregate, liquidation_params, price_slots, PricedSlot};
+use crate::health::{health as aggregate, market_liquidation_params, price_slots, PricedSlot};
 use crate::instructions::reserve_tokens::*;
-use crate::state::{Market, Position};
+use crate::state::{LazyMarket, Market, Position};
 
 // The big accounts are boxed: two reserve-token sets and two more token accounts would not fit
 // the 4 KiB SBF stack frame of the accounts parser.
@@ -29,7 +29,9 @@ pub struct Liquidate<'info> {
         constraint = seize.reserve.load()?.market == market.key() @ BallastError::WrongMarket,
         constraint = repay.reserve.key() != seize.reserve.key() @ BallastError::SameRepayAndSeizeReserve,
     )]
-    pub market: Box<Account<'info, Market>>,
+    /// Read field by field (`LazyAccount`: owner and discriminator checked, nothing else
+    /// deserialized).
+    pub market: LazyAccount<'info, Market>,
     #[account(mut, constraint = position.load()?.market == market.key() @ BallastError::WrongMarket)]
     pub position: AccountLoader<'info, Position>,
     /// The debt being repaid; `user_token_account` is the liquidator's source.
@@ -43,8 +45,8 @@ pub struct Liquidate<'info> {
     /// target), read by `token_account`.
     #[account(
         mut,
-        constraint = token_account(&fee_receiver_account, seize.token_program.key)?.owner == market.fee_receiver
-            @ BallastError::WrongFeeReceiver,
+        constraint = token_account(&fee_receiver_account, seize.token_program.key)?.owner
+            == *market.load_fee_receiver()? @ BallastError::WrongFeeReceiver,
         constraint = token_account(&fee_receiver_account, seize.token_program.key)?.mint == seize.mint.key()
             @ BallastError::WrongMint,
     )]
@@ -95,7 +97,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     // Both mints are in the accounts: price with their current state (multiplier, pause), not
     // the cache.
     for side in [&ctx.accounts.repay, &ctx.accounts.seize] {
-        side.refresh_mint(&mut *side.reserve.load_mut()?)?;
+        side.refresh_mint(&mut *side.reserve.load_mut()?, now)?;
     }
     let position = Box::new(*ctx.accounts.position.load()?);
     let priced = price_slots(&position, ctx.remaining_accounts, now)?;
@@ -115,7 +117,12 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     collateral_slot.require_fresh()?;
 
     ballast_risk::cu_phase!("plan");
-    let params = liquidation_params(&ctx.accounts.market, &debt_slot, &collateral_slot);
+    let market = &ctx.accounts.market;
+    // One statement per field: a field's first load writes the lazy copy, so no other field's
+    // reference may be alive then.
+    let target_health_bps = *market.load_liquidation_target_health_bps()?;
+    let dust_debt_usd = *market.load_dust_debt_usd()?;
+    let params = market_liquidation_params(target_health_bps, dust_debt_usd, &debt_slot, &collateral_slot);
     let (repay_side, seize_side) = (debt_slot.repay_side(), collateral_slot.seize_side());
     let (plan, planned_after) =
         liquidation::plan_with_health_after(&before, &repay_side, &seize_side, &params, max_repay)

@@ -26,7 +26,7 @@ pub fn handler(ctx: Context<Repay>, amount: u64) -> Result<()> {
 
     let (paid, burned, reserve_after) = {
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
-        ctx.accounts.tokens.refresh_mint(&mut reserve)?;
+        ctx.accounts.tokens.refresh_mint(&mut reserve, now)?;
         reserve.accrue(now)?;
         let mut position = ctx.accounts.position.load_mut()?;
         let i = position.find_slot(&reserve_key).ok_or(BallastError::NoDebtInReserve)?;

@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
-use ballast_risk::fixed::{BPS, WAD};
+use ballast_risk::fixed::{Rounding, BPS, WAD};
+use ballast_risk::interest::debt_for_shares;
 use ballast_risk::interest::utilization;
 
 use crate::error::BallastError;
@@ -36,13 +37,15 @@ pub fn handler(ctx: Context<ReserveView>) -> Result<ReserveStatus> {
     let now = Clock::get()?.unix_timestamp;
     let reserve = ctx.accounts.reserve.load()?;
     let accrued = reserve.accrued(now)?;
-    let util = utilization(accrued.total_debt, reserve.available_liquidity);
+    let total_debt = debt_for_shares(reserve.total_borrow_shares, accrued.borrow_index, Rounding::Up)
+        .map_err(BallastError::from)?;
+    let util = utilization(total_debt, reserve.available_liquidity);
     let to_bps = |wad: u128| (wad * BPS / WAD).min(u32::MAX as u128) as u32;
     Ok(ReserveStatus {
         available_liquidity: reserve.available_liquidity,
         total_deposit_assets: reserve.deposit_assets_at(accrued.borrow_index, accrued.pending_fees)?,
         total_deposit_shares: reserve.total_deposit_shares,
-        total_debt: accrued.total_debt,
+        total_debt,
         utilization_bps: to_bps(util),
         borrow_apr_bps: to_bps(reserve.interest.curve().borrow_apr(util)),
         pending_fees: accrued.pending_fees,

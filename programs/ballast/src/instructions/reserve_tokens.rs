@@ -9,16 +9,11 @@ use crate::state::{Market, Position, Reserve};
 
 #[derive(Accounts)]
 pub struct ReserveTokens<'info> {
-    #[account(
-        mut,
-        has_one = mint @ BallastError::WrongMint,
-        has_one = vault @ BallastError::WrongVault,
-        has_one = token_program @ BallastError::WrongTokenProgram,
-    )]
+    #[account(mut, constraint = reserve_accounts_match(&reserve, mint.key, vault.key, token_program.key)?)]
     pub reserve: AccountLoader<'info, Reserve>,
-    /// CHECK: equal to `reserve.mint` (has_one above); the reserve validated it at listing.
+    /// CHECK: equal to `reserve.mint` (checked above); the reserve validated it at listing.
     pub mint: UncheckedAccount<'info>,
-    /// CHECK: equal to `reserve.vault` (has_one above), a PDA token account the reserve created.
+    /// CHECK: equal to `reserve.vault` (checked above), a PDA token account the reserve created.
     #[account(mut)]
     pub vault: UncheckedAccount<'info>,
     /// CHECK: the user's side of the transfer: any token account of the reserve's mint under its
@@ -37,31 +32,53 @@ pub struct ReserveTokens<'info> {
 #[derive(Accounts)]
 pub struct PositionTokens<'info> {
     pub owner: Signer<'info>,
-    /// Read for its pause switch (boxed: the SBF stack frame of borrow's accounts is full).
+    /// Read for its pause switch and stress shocks, field by field (`LazyAccount`: owner and
+    /// discriminator checked, nothing else deserialized).
     #[account(constraint = tokens.reserve.load()?.market == market.key() @ BallastError::WrongMarket)]
-    pub market: Box<Account<'info, Market>>,
-    #[account(
-        mut,
-        has_one = owner @ BallastError::NotPositionOwner,
-        has_one = market @ BallastError::WrongMarket,
-    )]
+    pub market: LazyAccount<'info, Market>,
+    #[account(mut, constraint = position_belongs(&position, owner.key, &market.key())?)]
     pub position: AccountLoader<'info, Position>,
     pub tokens: ReserveTokens<'info>,
     // borrow, and withdraw from a position with debt: remaining accounts are (reserve, oracle)
     // for every occupied slot, in slot order
 }
 
+/// The reserve's own mint, vault and token program, in one read of the reserve (a `has_one`
+/// each would load it three times).
+fn reserve_accounts_match(
+    reserve: &AccountLoader<Reserve>,
+    mint: &Pubkey,
+    vault: &Pubkey,
+    token_program: &Pubkey,
+) -> Result<bool> {
+    let reserve = reserve.load()?;
+    require_keys_eq!(reserve.mint, *mint, BallastError::WrongMint);
+    require_keys_eq!(reserve.vault, *vault, BallastError::WrongVault);
+    require_keys_eq!(reserve.token_program, *token_program, BallastError::WrongTokenProgram);
+    Ok(true)
+}
+
+/// The position's owner and market, in one read of the position.
+fn position_belongs(position: &AccountLoader<Position>, owner: &Pubkey, market: &Pubkey) -> Result<bool> {
+    let position = position.load()?;
+    require_keys_eq!(position.owner, *owner, BallastError::NotPositionOwner);
+    require_keys_eq!(position.market, *market, BallastError::WrongMarket);
+    Ok(true)
+}
+
 impl<'info> ReserveTokens<'info> {
-    /// Deposits and borrows stop while the market or the reserve is paused (SPEC §7).
-    pub fn require_not_paused(market: &Market, reserve: &Reserve) -> Result<()> {
-        require!(!market.paused, BallastError::MarketPaused);
+    /// Deposits and borrows stop while the market (`market_paused`) or the reserve is paused
+    /// (SPEC §7).
+    pub fn require_not_paused(market_paused: bool, reserve: &Reserve) -> Result<()> {
+        require!(!market_paused, BallastError::MarketPaused);
         require!(reserve.paused == 0, BallastError::ReservePaused);
         Ok(())
     }
 
-    /// Re-reads the reserve's mint when its state can change (ScaledUiAmount schedule, pause).
-    pub fn refresh_mint(&self, reserve: &mut Reserve) -> Result<()> {
-        reserve.refresh_mint(&self.mint.to_account_info())
+    /// Re-reads the reserve's mint when its state can change (ScaledUiAmount schedule, pause),
+    /// stamped with the instruction's clock `now`.
+    pub fn refresh_mint(&self, reserve: &mut Reserve, now: i64) -> Result<()> {
+        reserve.refresh_mint(&self.mint.to_account_info(), now)
     }
 
     /// A frozen vault (the issuer's freeze authority at work) is a named error, before any

@@ -6,6 +6,7 @@ use crate::error::BallastError;
 use crate::events::Withdrawn;
 use crate::health::require_initial_health;
 use crate::instructions::reserve_tokens::*;
+use crate::state::LazyMarket;
 
 /// Withdraws `amount` (`u64::MAX`: everything the slot's shares are worth, freeing the slot).
 /// A position with debt passes remaining accounts as for borrow and must stay healthy.
@@ -20,7 +21,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
         let held = position.slots[i].deposit_shares;
 
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
-        ctx.accounts.tokens.refresh_mint(&mut reserve)?;
+        ctx.accounts.tokens.refresh_mint(&mut reserve, now)?;
         reserve.accrue(now)?;
         let (paid_out, burned) = if amount == u64::MAX {
             let (total_shares, total_assets) =
@@ -44,7 +45,7 @@ pub fn handler<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -
             &position_after,
             ctx.remaining_accounts,
             now,
-            &ctx.accounts.market.stress_shocks_bps,
+            &*ctx.accounts.market.load_stress_shocks_bps()?,
         )?;
     }
 

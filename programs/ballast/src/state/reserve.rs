@@ -117,8 +117,6 @@ pub struct Reserve {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Accrued {
     pub borrow_index: u128,
-    /// Total debt of all borrowers, rounded up.
-    pub total_debt: u64,
     pub pending_fees: u64,
     pub fee_remainder_bps: u32,
 }
@@ -152,11 +150,9 @@ impl Reserve {
         let index = self.borrow_index.get();
         let elapsed = now.saturating_sub(self.last_accrual_ts).max(0) as u64;
         if elapsed == 0 || self.total_borrow_shares == 0 {
-            // Nothing accrues; a reserve nobody borrows from owes nothing (no 128-bit maths).
-            let total_debt = if self.total_borrow_shares == 0 { 0 } else { self.total_debt()? };
+            // Nothing accrues (no 128-bit maths).
             return Ok(Accrued {
                 borrow_index: index,
-                total_debt,
                 pending_fees: self.pending_fees,
                 fee_remainder_bps: self.fee_remainder_bps,
             });
@@ -174,16 +170,14 @@ impl Reserve {
             interest as u128 * self.interest.reserve_factor_bps as u128 + self.fee_remainder_bps as u128;
         let fee = u64::try_from(fee_bps / BPS).map_err(|_| BallastError::MathOverflow)?;
         let pending_fees = self.pending_fees.checked_add(fee).ok_or(BallastError::MathOverflow)?;
-        Ok(Accrued {
-            borrow_index: new_index,
-            total_debt: debt_after,
-            pending_fees,
-            fee_remainder_bps: (fee_bps % BPS) as u32,
-        })
+        Ok(Accrued { borrow_index: new_index, pending_fees, fee_remainder_bps: (fee_bps % BPS) as u32 })
     }
 
     /// Accrues interest up to `now` (SPEC §4): every instruction that touches the reserve calls it.
     pub fn accrue(&mut self, now: i64) -> Result<()> {
+        if now <= self.last_accrual_ts {
+            return Ok(()); // accrued already this second (or the clock is behind): nothing moves
+        }
         let a = self.accrued(now)?;
         self.borrow_index.set(a.borrow_index);
         self.pending_fees = a.pending_fees;
@@ -345,11 +339,12 @@ impl Reserve {
         }
     }
 
-    /// Re-reads a mint with dynamic extensions (`mint` must be the reserve's mint account).
-    pub fn refresh_mint(&mut self, mint: &AccountInfo) -> Result<()> {
+    /// Re-reads a mint with dynamic extensions (`mint` must be the reserve's mint account) at
+    /// the instruction's clock `now`.
+    pub fn refresh_mint(&mut self, mint: &AccountInfo, now: i64) -> Result<()> {
         if self.mint_dynamic != 0 {
             let traits = crate::mint_rules::inspect_mint(&mint.try_borrow_data()?)?;
-            self.set_mint_traits(&traits, Clock::get()?.unix_timestamp);
+            self.set_mint_traits(&traits, now);
         }
         Ok(())
     }

@@ -133,7 +133,10 @@ export type DepositInput<
   TAccountTokenProgram extends string = string,
 > = {
   owner: TransactionSigner<TAccountOwner>;
-  /** Read for its pause switch (boxed: the SBF stack frame of borrow's accounts is full). */
+  /**
+   * Read for its pause switch and stress shocks, field by field (`LazyAccount`: owner and
+   * discriminator checked, nothing else deserialized).
+   */
   market: Address<TAccountMarket>;
   position: Address<TAccountPosition>;
   reserve: Address<TAccountReserve>;
@@ -245,7 +248,10 @@ export type ParsedDepositInstruction<
   programAddress: Address<TProgram>;
   accounts: {
     owner: TAccountMetas[0];
-    /** Read for its pause switch (boxed: the SBF stack frame of borrow's accounts is full). */
+    /**
+     * Read for its pause switch and stress shocks, field by field (`LazyAccount`: owner and
+     * discriminator checked, nothing else deserialized).
+     */
     market: TAccountMetas[1];
     position: TAccountMetas[2];
     reserve: TAccountMetas[3];

@@ -176,6 +176,10 @@ export type LiquidateInput<
    * `seize.user_token_account`.
    */
   liquidator: TransactionSigner<TAccountLiquidator>;
+  /**
+   * Read field by field (`LazyAccount`: owner and discriminator checked, nothing else
+   * deserialized).
+   */
   market: Address<TAccountMarket>;
   position: Address<TAccountPosition>;
   repayReserve: Address<TAccountRepayReserve>;
@@ -366,6 +370,10 @@ export type ParsedLiquidateInstruction<
      * `seize.user_token_account`.
      */
     liquidator: TAccountMetas[0];
+    /**
+     * Read field by field (`LazyAccount`: owner and discriminator checked, nothing else
+     * deserialized).
+     */
     market: TAccountMetas[1];
     position: TAccountMetas[2];
     repayReserve: TAccountMetas[3];
