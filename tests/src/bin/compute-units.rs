@@ -515,6 +515,32 @@ mod tests {
     }
 
     #[test]
+    fn phases_take_each_markers_cost_off_and_sum_to_the_program() {
+        let id = ballast::ID;
+        let marker = |name: &str, left: u64| {
+            [format!("Program log: CU phase {name}"), format!("Program consumption: {left} units remaining")]
+        };
+        // Budget 200,000; each marker costs 210 (the first included in the 1,000 used when it
+        // reports): 790 before it, "a" 500 twice, "b" 300,
+        // then 400 after `exit`.
+        let mut logs = vec![format!("Program {id} invoke [1]")];
+        logs.extend(marker("marker overhead", 199_000));
+        logs.extend(marker("a", 198_790));
+        logs.extend(marker("b", 198_080)); // 198,790 − 500 − 210
+        logs.extend(marker("a", 197_570)); // − 300 − 210
+        logs.extend(marker("exit", 196_860)); // − 500 − 210
+        logs.push(format!("Program {id} consumed {} of 200000 compute units", 200_000 - 196_860 + 400));
+        let (list, program) = phases(&logs).unwrap();
+        let units = |name: &str| list.iter().find(|p| p.name == name).map(|p| (p.times, p.units));
+        assert_eq!(units("entrypoint, instruction data, account validation"), Some((1, 790)));
+        assert_eq!(units("a"), Some((2, 1_000)));
+        assert_eq!(units("b"), Some((1, 300)));
+        assert_eq!(units("exit: accounts written back"), Some((1, 400)));
+        assert_eq!(program, 790 + 1_000 + 300 + 400, "the phases add up to the program, markers off");
+        assert!(phases(&logs[..3]).is_err(), "no `consumed` line");
+    }
+
+    #[test]
     fn the_gate_fails_on_growth_over_two_percent_and_on_missing_rows() {
         let table = "| instruction | case | accounts | compute units |\n|---|---|---:|---:|\n\
                      | `borrow` | 2 occupied | 11 | 10000 |\n| `repay` | partial | 7 | 5000 |\n\
