@@ -7,7 +7,7 @@
 //! maint_debt       = Σ debt_j × borrow_factor_j   (debt at price)
 //! ```
 
-use crate::fixed::{mul_div, Rounding, BPS};
+use crate::fixed::{checked_mul_u64, mul_div, mul_wide, Rounding, BPS};
 use crate::MathError;
 
 /// No asset may be configured above 5× leverage.
@@ -41,12 +41,12 @@ fn ratio(a: u128, b: u128, rounding: Rounding) -> Option<u128> {
 /// in `u128`, and comparing them must not divide (SBF has no cheap wide division).
 fn wide_mul(a: u128, b: u128) -> (u128, u128) {
     const LOW: u128 = u64::MAX as u128;
-    let (a_high, a_low, b_high, b_low) = (a >> 64, a & LOW, b >> 64, b & LOW);
+    let (a_high, a_low, b_high, b_low) = ((a >> 64) as u64, a as u64, (b >> 64) as u64, b as u64);
     // Four 64 × 64-bit partial products, each < 2^128.
-    let low_low = a_low * b_low;
-    let cross_a = a_high * b_low;
-    let cross_b = a_low * b_high;
-    let high_high = a_high * b_high;
+    let low_low = mul_wide(a_low, b_low);
+    let cross_a = mul_wide(a_high, b_low);
+    let cross_b = mul_wide(a_low, b_high);
+    let high_high = mul_wide(a_high, b_high);
     // Bits 64..192: the carry out of `low_low` and the low halves of the cross terms (< 3 × 2^64).
     let middle = (low_low >> 64) + (cross_a & LOW) + (cross_b & LOW);
     let low = (low_low & LOW) | (middle << 64);
@@ -64,7 +64,8 @@ pub(crate) fn product_at_least(a: u128, b: u128, c: u128, d: u128) -> bool {
 const WEIGHT_ONE_U64: u64 = WEIGHT_ONE as u64;
 
 fn bps_to_weight(bps: u32) -> u128 {
-    (bps as u64 * (WEIGHT_ONE_U64 / 10_000)) as u128
+    // < 2^32 × 10^5: no overflow (wrapping: a checked u64 multiply is a 128-bit libcall on SBF).
+    (bps as u64).wrapping_mul(WEIGHT_ONE_U64 / 10_000) as u128
 }
 
 /// `min(1 − init_haircut, 1 − 1/max_leverage)`, scaled by `WEIGHT_ONE`, rounded down.
@@ -86,10 +87,11 @@ pub fn maint_weight(maint_haircut_bps: u32) -> u128 {
 /// The lag band of SPEC §2, in price-mantissa units, rounded up:
 /// `band = conf + price × lag_bps_per_sec × age / 10 000`.
 pub fn lag_band(price: u64, conf: u64, lag_bps_per_sec: u32, age_secs: u64) -> Result<u64, MathError> {
-    let rate = (lag_bps_per_sec as u64).checked_mul(age_secs).ok_or(MathError::Overflow)?;
-    let lag = match price.checked_mul(rate) {
-        Some(n) => n.div_ceil(10_000) as u128,
-        None => mul_div(price as u128, rate as u128, BPS, Rounding::Up)?,
+    let rate = checked_mul_u64(lag_bps_per_sec as u64, age_secs).ok_or(MathError::Overflow)?;
+    let product = mul_wide(price, rate);
+    let lag = match u64::try_from(product) {
+        Ok(n) => n.div_ceil(10_000) as u128,
+        Err(_) => product.div_ceil(BPS),
     };
     let band = (conf as u128).checked_add(lag).ok_or(MathError::Overflow)?;
     u64::try_from(band).map_err(|_| MathError::Overflow)
@@ -97,10 +99,7 @@ pub fn lag_band(price: u64, conf: u64, lag_bps_per_sec: u32, age_secs: u64) -> R
 
 /// Whether `band` stays within `max_band_bps` of `price`.
 pub fn band_within_cap(price: u64, band: u64, max_band_bps: u32) -> bool {
-    match (band.checked_mul(10_000), price.checked_mul(max_band_bps as u64)) {
-        (Some(b), Some(p)) => b <= p,
-        _ => (band as u128) * BPS <= (price as u128) * max_band_bps as u128,
-    }
+    mul_wide(band, 10_000) <= mul_wide(price, max_band_bps as u64)
 }
 
 /// `|price − ema| / ema` in basis points, rounded down.
@@ -109,9 +108,9 @@ pub fn ema_divergence_bps(price: u64, ema: u64) -> u64 {
         return u64::MAX;
     }
     let diff = price.abs_diff(ema);
-    match diff.checked_mul(10_000) {
+    match checked_mul_u64(diff, 10_000) {
         Some(n) => n / ema,
-        None => u64::try_from(diff as u128 * BPS / ema as u128).unwrap_or(u64::MAX),
+        None => u64::try_from(mul_wide(diff, 10_000) / ema as u128).unwrap_or(u64::MAX),
     }
 }
 

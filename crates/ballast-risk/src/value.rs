@@ -1,6 +1,6 @@
 //! Token amounts to USD values.
 
-use crate::fixed::{mul, mul_div, pow10, Rounding};
+use crate::fixed::{mul, mul_div, mul_wide, pow10, Rounding};
 use crate::MathError;
 
 /// USD value, WAD-scaled, of `amount` base units of a token with `decimals`, at a price of
@@ -14,7 +14,7 @@ pub fn usd_value(
     expo: i32,
     rounding: Rounding,
 ) -> Result<u128, MathError> {
-    let raw = amount as u128 * mantissa as u128; // u64 × u64 fits
+    let raw = mul_wide(amount, mantissa); // u64 × u64 fits
     let shift = 18i64 + expo as i64 - decimals as i64;
     if shift >= 0 {
         mul(raw, pow10(shift as u32)?)

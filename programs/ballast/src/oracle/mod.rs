@@ -4,6 +4,7 @@
 //! status, positive price, exponent range, age, confidence, and the lag band's cap. Each
 //! rejection is its own `BallastError`, logged with the reserve and the numbers behind it.
 use anchor_lang::prelude::*;
+use ballast_risk::fixed::mul_wide;
 use ballast_risk::health::{band_within_cap, ema_divergence_bps, lag_band};
 
 use crate::error::BallastError;
@@ -188,7 +189,7 @@ pub fn check(
         );
         return Err(BallastError::OracleStale);
     }
-    if (raw.conf as u128) * 10_000 > (price as u128) * config.max_conf_bps as u128 {
+    if mul_wide(raw.conf, 10_000) > mul_wide(price, config.max_conf_bps as u64) {
         crate::diag!(
             "reserve {}: confidence {} too wide for price {} (max {} bps)",
             reserve,
