@@ -7,6 +7,7 @@ use crate::MathError;
 /// `mantissa × 10^expo` USD per whole token.
 ///
 /// `value = amount × mantissa × 10^(expo − decimals) × 10^18`, rounded as asked.
+#[inline]
 pub fn usd_value(
     amount: u64,
     decimals: u8,
@@ -40,7 +41,7 @@ pub fn token_amount(
     let q = if shift >= 0 {
         mul_div(value, pow10(shift as u32)?, mantissa as u128, rounding)?
     } else {
-        let den = (mantissa as u128).checked_mul(pow10((-shift) as u32)?).ok_or(MathError::Overflow)?;
+        let den = mul(mantissa as u128, pow10((-shift) as u32)?)?;
         mul_div(value, 1, den, rounding)?
     };
     u64::try_from(q).map_err(|_| MathError::Overflow)

@@ -183,6 +183,11 @@ impl PoolStatus {
             volume_24h,
         }
     }
+
+    /// The same pool holding `balance` instead (the 24 h volume and target unchanged).
+    pub fn with_balance(self, balance: u64) -> Self {
+        PoolStatus { balance, coverage_bps: ballast_risk::liquidation::coverage_bps(balance, self.target), ..self }
+    }
 }
 
 #[event]

@@ -213,11 +213,9 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         BallastError::LiquidationWorsensHealth
     );
     let pool_balance = token_balance(&ctx.accounts.insurance_vault)?;
-    let (to_pool, to_receiver) = if paid_in_shares {
-        (0, 0)
-    } else {
-        liquidation::split_to_pool(plan.fee, pool_balance, seize_reserve.insurance_target(now))
-    };
+    let pool = PoolStatus::new(&seize_reserve, pool_balance, now);
+    let (to_pool, to_receiver) =
+        if paid_in_shares { (0, 0) } else { liquidation::split_to_pool(plan.fee, pool_balance, pool.target) };
 
     let accounts = &ctx.accounts;
     ballast_risk::cu_phase!("transfer: repay");
@@ -254,7 +252,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         bonus_bps: plan.bonus_bps,
         health_factor_before: before.health_factor(),
         health_factor_after: after.health_factor(),
-        pool: PoolStatus::new(&seize_reserve, pool_balance + to_pool, now),
+        pool: pool.with_balance(pool_balance + to_pool),
     });
     ballast_risk::cu_phase!("exit");
     Ok(())
