@@ -42,6 +42,15 @@ fn ratio(a: u128, b: u128, rounding: Rounding) -> Option<u128> {
 fn wide_mul(a: u128, b: u128) -> (u128, u128) {
     const LOW: u128 = u64::MAX as u128;
     let (a_high, a_low, b_high, b_low) = ((a >> 64) as u64, a as u64, (b >> 64) as u64, b as u64);
+    // One factor below 2^64 (weights, factors, most figures): two partial products, not four.
+    if b_high == 0 || a_high == 0 {
+        let (big_high, big_low, small) =
+            if b_high == 0 { (a_high, a_low, b_low) } else { (b_high, b_low, a_low) };
+        let low_part = mul_wide(big_low, small);
+        let high_part = mul_wide(big_high, small); // < 2^128
+        let middle = (low_part >> 64) + (high_part & LOW); // < 2^65
+        return ((high_part >> 64) + (middle >> 64), (low_part & LOW) | (middle << 64));
+    }
     // Four 64 × 64-bit partial products, each < 2^128.
     let low_low = mul_wide(a_low, b_low);
     let cross_a = mul_wide(a_high, b_low);
