@@ -27,6 +27,10 @@ flags="-C target-cpu=v2 -C target-feature=+allows-misaligned-mem-access -C link-
 flags+=" -C link-arg=--llvm-args=--bpf-stack-size=4096 -C link-arg=--llvm-args=--disable-movsx"
 flags+=" -C link-arg=--llvm-args=--disable-ldsx -Zunstable-options -C panic=immediate-abort"
 flags+=" -C link-arg=--deploy=false" # we place the .so ourselves (the linker would use ./target)
+# The link's optimization pass inlines what is marked `#[inline]` (LLVM's hint threshold) and what
+# costs nothing, not every small function: that duplication was a third of the program's size
+# (976 → 632 KB) for 2–3 % of its compute units (docs/decisions.md "Compute and program size").
+flags+=" -C link-arg=--llvm-args=-inline-threshold=-25"
 
 # A real cluster's build names its program id (migrations/README.md); by default the localnet id.
 id_feature=()

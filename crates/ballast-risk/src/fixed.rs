@@ -14,8 +14,9 @@ pub enum Rounding {
     Up,
 }
 
-/// `a * b / c` in 128 bits, rounded as asked.
-#[inline]
+/// `a * b / c` in 128 bits, rounded as asked. Always inlined, as is [`mul`]: the program crate is
+/// built for size, and a call per use cost more than its copies (docs/decisions.md).
+#[inline(always)]
 pub fn mul_div(a: u128, b: u128, c: u128, rounding: Rounding) -> Result<u128, MathError> {
     if c == 0 {
         return Err(MathError::Overflow);
@@ -36,7 +37,7 @@ pub fn mul_div(a: u128, b: u128, c: u128, rounding: Rounding) -> Result<u128, Ma
 
 /// `a * b`, checked, from 64-bit halves: Rust's `checked_mul` on u128 is a slow generic
 /// libcall on SBF, and here at least one operand is almost always below 2^64.
-#[inline]
+#[inline(always)]
 pub fn mul(a: u128, b: u128) -> Result<u128, MathError> {
     let (a_hi, b_hi) = ((a >> 64) as u64, (b >> 64) as u64);
     if a_hi == 0 && b_hi == 0 {

@@ -186,7 +186,11 @@ impl PoolStatus {
 
     /// The same pool holding `balance` instead (the 24 h volume and target unchanged).
     pub fn with_balance(self, balance: u64) -> Self {
-        PoolStatus { balance, coverage_bps: ballast_risk::liquidation::coverage_bps(balance, self.target), ..self }
+        PoolStatus {
+            balance,
+            coverage_bps: ballast_risk::liquidation::coverage_bps(balance, self.target),
+            ..self
+        }
     }
 }
 

@@ -130,8 +130,11 @@ impl Reserve {
     /// Depositors' assets at `index`: free liquidity plus what borrowers owe (rounded down: the
     /// depositors are never credited a rounding unit the borrowers will not pay), less fees.
     pub fn deposit_assets_at(&self, index: u128, pending_fees: u64) -> Result<u64> {
-        let debt =
-            debt_for_shares(self.total_borrow_shares, index, Rounding::Down).map_err(BallastError::from)?;
+        // Nothing borrowed (most reserves a position holds as collateral): no share maths.
+        let debt = match self.total_borrow_shares {
+            0 => 0,
+            shares => debt_for_shares(shares, index, Rounding::Down).map_err(BallastError::from)?,
+        };
         Ok(self
             .available_liquidity
             .checked_add(debt)
