@@ -175,6 +175,23 @@ impl Health {
         maint_weight: u128,
         shock_bps: u32,
     ) -> Result<(), MathError> {
+        self.add_initial_collateral(value_low, init_weight, shock_bps)?;
+        self.maint_collateral = self
+            .maint_collateral
+            .checked_add(maint_collateral_term(value, maint_weight)?)
+            .ok_or(MathError::Overflow)?;
+        self.collateral_value = self.collateral_value.checked_add(value).ok_or(MathError::Overflow)?;
+        Ok(())
+    }
+
+    /// The initial-health part of [`Health::add_collateral_shocked`] alone (`init_collateral` and
+    /// `stressed_init_collateral`, all that [`Health::passes_initial`] reads of a collateral).
+    pub fn add_initial_collateral(
+        &mut self,
+        value_low: u128,
+        init_weight: u128,
+        shock_bps: u32,
+    ) -> Result<(), MathError> {
         let init = mul_div(value_low, init_weight, WEIGHT_ONE, Rounding::Down)?;
         // Without a shock the stressed term is the initial one (no second division on chain).
         let stressed = if shock_bps == 0 {
@@ -186,11 +203,6 @@ impl Health {
         self.stressed_init_collateral =
             self.stressed_init_collateral.checked_add(stressed).ok_or(MathError::Overflow)?;
         self.init_collateral = self.init_collateral.checked_add(init).ok_or(MathError::Overflow)?;
-        self.maint_collateral = self
-            .maint_collateral
-            .checked_add(maint_collateral_term(value, maint_weight)?)
-            .ok_or(MathError::Overflow)?;
-        self.collateral_value = self.collateral_value.checked_add(value).ok_or(MathError::Overflow)?;
         Ok(())
     }
 
@@ -201,12 +213,19 @@ impl Health {
         value_high: u128,
         borrow_factor_bps: u32,
     ) -> Result<(), MathError> {
-        let add = |acc: u128, v: u128| -> Result<u128, MathError> {
-            acc.checked_add(debt_term(v, borrow_factor_bps)?).ok_or(MathError::Overflow)
-        };
-        self.init_debt = add(self.init_debt, value_high)?;
-        self.maint_debt = add(self.maint_debt, value)?;
+        self.add_initial_debt(value_high, borrow_factor_bps)?;
+        self.maint_debt =
+            self.maint_debt.checked_add(debt_term(value, borrow_factor_bps)?).ok_or(MathError::Overflow)?;
         self.debt_value = self.debt_value.checked_add(value).ok_or(MathError::Overflow)?;
+        Ok(())
+    }
+
+    /// The initial-health part of [`Health::add_debt`] alone (`init_debt`).
+    pub fn add_initial_debt(&mut self, value_high: u128, borrow_factor_bps: u32) -> Result<(), MathError> {
+        self.init_debt = self
+            .init_debt
+            .checked_add(debt_term(value_high, borrow_factor_bps)?)
+            .ok_or(MathError::Overflow)?;
         Ok(())
     }
 

@@ -296,6 +296,30 @@ pub fn health_with_shocks(slots: &[PricedSlot], shocks: &[u16; STRESS_GROUPS]) -
     Ok(h)
 }
 
+/// The initial figures of [`health_with_shocks`] alone (`init_collateral`,
+/// `stressed_init_collateral`, `init_debt`; the rest stay zero): what a borrow or a withdrawal is
+/// checked against, without the maintenance values nobody reads there.
+pub fn initial_health_with_shocks(slots: &[PricedSlot], shocks: &[u16; STRESS_GROUPS]) -> Result<Health> {
+    let mut h = Health::default();
+    for s in slots {
+        let p = &s.price;
+        if s.deposit_amount > 0 && s.risk.collateral_enabled != 0 && p.ema_level < EmaLevel::Pause {
+            let value_low = usd_value(s.deposit_amount, s.decimals, p.low(), p.expo, Rounding::Down)
+                .map_err(BallastError::from)?;
+            let init_w = init_weight(s.risk.init_haircut_bps as u32, s.risk.max_leverage_bps)
+                .map_err(|_| BallastError::ParameterOutOfBounds)?;
+            let shock = shocks[s.risk.stress_group as usize % STRESS_GROUPS] as u32;
+            h.add_initial_collateral(value_low, init_w, shock).map_err(BallastError::from)?;
+        }
+        if s.debt_amount > 0 {
+            let value_high = usd_value(s.debt_amount, s.decimals, p.high(), p.expo, Rounding::Up)
+                .map_err(BallastError::from)?;
+            h.add_initial_debt(value_high, s.risk.borrow_factor_bps as u32).map_err(BallastError::from)?;
+        }
+    }
+    Ok(h)
+}
+
 /// Whether the deposits left in a position are dust that may not keep its debt booked (SPEC §5):
 /// worth, unweighted at the slots' prices (rounded up), less than `dust_value` and less than
 /// its debts (rounded down). A deposit whose account holds no price at all counts nothing; one
@@ -404,7 +428,8 @@ fn stock_rules(
 }
 
 /// Fails with `InsufficientCollateral` unless the position passes initial health.
-/// (`shocks`: the market's stress shocks per group.)
+/// (`shocks`: the market's stress shocks per group.) Returns the initial figures only
+/// ([`initial_health_with_shocks`]).
 pub fn require_initial_health(
     position: &Position,
     remaining: &[AccountInfo],
@@ -417,7 +442,7 @@ pub fn require_initial_health(
         s.require_fresh()?;
     }
     ballast_risk::cu_phase!("health");
-    let h = health_with_shocks(&priced, shocks)?;
+    let h = initial_health_with_shocks(&priced, shocks)?;
     if !h.passes_initial() {
         crate::diag!(
             "initial collateral {} (under the joint stress shock {}) < initial debt {} (USD, 1e18 = $1)",
@@ -428,4 +453,64 @@ pub fn require_initial_health(
         return err!(BallastError::InsufficientCollateral);
     }
     Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(deposit: u64, debt: u64, ema_level: EmaLevel, collateral: bool, group: u8) -> PricedSlot {
+        PricedSlot {
+            reserve: Pubkey::new_unique(),
+            price: OraclePrice {
+                price: 13_467_731_930,
+                conf: 13_012_302,
+                expo: -8,
+                ema_price: 13_548_284_100,
+                age_secs: 3,
+                publish_time: 0,
+                band: 40_000_000,
+                ema_divergence_bps: 59,
+                ema_level,
+            },
+            pricing: Pricing::Fresh,
+            deposit_amount: deposit,
+            debt_amount: debt,
+            decimals: 9,
+            risk: RiskConfig {
+                max_leverage_bps: 30_000,
+                init_haircut_bps: 2_000,
+                maint_haircut_bps: 1_000,
+                borrow_factor_bps: 11_000,
+                collateral_enabled: collateral as u8,
+                stress_group: group,
+                ..RiskConfig::default()
+            },
+            stress_addon_bps: 500,
+        }
+    }
+
+    /// A borrow is checked with the initial figures alone: they must be exactly those of the full
+    /// aggregate, at every EMA level, with and without a stress shock, for lent and owed slots.
+    #[test]
+    fn initial_figures_alone_match_the_full_aggregate() {
+        let levels = [EmaLevel::Normal, EmaLevel::Warn, EmaLevel::Pause, EmaLevel::Force];
+        let mut slots = Vec::new();
+        for (i, level) in levels.into_iter().enumerate() {
+            let i = i as u64;
+            slots.push(slot(2_500_000_000 + i * 7_777_777, 0, level, true, (i % 3) as u8));
+            slots.push(slot(0, 400_000_000 + i * 3, level, true, 0));
+            slots.push(slot(9_000_000_000, 0, level, false, 1));
+        }
+        for shocks in [[0u16; STRESS_GROUPS], [0, 1_500, 3_000, 0, 0, 0, 0, 0]] {
+            for n in 0..=slots.len() {
+                let full = health_with_shocks(&slots[..n], &shocks).unwrap();
+                let initial = initial_health_with_shocks(&slots[..n], &shocks).unwrap();
+                assert_eq!(initial.init_collateral, full.init_collateral);
+                assert_eq!(initial.stressed_init_collateral, full.stressed_init_collateral);
+                assert_eq!(initial.init_debt, full.init_debt);
+                assert_eq!(initial.passes_initial(), full.passes_initial());
+            }
+        }
+    }
 }
