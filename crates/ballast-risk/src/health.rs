@@ -405,6 +405,26 @@ mod tests {
         assert!(!product_at_least(max - 1, max, max, max));
     }
 
+    /// The 256-bit product against big integers, with either factor below 2^64 (the two-product
+    /// path) or both above it.
+    #[test]
+    fn wide_products_match_big_integers() {
+        use num_bigint::BigUint;
+        let mut x: u128 = 0x2545_f491_4f6c_dd1d_9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let a = x >> (x as u32 % 128);
+            let b = x.rotate_left(43) >> (x.rotate_left(11) as u32 % 128);
+            for (a, b) in [(a, b), (b, a), (a, b as u64 as u128), (a as u64 as u128, b)] {
+                let (high, low) = wide_mul(a, b);
+                let got = (BigUint::from(high) << 128u32) + BigUint::from(low);
+                assert_eq!(got, BigUint::from(a) * BigUint::from(b), "{a} * {b}");
+            }
+        }
+    }
+
     #[test]
     fn health_factor_comparison_is_exact_beyond_u128() {
         // $10^12 figures: their cross products (~10^60) overflow u128.

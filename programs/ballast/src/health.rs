@@ -273,24 +273,15 @@ pub fn health_with_shocks(slots: &[PricedSlot], shocks: &[u16; STRESS_GROUPS]) -
         if s.deposit_amount > 0 && s.risk.collateral_enabled != 0 {
             let value = usd_value(s.deposit_amount, s.decimals, p.price, p.expo, Rounding::Down)
                 .map_err(BallastError::from)?;
-            let value_low = if p.ema_level >= EmaLevel::Pause {
-                0
-            } else {
-                usd_value(s.deposit_amount, s.decimals, p.low(), p.expo, Rounding::Down)
-                    .map_err(BallastError::from)?
-            };
-            let init_w = init_weight(s.risk.init_haircut_bps as u32, s.risk.max_leverage_bps)
-                .map_err(|_| BallastError::ParameterOutOfBounds)?;
-            let shock = shocks[s.risk.stress_group as usize % STRESS_GROUPS] as u32;
+            let (value_low, init_w, shock) = initial_collateral_inputs(s, shocks)?;
             h.add_collateral_shocked(value, value_low, init_w, s.maint_weight(), shock)
                 .map_err(BallastError::from)?;
         }
         if s.debt_amount > 0 {
             let value = usd_value(s.debt_amount, s.decimals, p.price, p.expo, Rounding::Up)
                 .map_err(BallastError::from)?;
-            let value_high = usd_value(s.debt_amount, s.decimals, p.high(), p.expo, Rounding::Up)
+            h.add_debt(value, debt_value_high(s)?, s.risk.borrow_factor_bps as u32)
                 .map_err(BallastError::from)?;
-            h.add_debt(value, value_high, s.risk.borrow_factor_bps as u32).map_err(BallastError::from)?;
         }
     }
     Ok(h)
@@ -302,22 +293,41 @@ pub fn health_with_shocks(slots: &[PricedSlot], shocks: &[u16; STRESS_GROUPS]) -
 pub fn initial_health_with_shocks(slots: &[PricedSlot], shocks: &[u16; STRESS_GROUPS]) -> Result<Health> {
     let mut h = Health::default();
     for s in slots {
-        let p = &s.price;
-        if s.deposit_amount > 0 && s.risk.collateral_enabled != 0 && p.ema_level < EmaLevel::Pause {
-            let value_low = usd_value(s.deposit_amount, s.decimals, p.low(), p.expo, Rounding::Down)
-                .map_err(BallastError::from)?;
-            let init_w = init_weight(s.risk.init_haircut_bps as u32, s.risk.max_leverage_bps)
-                .map_err(|_| BallastError::ParameterOutOfBounds)?;
-            let shock = shocks[s.risk.stress_group as usize % STRESS_GROUPS] as u32;
+        if s.deposit_amount > 0 && s.risk.collateral_enabled != 0 {
+            let (value_low, init_w, shock) = initial_collateral_inputs(s, shocks)?;
             h.add_initial_collateral(value_low, init_w, shock).map_err(BallastError::from)?;
         }
         if s.debt_amount > 0 {
-            let value_high = usd_value(s.debt_amount, s.decimals, p.high(), p.expo, Rounding::Up)
+            h.add_initial_debt(debt_value_high(s)?, s.risk.borrow_factor_bps as u32)
                 .map_err(BallastError::from)?;
-            h.add_initial_debt(value_high, s.risk.borrow_factor_bps as u32).map_err(BallastError::from)?;
         }
     }
     Ok(h)
+}
+
+/// What the initial figures take of a collateral slot: its value at `price − band` (rounded
+/// down; nothing from the EMA "pause" level up: nothing may rely on it), its initial weight, and
+/// its stress group's shock. Inlined: the crate is built for size, and these run once per slot.
+#[inline(always)]
+fn initial_collateral_inputs(s: &PricedSlot, shocks: &[u16; STRESS_GROUPS]) -> Result<(u128, u128, u32)> {
+    let p = &s.price;
+    let value_low = if p.ema_level >= EmaLevel::Pause {
+        0
+    } else {
+        usd_value(s.deposit_amount, s.decimals, p.low(), p.expo, Rounding::Down)
+            .map_err(BallastError::from)?
+    };
+    let init_w = init_weight(s.risk.init_haircut_bps as u32, s.risk.max_leverage_bps)
+        .map_err(|_| BallastError::ParameterOutOfBounds)?;
+    let shock = shocks[s.risk.stress_group as usize % STRESS_GROUPS] as u32;
+    Ok((value_low, init_w, shock))
+}
+
+/// A debt slot's value at `price + band`, rounded up (the initial figures' debt side).
+#[inline(always)]
+fn debt_value_high(s: &PricedSlot) -> Result<u128> {
+    let p = &s.price;
+    Ok(usd_value(s.debt_amount, s.decimals, p.high(), p.expo, Rounding::Up).map_err(BallastError::from)?)
 }
 
 /// Whether the deposits left in a position are dust that may not keep its debt booked (SPEC §5):
