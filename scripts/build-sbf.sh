@@ -32,6 +32,9 @@ flags+=" -C link-arg=--deploy=false" # we place the .so ourselves (the linker wo
 # (976 → 632 KB) for 2–3 % of its compute units (docs/decisions.md "Compute and program size").
 flags+=" -C link-arg=--llvm-args=-inline-threshold=-25"
 
+# The deployed program's own entrypoint (programs/ballast/src/fast_entrypoint.rs): Anchor's costs
+# about 90 compute units more per account.
+features=(--features ballast/fast-entrypoint)
 # A real cluster's build names its program id (migrations/README.md); by default the localnet id.
 id_feature=()
 if [ -n "${BALLAST_PROGRAM_ID:-}" ]; then
@@ -53,7 +56,7 @@ sbf_cargo_build() {
 
 if $cu_trace; then
   echo "[build-sbf] benchmark build with compute-unit phase markers (feature cu-trace)" >&2
-  sbf_cargo_build -p ballast --features ballast/cu-trace
+  sbf_cargo_build -p ballast "${features[@]}" --features ballast/cu-trace
   mkdir -p target/deploy
   cp "$sbf_target_dir/sbpf-solana-solana/release/deps/libballast.so" target/deploy/ballast-cu-trace.so
   echo "[build-sbf] target/deploy/ballast-cu-trace.so (benchmark only)" >&2
@@ -63,7 +66,7 @@ fi
 # ballast, and the localnet-only oracle writer the local validator loads at the Pyth receiver's
 # address (never deployed elsewhere; see programs/localnet-oracle).
 echo "[build-sbf] building programs/ballast and programs/localnet-oracle for SBF (target dir $sbf_target_dir)" >&2
-sbf_cargo_build -p ballast -p localnet-oracle "${id_feature[@]}"
+sbf_cargo_build -p ballast -p localnet-oracle "${features[@]}" "${id_feature[@]}"
 
 deps="$sbf_target_dir/sbpf-solana-solana/release/deps"
 # The wrapper writes X-v0-gaps.so right after X.so: an older one is a stale link of other code.
