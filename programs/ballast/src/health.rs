@@ -188,8 +188,10 @@ fn price_slot_from_oracle_into(
         closed = reserve.effective_oracle(now);
         &closed
     };
-    // Checked first and apart: any other account than the pinned one is the caller's choice.
-    if *key != config.price_account {
+    ballast_risk::cu_phase!("price slot: oracle");
+    let raw = oracle::decode_data(config, key, owner, data);
+    // Any other account than the pinned one is the caller's choice: an error, never a fallback.
+    if let Err(BallastError::OracleWrongAccount) = raw {
         crate::diag!(
             "reserve {}: oracle {} is not its price account {}",
             slot.reserve,
@@ -198,8 +200,6 @@ fn price_slot_from_oracle_into(
         );
         return err!(BallastError::OracleWrongAccount);
     }
-    ballast_risk::cu_phase!("price slot: oracle");
-    let raw = oracle::decode_data(config, key, owner, data);
     let marked = reserve.price_unusable != 0;
     let checked = raw.and_then(|raw| {
         if marked {

@@ -22,14 +22,13 @@ fn oracle_fixture(file: &str, source: u8) -> serde_json::Value {
     let fixture: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let data_base64 = fixture["account"]["data"][0].as_str().unwrap().to_string();
     let data = base64::engine::general_purpose::STANDARD.decode(&data_base64).unwrap();
-    let key: Pubkey = fixture["pubkey"].as_str().unwrap().parse().unwrap();
     let raw = if source == 1 {
-        legacy::parse(&key, &legacy::PYTH_ORACLE_PROGRAM_ID, &data, &key)
+        legacy::parse(&legacy::PYTH_ORACLE_PROGRAM_ID, &data)
     } else {
         // The feed id follows the verification level (2 bytes when Partial, 1 when Full).
         let feed_at = if data[40] == 0 { 42 } else { 41 };
         let feed_id: [u8; 32] = data[feed_at..feed_at + 32].try_into().unwrap();
-        pull::parse(&key, &pull::PYTH_RECEIVER_PROGRAM_ID, &data, &key, &feed_id)
+        pull::parse(&pull::PYTH_RECEIVER_PROGRAM_ID, &data, &feed_id)
     }
     .unwrap_or_else(|e| panic!("{file}: {e:?}"));
     json!({

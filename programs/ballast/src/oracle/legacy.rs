@@ -8,7 +8,7 @@
 //! schemars, borsh) with the same checks its `load_price_account` made.
 use anchor_lang::prelude::*;
 
-use super::{OracleError, RawPrice};
+use super::{field, OracleError, RawPrice};
 
 /// The Pyth oracle program on mainnet.
 pub const PYTH_ORACLE_PROGRAM_ID: Pubkey = pubkey!("FsJ3A3u2vn5cTVofAjvy6y5kwABJAqYWpe4975bi2epH");
@@ -20,23 +20,11 @@ const VERSION_2: u32 = 2;
 const ACCOUNT_TYPE_PRICE: u32 = 3;
 const STATUS_TRADING: u8 = 1;
 
-/// The `N` bytes at `at` (the caller checked the length).
-fn field<const N: usize>(data: &[u8], at: usize) -> [u8; N] {
-    data[at..at + N].try_into().expect("within PRICE_ACCOUNT_LEN")
-}
-
-/// Decodes a legacy price account and checks its owner, its key, its header and its status.
-pub fn parse(
-    key: &Pubkey,
-    owner: &Pubkey,
-    data: &[u8],
-    expected_key: &Pubkey,
-) -> std::result::Result<RawPrice, OracleError> {
+/// Decodes a legacy price account and checks its owner, its header and its status (the caller,
+/// `oracle::decode_data`, checked that it is the reserve's price account).
+pub fn parse(owner: &Pubkey, data: &[u8]) -> std::result::Result<RawPrice, OracleError> {
     if *owner != PYTH_ORACLE_PROGRAM_ID {
         return Err(OracleError::WrongOwner);
-    }
-    if key != expected_key {
-        return Err(OracleError::WrongAccount);
     }
     if data.len() < PRICE_ACCOUNT_LEN
         || u32::from_le_bytes(field(data, 0)) != MAGIC

@@ -32,7 +32,6 @@ pub struct RawPrice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OracleError {
     WrongOwner,
-    WrongAccount,
     WrongFeed,
     PartialVerification,
     InvalidData,
@@ -43,7 +42,6 @@ impl From<OracleError> for BallastError {
     fn from(e: OracleError) -> Self {
         match e {
             OracleError::WrongOwner => BallastError::OracleWrongOwner,
-            OracleError::WrongAccount => BallastError::OracleWrongAccount,
             OracleError::WrongFeed => BallastError::OracleWrongFeed,
             OracleError::PartialVerification => BallastError::OraclePartialVerification,
             OracleError::InvalidData => BallastError::OracleInvalidData,
@@ -135,19 +133,29 @@ pub fn decode(config: &OracleConfig, account: &AccountInfo) -> std::result::Resu
 }
 
 /// `decode` on an account's key, owner and bytes: what clients (SDK, keeper) hold after an RPC
-/// fetch. One decoder on and off chain.
+/// fetch. One decoder on and off chain. Any account but the reserve's pinned one is
+/// `OracleWrongAccount`, before anything else is read.
 pub fn decode_data(
     config: &OracleConfig,
     key: &Pubkey,
     owner: &Pubkey,
     data: &[u8],
 ) -> std::result::Result<RawPrice, BallastError> {
+    // The pinned account first: any other is the caller's choice, and refused as such.
+    if *key != config.price_account {
+        return Err(BallastError::OracleWrongAccount);
+    }
     let raw = match OracleSource::from_u8(config.source) {
-        Some(OracleSource::PythLegacy) => legacy::parse(key, owner, data, &config.price_account),
-        Some(OracleSource::PythPull) => pull::parse(key, owner, data, &config.price_account, &config.feed_id),
+        Some(OracleSource::PythLegacy) => legacy::parse(owner, data),
+        Some(OracleSource::PythPull) => pull::parse(owner, data, &config.feed_id),
         None => return Err(BallastError::OracleNotConfigured),
     };
     raw.map_err(BallastError::from)
+}
+
+/// The `N` bytes of `data` at `at` (the parsers check the length first).
+fn field<const N: usize>(data: &[u8], at: usize) -> [u8; N] {
+    data[at..at + N].try_into().expect("the parser checked the length")
 }
 
 /// Reads and checks the price of `reserve` from `account` at unix time `now`.
@@ -328,12 +336,27 @@ mod tests {
             let (data, _) = fixture(file);
             let feed: [u8; 32] = data[41..73].try_into().unwrap();
             let (key, receiver) = (Pubkey::new_unique(), pull::PYTH_RECEIVER_PROGRAM_ID);
-            let raw = pull::parse(&key, &receiver, &data, &key, &feed).unwrap();
+            let config = OracleConfig {
+                price_account: key,
+                feed_id: feed,
+                source: OracleSource::PythPull.to_u8(),
+                ..OracleConfig::default()
+            };
+            let raw = decode_data(&config, &key, &receiver, &data).unwrap();
             assert_eq!(raw, RawPrice { price, conf, expo, ema_price: ema, publish_time }, "{file}");
-            assert_eq!(pull::parse(&key, &receiver, &data, &key, &[0; 32]), Err(OracleError::WrongFeed));
+            assert_eq!(pull::parse(&receiver, &data, &[0; 32]), Err(OracleError::WrongFeed));
             // A genuine update in any other account than the pinned one is refused.
             let other = Pubkey::new_unique();
-            assert_eq!(pull::parse(&other, &receiver, &data, &key, &feed), Err(OracleError::WrongAccount));
+            let refused = decode_data(&config, &other, &receiver, &data);
+            assert!(matches!(refused, Err(BallastError::OracleWrongAccount)), "{refused:?}");
+            // Cut short anywhere before the last field read, it does not decode.
+            for len in [0, 8, 40, 41, 72, 116] {
+                assert_eq!(
+                    pull::parse(&receiver, &data[..len], &feed),
+                    Err(OracleError::InvalidData),
+                    "{len}"
+                );
+            }
         }
     }
 
@@ -342,8 +365,7 @@ mod tests {
         let (data, _) = fixture("pyth_v2_BONK_drift_receiver_mainnet_drift.json");
         let feed: [u8; 32] = data[41..73].try_into().unwrap();
         let drift_receiver = pubkey!("G6EoTTTgpkNBtVXo96EQp2m6uwwVh2Kt6YidjkmQqoha");
-        let key = Pubkey::new_unique();
-        assert_eq!(pull::parse(&key, &drift_receiver, &data, &key, &feed), Err(OracleError::WrongOwner));
+        assert_eq!(pull::parse(&drift_receiver, &data, &feed), Err(OracleError::WrongOwner));
     }
 
     #[test]
@@ -354,7 +376,13 @@ mod tests {
         let mut aligned = vec![0u64; data.len().div_ceil(8)];
         let bytes = bytemuck::cast_slice_mut::<u64, u8>(&mut aligned);
         bytes[..data.len()].copy_from_slice(&data);
-        let raw = legacy::parse(&key, &legacy::PYTH_ORACLE_PROGRAM_ID, &bytes[..data.len()], &key).unwrap();
+        let config = OracleConfig {
+            price_account: key,
+            source: OracleSource::PythLegacy.to_u8(),
+            ..OracleConfig::default()
+        };
+        let owner = legacy::PYTH_ORACLE_PROGRAM_ID;
+        let raw = decode_data(&config, &key, &owner, &bytes[..data.len()]).unwrap();
         assert_eq!(
             raw,
             RawPrice {
@@ -365,13 +393,8 @@ mod tests {
                 publish_time: 1_702_120_657
             }
         );
-        assert_eq!(
-            legacy::parse(&key, &legacy::PYTH_ORACLE_PROGRAM_ID, &bytes[..data.len()], &Pubkey::new_unique()),
-            Err(OracleError::WrongAccount)
-        );
-        assert_eq!(
-            legacy::parse(&key, &Pubkey::new_unique(), &bytes[..data.len()], &key),
-            Err(OracleError::WrongOwner)
-        );
+        let refused = decode_data(&config, &Pubkey::new_unique(), &owner, &bytes[..data.len()]);
+        assert!(matches!(refused, Err(BallastError::OracleWrongAccount)), "{refused:?}");
+        assert_eq!(legacy::parse(&Pubkey::new_unique(), &bytes[..data.len()]), Err(OracleError::WrongOwner));
     }
 }

@@ -7,7 +7,7 @@
 //! and the posted slot u64. Parsed by hand: 60 lines instead of the receiver SDK's dependency tree.
 use anchor_lang::prelude::*;
 
-use super::{OracleError, RawPrice};
+use super::{field, OracleError, RawPrice};
 
 /// The Pyth receiver program on mainnet and devnet.
 pub const PYTH_RECEIVER_PROGRAM_ID: Pubkey = pubkey!("rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ");
@@ -17,51 +17,50 @@ pub const PRICE_UPDATE_V2_DISCRIMINATOR: [u8; 8] = [34, 241, 35, 99, 157, 126, 2
 
 const FULL: u8 = 1;
 
-fn read<const N: usize>(data: &[u8], at: &mut usize) -> std::result::Result<[u8; N], OracleError> {
-    let bytes = data.get(*at..*at + N).ok_or(OracleError::InvalidData)?;
-    *at += N;
-    Ok(bytes.try_into().expect("slice of N bytes"))
-}
+/// Byte offsets in a fully verified update (the variant the reserve accepts: a partial one has
+/// an extra signature count and is refused before any of these is read).
+const LEVEL: usize = 40;
+const FEED_ID: usize = 41;
+const PRICE: usize = 73;
+const CONF: usize = 81;
+const EXPO: usize = 89;
+const PUBLISH_TIME: usize = 93;
+const EMA_PRICE: usize = 109;
+/// Through the EMA price: the last field read.
+const READ_LEN: usize = EMA_PRICE + 8;
 
 /// The Pyth push-oracle program: its sponsored price-feed accounts, PDAs of
 /// `[shard_id (u16 LE), feed_id]`, are the `PriceUpdateV2` accounts a reserve pins on mainnet
 /// (they only ever move forward in publish time).
 pub const PYTH_PUSH_ORACLE_PROGRAM_ID: Pubkey = pubkey!("pythWSnswVUd12oZpeFP8e9CVaEqJg25g1Vtc2biRsT");
 
-/// Decodes the reserve's pinned `PriceUpdateV2` (`pinned`) and checks the account, owner, feed
-/// id and verification level. Pinning is what leaves the caller no choice among genuine
-/// updates (SPEC §2): any other account with the same feed, however genuine, is refused.
-pub fn parse(
-    key: &Pubkey,
-    owner: &Pubkey,
-    data: &[u8],
-    pinned: &Pubkey,
-    feed_id: &[u8; 32],
-) -> std::result::Result<RawPrice, OracleError> {
-    if key != pinned {
-        return Err(OracleError::WrongAccount);
-    }
+/// Decodes a `PriceUpdateV2` and checks its owner, feed id and verification level (the caller,
+/// `oracle::decode_data`, checked that it is the reserve's pinned account). Pinning is what
+/// leaves the caller no choice among genuine updates (SPEC §2): any other account with the same
+/// feed, however genuine, is refused.
+pub fn parse(owner: &Pubkey, data: &[u8], feed_id: &[u8; 32]) -> std::result::Result<RawPrice, OracleError> {
     if *owner != PYTH_RECEIVER_PROGRAM_ID {
         return Err(OracleError::WrongOwner);
     }
-    let mut at = 0;
-    if read::<8>(data, &mut at)? != PRICE_UPDATE_V2_DISCRIMINATOR {
+    // One length check up front, then fixed offsets: no bounds check per field.
+    if data.len() <= LEVEL || data[..8] != PRICE_UPDATE_V2_DISCRIMINATOR {
         return Err(OracleError::InvalidData);
     }
-    at += 32; // write authority
-    match read::<1>(data, &mut at)?[0] {
+    match data[LEVEL] {
         FULL => {}
         0 => return Err(OracleError::PartialVerification),
         _ => return Err(OracleError::InvalidData),
     }
-    if read::<32>(data, &mut at)? != *feed_id {
+    if data.len() < READ_LEN {
+        return Err(OracleError::InvalidData);
+    }
+    if data[FEED_ID..FEED_ID + 32] != *feed_id {
         return Err(OracleError::WrongFeed);
     }
-    let price = i64::from_le_bytes(read::<8>(data, &mut at)?);
-    let conf = u64::from_le_bytes(read::<8>(data, &mut at)?);
-    let expo = i32::from_le_bytes(read::<4>(data, &mut at)?);
-    let publish_time = i64::from_le_bytes(read::<8>(data, &mut at)?);
-    let _prev_publish_time = read::<8>(data, &mut at)?;
-    let ema_price = i64::from_le_bytes(read::<8>(data, &mut at)?);
+    let price = i64::from_le_bytes(field(data, PRICE));
+    let conf = u64::from_le_bytes(field(data, CONF));
+    let expo = i32::from_le_bytes(field(data, EXPO));
+    let publish_time = i64::from_le_bytes(field(data, PUBLISH_TIME));
+    let ema_price = i64::from_le_bytes(field(data, EMA_PRICE));
     Ok(RawPrice { price, conf, expo, ema_price, publish_time })
 }
