@@ -52,7 +52,9 @@ pub unsafe extern "C" fn entrypoint(input: *mut u8) -> u64 {
             let len = *(account.add(DATA_LEN) as *const u64) as usize;
             // The runtime caps account data far below 4 GiB (10 MiB), so the length fits.
             *(account.add(ORIGINAL_DATA_LEN) as *mut u32) = len as u32;
-            at += (DATA + len + DATA_TAIL + 7) & !7;
+            // Wrapping: the loader's buffer is far smaller than the address space, and an overflow
+            // check here cost ~15 compute units per account.
+            at = at.wrapping_add(DATA.wrapping_add(len).wrapping_add(DATA_TAIL + 7) & !7);
             #[allow(deprecated)] // `_unused` is the old rent epoch; the layout still has it.
             AccountInfo {
                 key: &*(account.add(KEY) as *const Pubkey),
