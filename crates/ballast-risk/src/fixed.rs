@@ -81,10 +81,31 @@ pub fn mul_wide_limbs(a: u64, b: u64) -> u128 {
     ((hi as u128) << 64) | lo as u128
 }
 
-/// `a × b` when it fits in a u64 (`checked_mul` without the libcall, see [`mul_wide`]).
+/// `a × b` when it fits in a u64 (`checked_mul` without the libcall, see [`mul_wide`]): one
+/// native multiply when both are below 2^32 (basis points, seconds, most differences).
 #[inline(always)]
 pub fn checked_mul_u64(a: u64, b: u64) -> Option<u64> {
+    if (a | b) >> 32 == 0 {
+        return Some(a.wrapping_mul(b)); // < 2^64
+    }
     u64::try_from(mul_wide(a, b)).ok()
+}
+
+/// Whether a product with a small factor fits a native multiply: `a < 2^48` and `b < 2^16`
+/// (a price, confidence or band times basis points or a short age), so `a × b < 2^64`.
+#[inline(always)]
+pub fn fits_small_product(a: u64, b: u64) -> bool {
+    a >> 48 == 0 && b >> 16 == 0
+}
+
+/// `a × b ≤ c × d`, exactly: in 64 bits when both products have a small factor
+/// ([`fits_small_product`], every listed feed's price against basis points), else in 128.
+#[inline(always)]
+pub fn product_le(a: u64, b: u64, c: u64, d: u64) -> bool {
+    if fits_small_product(a, b) && fits_small_product(c, d) {
+        return a.wrapping_mul(b) <= c.wrapping_mul(d); // both < 2^64
+    }
+    mul_wide(a, b) <= mul_wide(c, d)
 }
 
 const POW10: [u128; 39] = {
@@ -161,6 +182,15 @@ mod tests {
             ]
         }
 
+        /// u64 operands around the fast paths' bounds (2^16, 2^32, 2^48) and everywhere else.
+        fn operand64() -> impl Strategy<Value = u64> {
+            prop_oneof![
+                (0u32..64, any::<u64>()).prop_map(|(shift, v)| v >> shift),
+                (0u32..64).prop_map(|k| 1u64 << k),
+                (1u32..64).prop_map(|k| (1u64 << k) - 1),
+            ]
+        }
+
         proptest! {
             #[test]
             fn mul_div_is_exact_and_rounds_as_asked(a in operand(), b in operand(), c in operand()) {
@@ -180,6 +210,15 @@ mod tests {
                         (Ok(_), None) => prop_assert!(false, "division by zero answered"),
                     }
                 }
+            }
+
+            #[test]
+            fn small_factor_fast_paths_are_exact(
+                a in operand64(), b in operand64(), c in operand64(), d in operand64()
+            ) {
+                let wide = |x: u64, y: u64| big(x as u128) * big(y as u128);
+                prop_assert_eq!(product_le(a, b, c, d), wide(a, b) <= wide(c, d));
+                prop_assert_eq!(checked_mul_u64(a, b).map(|p| big(p as u128)), Some(wide(a, b)).filter(|p| p.bits() <= 64));
             }
 
             #[test]

@@ -7,7 +7,7 @@
 //! maint_debt       = Σ debt_j × borrow_factor_j   (debt at price)
 //! ```
 
-use crate::fixed::{checked_mul_u64, mul_div, mul_wide, Rounding, BPS};
+use crate::fixed::{checked_mul_u64, fits_small_product, mul_div, mul_wide, product_le, Rounding, BPS};
 use crate::MathError;
 
 /// No asset may be configured above 5× leverage.
@@ -97,10 +97,14 @@ pub fn maint_weight(maint_haircut_bps: u32) -> u128 {
 /// `band = conf + price × lag_bps_per_sec × age / 10 000`.
 pub fn lag_band(price: u64, conf: u64, lag_bps_per_sec: u32, age_secs: u64) -> Result<u64, MathError> {
     let rate = checked_mul_u64(lag_bps_per_sec as u64, age_secs).ok_or(MathError::Overflow)?;
-    let product = mul_wide(price, rate);
-    let lag = match u64::try_from(product) {
-        Ok(n) => n.div_ceil(10_000) as u128,
-        Err(_) => product.div_ceil(BPS),
+    let lag = if fits_small_product(price, rate) {
+        price.wrapping_mul(rate).div_ceil(10_000) as u128 // < 2^64
+    } else {
+        let product = mul_wide(price, rate);
+        match u64::try_from(product) {
+            Ok(n) => n.div_ceil(10_000) as u128,
+            Err(_) => product.div_ceil(BPS),
+        }
     };
     let band = (conf as u128).checked_add(lag).ok_or(MathError::Overflow)?;
     u64::try_from(band).map_err(|_| MathError::Overflow)
@@ -108,7 +112,7 @@ pub fn lag_band(price: u64, conf: u64, lag_bps_per_sec: u32, age_secs: u64) -> R
 
 /// Whether `band` stays within `max_band_bps` of `price`.
 pub fn band_within_cap(price: u64, band: u64, max_band_bps: u32) -> bool {
-    mul_wide(band, 10_000) <= mul_wide(price, max_band_bps as u64)
+    product_le(band, 10_000, price, max_band_bps as u64)
 }
 
 /// `|price − ema| / ema` in basis points, rounded down.

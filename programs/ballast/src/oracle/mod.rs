@@ -4,7 +4,7 @@
 //! status, positive price, exponent range, age, confidence, and the lag band's cap. Each
 //! rejection is its own `BallastError`, logged with the reserve and the numbers behind it.
 use anchor_lang::prelude::*;
-use ballast_risk::fixed::mul_wide;
+use ballast_risk::fixed::product_le;
 use ballast_risk::health::{band_within_cap, ema_divergence_bps, lag_band};
 
 use crate::error::BallastError;
@@ -197,7 +197,7 @@ pub fn check(
         );
         return Err(BallastError::OracleStale);
     }
-    if mul_wide(raw.conf, 10_000) > mul_wide(price, config.max_conf_bps as u64) {
+    if !product_le(raw.conf, 10_000, price, config.max_conf_bps as u64) {
         crate::diag!(
             "reserve {}: confidence {} too wide for price {} (max {} bps)",
             reserve,
