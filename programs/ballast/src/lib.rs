@@ -16,7 +16,7 @@ use anchor_lang::prelude::*;
 pub mod constants;
 pub mod error;
 pub mod events;
-#[cfg(all(target_os = "solana", feature = "fast-entrypoint"))]
+#[cfg(any(test, feature = "fast-entrypoint"))]
 mod fast_entrypoint;
 pub mod health;
 pub mod instructions;
