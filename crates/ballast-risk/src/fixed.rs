@@ -35,6 +35,46 @@ pub fn mul_div(a: u128, b: u128, c: u128, rounding: Rounding) -> Result<u128, Ma
     })
 }
 
+/// `a × b / c` rounded as asked, where `b` and `c` are below 2^32 (weights, basis points): the
+/// product in five 32-bit limbs and a schoolbook division with one native 64-bit division per
+/// limb, instead of [`mul_div`]'s call to the 128-bit division helper (about 60 instructions
+/// less on SBF). Exact for every `a`: the product may pass 128 bits as long as the quotient does
+/// not. Any other `b` or `c` goes to [`mul_div`].
+#[inline]
+pub fn mul_div_small(a: u128, b: u128, c: u128, rounding: Rounding) -> Result<u128, MathError> {
+    if (b | c) >> 32 != 0 || c == 0 {
+        return mul_div(a, b, c, rounding);
+    }
+    const LOW: u64 = 0xffff_ffff;
+    let (b, c) = (b as u64, c as u64);
+    let (lo, hi) = (a as u64, (a >> 64) as u64);
+    // Wrapping, not checked (a checked u64 multiply is a 128-bit libcall on SBF): a limb times
+    // `b` plus a carry is at most (2^32 − 1)^2 + 2^32 − 1 < 2^64.
+    let mut product = [0u64; 5];
+    let mut carry = 0u64;
+    for (i, limb) in [lo & LOW, lo >> 32, hi & LOW, hi >> 32].into_iter().enumerate() {
+        let t = limb.wrapping_mul(b).wrapping_add(carry);
+        product[i] = t & LOW;
+        carry = t >> 32;
+    }
+    product[4] = carry;
+    // From the top limb down; the remainder stays below `c` < 2^32, so each step fits 64 bits.
+    let (mut quotient, mut remainder) = (0u128, 0u64);
+    for (i, limb) in product.into_iter().enumerate().rev() {
+        let current = (remainder << 32) | limb;
+        let digit = current / c;
+        remainder = current % c;
+        if i == 4 && digit != 0 {
+            return Err(MathError::Overflow); // the quotient needs more than 128 bits
+        }
+        quotient = (quotient << 32) | digit as u128;
+    }
+    match rounding {
+        Rounding::Up if remainder != 0 => quotient.checked_add(1).ok_or(MathError::Overflow),
+        _ => Ok(quotient),
+    }
+}
+
 /// `a * b`, checked, from 64-bit halves: Rust's `checked_mul` on u128 is a slow generic
 /// libcall on SBF, and here at least one operand is almost always below 2^64.
 #[inline(always)]
@@ -182,6 +222,16 @@ mod tests {
             ]
         }
 
+        /// Factors and divisors around 2^32 (the small path's bound), zero included.
+        fn divisor() -> impl Strategy<Value = u128> {
+            prop_oneof![
+                (0u32..34, any::<u64>()).prop_map(|(bits, v)| (v & ((1u64 << bits) - 1)) as u128),
+                (28u32..36).prop_map(|k| (1u128 << k) - 1),
+                (28u32..36).prop_map(|k| 1u128 << k),
+                operand(),
+            ]
+        }
+
         /// u64 operands around the fast paths' bounds (2^16, 2^32, 2^48) and everywhere else.
         fn operand64() -> impl Strategy<Value = u64> {
             prop_oneof![
@@ -208,6 +258,27 @@ mod tests {
                         (Err(_), None) => {}
                         (Err(_), Some((n, _))) => prop_assert!(n.bits() > 128),
                         (Ok(_), None) => prop_assert!(false, "division by zero answered"),
+                    }
+                }
+            }
+
+            #[test]
+            fn mul_div_small_is_exact_and_rounds_as_asked(a in operand(), b in divisor(), c in divisor()) {
+                for rounding in [Rounding::Down, Rounding::Up] {
+                    let got = mul_div_small(a, b, c, rounding);
+                    if c == 0 {
+                        prop_assert!(got.is_err());
+                        continue;
+                    }
+                    let (n, d) = (big(a) * big(b), big(c));
+                    let floor = &n / &d;
+                    let want = if rounding == Rounding::Up && &floor * &d != n { floor + 1u32 } else { floor };
+                    match got {
+                        Ok(q) => prop_assert_eq!(big(q), want),
+                        // Refused only past 128 bits: the quotient's on the small path, the
+                        // product's on `mul_div`'s.
+                        Err(_) if (b | c) >> 32 == 0 => prop_assert!(want.bits() > 128),
+                        Err(_) => prop_assert!(n.bits() > 128),
                     }
                 }
             }

@@ -7,7 +7,9 @@
 //! maint_debt       = Σ debt_j × borrow_factor_j   (debt at price)
 //! ```
 
-use crate::fixed::{checked_mul_u64, fits_small_product, mul_div, mul_wide, product_le, Rounding, BPS};
+use crate::fixed::{
+    checked_mul_u64, fits_small_product, mul_div, mul_div_small, mul_wide, product_le, Rounding, BPS,
+};
 use crate::MathError;
 
 /// No asset may be configured above 5× leverage.
@@ -149,13 +151,13 @@ pub struct Health {
 
 /// One collateral's maintenance term: its value at the price × its maintenance weight, down.
 pub fn maint_collateral_term(value: u128, maint_weight: u128) -> Result<u128, MathError> {
-    mul_div(value, maint_weight, WEIGHT_ONE, Rounding::Down)
+    mul_div_small(value, maint_weight, WEIGHT_ONE, Rounding::Down)
 }
 
 /// One debt's term: its value × its borrow factor, up (maintenance at the price, initial at
 /// `price + band`).
 pub fn debt_term(value: u128, borrow_factor_bps: u32) -> Result<u128, MathError> {
-    mul_div(value, borrow_factor_bps as u128, BPS, Rounding::Up)
+    mul_div_small(value, borrow_factor_bps as u128, BPS, Rounding::Up)
 }
 
 impl Health {
@@ -196,13 +198,14 @@ impl Health {
         init_weight: u128,
         shock_bps: u32,
     ) -> Result<(), MathError> {
-        let init = mul_div(value_low, init_weight, WEIGHT_ONE, Rounding::Down)?;
+        let init = mul_div_small(value_low, init_weight, WEIGHT_ONE, Rounding::Down)?;
         // Without a shock the stressed term is the initial one (no second division on chain).
         let stressed = if shock_bps == 0 {
             init
         } else {
-            let shocked_low = mul_div(value_low, BPS.saturating_sub(shock_bps as u128), BPS, Rounding::Down)?;
-            mul_div(shocked_low, init_weight, WEIGHT_ONE, Rounding::Down)?
+            let shocked_low =
+                mul_div_small(value_low, BPS.saturating_sub(shock_bps as u128), BPS, Rounding::Down)?;
+            mul_div_small(shocked_low, init_weight, WEIGHT_ONE, Rounding::Down)?
         };
         self.stressed_init_collateral =
             self.stressed_init_collateral.checked_add(stressed).ok_or(MathError::Overflow)?;
