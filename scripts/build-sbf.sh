@@ -33,7 +33,7 @@ flags+=" -C link-arg=--deploy=false" # we place the .so ourselves (the linker wo
 flags+=" -C link-arg=--llvm-args=-inline-threshold=-25"
 
 # The deployed program's own entrypoint (programs/ballast/src/fast_entrypoint.rs): Anchor's costs
-# about 90 compute units more per account.
+# about 75 compute units more per account.
 features=(--features ballast/fast-entrypoint)
 # A real cluster's build names its program id (migrations/README.md); by default the localnet id.
 id_feature=()

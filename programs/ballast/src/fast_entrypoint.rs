@@ -161,6 +161,39 @@ mod tests {
         }
     }
 
+    /// Reads `entries` (and `ix_data`) with both readers and holds ours to the SDK's: the same
+    /// accounts over the same input bytes, and the same bytes written back. Returns ours.
+    fn read_like_the_sdk(entries: &[Entry], ix_data: &[u8]) -> &'static [AccountInfo<'static>] {
+        let program_id = Pubkey::new_unique();
+        // Leaked, as the loader's buffer outlives the instruction.
+        let sdk_input = Box::leak(serialize(entries, ix_data, &program_id).into_boxed_slice());
+        let input = Box::leak(sdk_input.to_vec().into_boxed_slice());
+        let (sdk_id, sdk_accounts, sdk_data) = unsafe { sdk_deserialize(sdk_input.as_mut_ptr() as *mut u8) };
+        let (id, accounts, data) = unsafe { deserialize(input.as_mut_ptr() as *mut u8) }.unwrap();
+        assert_eq!((id, data), (sdk_id, sdk_data));
+        assert_eq!(accounts.len(), sdk_accounts.len());
+        let (base, sdk_base) = (input.as_ptr() as usize, sdk_input.as_ptr() as usize);
+        let at = |p: *const u8, base: usize| p as usize - base;
+        for (ours, sdk) in accounts.iter().zip(&sdk_accounts) {
+            assert_eq!((ours.key, ours.owner), (sdk.key, sdk.owner));
+            assert_eq!(
+                (ours.is_signer, ours.is_writable, ours.executable),
+                (sdk.is_signer, sdk.is_writable, sdk.executable)
+            );
+            assert_eq!(ours.lamports(), sdk.lamports());
+            assert_eq!(*ours.data.borrow(), *sdk.data.borrow());
+            // The same bytes of the input, not copies.
+            assert_eq!(at(ours.data.borrow().as_ptr(), base), at(sdk.data.borrow().as_ptr(), sdk_base));
+            assert_eq!(at(ours.key.as_ref().as_ptr(), base), at(sdk.key.as_ref().as_ptr(), sdk_base));
+            assert_eq!(at(ours.owner.as_ref().as_ptr(), base), at(sdk.owner.as_ref().as_ptr(), sdk_base));
+            let lamports = |a: &AccountInfo| &**a.lamports.borrow() as *const u64 as *const u8;
+            assert_eq!(at(lamports(ours), base), at(lamports(sdk), sdk_base));
+        }
+        // Both wrote the original data lengths into the same padding bytes.
+        assert_eq!(input, sdk_input);
+        accounts
+    }
+
     #[test]
     fn reads_the_loader_input_as_the_sdk_does() {
         // Data lengths on and off the 8-byte grid, every flag, duplicates of the first and of a
@@ -175,37 +208,15 @@ mod tests {
             account(1, [false, false, false]),
         ];
         for ix_data in [&[][..], &[9, 8, 7, 6, 5, 4, 3, 2, 1][..]] {
-            let program_id = Pubkey::new_unique();
-            let mut sdk_input = serialize(&entries, ix_data, &program_id);
-            let mut input = sdk_input.clone();
-            let (sdk_id, sdk_accounts, sdk_data) =
-                unsafe { sdk_deserialize(sdk_input.as_mut_ptr() as *mut u8) };
-            let (id, accounts, data) = unsafe { deserialize(input.as_mut_ptr() as *mut u8) }.unwrap();
-            assert_eq!((id, data), (sdk_id, sdk_data));
-            assert_eq!(accounts.len(), sdk_accounts.len());
-            let base = input.as_ptr() as usize;
-            let sdk_base = sdk_input.as_ptr() as usize;
-            for (ours, sdk) in accounts.iter().zip(&sdk_accounts) {
-                assert_eq!((ours.key, ours.owner), (sdk.key, sdk.owner));
-                assert_eq!(
-                    (ours.is_signer, ours.is_writable, ours.executable),
-                    (sdk.is_signer, sdk.is_writable, sdk.executable)
-                );
-                assert_eq!(ours.lamports(), sdk.lamports());
-                assert_eq!(*ours.data.borrow(), *sdk.data.borrow());
-                // The same bytes of the input, not copies.
-                let at = |p: *const u8, base: usize| p as usize - base;
-                assert_eq!(at(ours.data.borrow().as_ptr(), base), at(sdk.data.borrow().as_ptr(), sdk_base));
-                assert_eq!(at(ours.key.as_ref().as_ptr(), base), at(sdk.key.as_ref().as_ptr(), sdk_base));
-            }
+            let accounts = read_like_the_sdk(&entries, ix_data);
             // A duplicate shares its first occurrence's cells: one mutable borrow at a time.
             assert!(Rc::ptr_eq(&accounts[2].data, &accounts[0].data));
             assert!(Rc::ptr_eq(&accounts[5].lamports, &accounts[3].lamports));
             let _held = accounts[0].try_borrow_mut_data().unwrap();
             assert!(accounts[2].try_borrow_mut_data().is_err());
-            // Both wrote the original data lengths into the same padding bytes.
-            assert_eq!(input, sdk_input);
         }
+        // An instruction without accounts.
+        assert!(read_like_the_sdk(&[], &[1, 2, 3]).is_empty());
     }
 
     #[test]

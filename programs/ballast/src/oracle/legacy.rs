@@ -20,8 +20,9 @@ const VERSION_2: u32 = 2;
 const ACCOUNT_TYPE_PRICE: u32 = 3;
 const STATUS_TRADING: u8 = 1;
 
-/// Decodes a legacy price account and checks its owner, its header and its status (the caller,
-/// `oracle::decode_data`, checked that it is the reserve's price account).
+/// Decodes a legacy price account and checks its owner, its header and its status. It does not
+/// check the reserve's price account: `oracle::decode_data` does, first, and is what the program
+/// and its clients call (this is public for reading fixtures).
 pub fn parse(owner: &Pubkey, data: &[u8]) -> std::result::Result<RawPrice, OracleError> {
     if *owner != PYTH_ORACLE_PROGRAM_ID {
         return Err(OracleError::WrongOwner);

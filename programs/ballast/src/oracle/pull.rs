@@ -34,8 +34,9 @@ const READ_LEN: usize = EMA_PRICE + 8;
 /// (they only ever move forward in publish time).
 pub const PYTH_PUSH_ORACLE_PROGRAM_ID: Pubkey = pubkey!("pythWSnswVUd12oZpeFP8e9CVaEqJg25g1Vtc2biRsT");
 
-/// Decodes a `PriceUpdateV2` and checks its owner, feed id and verification level (the caller,
-/// `oracle::decode_data`, checked that it is the reserve's pinned account). Pinning is what
+/// Decodes a `PriceUpdateV2` and checks its owner, feed id and verification level. It does not
+/// check the pinned account: `oracle::decode_data` does, first, and is what the program and its
+/// clients call (this is public for reading fixtures). Pinning is what
 /// leaves the caller no choice among genuine updates (SPEC §2): any other account with the same
 /// feed, however genuine, is refused.
 pub fn parse(owner: &Pubkey, data: &[u8], feed_id: &[u8; 32]) -> std::result::Result<RawPrice, OracleError> {
