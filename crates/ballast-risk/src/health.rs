@@ -484,5 +484,33 @@ mod tests {
         fn band_is_monotonic(price in 1u64..1_000_000_000_000, conf in 0u64..1_000_000, lag in 0u32..100, age in 0u64..300) {
             prop_assert!(lag_band(price, conf, lag, age + 1).unwrap() >= lag_band(price, conf, lag, age).unwrap());
         }
+
+        /// The band and its cap are exact on both sides of the native-multiply bound (a price at
+        /// 2^48, a rate at 2^16): `conf + ⌈price × lag × age / 10 000⌉` and `band × 10 000 ≤
+        /// price × cap`, in big integers.
+        #[test]
+        fn band_and_cap_are_exact_around_the_native_bound(
+            price in prop_oneof![1u64..1 << 20, (1u64 << 47)..(1 << 49), any::<u64>()],
+            conf in any::<u32>(),
+            lag in prop_oneof![0u32..4, 0u32..=u16::MAX as u32, any::<u32>()],
+            age in prop_oneof![0u64..70_000, any::<u32>().prop_map(u64::from)],
+            cap in 0u32..=u16::MAX as u32,
+        ) {
+            use num_bigint::BigUint;
+            let big = |v: u64| BigUint::from(v);
+            let lag_part = (big(price) * big(lag as u64) * big(age) + 9_999u32) / 10_000u32;
+            let want = big(conf as u64) + lag_part;
+            match lag_band(price, conf as u64, lag, age) {
+                Ok(band) => {
+                    prop_assert_eq!(big(band), want);
+                    prop_assert_eq!(
+                        band_within_cap(price, band, cap),
+                        big(band) * 10_000u32 <= big(price) * big(cap as u64)
+                    );
+                }
+                // Refused only when the rate or the band does not fit 64 bits.
+                Err(_) => prop_assert!(want.bits() > 64 || (lag as u64).checked_mul(age).is_none()),
+            }
+        }
     }
 }
