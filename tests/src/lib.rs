@@ -20,6 +20,7 @@ pub mod env;
 pub mod fixtures;
 pub mod oracles;
 pub mod sim;
+pub mod time_events;
 pub mod token2022;
 
 pub use env::{Mode, TestEnv, TxError};

@@ -698,9 +698,9 @@ async fn a_keeper_cannot_liquidate_with_an_older_genuine_update(mode: Mode) {
 /// the others, and dust never keeps bad debt booked. The borrower adds one base unit of a
 /// collateral whose feed then goes stale and one of an asset that is not collateral and has no
 /// price at all; keepers still liquidate through SOL. Once the SOL is gone, the write-off waits
-/// only while the stale deposit's value is unknown (a stale deposit may be large: it is never
-/// forfeited blind); at a fresh price it is dust, and it is forfeited with the priceless unit
-/// and the dust the owner adds at the last moment.
+/// while any deposit's value is unknown (a stale deposit may be large, a deposit whose account
+/// does not exist yet too: neither is forfeited blind); at fresh prices both are dust, and they
+/// are forfeited with the dust the owner adds at the last moment.
 async fn a_slot_without_a_price_blocks_no_liquidation_and_dust_no_write_off(mode: Mode) {
     let mut m = PricedMarket::start(mode).await;
     m.borrow(600 * USDC).await.unwrap();
@@ -731,6 +731,13 @@ async fn a_slot_without_a_price_blocks_no_liquidation_and_dust_no_write_off(mode
     );
     // The owner tries to re-block the write-off with another dust deposit.
     m.borrower_deposit(&stale, 212).await.unwrap();
+    // Issue 24 item 4: the unit whose pinned account does not exist yet has no known value
+    // either: not dust, the write-off still waits (it was forfeited blind before).
+    let resolve = m.resolve_ix(&m.usdc.keys.clone()).await;
+    let w = m.watched();
+    m.env.expect_failure("no price yet", &[resolve], &[], BallastError::PositionHasDeposits, &w).await;
+    let unpriced_oracle = m.oracle_of(&unpriced.keys.reserve);
+    m.env.set_account(unpriced_oracle, PullPrice { feed_id: [8; 32], ..fresh }.account());
     let before = m.env.reserve_state(stale.keys.reserve).await;
     let resolve = m.resolve_ix(&m.usdc.keys.clone()).await;
     m.env.send("resolve_bad_debt", &[resolve], &[]).await.unwrap();
@@ -741,6 +748,18 @@ async fn a_slot_without_a_price_blocks_no_liquidation_and_dust_no_write_off(mode
     assert_eq!(after.total_deposit_shares, before.total_deposit_shares - 213);
     assert_eq!(after.available_liquidity, before.available_liquidity, "the tokens stay for its depositors");
     assert_eq!(m.env.reserve_state(m.usdc.keys.reserve).await.total_borrow_shares, 0);
+
+    // Issue 24 item 5: the borrower was the stale reserve's only depositor. Its 213 forfeited
+    // units now belong to no share: the next depositor gets no windfall (they were minted 1:1
+    // against them before), they become protocol fees.
+    assert_eq!((after.total_deposit_shares, after.available_liquidity), (0, 213));
+    let newcomer = m.env.create_user(&m.market).await;
+    let tokens = m.env.token_account(&stale, &newcomer.wallet.pubkey(), 1_000).await;
+    m.env.deposit(&newcomer, &stale, tokens, 1_000).await.unwrap();
+    m.env.withdraw(&newcomer, &stale, tokens, u64::MAX).await.unwrap();
+    assert_eq!(m.env.token_balance(tokens).await, 1_000, "exactly what was deposited");
+    let swept = m.env.reserve_state(stale.keys.reserve).await;
+    assert_eq!((swept.pending_fees, swept.available_liquidity, swept.total_deposit_shares), (213, 213, 0));
     if mode != Mode::Native {
         let forfeited = m.env.events::<DepositDustForfeited>();
         let reserves: Vec<_> = forfeited.iter().map(|e| (e.reserve, e.shares)).collect();

@@ -129,6 +129,8 @@ pub enum BallastError {
     PriceMarkedUnusable,
     #[msg("The liquidator's position is the position being liquidated")]
     LiquidatorPositionIsTarget,
+    #[msg("The position owes a mint whose cached state (multiplier schedule, pause) is over a minute old: put refresh_mint for it in the same transaction")]
+    MintCacheStale,
 }
 
 impl From<ballast_risk::MathError> for BallastError {

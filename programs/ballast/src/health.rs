@@ -31,8 +31,10 @@ pub enum Pricing {
     /// or the reserve marked unusable): it counts for nothing, and it is not dust either (its
     /// value is unknown, not zero: `deposits_are_dust` waits for a fresh price).
     Unpriced(BallastError),
-    /// A deposit whose pinned account holds no price at all (it does not decode, or the price
-    /// is not positive): it counts for nothing, as dust too.
+    /// A deposit whose pinned account holds no price at all: it does not decode, does not exist
+    /// yet, or its last price is not positive. (A halted or unknown-status legacy account still
+    /// holds its last trading price: that is a `Fallback`.) It counts for nothing, and like
+    /// `Unpriced` it is never dust.
     NoPrice(BallastError),
 }
 
@@ -46,6 +48,13 @@ pub struct PricedSlot {
     pub deposit_amount: u64,
     /// Tokens the slot owes (rounded up).
     pub debt_amount: u64,
+    /// The per-token price (mantissa at `price.expo`) a debt counts at in initial health:
+    /// `price + band`, but inside a multiplier change window at the *larger* multiplier, while
+    /// `price` (maintenance) takes the smaller one (SPEC §6).
+    pub init_debt_price: u64,
+    /// Why a debt here may not stand behind any new risk, whatever its price: the mint's cached
+    /// multiplier schedule is too old to know the multiplier (`MintCacheStale`).
+    pub init_debt_refusal: Option<BallastError>,
     pub decimals: u8,
     pub risk: RiskConfig,
     pub stress_addon_bps: u16,
@@ -243,11 +252,13 @@ fn price_slot(
 ) -> Result<()> {
     ballast_risk::cu_phase!("price slot: asset rules");
     // Plain assets (the common case) skip the tokenized-stock rules in one test.
-    let (price, mut risk) =
+    let (price, mut risk, init_debt_price, init_debt_refusal) =
         if reserve.mint_dynamic == 0 && reserve.issuer_haircut_bps == 0 && reserve.session.enabled == 0 {
-            (price, reserve.risk)
+            (price, reserve.risk, price.high(), None)
         } else {
-            stock_rules(reserve, price, now, slot.deposit_shares > 0)?
+            let fresh = matches!(pricing, Pricing::Fresh);
+            let rules = stock_rules(reserve, price, now, slot.deposit_shares > 0, fresh)?;
+            (rules.price, rules.risk, rules.init_debt_price, rules.init_debt_refusal)
         };
     if let Pricing::Unpriced(_) | Pricing::NoPrice(_) = pricing {
         risk.collateral_enabled = 0;
@@ -273,6 +284,8 @@ fn price_slot(
         pricing,
         deposit_amount,
         debt_amount,
+        init_debt_price,
+        init_debt_refusal,
         decimals: reserve.decimals,
         risk,
         stress_addon_bps: reserve.oracle.stress_addon_bps,
@@ -351,21 +364,22 @@ fn initial_collateral_inputs(s: &PricedSlot, shocks: &[u16; STRESS_GROUPS]) -> R
 /// A debt slot's value at `price + band`, rounded up (the initial figures' debt side).
 #[inline(always)]
 fn debt_value_high(s: &PricedSlot) -> Result<u128> {
-    let p = &s.price;
-    Ok(usd_value(s.debt_amount, s.decimals, p.high(), p.expo, Rounding::Up).map_err(BallastError::from)?)
+    Ok(usd_value(s.debt_amount, s.decimals, s.init_debt_price, s.price.expo, Rounding::Up)
+        .map_err(BallastError::from)?)
 }
 
 /// Whether the deposits left in a position are dust that may not keep its debt booked (SPEC §5):
 /// worth, unweighted at the slots' prices (rounded up), less than `dust_value` and less than
-/// its debts (rounded down). A deposit whose account holds no price at all counts nothing; one
-/// with a last price that may not be used now (stale, marked unusable) is never dust: its value
-/// is unknown, and forfeiting it could take a large deposit for nothing, so the write-off waits
-/// for a fresh price. Keepers and `resolve_bad_debt` decide with this same function.
+/// its debts (rounded down). Only a fresh price says what a deposit is worth: a deposit without
+/// one (stale, halted, marked unusable, an account that does not decode or does not exist yet)
+/// is never dust, since its value is unknown, not zero, and forfeiting it could take a large
+/// deposit for nothing; the write-off waits for a fresh price. Keepers and `resolve_bad_debt`
+/// decide with this same function.
 pub fn deposits_are_dust(slots: &[PricedSlot], dust_value: u128) -> Result<bool> {
     let (mut deposits, mut debts) = (0u128, 0u128);
     for s in slots {
         if s.deposit_amount > 0 {
-            if let Pricing::Fallback(e) | Pricing::Unpriced(e) = s.pricing {
+            if let Err(e) = s.require_fresh() {
                 crate::diag!("reserve {}: deposit without a fresh price ({:?}) is not dust", s.reserve, e);
                 return Ok(false);
             }
@@ -416,31 +430,54 @@ pub fn market_liquidation_params(
     }
 }
 
+/// What the tokenized-stock rules make of one slot's price and risk parameters.
+struct StockRules {
+    price: OraclePrice,
+    risk: RiskConfig,
+    init_debt_price: u64,
+    init_debt_refusal: Option<BallastError>,
+}
+
 /// SPEC §6 for one reserve: the per-token price of a ScaledUiAmount mint (at the multiplier in
 /// force when the price was published), the issuer haircut, a paused mint counting nothing for
 /// initial health, an equity outside its session being reduce-only with the gap haircut, and
 /// the window around a multiplier change. In that window the feed and the multiplier may
-/// disagree by a factor of the split, so the asset counts nothing for initial health (and cannot
-/// be borrowed), while maintenance gives the position the benefit of the doubt: a deposit at the
-/// larger multiplier, a debt at the smaller (no false liquidation; the window is short).
+/// disagree by a factor of the split, so the asset counts nothing as collateral for initial
+/// health (and cannot be borrowed), and a debt in it counts at the larger multiplier there,
+/// while maintenance gives the position the benefit of the doubt: a deposit at the larger
+/// multiplier, a debt at the smaller (no false liquidation; the window is short). A debt whose
+/// mint nobody has re-read for a minute backs no new risk: its multiplier may have changed.
+/// After a change the per-share EMA lags the per-share price for hours: the breaker then
+/// compares the price with the EMA on either side of the change and never reaches "force"
+/// (a split alone makes nobody liquidatable).
+/// (`fresh`: the price passed every check; a fallback price keeps its "pause" level.)
 fn stock_rules(
     reserve: &Reserve,
     price: OraclePrice,
     now: i64,
     holds_deposit: bool,
-) -> Result<(OraclePrice, RiskConfig)> {
-    let in_window = reserve.in_multiplier_change_window(now);
-    let multiplier = if in_window {
-        let (old, new) = (reserve.multiplier.get(), reserve.new_multiplier.get());
-        if holds_deposit {
-            old.max(new)
-        } else {
-            old.min(new)
+    fresh: bool,
+) -> Result<StockRules> {
+    let mut price = price;
+    if let Some((before, after)) = reserve.multiplier_settling(now).filter(|_| fresh) {
+        price.ema_level = settling_ema_level(&reserve.oracle, &price, before, after);
+    }
+    let window = reserve.multiplier_window(now);
+    let (multiplier, init_debt_multiplier) = match window {
+        Some((_, high)) if holds_deposit => (high, high),
+        Some((low, high)) => (low, high),
+        None => {
+            let m = reserve.multiplier_at(price.publish_time);
+            (m, m)
         }
-    } else {
-        reserve.multiplier_at(price.publish_time)
     };
-    let price = if multiplier == WAD { price } else { price.per_token(multiplier)? };
+    let scaled = |m: u128| if m == WAD { Ok(price) } else { price.per_token(m) };
+    let per_token = scaled(multiplier)?;
+    let init_debt_price = if init_debt_multiplier == multiplier {
+        per_token.high()
+    } else {
+        scaled(init_debt_multiplier)?.high()
+    };
     let mut risk = reserve.risk;
     if reserve.issuer_haircut_bps > 0 {
         let extra = reserve.issuer_haircut_bps;
@@ -448,10 +485,11 @@ fn stock_rules(
         risk.maint_haircut_bps = risk.maint_haircut_bps.saturating_add(extra).min(10_000);
     }
     // A cached pause flag or multiplier nobody has re-read for a while backs nothing new.
-    if reserve.mint_paused != 0 || reserve.mint_impaired != 0 || reserve.mint_cache_stale(now) {
+    let cache_stale = reserve.mint_cache_stale(now);
+    if reserve.mint_paused != 0 || reserve.mint_impaired != 0 || cache_stale {
         risk.init_haircut_bps = 10_000;
     }
-    if in_window {
+    if window.is_some() {
         risk.init_haircut_bps = 10_000;
     }
     if !reserve.session.is_open(now) {
@@ -459,7 +497,31 @@ fn stock_rules(
         risk.maint_haircut_bps =
             risk.maint_haircut_bps.saturating_add(reserve.session.gap_haircut_bps).min(10_000);
     }
-    Ok((price, risk))
+    let init_debt_refusal = cache_stale.then_some(BallastError::MintCacheStale);
+    Ok(StockRules { price: per_token, risk, init_debt_price, init_debt_refusal })
+}
+
+/// The EMA breaker's level while a multiplier change settles: the per-share price against the
+/// EMA as published and against the EMA moved to the other side of the change (`× before /
+/// after`), whichever is closer, and never "force". Right after a tenfold split the moved EMA
+/// matches; once the EMA has caught up the plain one does; in between (a tenfold move half
+/// absorbed) neither does and the asset sits at "pause": reduce-only, nobody liquidated for it.
+fn settling_ema_level(
+    config: &crate::state::OracleConfig,
+    price: &OraclePrice,
+    before: u128,
+    after: u128,
+) -> EmaLevel {
+    let moved = ballast_risk::fixed::mul_div(price.ema_price as u128, before, after, Rounding::Down)
+        .ok()
+        .and_then(|v| u64::try_from(v).ok());
+    let divergence = match moved {
+        Some(moved) => {
+            price.ema_divergence_bps.min(ballast_risk::health::ema_divergence_bps(price.price, moved))
+        }
+        None => price.ema_divergence_bps,
+    };
+    oracle::ema_level(config, divergence).min(EmaLevel::Pause)
 }
 
 /// Fails with `InsufficientCollateral` unless the position passes initial health.
@@ -475,6 +537,14 @@ pub fn require_initial_health(
     // A debt at a fallback price cannot back a new risk: its price must pass every check.
     for s in priced.iter().filter(|s| s.debt_amount > 0) {
         s.require_fresh()?;
+        if let Some(refusal) = s.init_debt_refusal {
+            crate::diag!(
+                "reserve {}: the position owes it and its mint was not re-read: {:?}",
+                s.reserve,
+                refusal
+            );
+            return Err(refusal.into());
+        }
     }
     ballast_risk::cu_phase!("health");
     let h = initial_health_with_shocks(&priced, shocks)?;
@@ -511,6 +581,8 @@ mod tests {
             pricing: Pricing::Fresh,
             deposit_amount: deposit,
             debt_amount: debt,
+            init_debt_price: 13_467_731_930 + 40_000_000,
+            init_debt_refusal: None,
             decimals: 9,
             risk: RiskConfig {
                 max_leverage_bps: 30_000,

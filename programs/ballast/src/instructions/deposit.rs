@@ -27,6 +27,9 @@ pub fn handler(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
         reserve.require_mint_unimpaired()?;
         reserve.accrue(now)?;
         reserve.record_volume(now, amount);
+        if reserve.total_deposit_shares == 0 {
+            reserve.sweep_unowned_assets()?;
+        }
         let assets_before = reserve.total_deposit_assets()?;
         let assets_after = assets_before.checked_add(amount).ok_or(BallastError::MathOverflow)?;
         require!(assets_after <= reserve.deposit_cap, BallastError::DepositCapExceeded);

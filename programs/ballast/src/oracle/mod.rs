@@ -26,6 +26,10 @@ pub struct RawPrice {
     pub expo: i32,
     pub ema_price: i64,
     pub publish_time: i64,
+    /// The account's status was `Trading` (always, for a pull update). A legacy account that
+    /// is not carries its last trading price here, which `check` refuses and the maintenance
+    /// fallback may use (SPEC §2).
+    pub trading: bool,
 }
 
 /// Why an oracle account was refused, before the reserve's name is attached.
@@ -35,7 +39,6 @@ pub enum OracleError {
     WrongFeed,
     PartialVerification,
     InvalidData,
-    NotTrading,
 }
 
 impl From<OracleError> for BallastError {
@@ -45,7 +48,6 @@ impl From<OracleError> for BallastError {
             OracleError::WrongFeed => BallastError::OracleWrongFeed,
             OracleError::PartialVerification => BallastError::OraclePartialVerification,
             OracleError::InvalidData => BallastError::OracleInvalidData,
-            OracleError::NotTrading => BallastError::OracleNotTrading,
         }
     }
 }
@@ -177,6 +179,10 @@ pub fn check(
     raw: &RawPrice,
     now: i64,
 ) -> std::result::Result<OraclePrice, BallastError> {
+    if !raw.trading {
+        crate::diag!("reserve {}: legacy price not trading (last trading price {})", reserve, raw.price);
+        return Err(BallastError::OracleNotTrading);
+    }
     if raw.price <= 0 || raw.ema_price <= 0 {
         crate::diag!("reserve {}: non-positive price {} (ema {})", reserve, raw.price, raw.ema_price);
         return Err(BallastError::OracleNonPositivePrice);
@@ -220,15 +226,7 @@ pub fn check(
         return Err(BallastError::OracleBandTooWide);
     }
     let divergence = ema_divergence_bps(price, ema_price);
-    let ema_level = if divergence >= config.ema_force_bps as u64 {
-        EmaLevel::Force
-    } else if divergence >= config.ema_pause_bps as u64 {
-        EmaLevel::Pause
-    } else if divergence >= config.ema_warn_bps as u64 {
-        EmaLevel::Warn
-    } else {
-        EmaLevel::Normal
-    };
+    let ema_level = ema_level(config, divergence);
     Ok(OraclePrice {
         price,
         conf: raw.conf,
@@ -240,6 +238,19 @@ pub fn check(
         ema_divergence_bps: divergence,
         ema_level,
     })
+}
+
+/// The breaker's level for a price `divergence_bps` away from its EMA.
+pub fn ema_level(config: &OracleConfig, divergence_bps: u64) -> EmaLevel {
+    if divergence_bps >= config.ema_force_bps as u64 {
+        EmaLevel::Force
+    } else if divergence_bps >= config.ema_pause_bps as u64 {
+        EmaLevel::Pause
+    } else if divergence_bps >= config.ema_warn_bps as u64 {
+        EmaLevel::Warn
+    } else {
+        EmaLevel::Normal
+    }
 }
 
 /// Past its max age a refused price keeps counting for maintenance, losing value linearly until
@@ -343,7 +354,11 @@ mod tests {
                 ..OracleConfig::default()
             };
             let raw = decode_data(&config, &key, &receiver, &data).unwrap();
-            assert_eq!(raw, RawPrice { price, conf, expo, ema_price: ema, publish_time }, "{file}");
+            assert_eq!(
+                raw,
+                RawPrice { price, conf, expo, ema_price: ema, publish_time, trading: true },
+                "{file}"
+            );
             assert_eq!(pull::parse(&receiver, &data, &[0; 32]), Err(OracleError::WrongFeed));
             // A genuine update in any other account than the pinned one is refused.
             let other = Pubkey::new_unique();
@@ -390,7 +405,8 @@ mod tests {
                 conf: 219,
                 expo: -10,
                 ema_price: 143_452,
-                publish_time: 1_702_120_657
+                publish_time: 1_702_120_657,
+                trading: true,
             }
         );
         let refused = decode_data(&config, &Pubkey::new_unique(), &owner, &bytes[..data.len()]);

@@ -63,5 +63,5 @@ pub fn parse(owner: &Pubkey, data: &[u8], feed_id: &[u8; 32]) -> std::result::Re
     let expo = i32::from_le_bytes(field(data, EXPO));
     let publish_time = i64::from_le_bytes(field(data, PUBLISH_TIME));
     let ema_price = i64::from_le_bytes(field(data, EMA_PRICE));
-    Ok(RawPrice { price, conf, expo, ema_price, publish_time })
+    Ok(RawPrice { price, conf, expo, ema_price, publish_time, trading: true })
 }

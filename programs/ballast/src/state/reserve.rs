@@ -11,6 +11,11 @@ use crate::state::{InterestConfig, OracleConfig, PodU128, RiskConfig, SessionCon
 /// Seconds either side of a `ScaledUiAmount` change during which the asset is reduce-only.
 pub const MULTIPLIER_CHANGE_WINDOW_SECS: u64 = 900;
 
+/// How long after a multiplier change Pyth's per-share EMA may still lag the per-share price
+/// (its time constant is about an hour; a tenfold move needs ~7 of them to come within the
+/// breaker's levels): until then the EMA breaker never reaches "force" for that asset.
+pub const EMA_SETTLE_SECS: i64 = 24 * 3600;
+
 /// How old a dynamic mint's cached state (pause flag, multiplier schedule, transfer rules) may
 /// be for its collateral to back a new borrow or a withdrawal: clients put `refresh_mint` for
 /// such slots in the same transaction (the SDK does).
@@ -84,6 +89,12 @@ pub struct Reserve {
     /// that passes the mint). A dynamic mint's collateral counts for initial health only while
     /// this is at most `MINT_CACHE_MAX_AGE_SECS` old.
     pub mint_checked_ts: i64,
+    /// The transition before the one above, kept once the mint's schedule no longer shows it
+    /// (`prior_multiplier_until_ts` 0: none): prices published before
+    /// `prior_multiplier_until_ts` take `prior_multiplier`. A change the reserve never saw
+    /// scheduled is recorded here, effective from the moment a refresh saw it.
+    pub prior_multiplier: PodU128,
+    pub prior_multiplier_until_ts: i64,
     pub decimals: u8,
     /// `AssetClass` as u8.
     pub asset_class: u8,
@@ -235,6 +246,20 @@ impl Reserve {
         Ok((paid, burned))
     }
 
+    /// Assets left in a reserve whose every deposit share has gone (its depositors withdrew
+    /// to the last share, or were written off and forfeited): nobody owns them, and minting
+    /// the next deposit 1:1 against them would hand them to the next depositor. They become
+    /// protocol fees (`collect_fees`: the insurance pool up to its target, then the fee
+    /// receiver); returns how many tokens moved. Called before a deposit into such a reserve.
+    pub fn sweep_unowned_assets(&mut self) -> Result<u64> {
+        let unowned = self.total_deposit_assets()?;
+        if unowned > 0 {
+            crate::diag!("{} tokens without deposit shares become protocol fees", unowned);
+            self.pending_fees = self.pending_fees.checked_add(unowned).ok_or(BallastError::MathOverflow)?;
+        }
+        Ok(unowned)
+    }
+
     /// Uncollected protocol fees beyond what free liquidity and the remaining debt can back are
     /// written off (after bad debt): the depositors' assets never go negative.
     pub fn write_off_unbacked_fees(&mut self) -> Result<()> {
@@ -300,32 +325,94 @@ impl Reserve {
     /// The `ScaledUiAmount` multiplier in force at unix time `ts` (WAD). Prices take the one in
     /// force when they were published: a pre-split price never meets a post-split multiplier.
     pub fn multiplier_at(&self, ts: i64) -> u128 {
-        if ts >= self.multiplier_effective_ts {
+        if self.prior_multiplier_until_ts != 0 && ts < self.prior_multiplier_until_ts {
+            self.prior_multiplier.get()
+        } else if ts >= self.multiplier_effective_ts {
             self.new_multiplier.get()
         } else {
             self.multiplier.get()
         }
     }
 
-    /// Whether `now` lies within `MULTIPLIER_CHANGE_WINDOW_SECS` of a scheduled multiplier
-    /// change: the feed and the issuer may switch at slightly different moments, so the asset
-    /// is reduce-only then (SPEC §6, docs/decisions.md).
-    pub fn in_multiplier_change_window(&self, now: i64) -> bool {
-        self.multiplier.get() != self.new_multiplier.get()
-            && now.abs_diff(self.multiplier_effective_ts) <= MULTIPLIER_CHANGE_WINDOW_SECS
+    /// The multiplier changes the reserve knows of, as `(when, before, after)`: the mint's
+    /// scheduled one and the prior one it keeps (either may be absent).
+    fn multiplier_transitions(&self) -> [Option<(i64, u128, u128)>; 2] {
+        let (old, new) = (self.multiplier.get(), self.new_multiplier.get());
+        let scheduled = (old != new).then_some((self.multiplier_effective_ts, old, new));
+        let until = self.prior_multiplier_until_ts;
+        let prior = (until != 0).then(|| (until, self.prior_multiplier.get(), self.multiplier_at(until)));
+        [scheduled, prior.filter(|(_, before, after)| before != after)]
     }
 
-    /// Records the mint's current multiplier schedule and pause flag, as read at `now`.
+    /// The smallest and largest multiplier on either side of a change within
+    /// `MULTIPLIER_CHANGE_WINDOW_SECS` of `now`; `None` outside every window. Inside one the
+    /// feed and the issuer may switch at slightly different moments, so the asset is
+    /// reduce-only then (SPEC §6, docs/decisions.md).
+    pub fn multiplier_window(&self, now: i64) -> Option<(u128, u128)> {
+        let mut bounds: Option<(u128, u128)> = None;
+        for (at, before, after) in self.multiplier_transitions().into_iter().flatten() {
+            if now.abs_diff(at) <= MULTIPLIER_CHANGE_WINDOW_SECS {
+                let (lo, hi) = bounds.unwrap_or((before, before));
+                bounds = Some((lo.min(before).min(after), hi.max(before).max(after)));
+            }
+        }
+        bounds
+    }
+
+    /// Whether `now` lies within `MULTIPLIER_CHANGE_WINDOW_SECS` of a multiplier change.
+    pub fn in_multiplier_change_window(&self, now: i64) -> bool {
+        self.multiplier_window(now).is_some()
+    }
+
+    /// The change whose per-share EMA may still lag at `now` (from the window's opening to
+    /// `EMA_SETTLE_SECS` after the change), as `(before, after)`.
+    pub fn multiplier_settling(&self, now: i64) -> Option<(u128, u128)> {
+        self.multiplier_transitions().into_iter().flatten().find_map(|(at, before, after)| {
+            let opens = at.saturating_sub(MULTIPLIER_CHANGE_WINDOW_SECS as i64);
+            (now >= opens && now <= at.saturating_add(EMA_SETTLE_SECS)).then_some((before, after))
+        })
+    }
+
+    /// Records the mint's state as read at `now`. The multiplier schedule is merged, not
+    /// copied: Token-2022's `update_multiplier` with an effective time at or before now sets
+    /// both of the mint's multipliers to the new value, so the mint forgets the old one. A
+    /// multiplier in force now that differs from what the reserve knew to be in force now is
+    /// a change it never saw scheduled: it takes effect at `now`, the moment it was seen
+    /// (prices published before keep the old multiplier; the window around it is reduce-only).
+    /// A change already past that the mint's new schedule no longer shows is kept as the prior
+    /// one. (The first read, at listing, takes the mint's schedule as it is.)
     pub fn set_mint_traits(&mut self, traits: &crate::mint_rules::MintTraits, now: i64) {
+        let read = traits.multiplier;
+        if self.mint_checked_ts != 0 {
+            let known = self.multiplier_at(now);
+            let scheduled_passed =
+                self.multiplier.get() != self.new_multiplier.get() && self.multiplier_effective_ts <= now;
+            let same_schedule = read.multiplier == self.multiplier.get()
+                && read.new_multiplier == self.new_multiplier.get()
+                && read.effective_ts == self.multiplier_effective_ts;
+            if read.at(now) != known {
+                crate::diag!(
+                    "multiplier {} in force without a schedule (knew {}): from {}",
+                    read.at(now),
+                    known,
+                    now
+                );
+                self.prior_multiplier.set(known);
+                self.prior_multiplier_until_ts = now;
+            } else if scheduled_passed && !same_schedule {
+                self.prior_multiplier.set(self.multiplier.get());
+                self.prior_multiplier_until_ts = self.multiplier_effective_ts;
+            }
+        }
         self.mint_checked_ts = now;
-        self.multiplier.set(traits.multiplier.multiplier);
-        self.new_multiplier.set(traits.multiplier.new_multiplier);
-        self.multiplier_effective_ts = traits.multiplier.effective_ts;
+        self.multiplier.set(read.multiplier);
+        self.new_multiplier.set(read.new_multiplier);
+        self.multiplier_effective_ts = read.effective_ts;
         self.mint_paused = traits.paused as u8;
         self.mint_impaired = traits.impairment();
         self.mint_dynamic = (traits.pausable
             || traits.mutable_transfer_rules
-            || traits.multiplier != crate::mint_rules::Multiplier::ONE) as u8;
+            || read != crate::mint_rules::Multiplier::ONE) as u8;
     }
 
     /// Whether the cached state of a mint that can change is too old to back new risk.
