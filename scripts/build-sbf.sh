@@ -4,6 +4,9 @@
 #   target/deploy/ballast.so          SIMD-0460 layout: devnet, testnet, default test validators
 #                                     (and mainnet once virtual_address_space_adjustments is active)
 #   target/deploy/ballast-v0-gaps.so  SBPF v0 with stack-frame gaps: mainnet until then
+#   target/deploy/ballast-localnet.so the local validator's build (feature `localnet`: a pull reserve
+#                                     may pin the localnet oracle writer's accounts), never deployed
+#                                     elsewhere; built in a target dir of its own so that both stay warm
 # (docs/sbf-build.md says which cluster runs which, and how to move between them).
 #
 # Machines with Solana's platform-tools can use the official path instead: `anchor build`
@@ -49,7 +52,7 @@ sbf_cargo_build() {
     BALLAST_SBPF_LINKER="$SBF_LINKER" \
     CARGO_TARGET_SBPF_SOLANA_SOLANA_LINKER="$root/scripts/sbf/link-both-layouts.sh" \
     CARGO_TARGET_SBPF_SOLANA_SOLANA_RUSTFLAGS="$flags" \
-    CARGO_TARGET_DIR="$sbf_target_dir" \
+    CARGO_TARGET_DIR="${sbf_target_dir}" \
     /usr/bin/cargo build --locked --release --quiet "$@" \
       --target "$SBF_TARGET_JSON" -Zbuild-std=std,panic_abort -Zjson-target-spec
 }
@@ -86,6 +89,13 @@ else
 fi
 # The localnet oracle writer only ever runs on a local validator: the SIMD-0460 layout.
 cp "$deps/liblocalnet_oracle.so" target/deploy/localnet_oracle.so
+# The local validator's build of ballast (SIMD-0460 layout, the localnet program id; not for a
+# cluster build).
+if [ -z "${BALLAST_PROGRAM_ID:-}" ]; then
+  echo "[build-sbf] building programs/ballast with feature localnet (target dir $sbf_target_dir-localnet)" >&2
+  sbf_target_dir="$sbf_target_dir-localnet" sbf_cargo_build -p ballast "${features[@]}" --features ballast/localnet
+  cp "$sbf_target_dir-localnet/sbpf-solana-solana/release/deps/libballast.so" target/deploy/ballast-localnet.so
+fi
 if cmp -s target/deploy/ballast.so target/deploy/ballast-v0-gaps.so; then
   layouts="identical: this build passes no argument on the stack and runs on either layout"
 else

@@ -7,7 +7,8 @@
 #
 # RPC on RPC_PORT (default 8899), websocket on RPC_PORT+1, faucet on RPC_PORT+2, gossip and
 # the validator's other ports in RPC_PORT+10..RPC_PORT+60. The programs are
-# target/deploy/ballast.so (scripts/build-sbf.sh) at the Ballast program id and
+# target/deploy/ballast-localnet.so (scripts/build-sbf.sh: the program with feature `localnet`, which
+# lets a pull reserve pin the writer's accounts) at the Ballast program id and
 # target/deploy/localnet_oracle.so at the Pyth receiver id (see programs/localnet-oracle).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -32,13 +33,13 @@ case "$cmd" in
 esac
 
 eval "$(bash "$root/scripts/localnet/install-validator.sh")"
-for so in ballast localnet_oracle; do
+for so in ballast-localnet localnet_oracle; do
   [ -f "$root/target/deploy/$so.so" ] || { echo "target/deploy/$so.so missing: run scripts/build-sbf.sh" >&2; exit 1; }
 done
 ballast_id="AGBGg7q9xdMcEik3583mov2g9xAnQBBum4PwNyGzVUh9"
 pyth_receiver_id="rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ"
 # The validator runs with its default feature set (every feature it knows, as devnet and testnet
-# run them): target/deploy/ballast.so is linked for that layout (SIMD-0460). Nothing is turned
+# run them): the program is linked for that layout (SIMD-0460). Nothing is turned
 # off here, so a cluster change that breaks the program shows up in the end-to-end test.
 
 mkdir -p "$(dirname "$ledger")"
@@ -47,7 +48,7 @@ bash "$0" stop "$ledger"
   --ledger "$ledger" --reset --quiet \
   --bind-address 127.0.0.1 --rpc-port "$port" --faucet-port "$((port + 2))" \
   --gossip-port "$((port + 10))" --dynamic-port-range "$((port + 11))-$((port + 60))" \
-  --bpf-program "$ballast_id" "$root/target/deploy/ballast.so" \
+  --bpf-program "$ballast_id" "$root/target/deploy/ballast-localnet.so" \
   --bpf-program "$pyth_receiver_id" "$root/target/deploy/localnet_oracle.so" \
   >"$ledger.log" 2>&1 &
 echo $! >"$pidfile"

@@ -117,8 +117,17 @@ impl TestEnv {
     /// Starts `mode`'s runtime with the SBF artifact at `path` as Ballast, whatever layout it
     /// was linked for (the layout tests load each artifact into the other runtime).
     pub async fn start_with_artifact(mode: Mode, path: PathBuf) -> Self {
+        Self::start_with_artifact_and_programs(mode, path, &[]).await
+    }
+
+    /// [`Self::start_with_artifact`] with the extra SBF `programs` (id, `.so` bytes).
+    pub async fn start_with_artifact_and_programs(
+        mode: Mode,
+        path: PathBuf,
+        programs: &[(Pubkey, Vec<u8>)],
+    ) -> Self {
         assert_ne!(mode, Mode::Native, "an SBF runtime");
-        Self::start_inner(mode, Some(path), &[]).await
+        Self::start_inner(mode, Some(path), programs).await
     }
 
     async fn start_inner(mode: Mode, artifact: Option<PathBuf>, programs: &[(Pubkey, Vec<u8>)]) -> Self {

@@ -339,7 +339,13 @@ pub struct Keeper {
 /// The price account a fresh fixture reserve pins until a test configures its own oracle
 /// (nothing is ever written there: such a reserve takes deposits but cannot price).
 pub fn placeholder_oracle(mint: &Pubkey) -> Pubkey {
-    Pubkey::create_with_seed(mint, "oracle", &ballast::oracle::pull::PYTH_RECEIVER_PROGRAM_ID).unwrap()
+    feed_account(&mint.to_bytes())
+}
+
+/// The account a pull reserve of `feed` pins: the push oracle's feed account on shard 0 (the
+/// deployable build accepts no other, SPEC §2).
+pub fn feed_account(feed: &[u8; 32]) -> Pubkey {
+    ballast_sdk::pda::pyth_push_feed(0, feed)
 }
 
 pub const SOL_FEED: [u8; 32] = [1; 32];
@@ -368,7 +374,7 @@ impl PricedMarket {
         let market = env.create_market().await;
         let sol = env.add_reserve(&market, SPL_TOKEN, 9, u64::MAX).await;
         let usdc = env.add_reserve(&market, SPL_TOKEN, 6, u64::MAX).await;
-        let (sol_oracle, usdc_oracle) = (env.keypair().pubkey(), env.keypair().pubkey());
+        let (sol_oracle, usdc_oracle) = (feed_account(&SOL_FEED), feed_account(&USDC_FEED));
         env.set_account(sol_oracle, sol_price(NOW - 1).account());
         env.set_account(usdc_oracle, usdc_price(NOW - 1).account());
         for (r, feed, oracle) in [(&sol, SOL_FEED, sol_oracle), (&usdc, USDC_FEED, usdc_oracle)] {
@@ -420,7 +426,7 @@ impl PricedMarket {
         collateral: bool,
     ) -> (ReserveFixture, Pubkey) {
         let reserve = self.env.add_reserve(&self.market, SPL_TOKEN, 9, u64::MAX).await;
-        let oracle = self.env.keypair().pubkey();
+        let oracle = feed_account(&feed);
         if let Some(d) = dollars {
             let price = PullPrice {
                 feed_id: feed,
@@ -645,7 +651,7 @@ impl WidePosition {
         for i in 0..slots {
             let r = env.add_reserve(&market, SPL_TOKEN, 6, u64::MAX).await;
             let feed = [i as u8 + 1; 32];
-            let oracle = env.keypair().pubkey();
+            let oracle = feed_account(&feed);
             env.set_account(oracle, PullPrice { feed_id: feed, ..sol_price(NOW - 1) }.account());
             env.configure(&market, &r, default_oracle(feed, oracle), default_risk(), default_interest())
                 .await

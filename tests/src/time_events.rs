@@ -251,7 +251,10 @@ impl StockMarket {
             mint_authority: m.env.payer(),
             decimals: 8,
         };
-        let oracle = m.env.keypair().pubkey();
+        let oracle = match feed {
+            Feed::Pull => crate::fixtures::feed_account(&STOCK_FEED),
+            Feed::Legacy => m.env.keypair().pubkey(),
+        };
         let mut s = StockMarket { m, stock, oracle, feed };
         s.post(price_e8, price_e8, now - 1).await;
         let mut oracle_params = default_oracle(STOCK_FEED, oracle);

@@ -326,7 +326,7 @@ async fn a_new_collateral_listing_waits_for_the_timelock_even_when_empty(mode: M
     let market = m.market.market;
     let rogue = m.env.add_reserve_unconfigured(&m.market, anchor_spl::token::ID, 6, u64::MAX).await;
     let feed = rogue.keys.mint.to_bytes();
-    let oracle = m.env.keypair().pubkey();
+    let oracle = ballast_tests::fixtures::feed_account(&feed);
     let price =
         ballast_tests::oracles::PullPrice { feed_id: feed, ..ballast_tests::fixtures::sol_price(NOW - 1) };
     m.env.set_account(oracle, price.account());

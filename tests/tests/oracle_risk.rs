@@ -26,6 +26,7 @@ dual_mode_tests!(
     deposit_concentration_limit_is_enforced,
     fees_fill_the_insurance_pool_to_its_target_then_go_to_the_fee_receiver,
     borrow_factor_weighs_the_debt,
+    a_pull_reserve_pins_only_the_push_oracles_feed_account,
 );
 
 // Views answer through return data and events through logs, which only SBF programs hand to the
@@ -91,7 +92,9 @@ async fn mainnet_price_updates_decode_exactly(mode: Mode) {
         ("pyth_v2_TSLAX_xstock_mainnet_Blinds.json", 36_523_000_001, 8_533_118, -8, 1_789_215_534),
         ("pyth_v2_AAPL_equity_shard1_mainnet_Solera.json", 33_563_050, 3_951, -5, 1_789_666_422),
     ] {
-        let (key, account) = mainnet_fixture(file);
+        // A genuine update, at the push oracle's feed account of its feed (as pinned).
+        let (_, account) = mainnet_fixture(file);
+        let key = ballast_tests::fixtures::feed_account(&feed_of(&account.data));
         let mut params = default_oracle(feed_of(&account.data), key);
         params.ema_warn_bps = 5_000; // EMA levels are not under test here
         params.ema_pause_bps = 5_000;
@@ -519,7 +522,7 @@ async fn deposit_concentration_limit_is_enforced(mode: Mode) {
     let market = env.create_market().await;
     let reserve = env.add_reserve(&market, SPL_TOKEN, 6, 1_000).await;
     let risk = ballast::instructions::RiskParams { position_cap_bps: 4_000, ..default_risk() };
-    let oracle = default_oracle([1; 32], ballast_tests::fixtures::placeholder_oracle(&reserve.keys.mint));
+    let oracle = ballast_sdk::params::push_feed_oracle(reserve.keys.mint.to_bytes());
     env.configure(&market, &reserve, oracle, risk, default_interest()).await.unwrap();
     let (alice, bob) = (env.create_user(&market).await, env.create_user(&market).await);
     let alice_acc = env.token_account(&reserve, &alice.wallet.pubkey(), 1_000).await;
@@ -655,16 +658,40 @@ async fn borrow_factor_weighs_the_debt(mode: Mode) {
 }
 
 /// The localnet oracle writer (loaded at the Pyth receiver's address, as the local validator
-/// does) posts `PriceUpdateV2` accounts that the production program reads as genuine; only the
-/// account's first signer may write it again.
+/// does) posts `PriceUpdateV2` accounts that the local validator's build of the program
+/// (`ballast-localnet.so`, feature `localnet`) reads as genuine; only the account's first signer
+/// may write it again. The deployable build refuses to pin such an account (issue 24 item 6).
 #[tokio::test]
 async fn sbf_localnet_oracle_writer_posts_prices_the_program_reads() {
     let so = ballast_tests::env::sbf_program_path().with_file_name("localnet_oracle.so");
     let data =
         std::fs::read(&so).unwrap_or_else(|e| panic!("{} (run scripts/build-sbf.sh): {e}", so.display()));
-    let mut env = TestEnv::start_with_programs(Mode::Sbf, &[(localnet_oracle::ID, data)]).await;
-    env.set_clock(NOW).await;
     let feed = [5u8; 32];
+    let programs = [(localnet_oracle::ID, data)];
+    // The deployable build: a writer account is not the push oracle's feed account.
+    let mut env = TestEnv::start_with_programs(Mode::Sbf, &programs).await;
+    env.set_clock(NOW).await;
+    let market = env.create_market().await;
+    let reserve = env.add_reserve(&market, SPL_TOKEN, 6, u64::MAX).await;
+    let (_, price_update) = (env.keypair(), env.keypair());
+    let admin = market.admin.insecure_clone();
+    let configure = ix::configure_reserve(
+        admin.pubkey(),
+        market.market,
+        reserve.keys.reserve,
+        default_oracle(feed, price_update.pubkey()),
+        default_risk(),
+        default_interest(),
+        no_caps(),
+    );
+    let watched = [reserve.keys.reserve];
+    env.expect_failure("writer account", &[configure], &[&admin], BallastError::OracleNotPushFeed, &watched)
+        .await;
+
+    // The local validator's build.
+    let localnet = ballast_tests::env::sbf_program_path().with_file_name("ballast-localnet.so");
+    let mut env = TestEnv::start_with_artifact_and_programs(Mode::Sbf, localnet, &programs).await;
+    env.set_clock(NOW).await;
     let market = env.create_market().await;
     let reserve = env.add_reserve(&market, SPL_TOKEN, 6, u64::MAX).await;
     let (authority, price_update) = (env.keypair(), env.keypair());
@@ -712,4 +739,42 @@ async fn sbf_localnet_oracle_writer_posts_prices_the_program_reads() {
     let report: ballast::instructions::HealthReport =
         ballast_sdk::accounts::view_return(&env.last_return_data).unwrap();
     assert_eq!(report.slots[0].price, 11_000_000_000);
+}
+
+/// Issue 24 item 6: a pull reserve pins the push oracle's feed account of its feed and shard
+/// (PDA of `[shard (u16 LE), feed_id]`), which only moves forward in publish time. A receiver
+/// account at any other address (its own write authority could post an older verified update
+/// into it), or the feed account of another shard or feed, is refused by name, nothing changed.
+async fn a_pull_reserve_pins_only_the_push_oracles_feed_account(mode: Mode) {
+    let mut m = PricedMarket::start(mode).await;
+    let feed = ballast_tests::fixtures::SOL_FEED;
+    let admin = m.market.admin.insecure_clone();
+    let sol = m.sol.keys.reserve;
+    let configure = |price_account: Pubkey, push_shard: u16| {
+        let oracle =
+            ballast::instructions::OracleParams { push_shard, ..default_oracle(feed, price_account) };
+        ix::configure_reserve(
+            admin.pubkey(),
+            m.market.market,
+            sol,
+            oracle,
+            default_risk(),
+            default_interest(),
+            no_caps(),
+        )
+    };
+    let on_shard = |shard: u16| ballast_sdk::pda::pyth_push_feed(shard, &feed);
+    let cases = [
+        ("a receiver account of its own", configure(Pubkey::new_unique(), 0)),
+        ("shard 1's account named as shard 0's", configure(on_shard(1), 0)),
+        ("another feed's account", configure(ballast_tests::fixtures::feed_account(&[9; 32]), 0)),
+    ];
+    for (label, ixn) in cases {
+        m.env.expect_failure(label, &[ixn], &[&admin], BallastError::OracleNotPushFeed, &[sol]).await;
+    }
+    // Shard 1's feed account, named with its shard, is accepted and stored with it (AAPL's
+    // mainnet feed lives on shard 1).
+    m.env.send("shard 1", &[configure(on_shard(1), 1)], &[&admin]).await.unwrap();
+    let oracle = m.env.reserve_state(sol).await.oracle;
+    assert_eq!((oracle.price_account, oracle.push_shard), (on_shard(1), 1));
 }

@@ -13,7 +13,9 @@ use ballast::instructions::AddReserveArgs;
 use ballast::state::AssetClass;
 use ballast_sdk::ix::{self, ReserveKeys};
 use ballast_sdk::pda;
-use ballast_tests::fixtures::{default_interest, default_oracle, default_risk, usdc_price, NOW, USDC_FEED};
+use ballast_tests::fixtures::{
+    default_interest, default_oracle, default_risk, feed_account, usdc_price, NOW, USDC_FEED,
+};
 use ballast_tests::oracles::PullPrice;
 use ballast_tests::token2022::{args, fixture, list, patched_aaplx, stock_account, transfer_fee_mint};
 use ballast_tests::{dual_mode_tests, MarketFixture, Mode, ReserveFixture, TestEnv, UserFixture};
@@ -147,7 +149,7 @@ impl StockMarket {
         env.set_account(mint, account);
         let stock = list(&mut env, &market, mint, args(true, 0)).await.unwrap();
         let usdc = env.add_reserve(&market, anchor_spl::token::ID, 6, u64::MAX).await;
-        let (stock_oracle, usdc_oracle) = (env.keypair().pubkey(), env.keypair().pubkey());
+        let (stock_oracle, usdc_oracle) = (feed_account(&STOCK_FEED), feed_account(&USDC_FEED));
         env.set_account(stock_oracle, stock_price(price_e8, now - 1).account());
         env.set_account(usdc_oracle, usdc_price(now - 1).account());
         let mut risk = default_risk();
@@ -544,7 +546,7 @@ async fn a_transfer_fee_set_after_listing_takes_no_new_exposure_and_repays_what_
         mint_authority: payer,
         decimals: 6,
     };
-    let oracle = m.env.keypair().pubkey();
+    let oracle = feed_account(&FEE_FEED);
     let price = PullPrice { feed_id: FEE_FEED, ..usdc_price(NOW - 1) };
     m.env.set_account(oracle, price.account());
     m.env

@@ -281,6 +281,7 @@ impl OracleSection {
             ema_pause_bps: self.ema_pause_bps.unwrap_or(d.ema_pause_bps),
             ema_force_bps: self.ema_force_bps.unwrap_or(d.ema_force_bps),
             stress_addon_bps: self.stress_addon_bps.unwrap_or(d.stress_addon_bps),
+            push_shard: self.push_shard.unwrap_or(0),
         })
     }
 }

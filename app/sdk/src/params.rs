@@ -19,7 +19,14 @@ pub fn default_oracle(feed_id: [u8; 32], price_account: Pubkey) -> OracleParams 
         ema_pause_bps: ballast::constants::DEFAULT_EMA_PAUSE_BPS,
         ema_force_bps: ballast::constants::DEFAULT_EMA_FORCE_BPS,
         stress_addon_bps: 1_000,
+        push_shard: 0,
     }
+}
+
+/// [`default_oracle`] pinning the push oracle's feed account of `feed_id` on shard 0: the account
+/// every build but the local validator's accepts for a pull reserve.
+pub fn push_feed_oracle(feed_id: [u8; 32]) -> OracleParams {
+    default_oracle(feed_id, crate::pda::pyth_push_feed(0, &feed_id))
 }
 
 /// 3× leverage cap, 10 % / 5 % haircuts, borrow factor 1; liquidation bonus 2–10 %, fee 1 %

@@ -44,19 +44,24 @@ const LEGACY_MAGIC = 0xa1b2c3d4;
 const LEGACY_PRICE_ACCOUNT = 3;
 const LEGACY_TRADING = 1;
 
-/** What a legacy Pyth price account says: its aggregate price, and whether it is trading (the
- * program refuses any other status, `OracleNotTrading`). `null` when it is not a price account. */
+/** What a legacy Pyth price account says: its aggregate price when it is trading, else the last
+ * trading aggregate it still holds (previous price, confidence and publish time, as the program
+ * reads it for the maintenance fallback; `OracleNotTrading` for anything else). `null` when it is
+ * not a price account. */
 export function decodeLegacyPrice(bytes: Uint8Array | null): (OraclePrice & { trading: boolean }) | null {
   if (!bytes || bytes.length < 240) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== LEGACY_MAGIC || view.getUint32(8, true) !== LEGACY_PRICE_ACCOUNT) return null;
-  // Offsets of pyth-sdk-solana's `PriceAccount`: expo, timestamp, then the aggregate.
+  // Offsets of pyth-sdk-solana's `PriceAccount`: expo, timestamp, the previous (last trading)
+  // aggregate, then the aggregate; the program reads the status byte at 224.
   const expo = view.getInt32(20, true);
+  const trading = bytes[224] === LEGACY_TRADING;
+  const [price, conf, time] = trading ? [208, 216, 96] : [184, 192, 200];
   return {
-    price: Number(view.getBigInt64(208, true)) * 10 ** expo,
-    conf: Number(view.getBigUint64(216, true)) * 10 ** expo,
-    publishTime: Number(view.getBigInt64(96, true)),
-    trading: view.getUint32(224, true) === LEGACY_TRADING,
+    price: Number(view.getBigInt64(price, true)) * 10 ** expo,
+    conf: Number(view.getBigUint64(conf, true)) * 10 ** expo,
+    publishTime: Number(view.getBigInt64(time, true)),
+    trading,
   };
 }
 

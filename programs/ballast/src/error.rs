@@ -131,6 +131,10 @@ pub enum BallastError {
     LiquidatorPositionIsTarget,
     #[msg("The position owes a mint whose cached state (multiplier schedule, pause) is over a minute old: put refresh_mint for it in the same transaction")]
     MintCacheStale,
+    #[msg(
+        "A pull reserve's price account must be the Pyth push oracle's feed account of its feed and shard"
+    )]
+    OracleNotPushFeed,
 }
 
 impl From<ballast_risk::MathError> for BallastError {

@@ -88,7 +88,8 @@ async fn scenario() -> (Vec<Row>, usize) {
             rows.push(last(&env, "add_reserve", name, n));
         }
         // Every reserve prices from its own pull feed (its mint's bytes as feed id).
-        let (feed, oracle) = (r.keys.mint.to_bytes(), env.keypair().pubkey());
+        let feed = r.keys.mint.to_bytes();
+        let oracle = ballast_tests::fixtures::feed_account(&feed);
         env.configure(&market, &r, default_oracle(feed, oracle), default_risk(), default_interest())
             .await
             .unwrap();

@@ -63,4 +63,6 @@ export const BALLAST_ERRORS: Readonly<Record<number, { name: string; message: st
   6060: { name: "BorrowAgainstOwnDeposit", message: "The position has deposits of this asset: withdraw them instead of borrowing it" },
   6061: { name: "PriceMarkedUnusable", message: "The admin has marked this reserve's price unusable: it backs nothing and cannot be repaid or seized in a liquidation" },
   6062: { name: "LiquidatorPositionIsTarget", message: "The liquidator's position is the position being liquidated" },
+  6063: { name: "MintCacheStale", message: "The position owes a mint whose cached state (multiplier schedule, pause) is over a minute old: put refresh_mint for it in the same transaction" },
+  6064: { name: "OracleNotPushFeed", message: "A pull reserve's price account must be the Pyth push oracle's feed account of its feed and shard" },
 };

@@ -23,6 +23,9 @@ pub struct OracleParams {
     pub ema_pause_bps: u16,
     pub ema_force_bps: u16,
     pub stress_addon_bps: u16,
+    /// PythPull: the push oracle shard of `price_account` (mainnet sponsors shard 0, and shard 1
+    /// for some equities). PythLegacy: ignored (stored as 0).
+    pub push_shard: u16,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -78,11 +81,14 @@ impl OracleParams {
         bound(self.stress_addon_bps <= 5_000, "stress_addon_bps", self.stress_addon_bps as u64)?;
         // Every source reads one pinned account: nobody can choose among genuine updates.
         bound(self.price_account != Pubkey::default(), "price_account", 0)?;
-        let feed_id = match self.source {
-            OracleSource::PythLegacy => [0; 32],
-            OracleSource::PythPull => self.feed_id,
+        let (feed_id, push_shard) = match self.source {
+            OracleSource::PythLegacy => ([0; 32], 0),
+            OracleSource::PythPull => (self.feed_id, self.push_shard),
         };
         let price_account = self.price_account;
+        if self.source == OracleSource::PythPull {
+            require_push_feed(&price_account, push_shard, &feed_id)?;
+        }
         Ok(OracleConfig {
             price_account,
             feed_id,
@@ -95,9 +101,33 @@ impl OracleParams {
             ema_force_bps: self.ema_force_bps,
             stress_addon_bps: self.stress_addon_bps,
             source: self.source.to_u8(),
-            _padding: [0; 5],
+            push_shard,
+            _padding: [0; 3],
         })
     }
+}
+
+/// SPEC §2, "no choice of price": a pull reserve pins the Pyth push oracle's feed account of its
+/// feed (the PDA of `[shard (u16 LE), feed_id]`), which that program only ever moves forward in
+/// publish time. Any other receiver account has a write authority of its own that could post
+/// an older verified update into it (`OracleNotPushFeed`). The local validator's build (feature
+/// `localnet`) accepts any receiver account: its oracle writer posts at addresses of its own.
+fn require_push_feed(account: &Pubkey, shard: u16, feed_id: &[u8; 32]) -> Result<()> {
+    if cfg!(feature = "localnet") {
+        return Ok(());
+    }
+    let program = crate::oracle::pull::PYTH_PUSH_ORACLE_PROGRAM_ID;
+    let (feed_account, _) = Pubkey::find_program_address(&[&shard.to_le_bytes(), feed_id], &program);
+    if *account != feed_account {
+        msg!(
+            "price_account {} is not the push oracle's feed account {} (shard {})",
+            account,
+            feed_account,
+            shard
+        );
+        return err!(BallastError::OracleNotPushFeed);
+    }
+    Ok(())
 }
 
 impl RiskParams {

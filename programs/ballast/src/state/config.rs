@@ -48,9 +48,12 @@ pub struct OracleConfig {
     pub ema_force_bps: u16,
     /// Added to the maintenance haircut while the EMA breaker is at "force".
     pub stress_addon_bps: u16,
+    /// PythPull: the push oracle's shard whose feed account `price_account` is (checked at
+    /// configuration outside localnet builds).
+    pub push_shard: u16,
     /// `OracleSource::to_u8`; 0 = not configured.
     pub source: u8,
-    pub _padding: [u8; 5],
+    pub _padding: [u8; 3],
 }
 
 #[zero_copy]

@@ -140,6 +140,14 @@ export type Reserve = {
    * this is at most `MINT_CACHE_MAX_AGE_SECS` old.
    */
   mintCheckedTs: bigint;
+  /**
+   * The transition before the one above, kept once the mint's schedule no longer shows it
+   * (`prior_multiplier_until_ts` 0: none): prices published before
+   * `prior_multiplier_until_ts` take `prior_multiplier`. A change the reserve never saw
+   * scheduled is recorded here, effective from the moment a refresh saw it.
+   */
+  priorMultiplier: PodU128;
+  priorMultiplierUntilTs: bigint;
   decimals: number;
   /** `AssetClass` as u8. */
   assetClass: number;
@@ -240,6 +248,14 @@ export type ReserveArgs = {
    * this is at most `MINT_CACHE_MAX_AGE_SECS` old.
    */
   mintCheckedTs: number | bigint;
+  /**
+   * The transition before the one above, kept once the mint's schedule no longer shows it
+   * (`prior_multiplier_until_ts` 0: none): prices published before
+   * `prior_multiplier_until_ts` take `prior_multiplier`. A change the reserve never saw
+   * scheduled is recorded here, effective from the moment a refresh saw it.
+   */
+  priorMultiplier: PodU128Args;
+  priorMultiplierUntilTs: number | bigint;
   decimals: number;
   /** `AssetClass` as u8. */
   assetClass: number;
@@ -314,6 +330,8 @@ export function getReserveEncoder(): FixedSizeEncoder<ReserveArgs> {
       ["newMultiplier", getPodU128Encoder()],
       ["multiplierEffectiveTs", getI64Encoder()],
       ["mintCheckedTs", getI64Encoder()],
+      ["priorMultiplier", getPodU128Encoder()],
+      ["priorMultiplierUntilTs", getI64Encoder()],
       ["decimals", getU8Encoder()],
       ["assetClass", getU8Encoder()],
       ["bump", getU8Encoder()],
@@ -366,6 +384,8 @@ export function getReserveDecoder(): FixedSizeDecoder<Reserve> {
     ["newMultiplier", getPodU128Decoder()],
     ["multiplierEffectiveTs", getI64Decoder()],
     ["mintCheckedTs", getI64Decoder()],
+    ["priorMultiplier", getPodU128Decoder()],
+    ["priorMultiplierUntilTs", getI64Decoder()],
     ["decimals", getU8Decoder()],
     ["assetClass", getU8Decoder()],
     ["bump", getU8Decoder()],
@@ -440,5 +460,5 @@ export async function fetchAllMaybeReserve(
 }
 
 export function getReserveSize(): number {
-  return 1032;
+  return 1056;
 }

@@ -140,6 +140,10 @@ export const BALLAST_ERROR__BORROW_AGAINST_OWN_DEPOSIT = 0x17ac; // 6060
 export const BALLAST_ERROR__PRICE_MARKED_UNUSABLE = 0x17ad; // 6061
 /** LiquidatorPositionIsTarget: The liquidator's position is the position being liquidated */
 export const BALLAST_ERROR__LIQUIDATOR_POSITION_IS_TARGET = 0x17ae; // 6062
+/** MintCacheStale: The position owes a mint whose cached state (multiplier schedule, pause) is over a minute old: put refresh_mint for it in the same transaction */
+export const BALLAST_ERROR__MINT_CACHE_STALE = 0x17af; // 6063
+/** OracleNotPushFeed: A pull reserve's price account must be the Pyth push oracle's feed account of its feed and shard */
+export const BALLAST_ERROR__ORACLE_NOT_PUSH_FEED = 0x17b0; // 6064
 
 export type BallastError =
   | typeof BALLAST_ERROR__BORROW_AGAINST_OWN_DEPOSIT
@@ -162,6 +166,7 @@ export type BallastError =
   | typeof BALLAST_ERROR__MARKET_CLOSED
   | typeof BALLAST_ERROR__MARKET_PAUSED
   | typeof BALLAST_ERROR__MATH_OVERFLOW
+  | typeof BALLAST_ERROR__MINT_CACHE_STALE
   | typeof BALLAST_ERROR__MINT_DEFAULT_STATE_FROZEN
   | typeof BALLAST_ERROR__MINT_EXTENSION_NOT_ALLOWED
   | typeof BALLAST_ERROR__MINT_INVALID
@@ -182,6 +187,7 @@ export type BallastError =
   | typeof BALLAST_ERROR__ORACLE_INVALID_DATA
   | typeof BALLAST_ERROR__ORACLE_NON_POSITIVE_PRICE
   | typeof BALLAST_ERROR__ORACLE_NOT_CONFIGURED
+  | typeof BALLAST_ERROR__ORACLE_NOT_PUSH_FEED
   | typeof BALLAST_ERROR__ORACLE_NOT_TRADING
   | typeof BALLAST_ERROR__ORACLE_PARTIAL_VERIFICATION
   | typeof BALLAST_ERROR__ORACLE_STALE
@@ -229,6 +235,7 @@ if (process.env.NODE_ENV !== "production") {
     [BALLAST_ERROR__MARKET_CLOSED]: `The asset's market session is closed: reduce-only until it opens`,
     [BALLAST_ERROR__MARKET_PAUSED]: `The market is paused: no deposits or borrows (repay, withdraw and liquidation stay open)`,
     [BALLAST_ERROR__MATH_OVERFLOW]: `Arithmetic overflow`,
+    [BALLAST_ERROR__MINT_CACHE_STALE]: `The position owes a mint whose cached state (multiplier schedule, pause) is over a minute old: put refresh_mint for it in the same transaction`,
     [BALLAST_ERROR__MINT_DEFAULT_STATE_FROZEN]: `The mint's DefaultAccountState is Frozen: vault accounts would be frozen`,
     [BALLAST_ERROR__MINT_EXTENSION_NOT_ALLOWED]: `The mint carries a Token-2022 extension that is not on the allowlist (named in the log)`,
     [BALLAST_ERROR__MINT_INVALID]: `Mint account cannot be decoded as an SPL Token or Token-2022 mint`,
@@ -249,6 +256,7 @@ if (process.env.NODE_ENV !== "production") {
     [BALLAST_ERROR__ORACLE_INVALID_DATA]: `Oracle account data cannot be decoded`,
     [BALLAST_ERROR__ORACLE_NON_POSITIVE_PRICE]: `Oracle price is zero or negative`,
     [BALLAST_ERROR__ORACLE_NOT_CONFIGURED]: `The reserve has no oracle configured`,
+    [BALLAST_ERROR__ORACLE_NOT_PUSH_FEED]: `A pull reserve's price account must be the Pyth push oracle's feed account of its feed and shard`,
     [BALLAST_ERROR__ORACLE_NOT_TRADING]: `Legacy price status is not Trading`,
     [BALLAST_ERROR__ORACLE_PARTIAL_VERIFICATION]: `Price update is only partially verified`,
     [BALLAST_ERROR__ORACLE_STALE]: `Oracle price is older than the reserve's max age`,

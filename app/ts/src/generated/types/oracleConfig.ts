@@ -48,6 +48,11 @@ export type OracleConfig = {
   emaForceBps: number;
   /** Added to the maintenance haircut while the EMA breaker is at "force". */
   stressAddonBps: number;
+  /**
+   * PythPull: the push oracle's shard whose feed account `price_account` is (checked at
+   * configuration outside localnet builds).
+   */
+  pushShard: number;
   /** `OracleSource::to_u8`; 0 = not configured. */
   source: number;
   padding: ReadonlyUint8Array;
@@ -67,8 +72,9 @@ export function getOracleConfigEncoder(): FixedSizeEncoder<OracleConfigArgs> {
     ["emaPauseBps", getU16Encoder()],
     ["emaForceBps", getU16Encoder()],
     ["stressAddonBps", getU16Encoder()],
+    ["pushShard", getU16Encoder()],
     ["source", getU8Encoder()],
-    ["padding", fixEncoderSize(getBytesEncoder(), 5)],
+    ["padding", fixEncoderSize(getBytesEncoder(), 3)],
   ]);
 }
 
@@ -84,8 +90,9 @@ export function getOracleConfigDecoder(): FixedSizeDecoder<OracleConfig> {
     ["emaPauseBps", getU16Decoder()],
     ["emaForceBps", getU16Decoder()],
     ["stressAddonBps", getU16Decoder()],
+    ["pushShard", getU16Decoder()],
     ["source", getU8Decoder()],
-    ["padding", fixDecoderSize(getBytesDecoder(), 5)],
+    ["padding", fixDecoderSize(getBytesDecoder(), 3)],
   ]);
 }
 

@@ -50,6 +50,11 @@ export type OracleParams = {
   emaPauseBps: number;
   emaForceBps: number;
   stressAddonBps: number;
+  /**
+   * PythPull: the push oracle shard of `price_account` (mainnet sponsors shard 0, and shard 1
+   * for some equities). PythLegacy: ignored (stored as 0).
+   */
+  pushShard: number;
 };
 
 export type OracleParamsArgs = {
@@ -69,6 +74,11 @@ export type OracleParamsArgs = {
   emaPauseBps: number;
   emaForceBps: number;
   stressAddonBps: number;
+  /**
+   * PythPull: the push oracle shard of `price_account` (mainnet sponsors shard 0, and shard 1
+   * for some equities). PythLegacy: ignored (stored as 0).
+   */
+  pushShard: number;
 };
 
 export function getOracleParamsEncoder(): FixedSizeEncoder<OracleParamsArgs> {
@@ -84,6 +94,7 @@ export function getOracleParamsEncoder(): FixedSizeEncoder<OracleParamsArgs> {
     ["emaPauseBps", getU16Encoder()],
     ["emaForceBps", getU16Encoder()],
     ["stressAddonBps", getU16Encoder()],
+    ["pushShard", getU16Encoder()],
   ]);
 }
 
@@ -100,6 +111,7 @@ export function getOracleParamsDecoder(): FixedSizeDecoder<OracleParams> {
     ["emaPauseBps", getU16Decoder()],
     ["emaForceBps", getU16Decoder()],
     ["stressAddonBps", getU16Decoder()],
+    ["pushShard", getU16Decoder()],
   ]);
 }
 
