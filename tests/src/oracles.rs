@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anchor_lang::prelude::Pubkey;
+use ballast::oracle::legacy::PYTH_ORACLE_PROGRAM_ID;
 use ballast::oracle::pull::PYTH_RECEIVER_PROGRAM_ID;
 use base64::Engine;
 use solana_account::Account;
@@ -72,6 +73,32 @@ impl PullPrice {
             rent_epoch: 0,
         }
     }
+}
+
+/// A Pyth legacy price account (the real BONK/USD capture, rewritten): exponent −8, the
+/// aggregate at `price` with `status`, the last trading aggregate at `last` (price, time), the
+/// EMA at `ema`.
+pub fn legacy_account(
+    price: i64,
+    ema: i64,
+    publish_time: i64,
+    status: u8,
+    last: (i64, i64),
+) -> solana_account::Account {
+    let (_, mut account) = mainnet_fixture("pyth_legacy_BONKUSD_mainnet_drift.json");
+    let d = &mut account.data;
+    let mut put = |at: usize, bytes: &[u8]| d[at..at + bytes.len()].copy_from_slice(bytes);
+    put(20, &(-8i32).to_le_bytes());
+    put(48, &ema.to_le_bytes());
+    put(96, &publish_time.to_le_bytes());
+    put(184, &last.0.to_le_bytes());
+    put(192, &0u64.to_le_bytes());
+    put(200, &last.1.to_le_bytes());
+    put(208, &price.to_le_bytes());
+    put(216, &0u64.to_le_bytes());
+    put(224, &(status as u32).to_le_bytes());
+    account.owner = PYTH_ORACLE_PROGRAM_ID;
+    account
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! A seeded, reproducible multi-user simulation (issue 11 item 2): wallets deposit, withdraw,
 //! borrow and repay, keepers liquidate and resolve bad debt, prices walk, crash, go stale and
-//! widen, the clock jumps. After every step the invariants below are checked against the
+//! widen, the clock jumps. Events in time come too (issue 24): a tokenized stock (the real NFLXx
+//! mint) splits forward, in reverse or by a dividend-style step, announced or with no lead time,
+//! its feed switching near the change and its EMA lagging; ETH is priced by a legacy account
+//! that halts and resumes. After every step the invariants below are checked against the
 //! accounts themselves; a break panics with the seed, so `simulate --seed S` replays it alone.
 //!
 //! Invariants:
@@ -14,6 +17,9 @@
 //! - write-off: `resolve_bad_debt` succeeds only for positions whose deposits are dust;
 //! - liveness: at fresh prices every unhealthy position is liquidatable by some pair, or its
 //!   deposits are dust and the write-off takes it;
+//! - events alone liquidate nobody: right after a split (announced or not, through its window
+//!   and after it, with the EMA lagging) or a halt, at unchanged values, no position is
+//!   liquidatable that was not (or within 0.01 % of it) just before;
 //! - every refusal is a named program error (`TxError::Custom`), never a crash.
 use std::collections::HashMap;
 
@@ -29,12 +35,16 @@ use solana_signer::Signer;
 use crate::fixtures::{
     sol_price, usdc_price, PricedMarket, ReserveFixture, UserFixture, NOW, SOL_FEED, USDC_FEED,
 };
-use crate::oracles::PullPrice;
+use crate::oracles::{legacy_account, PullPrice};
+use crate::token2022::{args, fixture, list, stock_account, stock_mint, Schedule};
 use crate::{Mode, TxError};
 
 const ETH_FEED: [u8; 32] = [9; 32];
-/// SOL, USDC, ETH.
-const ASSETS: usize = 3;
+const STOCK_FEED: [u8; 32] = [0x5e; 32];
+/// SOL, USDC, ETH (legacy feed), STOCK (Token-2022, ScaledUiAmount).
+const ASSETS: usize = 4;
+const ETH: usize = 2;
+const STOCK: usize = 3;
 
 /// What a run did.
 #[derive(Debug, Default, Clone)]
@@ -47,6 +57,12 @@ pub struct SimReport {
     pub liquidations: u64,
     pub bad_debt_resolved: u64,
     pub price_crashes: u64,
+    /// Multiplier changes announced ahead / made with no lead time, and legacy halts.
+    pub scheduled_splits: u64,
+    pub immediate_splits: u64,
+    pub halts: u64,
+    /// Checks that an event alone liquidated nobody.
+    pub event_checks: u64,
 }
 
 /// xorshift64*: tiny, seedable, and the same on every machine.
@@ -78,10 +94,30 @@ struct Keeper {
     tokens: [Pubkey; ASSETS],
 }
 
+/// The stock's feed: it prices one share, `value / multiplier`, with the multiplier of the
+/// feed's own switch (`old` before `switch_ts`, `new` from then on), and an EMA that follows the
+/// per-share price with a one-hour time constant.
+#[derive(Clone, Copy)]
+struct StockFeed {
+    old: f64,
+    new: f64,
+    switch_ts: i64,
+    ema: f64,
+    last_post: i64,
+}
+
 pub struct Sim {
     m: PricedMarket,
     eth: ReserveFixture,
     eth_oracle: Pubkey,
+    stock: ReserveFixture,
+    stock_oracle: Pubkey,
+    /// The mint's schedule as the issuer last wrote it, and the stock's feed.
+    schedule: Schedule,
+    feed: StockFeed,
+    /// ETH's legacy feed is halted; its last trading price and time.
+    halted: bool,
+    eth_last_trade: (i64, i64),
     wallets: Vec<Wallet>,
     keepers: Vec<Keeper>,
     fee_accounts: [Pubkey; ASSETS],
@@ -99,66 +135,124 @@ impl Sim {
     /// ($2,000, 9 decimals), every wallet funded in every asset.
     pub async fn start(mode: Mode, seed: u64, wallets: usize, keepers: usize) -> Sim {
         let mut m = PricedMarket::start(mode).await;
-        let (eth, eth_oracle) = m.list_asset(NOW, ETH_FEED, Some(2_000), true).await;
+        let (eth, _) = m.list_asset(NOW, ETH_FEED, Some(2_000), true).await;
+        // ETH from a legacy price account (it can halt).
+        let eth_oracle = m.env.keypair().pubkey();
+        let eth_price = 200_000_000_000;
+        m.env.set_account(eth_oracle, legacy_account(eth_price, eth_price, NOW - 1, 1, (eth_price, NOW - 1)));
+        let legacy = ballast::instructions::OracleParams {
+            source: ballast::state::OracleSource::PythLegacy,
+            ..ballast_sdk::params::default_oracle([0; 32], eth_oracle)
+        };
+        let (params_risk, params_interest) =
+            (ballast_sdk::params::default_risk(), ballast_sdk::params::default_interest());
+        m.env.configure(&m.market, &eth, legacy, params_risk, params_interest).await.unwrap();
+        m.more_oracles.retain(|(r, _)| *r != eth.keys.reserve);
+        m.more_oracles.push((eth.keys.reserve, eth_oracle));
+        // The stock: NFLXx at $1,100 a token, a multiplier of 1, a 3× cap and 35 % / 30 % haircuts.
+        let schedule = Schedule::flat(1.0);
+        let mint = fixture("NFLXx").0;
+        m.env.set_account(mint, stock_mint(schedule));
+        let keys = list(&mut m.env, &m.market, mint, args(true, 0)).await.unwrap();
+        let stock = ReserveFixture {
+            keys,
+            insurance_vault: ballast_sdk::pda::insurance_vault(&keys.reserve),
+            mint_authority: m.env.payer(),
+            decimals: 8,
+        };
+        let stock_oracle = crate::fixtures::feed_account(&STOCK_FEED);
+        let mut risk = ballast_sdk::params::default_risk();
+        (risk.max_leverage_bps, risk.init_haircut_bps, risk.maint_haircut_bps) = (30_000, 3_500, 3_000);
+        let feed = StockFeed { old: 1.0, new: 1.0, switch_ts: 0, ema: 110_000_000_000.0, last_post: NOW - 1 };
+        let first = PullPrice {
+            feed_id: STOCK_FEED,
+            price: 110_000_000_000,
+            ema_price: 110_000_000_000,
+            ..sol_price(NOW - 1)
+        };
+        m.env.set_account(stock_oracle, first.account());
+        let oracle = ballast_sdk::params::default_oracle(STOCK_FEED, stock_oracle);
+        m.env
+            .configure(&m.market, &stock, oracle, risk, ballast_sdk::params::default_interest())
+            .await
+            .unwrap();
+        m.more_oracles.push((stock.keys.reserve, stock_oracle));
         let fee_receiver = m.market.fee_receiver;
         let mut fee_accounts = [Pubkey::default(); ASSETS];
         for (i, r) in [m.sol.clone(), m.usdc.clone(), eth.clone()].iter().enumerate() {
             fee_accounts[i] = m.env.token_account(r, &fee_receiver, 0).await;
         }
+        fee_accounts[STOCK] = stock_account(&mut m.env, mint, &fee_receiver, 0).await;
         let mut sim = Sim {
             m,
             eth,
             eth_oracle,
+            stock,
+            stock_oracle,
+            schedule,
+            feed,
+            halted: false,
+            eth_last_trade: (eth_price, NOW - 1),
             wallets: Vec::new(),
             keepers: Vec::new(),
             fee_accounts,
             rng: Rng(seed.max(1)),
             now: NOW,
-            prices: [10_000_000_000, 100_000_000, 200_000_000_000],
+            prices: [10_000_000_000, 100_000_000, 200_000_000_000, 110_000_000_000],
             stale: [false; ASSETS],
             wide: [false; ASSETS],
             report: SimReport { seed, ..SimReport::default() },
         };
-        let funds = [1_000 * 1_000_000_000, 100_000 * 1_000_000, 50 * 1_000_000_000];
         for _ in 0..wallets {
             let user = sim.m.env.create_user(&sim.m.market).await;
-            let mut tokens = [Pubkey::default(); ASSETS];
-            for a in 0..ASSETS {
-                let r = sim.reserve(a);
-                tokens[a] = sim.m.env.token_account(&r, &user.wallet.pubkey(), funds[a]).await;
-            }
+            let tokens = sim.funded_accounts(&user.wallet.pubkey()).await;
             sim.wallets.push(Wallet { user, tokens });
         }
         for _ in 0..keepers {
             let wallet = sim.m.env.funded_wallet(1_000_000_000).await;
-            let mut tokens = [Pubkey::default(); ASSETS];
-            for a in 0..ASSETS {
-                let r = sim.reserve(a);
-                tokens[a] = sim.m.env.token_account(&r, &wallet.pubkey(), funds[a]).await;
-            }
+            let tokens = sim.funded_accounts(&wallet.pubkey()).await;
             sim.keepers.push(Keeper { wallet, tokens });
         }
         sim
+    }
+
+    /// A token account of `owner` per asset, funded (the stock's balance written in: the
+    /// xStocks mint authority is not ours).
+    async fn funded_accounts(&mut self, owner: &Pubkey) -> [Pubkey; ASSETS] {
+        let funds = [1_000 * 1_000_000_000, 100_000 * 1_000_000, 50 * 1_000_000_000, 100 * 100_000_000];
+        let mut tokens = [Pubkey::default(); ASSETS];
+        for a in 0..STOCK {
+            let r = self.reserve(a);
+            tokens[a] = self.m.env.token_account(&r, owner, funds[a]).await;
+        }
+        tokens[STOCK] = stock_account(&mut self.m.env, self.stock.keys.mint, owner, funds[STOCK]).await;
+        tokens
     }
 
     fn reserve(&self, asset: usize) -> ReserveFixture {
         match asset {
             0 => self.m.sol.clone(),
             1 => self.m.usdc.clone(),
-            _ => self.eth.clone(),
+            ETH => self.eth.clone(),
+            _ => self.stock.clone(),
         }
     }
 
     fn oracle(&self, asset: usize) -> Pubkey {
-        [self.m.sol_oracle, self.m.usdc_oracle, self.eth_oracle][asset]
+        [self.m.sol_oracle, self.m.usdc_oracle, self.eth_oracle, self.stock_oracle][asset]
     }
 
     fn feed(asset: usize) -> [u8; 32] {
-        [SOL_FEED, USDC_FEED, ETH_FEED][asset]
+        [SOL_FEED, USDC_FEED, ETH_FEED, STOCK_FEED][asset]
     }
 
     fn decimals(asset: usize) -> u8 {
-        [9, 6, 9][asset]
+        [9, 6, 9, 8][asset]
+    }
+
+    /// The stock's mint re-read, as the SDK puts it before a borrow or withdrawal.
+    fn refresh_stock(&self) -> anchor_lang::solana_program::instruction::Instruction {
+        ix::refresh_mint(self.stock.keys.reserve, self.stock.keys.mint)
     }
 
     fn asset_of(&self, reserve: &Pubkey) -> usize {
@@ -176,18 +270,39 @@ impl Sim {
     }
 
     /// Writes each feed's price at `now - 1` (a stale feed keeps its old account; a wide one
-    /// gets a 3 % confidence, over the 2 % cap).
+    /// gets a 3 % confidence, over the 2 % cap). ETH's legacy account, when halted, keeps its
+    /// last trading price; the stock's feed prices a share, its EMA lagging.
     async fn post_prices(&mut self) {
         self.m.env.set_clock(self.now).await;
+        let at = self.now - 1;
         for a in 0..ASSETS {
             if self.stale[a] {
                 continue;
             }
-            let base = if a == 1 { usdc_price(self.now - 1) } else { sol_price(self.now - 1) };
+            let base = if a == 1 { usdc_price(at) } else { sol_price(at) };
             let p = self.prices[a];
             let conf = if self.wide[a] { (p / 100 * 3) as u64 } else { (p / 1_000) as u64 };
-            let price = PullPrice { feed_id: Self::feed(a), price: p, ema_price: p, conf, ..base };
-            self.m.env.set_account(self.oracle(a), price.account());
+            let account = match a {
+                ETH if self.halted => legacy_account(0, self.eth_last_trade.0, at, 2, self.eth_last_trade),
+                ETH => {
+                    self.eth_last_trade = (p, at);
+                    let mut account = legacy_account(p, p, at, 1, (p, at));
+                    account.data[216..224].copy_from_slice(&conf.to_le_bytes());
+                    account
+                }
+                STOCK => {
+                    let f = &mut self.feed;
+                    let per_share = p as f64 / if at >= f.switch_ts { f.new } else { f.old };
+                    let k = ((at - f.last_post).max(0) as f64 / 3_600.0).min(1.0);
+                    f.ema += (per_share - f.ema) * k;
+                    f.last_post = at;
+                    let (price, ema) = (per_share as i64, f.ema as i64);
+                    let conf = if self.wide[a] { (price / 100 * 3) as u64 } else { (price / 1_000) as u64 };
+                    PullPrice { feed_id: STOCK_FEED, price, ema_price: ema, conf, ..base }.account()
+                }
+                _ => PullPrice { feed_id: Self::feed(a), price: p, ema_price: p, conf, ..base }.account(),
+            };
+            self.m.env.set_account(self.oracle(a), account);
         }
     }
 
@@ -255,7 +370,8 @@ impl Sim {
                 20..=29 => self.withdraw().await,
                 30..=49 => self.borrow().await,
                 50..=59 => self.repay().await,
-                60..=74 => self.move_prices().await,
+                60..=71 => self.move_prices().await,
+                72..=74 => self.time_event().await,
                 75..=79 => self.advance_clock().await,
                 80..=92 => self.liquidate().await,
                 93..=97 => self.resolve().await,
@@ -304,7 +420,8 @@ impl Sim {
         let remaining = if has_debt { remaining } else { Vec::new() };
         let ixn = ix::withdraw_with_health(owner, position, &r.keys, wallet.tokens[a], amount, remaining);
         let signer = wallet.user.wallet.insecure_clone();
-        let result = self.m.env.send("sim withdraw", &[ixn], &[&signer]).await;
+        let ixs = [self.refresh_stock(), ixn];
+        let result = self.m.env.send("sim withdraw", &ixs, &[&signer]).await;
         if self.succeeded("withdraw", result) && has_debt {
             self.check_initial_health(&position, "withdraw").await;
         }
@@ -333,7 +450,8 @@ impl Sim {
         let ixn =
             ix::borrow(wallet.user.wallet.pubkey(), position, &r.keys, wallet.tokens[a], amount, remaining);
         let signer = wallet.user.wallet.insecure_clone();
-        let result = self.m.env.send("sim borrow", &[ixn], &[&signer]).await;
+        let ixs = [self.refresh_stock(), ixn];
+        let result = self.m.env.send("sim borrow", &ixs, &[&signer]).await;
         if self.succeeded("borrow", result) {
             self.check_initial_health(&position, "borrow").await;
         }
@@ -364,9 +482,13 @@ impl Sim {
         self.succeeded("repay", result);
     }
 
-    /// Prices walk ±3 %; now and then one crashes 35 %, goes stale or widens (USDC stays put).
+    /// Prices walk ±3 %; now and then one crashes 35 %, goes stale or widens (USDC stays put);
+    /// a halted ETH feed resumes half the time.
     async fn move_prices(&mut self) {
-        for a in [0, 2] {
+        if self.halted && self.rng.chance(50) {
+            self.halted = false;
+        }
+        for a in [0, ETH, STOCK] {
             let step = self.rng.below(801) as i64 - 400; // ±4.00 %
             self.prices[a] = (self.prices[a] * (10_000 + step) / 10_000).max(1_000);
             if self.rng.chance(8) {
@@ -378,6 +500,93 @@ impl Sim {
         }
         self.now += 1 + self.rng.below(5) as i64;
         self.post_prices().await;
+    }
+
+    /// An event in time with values unchanged: ETH's legacy feed halts (30 %), or the stock's
+    /// issuer changes the multiplier, announced 1–30 minutes ahead (40 %) or effective at once
+    /// (30 %), its feed switching within a minute of the change and its EMA lagging. The event
+    /// alone must liquidate nobody: checked right after it and, for a change, on both sides of
+    /// it, after its window and with the EMA still far behind.
+    async fn time_event(&mut self) {
+        self.stale = [false; ASSETS];
+        self.wide = [false; ASSETS];
+        self.post_prices().await;
+        let before = self.maintenance().await;
+        let roll = self.rng.below(10);
+        if roll < 3 {
+            self.halted = true;
+            self.report.halts += 1;
+            self.post_prices().await;
+            self.check_event_liquidates_nobody(&before, "halt").await;
+            return;
+        }
+        let current = self.feed.new;
+        let k = if current > 50.0 {
+            0.1
+        } else if current < 0.02 {
+            10.0
+        } else {
+            [10.0, 0.1, 1.02, 2.0][self.rng.below(4) as usize]
+        };
+        let next = current * k;
+        let (label, effective) = if roll < 7 {
+            self.report.scheduled_splits += 1;
+            ("scheduled change", self.now + 60 + self.rng.below(1_741) as i64)
+        } else {
+            self.report.immediate_splits += 1;
+            ("immediate change", self.now)
+        };
+        self.schedule = if effective > self.now {
+            Schedule { multiplier: current, new_multiplier: next, effective_ts: effective }
+        } else {
+            Schedule { multiplier: next, new_multiplier: next, effective_ts: effective }
+        };
+        let jitter = if effective > self.now { self.rng.below(121) as i64 - 60 } else { 0 };
+        self.feed = StockFeed { old: current, new: next, switch_ts: effective + jitter, ..self.feed };
+        self.m.env.set_account(self.stock.keys.mint, stock_mint(self.schedule));
+        let refresh = self.refresh_stock();
+        self.m.env.send("sim refresh_mint", &[refresh], &[]).await.unwrap();
+        self.check_event_liquidates_nobody(&before, label).await;
+        for at in [effective - 120, effective - 30, effective + 1, effective + 60, effective + 901] {
+            if at <= self.now {
+                continue;
+            }
+            self.now = at;
+            self.post_prices().await;
+            let refresh = self.refresh_stock();
+            self.m.env.send("sim refresh_mint", &[refresh], &[]).await.unwrap();
+            self.check_event_liquidates_nobody(&before, label).await;
+        }
+    }
+
+    /// Every position's maintenance figures now (the program's own pricing, through the SDK).
+    async fn maintenance(&mut self) -> HashMap<Pubkey, (u128, u128)> {
+        let mut out = HashMap::new();
+        for (p, _) in self.positions() {
+            if let Some(v) = self.view(&p).await {
+                out.insert(p, (v.health.maint_collateral, v.health.maint_debt));
+            }
+        }
+        out
+    }
+
+    /// No position is liquidatable now that was not, or within 0.05 % of it (interest over the
+    /// event's half hour), at `before`.
+    async fn check_event_liquidates_nobody(&mut self, before: &HashMap<Pubkey, (u128, u128)>, what: &str) {
+        self.report.event_checks += 1;
+        self.report.invariant_checks += 1;
+        let after = self.maintenance().await;
+        for (p, (collateral, debt)) in after {
+            if collateral >= debt {
+                continue;
+            }
+            let Some(&(c0, d0)) = before.get(&p) else { continue };
+            assert!(
+                c0.saturating_mul(10_000) < d0.saturating_mul(10_005),
+                "seed {}: the {what} alone made position {p} liquidatable: maintenance {c0} / {d0} before, {collateral} / {debt} after",
+                self.report.seed
+            );
+        }
     }
 
     async fn advance_clock(&mut self) {

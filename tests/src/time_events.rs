@@ -17,15 +17,14 @@ use std::pin::Pin;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use ballast::error::BallastError;
-use ballast::oracle::legacy::PYTH_ORACLE_PROGRAM_ID;
 use ballast::state::OracleSource;
 use ballast_sdk::ix;
 use ballast_sdk::params::{default_interest, default_oracle, default_risk};
 use solana_signer::Signer;
 
 use crate::fixtures::{sol_price, PricedMarket, ReserveFixture, NOW};
-use crate::oracles::{mainnet_fixture, PullPrice};
-use crate::token2022::{args, fixture, list, stock_account};
+use crate::oracles::{legacy_account, PullPrice};
+use crate::token2022::{args, fixture, list, stock_account, stock_mint, Schedule};
 use crate::{Mode, TxError};
 
 const USDC: u64 = 1_000_000;
@@ -172,67 +171,6 @@ struct StockMarket {
     stock: ReserveFixture,
     oracle: Pubkey,
     feed: Feed,
-}
-
-/// A `ScaledUiAmount` schedule as the issuer writes it (multipliers as the mint's f64).
-#[derive(Clone, Copy)]
-struct Schedule {
-    multiplier: f64,
-    new_multiplier: f64,
-    effective_ts: i64,
-}
-
-impl Schedule {
-    const fn flat(m: f64) -> Self {
-        Schedule { multiplier: m, new_multiplier: m, effective_ts: 0 }
-    }
-}
-
-/// NFLXx's real mint with its ScaledUiAmount extension (type 25: authority, multiplier f64,
-/// effective time i64, new multiplier f64) set to `schedule`.
-fn stock_mint(schedule: Schedule) -> solana_account::Account {
-    let (_, mut account) = fixture("NFLXx");
-    let d = &mut account.data;
-    let mut at = 166;
-    while at + 4 <= d.len() {
-        let t = u16::from_le_bytes([d[at], d[at + 1]]);
-        let len = u16::from_le_bytes([d[at + 2], d[at + 3]]) as usize;
-        if t == 25 {
-            let body = at + 4 + 32;
-            d[body..body + 8].copy_from_slice(&schedule.multiplier.to_le_bytes());
-            d[body + 8..body + 16].copy_from_slice(&schedule.effective_ts.to_le_bytes());
-            d[body + 16..body + 24].copy_from_slice(&schedule.new_multiplier.to_le_bytes());
-            return account;
-        }
-        at += 4 + len;
-    }
-    panic!("NFLXx has no ScaledUiAmount extension");
-}
-
-/// A Pyth legacy price account (the real BONK/USD capture, rewritten): exponent −8, the
-/// aggregate at `price` with `status`, the last trading aggregate at `last` (price, time), the
-/// EMA at `ema`.
-fn legacy_account(
-    price: i64,
-    ema: i64,
-    publish_time: i64,
-    status: u8,
-    last: (i64, i64),
-) -> solana_account::Account {
-    let (_, mut account) = mainnet_fixture("pyth_legacy_BONKUSD_mainnet_drift.json");
-    let d = &mut account.data;
-    let mut put = |at: usize, bytes: &[u8]| d[at..at + bytes.len()].copy_from_slice(bytes);
-    put(20, &(-8i32).to_le_bytes());
-    put(48, &ema.to_le_bytes());
-    put(96, &publish_time.to_le_bytes());
-    put(184, &last.0.to_le_bytes());
-    put(192, &0u64.to_le_bytes());
-    put(200, &last.1.to_le_bytes());
-    put(208, &price.to_le_bytes());
-    put(216, &0u64.to_le_bytes());
-    put(224, &(status as u32).to_le_bytes());
-    account.owner = PYTH_ORACLE_PROGRAM_ID;
-    account
 }
 
 impl StockMarket {

@@ -172,3 +172,38 @@ pub async fn list_configured(
     env.configure(market, &fixture, oracle, default_risk(), default_interest()).await.unwrap();
     keys
 }
+
+/// A `ScaledUiAmount` schedule as the issuer writes it (multipliers as the mint's f64).
+#[derive(Clone, Copy)]
+pub struct Schedule {
+    pub multiplier: f64,
+    pub new_multiplier: f64,
+    pub effective_ts: i64,
+}
+
+impl Schedule {
+    pub const fn flat(m: f64) -> Self {
+        Schedule { multiplier: m, new_multiplier: m, effective_ts: 0 }
+    }
+}
+
+/// NFLXx's real mint with its ScaledUiAmount extension (type 25: authority, multiplier f64,
+/// effective time i64, new multiplier f64) set to `schedule`.
+pub fn stock_mint(schedule: Schedule) -> solana_account::Account {
+    let (_, mut account) = fixture("NFLXx");
+    let d = &mut account.data;
+    let mut at = 166;
+    while at + 4 <= d.len() {
+        let t = u16::from_le_bytes([d[at], d[at + 1]]);
+        let len = u16::from_le_bytes([d[at + 2], d[at + 3]]) as usize;
+        if t == 25 {
+            let body = at + 4 + 32;
+            d[body..body + 8].copy_from_slice(&schedule.multiplier.to_le_bytes());
+            d[body + 8..body + 16].copy_from_slice(&schedule.effective_ts.to_le_bytes());
+            d[body + 16..body + 24].copy_from_slice(&schedule.new_multiplier.to_le_bytes());
+            return account;
+        }
+        at += 4 + len;
+    }
+    panic!("NFLXx has no ScaledUiAmount extension");
+}

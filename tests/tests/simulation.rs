@@ -1,6 +1,7 @@
 #![allow(deprecated)] // solana-program-test 3.x API, see tests/src/lib.rs
 //! The randomized multi-user simulation (issue 11 item 2), short form: 400 seeded operations
-//! in every mode, every invariant of `ballast_tests::sim` checked after each step.
+//! in every mode (splits and halts among them, issue 24), every invariant of `ballast_tests::sim`
+//! checked after each step.
 //! `BALLAST_SIM_SEED` picks another seed; the long form is `cargo run -p ballast-tests --bin
 //! simulate` (≥ 10,000 operations).
 use ballast_tests::sim::Sim;
@@ -16,4 +17,8 @@ async fn a_short_random_run_keeps_every_invariant(mode: Mode) {
     assert_eq!(report.operations, report.succeeded + report.refused);
     assert!(report.succeeded > 50, "the run must do things, not only be refused: {report:?}");
     assert!(report.liquidations > 0, "prices must crash enough to liquidate: {report:?}");
+    assert!(
+        report.scheduled_splits > 0 && report.immediate_splits > 0 && report.halts > 0,
+        "events in time must happen: {report:?}"
+    );
 }

@@ -18,10 +18,10 @@ async fn main() {
     let start = std::time::Instant::now();
     let mut sim = Sim::start(mode, seed, 20, 3).await;
     let r = sim.run(ops).await;
-    println!("| seed | mode | operations | succeeded | refused (named) | invariant checks | liquidations | bad debt resolved | price crashes | seconds |");
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| seed | mode | operations | succeeded | refused (named) | invariant checks | liquidations | bad debt resolved | price crashes | splits announced / immediate | halts | event checks | seconds |");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {} | {:?} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        "| {} | {:?} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {} | {} | {} |",
         r.seed,
         mode,
         r.operations,
@@ -31,6 +31,10 @@ async fn main() {
         r.liquidations,
         r.bad_debt_resolved,
         r.price_crashes,
+        r.scheduled_splits,
+        r.immediate_splits,
+        r.halts,
+        r.event_checks,
         start.elapsed().as_secs()
     );
 }
