@@ -11,6 +11,9 @@
 //! The market: `PricedMarket` (SOL $100, USDC $1, a lender of 10,000 USDC, the borrower with 10
 //! SOL) and a stock (the real NFLXx mint, its ScaledUiAmount schedule rewritten per event; 3×
 //! cap, 35 % / 30 % haircuts) with a lender of 20 tokens.
+// Prices of 1e-8 USD are written `dollars_fraction` (`1_100_00000000` = $1,100).
+#![allow(clippy::inconsistent_digit_grouping)]
+
 use std::future::Future;
 use std::pin::Pin;
 
@@ -663,4 +666,20 @@ async fn no_fresh_price(s: &mut StockMarket, action: Action, refusal: BallastErr
             s.resolve_refused().await;
         }
     }
+}
+
+/// Issue 24 item 1, the stale cache: a position owing a dynamic mint nobody has re-read for over
+/// a minute takes no new risk (`MintCacheStale`, nothing changed): the issuer may have changed
+/// the multiplier unseen. Re-read in the same transaction, the same withdrawal passes.
+pub async fn a_debt_in_a_mint_nobody_has_read_for_a_minute_backs_no_new_risk(mode: Mode) {
+    let mut s = StockMarket::start(mode, NOW, ONE, Feed::Pull, 1_100_00000000).await;
+    position_for(&mut s, Action::WithdrawWithDebt, 1_100).await;
+    s.at(NOW + 61).await;
+    s.post(1_100_00000000, 1_100_00000000, NOW + 60).await;
+    let [refresh, withdraw] = s.withdraw_sol_ixs(SOL).await;
+    s.borrower_refused("stale mint cache", std::slice::from_ref(&withdraw), BallastError::MintCacheStale)
+        .await;
+    let w = s.m.borrower.wallet.insecure_clone();
+    s.m.env.send("withdraw", &[refresh, withdraw], &[&w]).await.unwrap();
+    assert_eq!(s.m.env.token_balance(s.m.borrower_sol).await, SOL);
 }

@@ -26,3 +26,7 @@ async fn every_time_event_cell_holds_sbf() {
 async fn every_time_event_cell_holds_sbf_v0_gaps() {
     run_all(Mode::SbfV0Gaps).await
 }
+
+ballast_tests::dual_mode_tests!(a_debt_in_a_mint_nobody_has_read_for_a_minute_backs_no_new_risk);
+
+use ballast_tests::time_events::a_debt_in_a_mint_nobody_has_read_for_a_minute_backs_no_new_risk;

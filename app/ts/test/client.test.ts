@@ -131,6 +131,16 @@ test('mainnet oracle accounts read as the program`s own parsers read them', () =
   }
 });
 
+test('a halted legacy account reads its last trading price, as the program reads it', () => {
+  const h = fx.halted_legacy;
+  const read = decodeLegacyPrice(bytes(h.data_base64));
+  assert.ok(read);
+  assert.equal(read.trading, false);
+  assert.equal(read.price, h.price * 10 ** h.expo);
+  assert.equal(read.conf, h.conf * 10 ** h.expo);
+  assert.equal(read.publishTime, h.publish_time);
+});
+
 test('a legacy account that is not trading reads as such, and other bytes as nothing', () => {
   const legacy = fx.oracles.find((o: { source: number }) => o.source === 1);
   const data = bytes(legacy.data_base64);

@@ -100,6 +100,27 @@ fn main() {
         ("pyth_v2_TSLAX_xstock_mainnet_Blinds.json", 2),
     ]
     .map(|(file, source)| oracle_fixture(file, source));
+    // The legacy capture halted (status 2), its last trading aggregate set apart from the
+    // aggregate: the program reads the last trading price (issue 24 item 4).
+    let halted_legacy = {
+        use base64::Engine;
+        let mut o = oracle_fixture("pyth_legacy_BONKUSD_mainnet_drift.json", 1);
+        let mut data =
+            base64::engine::general_purpose::STANDARD.decode(o["data_base64"].as_str().unwrap()).unwrap();
+        data[184..192].copy_from_slice(&140_001i64.to_le_bytes());
+        data[192..200].copy_from_slice(&333u64.to_le_bytes());
+        data[200..208].copy_from_slice(&1_702_120_001i64.to_le_bytes());
+        data[224..228].copy_from_slice(&2u32.to_le_bytes());
+        let raw =
+            ballast::oracle::legacy::parse(&ballast::oracle::legacy::PYTH_ORACLE_PROGRAM_ID, &data).unwrap();
+        assert!(!raw.trading);
+        o["data_base64"] = json!(b64(&data));
+        o["price"] = json!(raw.price);
+        o["conf"] = json!(raw.conf);
+        o["publish_time"] = json!(raw.publish_time);
+        o["file"] = json!("pyth_legacy_BONKUSD_mainnet_drift.json, halted");
+        o
+    };
     let codes = [6000u32, 6010, 6029];
     let fixtures = json!({
         "program": ballast::ID.to_string(),
@@ -126,6 +147,7 @@ fn main() {
         },
         "compute_budget": budget.iter().map(|i| json!({ "program": i.program_id.to_string(), "data_base64": b64(&i.data) })).collect::<Vec<_>>(),
         "oracles": oracles,
+        "halted_legacy": halted_legacy,
         "health_report": {
             "data_base64": b64(&report_bytes),
             "health_factor": 1.333333333,
