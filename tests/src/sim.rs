@@ -36,7 +36,7 @@ use crate::fixtures::{
     sol_price, usdc_price, PricedMarket, ReserveFixture, UserFixture, NOW, SOL_FEED, USDC_FEED,
 };
 use crate::oracles::{legacy_account, PullPrice};
-use crate::token2022::{args, fixture, list, stock_account, stock_mint, Schedule};
+use crate::token2022::{list_nflx, stock_account, stock_mint, Schedule};
 use crate::{Mode, TxError};
 
 const ETH_FEED: [u8; 32] = [9; 32];
@@ -151,15 +151,8 @@ impl Sim {
         m.more_oracles.push((eth.keys.reserve, eth_oracle));
         // The stock: NFLXx at $1,100 a token, a multiplier of 1, a 3× cap and 35 % / 30 % haircuts.
         let schedule = Schedule::flat(1.0);
-        let mint = fixture("NFLXx").0;
-        m.env.set_account(mint, stock_mint(schedule));
-        let keys = list(&mut m.env, &m.market, mint, args(true, 0)).await.unwrap();
-        let stock = ReserveFixture {
-            keys,
-            insurance_vault: ballast_sdk::pda::insurance_vault(&keys.reserve),
-            mint_authority: m.env.payer(),
-            decimals: 8,
-        };
+        let stock = list_nflx(&mut m.env, &m.market, schedule).await;
+        let mint = stock.keys.mint;
         let stock_oracle = crate::fixtures::feed_account(&STOCK_FEED);
         let mut risk = ballast_sdk::params::default_risk();
         (risk.max_leverage_bps, risk.init_haircut_bps, risk.maint_haircut_bps) = (30_000, 3_500, 3_000);

@@ -27,7 +27,7 @@ use solana_signer::Signer;
 
 use crate::fixtures::{sol_price, PricedMarket, ReserveFixture, NOW};
 use crate::oracles::{legacy_account, PullPrice};
-use crate::token2022::{args, fixture, list, stock_account, stock_mint, Schedule};
+use crate::token2022::{list_nflx, stock_account, stock_mint, Schedule};
 use crate::{Mode, TxError};
 
 const USDC: u64 = 1_000_000;
@@ -183,15 +183,8 @@ impl StockMarket {
         let mut m = PricedMarket::start(mode).await;
         m.env.set_clock(now).await;
         m.set_sol_price(now, 100).await;
-        let mint = fixture("NFLXx").0;
-        m.env.set_account(mint, stock_mint(schedule));
-        let keys = list(&mut m.env, &m.market, mint, args(true, 0)).await.unwrap();
-        let stock = ReserveFixture {
-            keys,
-            insurance_vault: ballast_sdk::pda::insurance_vault(&keys.reserve),
-            mint_authority: m.env.payer(),
-            decimals: 8,
-        };
+        let stock = list_nflx(&mut m.env, &m.market, schedule).await;
+        let mint = stock.keys.mint;
         let oracle = match feed {
             Feed::Pull => crate::fixtures::feed_account(&STOCK_FEED),
             Feed::Legacy => m.env.keypair().pubkey(),

@@ -207,3 +207,22 @@ pub fn stock_mint(schedule: Schedule) -> solana_account::Account {
     }
     panic!("NFLXx has no ScaledUiAmount extension");
 }
+
+/// Lists the real NFLXx mint in `market` with its ScaledUiAmount schedule set to `schedule`
+/// (issuer opt-in, no extra haircut); the payer stands as its mint authority (never used: the
+/// balances are written in, `stock_account`).
+pub async fn list_nflx(
+    env: &mut TestEnv,
+    market: &MarketFixture,
+    schedule: Schedule,
+) -> crate::ReserveFixture {
+    let mint = fixture("NFLXx").0;
+    env.set_account(mint, stock_mint(schedule));
+    let keys = list(env, market, mint, args(true, 0)).await.unwrap();
+    crate::ReserveFixture {
+        keys,
+        insurance_vault: pda::insurance_vault(&keys.reserve),
+        mint_authority: env.payer(),
+        decimals: 8,
+    }
+}

@@ -86,9 +86,6 @@ impl OracleParams {
             OracleSource::PythPull => (self.feed_id, self.push_shard),
         };
         let price_account = self.price_account;
-        if self.source == OracleSource::PythPull {
-            require_push_feed(&price_account, push_shard, &feed_id)?;
-        }
         Ok(OracleConfig {
             price_account,
             feed_id,
@@ -109,9 +106,11 @@ impl OracleParams {
 
 /// SPEC §2, "no choice of price": a pull reserve pins the Pyth push oracle's feed account of its
 /// feed (the PDA of `[shard (u16 LE), feed_id]`), which that program only ever moves forward in
-/// publish time. Any other receiver account has a write authority of its own that could post
-/// an older verified update into it (`OracleNotPushFeed`). The local validator's build (feature
+/// publish time. Any other receiver account has a write authority of its own that could post an
+/// older verified update into it (`OracleNotPushFeed`). The local validator's build (feature
 /// `localnet`) accepts any receiver account: its oracle writer posts at addresses of its own.
+/// Checked by the instruction, not by `OracleParams::to_config`, which clients also call to check
+/// bounds whatever build they send to.
 fn require_push_feed(account: &Pubkey, shard: u16, feed_id: &[u8; 32]) -> Result<()> {
     if cfg!(feature = "localnet") {
         return Ok(());
@@ -352,6 +351,9 @@ pub fn handler(
     interest: InterestParams,
     caps: CapsParams,
 ) -> Result<()> {
+    if oracle.source == OracleSource::PythPull {
+        require_push_feed(&oracle.price_account, oracle.push_shard, &oracle.feed_id)?;
+    }
     let new = ReserveConfig {
         oracle: oracle.to_config()?,
         risk: risk.to_config()?,
