@@ -504,6 +504,16 @@ impl Sim {
         self.stale = [false; ASSETS];
         self.wide = [false; ASSETS];
         self.post_prices().await;
+        // The baseline is taken out of any earlier change's doubt: inside it the stock has the
+        // benefit of the doubt, and its end may rightly reveal a liquidatable position.
+        for _ in 0..4 {
+            let r = self.m.env.reserve_state(self.stock.keys.reserve).await;
+            if r.multiplier_doubt(self.now - 1).is_none() && !r.in_multiplier_change_window(self.now) {
+                break;
+            }
+            self.now += 902;
+            self.post_prices().await;
+        }
         let before = self.maintenance().await;
         let roll = self.rng.below(10);
         if roll < 3 {
@@ -540,7 +550,7 @@ impl Sim {
         let refresh = self.refresh_stock();
         self.m.env.send("sim refresh_mint", &[refresh], &[]).await.unwrap();
         self.check_event_liquidates_nobody(&before, label).await;
-        for at in [effective - 120, effective - 30, effective + 1, effective + 60, effective + 901] {
+        for at in [effective - 120, effective - 30, effective + 1, effective + 60, effective + 902] {
             if at <= self.now {
                 continue;
             }
@@ -564,7 +574,7 @@ impl Sim {
     }
 
     /// No position is liquidatable now that was not, or within 0.05 % of it (interest over the
-    /// event's half hour), at `before`.
+    /// event's half hour), at `before` (taken out of any earlier change's doubt).
     async fn check_event_liquidates_nobody(&mut self, before: &HashMap<Pubkey, (u128, u128)>, what: &str) {
         self.report.event_checks += 1;
         self.report.invariant_checks += 1;

@@ -526,7 +526,8 @@ async fn immediate_split(s: &mut StockMarket, action: Action, forward: bool) {
         s.m.env.send("refresh", &[s.refresh()], &[]).await.unwrap();
         let r = s.m.env.reserve_state(s.stock.keys.reserve).await;
         let wad = 1_000_000_000_000_000_000u128;
-        assert_eq!((r.prior_multiplier.get(), r.prior_multiplier_until_ts), (wad, T + 1));
+        let past = r.past_multipliers[0];
+        assert_eq!((past.multiplier.get(), past.until_ts, past.doubt_from_ts), (wad, T + 1, NOW));
         assert_eq!(r.multiplier_at(T - 1), wad);
         let after = r.multiplier_at(T + 1);
         assert!(if forward { after == 10 * wad } else { after < wad / 9 }, "{after}");
@@ -555,15 +556,19 @@ fn utc(y: u64, m: u64, d: u64, hh: u64, mm: u64) -> i64 {
 /// Friday 2027-01-22 20:00 UTC (15:00 New York, a week after `NOW`): open.
 const FRIDAY: i64 = NOW + 7 * 86_400 + 12 * 3_600;
 
-/// Friday's close stands all weekend; the issuer splits on Sunday with no lead time, a crank
-/// re-reads the mint on Sunday, and on Monday 08:00 New York (closed) the close is still the
-/// price.
+/// Friday's close stands all weekend; a crank reads the mint on Saturday (no change yet), the
+/// issuer splits on Sunday with no lead time, a crank re-reads the mint on Sunday, and on Monday
+/// 08:00 New York (closed) the close is still the price: published before the last read that
+/// found the old multiplier, it stands at that multiplier, out of doubt.
 async fn weekend_split(s: &mut StockMarket, action: Action) {
     assert_eq!(FRIDAY, utc(2027, 1, 22, 20, 0));
     let close = utc(2027, 1, 22, 20, 59) + 59;
     let (sunday, monday) = (utc(2027, 1, 24, 22, 0), utc(2027, 1, 25, 13, 0));
     s.at(close + 1).await;
     s.post(1_100_00000000, 1_100_00000000, close).await;
+    let saturday = utc(2027, 1, 23, 12, 0);
+    s.at(saturday).await;
+    s.m.env.send("refresh", &[s.refresh()], &[]).await.unwrap();
     s.issuer_sets(Schedule { multiplier: 10.0, new_multiplier: 10.0, effective_ts: sunday });
     s.at(sunday + 60).await;
     s.m.env.send("refresh", &[s.refresh()], &[]).await.unwrap();

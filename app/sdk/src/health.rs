@@ -28,7 +28,9 @@ pub struct PositionView {
     /// Maintenance and initial figures, as liquidation sees them.
     pub health: Health,
     /// The same under the market's joint stress shock, as borrow and withdraw see them:
-    /// `passes_initial()` here is whether the program would let the position take on more.
+    /// `passes_initial()` here is whether the figures allow more; the program also needs every
+    /// debt slot priced fresh and its mint re-read within the minute (`PricedSlot::require_fresh`,
+    /// `init_debt_refusal`).
     pub stressed: Health,
 }
 

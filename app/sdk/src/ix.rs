@@ -252,9 +252,9 @@ pub fn health_reserves(position: &Position, adding: Option<Pubkey>) -> Vec<Pubke
 }
 
 /// `refresh_mint` for every reserve among `slots` whose mint's state can change
-/// (`Reserve::mint_dynamic`): a borrow or a withdrawal with debt counts such a collateral only
-/// if its cached mint state is fresh (`MINT_CACHE_MAX_AGE_SECS`), so clients send these first,
-/// in the same transaction.
+/// (`Reserve::mint_dynamic`): a borrow or a withdrawal with debt counts such a collateral, and
+/// accepts such a debt (`MintCacheStale`), only if its cached mint state is fresh
+/// (`MINT_CACHE_MAX_AGE_SECS`), so clients send these first, in the same transaction.
 pub fn mint_refreshes(slots: &[Pubkey], reserve_of: impl Fn(&Pubkey) -> Option<Reserve>) -> Vec<Instruction> {
     slots
         .iter()

@@ -441,15 +441,16 @@ struct StockRules {
 /// SPEC §6 for one reserve: the per-token price of a ScaledUiAmount mint (at the multiplier in
 /// force when the price was published), the issuer haircut, a paused mint counting nothing for
 /// initial health, an equity outside its session being reduce-only with the gap haircut, and
-/// the window around a multiplier change. In that window the feed and the multiplier may
-/// disagree by a factor of the split, so the asset counts nothing as collateral for initial
-/// health (and cannot be borrowed), and a debt in it counts at the larger multiplier there,
-/// while maintenance gives the position the benefit of the doubt: a deposit at the larger
-/// multiplier, a debt at the smaller (no false liquidation; the window is short). A debt whose
-/// mint nobody has re-read for a minute backs no new risk: its multiplier may have changed.
-/// After a change the per-share EMA lags the per-share price for hours: the breaker then
-/// compares the price with the EMA on either side of the change and never reaches "force"
-/// (a split alone makes nobody liquidatable).
+/// multiplier changes. Around a change the feed and the multiplier may disagree by a factor of
+/// the split (and an unannounced change may have come at any time since the mint was last
+/// read): a price published in that doubt is valued for maintenance with the benefit of the
+/// doubt (a deposit at the larger multiplier, a debt at the smaller: no false liquidation),
+/// while a debt counts for initial health at the larger; and while `now` is in a change's
+/// window the asset counts nothing as collateral for initial health (and cannot be borrowed).
+/// A debt whose mint nobody has re-read for a minute backs no new risk: its multiplier may have
+/// changed unseen. After a change the per-share EMA lags the per-share price for hours: the
+/// breaker then compares the price with the EMA on either side of the change and never reaches
+/// "force" (a split alone makes nobody liquidatable).
 /// (`fresh`: the price passed every check; a fallback price keeps its "pause" level.)
 fn stock_rules(
     reserve: &Reserve,
@@ -462,8 +463,7 @@ fn stock_rules(
     if let Some((before, after)) = reserve.multiplier_settling(now).filter(|_| fresh) {
         price.ema_level = settling_ema_level(&reserve.oracle, &price, before, after);
     }
-    let window = reserve.multiplier_window(now);
-    let (multiplier, init_debt_multiplier) = match window {
+    let (multiplier, init_debt_multiplier) = match reserve.multiplier_doubt(price.publish_time) {
         Some((_, high)) if holds_deposit => (high, high),
         Some((low, high)) => (low, high),
         None => {
@@ -489,7 +489,7 @@ fn stock_rules(
     if reserve.mint_paused != 0 || reserve.mint_impaired != 0 || cache_stale {
         risk.init_haircut_bps = 10_000;
     }
-    if window.is_some() {
+    if reserve.in_multiplier_change_window(now) {
         risk.init_haircut_bps = 10_000;
     }
     if !reserve.session.is_open(now) {

@@ -89,12 +89,10 @@ pub struct Reserve {
     /// that passes the mint). A dynamic mint's collateral counts for initial health only while
     /// this is at most `MINT_CACHE_MAX_AGE_SECS` old.
     pub mint_checked_ts: i64,
-    /// The transition before the one above, kept once the mint's schedule no longer shows it
-    /// (`prior_multiplier_until_ts` 0: none): prices published before
-    /// `prior_multiplier_until_ts` take `prior_multiplier`. A change the reserve never saw
-    /// scheduled is recorded here, effective from the moment a refresh saw it.
-    pub prior_multiplier: PodU128,
-    pub prior_multiplier_until_ts: i64,
+    /// The last two changes before the mint's schedule, kept once the mint no longer shows them
+    /// (`[0]` the newer; `until_ts` 0: none). A change the reserve never saw scheduled is
+    /// recorded here, effective from the moment a refresh saw it.
+    pub past_multipliers: [PastMultiplier; 2],
     pub decimals: u8,
     /// `AssetClass` as u8.
     pub asset_class: u8,
@@ -121,6 +119,29 @@ pub struct Reserve {
     /// The protocol's share of interest below one token unit, in 1/10 000 of a unit, carried
     /// from one accrual to the next (fees are otherwise rounded down at every accrual).
     pub fee_remainder_bps: u32,
+}
+
+/// A multiplier change the reserve remembers: prices published before `until_ts` take
+/// `multiplier`. Which side of it a price published from `doubt_from_ts − window` to
+/// `until_ts + window` belongs to is in doubt (the feed and the issuer may switch at different
+/// moments, and an unannounced change happened at some time after the mint was last read,
+/// `doubt_from_ts`, and before it was seen, `until_ts`).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PastMultiplier {
+    pub multiplier: PodU128,
+    pub until_ts: i64,
+    pub doubt_from_ts: i64,
+}
+
+/// A multiplier change as valuation sees it: when, since when it is in doubt, and the
+/// multipliers before and after.
+#[derive(Debug, Clone, Copy)]
+struct Transition {
+    at: i64,
+    doubt_from: i64,
+    before: u128,
+    after: u128,
 }
 
 /// A reserve's figures as of a moment, computed without writing (health views use this for
@@ -248,11 +269,15 @@ impl Reserve {
 
     /// Assets left in a reserve whose every deposit share has gone (its depositors withdrew
     /// to the last share, or were written off and forfeited): nobody owns them, and minting
-    /// the next deposit 1:1 against them would hand them to the next depositor. They become
-    /// protocol fees (`collect_fees`: the insurance pool up to its target, then the fee
-    /// receiver); returns how many tokens moved. Called before a deposit into such a reserve.
+    /// the next deposit 1:1 against them would hand them to the next depositor. Those held in
+    /// the vault become protocol fees (`collect_fees`: the insurance pool up to its target,
+    /// then the fee receiver); returns how many tokens moved. Called before a deposit into such
+    /// a reserve. What is still owed to the reserve stays with its depositors: made fees, it
+    /// would let `collect_fees` pay them out of the next depositor's tokens before the
+    /// borrowers repay (and a default would then fall on that depositor alone).
     pub fn sweep_unowned_assets(&mut self) -> Result<u64> {
-        let unowned = self.total_deposit_assets()?;
+        let cash = self.available_liquidity.saturating_sub(self.pending_fees);
+        let unowned = self.total_deposit_assets()?.min(cash);
         if unowned > 0 {
             crate::diag!("{} tokens without deposit shares become protocol fees", unowned);
             self.pending_fees = self.pending_fees.checked_add(unowned).ok_or(BallastError::MathOverflow)?;
@@ -325,71 +350,102 @@ impl Reserve {
     /// The `ScaledUiAmount` multiplier in force at unix time `ts` (WAD). Prices take the one in
     /// force when they were published: a pre-split price never meets a post-split multiplier.
     pub fn multiplier_at(&self, ts: i64) -> u128 {
-        if self.prior_multiplier_until_ts != 0 && ts < self.prior_multiplier_until_ts {
-            self.prior_multiplier.get()
-        } else if ts >= self.multiplier_effective_ts {
+        // The older remembered change first: its `until_ts` is the earlier.
+        for past in self.past_multipliers.iter().rev() {
+            if past.until_ts != 0 && ts < past.until_ts {
+                return past.multiplier.get();
+            }
+        }
+        if ts >= self.multiplier_effective_ts {
             self.new_multiplier.get()
         } else {
             self.multiplier.get()
         }
     }
 
-    /// The multiplier changes the reserve knows of, as `(when, before, after)`: the mint's
-    /// scheduled one and the prior one it keeps (either may be absent).
-    fn multiplier_transitions(&self) -> [Option<(i64, u128, u128)>; 2] {
-        let (old, new) = (self.multiplier.get(), self.new_multiplier.get());
-        let scheduled = (old != new).then_some((self.multiplier_effective_ts, old, new));
-        let until = self.prior_multiplier_until_ts;
-        let prior = (until != 0).then(|| (until, self.prior_multiplier.get(), self.multiplier_at(until)));
-        [scheduled, prior.filter(|(_, before, after)| before != after)]
+    /// The changes the reserve knows of: the mint's scheduled one and the two it remembers.
+    fn multiplier_transitions(&self) -> impl Iterator<Item = Transition> + '_ {
+        let (old, new, at) = (self.multiplier.get(), self.new_multiplier.get(), self.multiplier_effective_ts);
+        let scheduled = (old != new).then_some(Transition { at, doubt_from: at, before: old, after: new });
+        let past = self.past_multipliers.iter().filter(|p| p.until_ts != 0).map(|p| Transition {
+            at: p.until_ts,
+            doubt_from: p.doubt_from_ts.min(p.until_ts),
+            before: p.multiplier.get(),
+            after: self.multiplier_at(p.until_ts),
+        });
+        scheduled.into_iter().chain(past).filter(|t| t.before != t.after)
     }
 
-    /// The smallest and largest multiplier on either side of a change within
-    /// `MULTIPLIER_CHANGE_WINDOW_SECS` of `now`; `None` outside every window. Inside one the
-    /// feed and the issuer may switch at slightly different moments, so the asset is
-    /// reduce-only then (SPEC §6, docs/decisions.md).
-    pub fn multiplier_window(&self, now: i64) -> Option<(u128, u128)> {
-        let mut bounds: Option<(u128, u128)> = None;
-        for (at, before, after) in self.multiplier_transitions().into_iter().flatten() {
-            if now.abs_diff(at) <= MULTIPLIER_CHANGE_WINDOW_SECS {
-                let (lo, hi) = bounds.unwrap_or((before, before));
-                bounds = Some((lo.min(before).min(after), hi.max(before).max(after)));
-            }
-        }
-        bounds
+    /// Whether `ts` lies in a change's doubt: from `MULTIPLIER_CHANGE_WINDOW_SECS` before the
+    /// earliest moment it may have happened to as long after the latest.
+    fn in_doubt(t: &Transition, ts: i64) -> bool {
+        let w = MULTIPLIER_CHANGE_WINDOW_SECS as i64;
+        ts >= t.doubt_from.saturating_sub(w) && ts <= t.at.saturating_add(w)
     }
 
-    /// Whether `now` lies within `MULTIPLIER_CHANGE_WINDOW_SECS` of a multiplier change.
+    /// Whether `now` lies in a multiplier change's window: the feed and the issuer may switch at
+    /// slightly different moments (and an unannounced change may have come at any time since the
+    /// mint was last read), so the asset is reduce-only then (SPEC §6, docs/decisions.md).
     pub fn in_multiplier_change_window(&self, now: i64) -> bool {
-        self.multiplier_window(now).is_some()
+        self.multiplier_transitions().any(|t| Self::in_doubt(&t, now))
+    }
+
+    /// The smallest and largest multiplier a price published at `published` may stand at: the
+    /// multiplier in force then and both sides of every change it is in doubt of; `None` when it
+    /// is in doubt of none (it takes `multiplier_at(published)`).
+    pub fn multiplier_doubt(&self, published: i64) -> Option<(u128, u128)> {
+        let at = self.multiplier_at(published);
+        self.multiplier_transitions().filter(|t| Self::in_doubt(t, published)).fold(None, |bounds, t| {
+            let (lo, hi) = bounds.unwrap_or((at, at));
+            Some((lo.min(t.before).min(t.after), hi.max(t.before).max(t.after)))
+        })
     }
 
     /// The change whose per-share EMA may still lag at `now` (from the window's opening to
-    /// `EMA_SETTLE_SECS` after the change), as `(before, after)`.
+    /// `EMA_SETTLE_SECS` after the change), as `(before, after)`, if the step is one the breaker
+    /// would notice (at least `ema_pause_bps`): a smaller one leaves the breaker as it is.
     pub fn multiplier_settling(&self, now: i64) -> Option<(u128, u128)> {
-        self.multiplier_transitions().into_iter().flatten().find_map(|(at, before, after)| {
-            let opens = at.saturating_sub(MULTIPLIER_CHANGE_WINDOW_SECS as i64);
-            (now >= opens && now <= at.saturating_add(EMA_SETTLE_SECS)).then_some((before, after))
+        let pause = self.oracle.ema_pause_bps as u64;
+        self.multiplier_transitions().find_map(|t| {
+            let opens = t.doubt_from.saturating_sub(MULTIPLIER_CHANGE_WINDOW_SECS as i64);
+            let settling = now >= opens && now <= t.at.saturating_add(EMA_SETTLE_SECS);
+            let step = ballast_risk::health::ema_divergence_bps(
+                u64::try_from(t.after).unwrap_or(u64::MAX),
+                u64::try_from(t.before).unwrap_or(u64::MAX),
+            );
+            (settling && step >= pause).then_some((t.before, t.after))
         })
+    }
+
+    /// Remembers a change that the mint's schedule no longer shows (the older one is dropped).
+    fn remember_change(&mut self, before: u128, until_ts: i64, doubt_from_ts: i64) {
+        self.past_multipliers[1] = self.past_multipliers[0];
+        let mut past = PastMultiplier { until_ts, doubt_from_ts, ..PastMultiplier::default() };
+        past.multiplier.set(before);
+        self.past_multipliers[0] = past;
     }
 
     /// Records the mint's state as read at `now`. The multiplier schedule is merged, not
     /// copied: Token-2022's `update_multiplier` with an effective time at or before now sets
     /// both of the mint's multipliers to the new value, so the mint forgets the old one. A
     /// multiplier in force now that differs from what the reserve knew to be in force now is
-    /// a change it never saw scheduled: it takes effect at `now`, the moment it was seen
-    /// (prices published before keep the old multiplier; the window around it is reduce-only).
-    /// A change already past that the mint's new schedule no longer shows is kept as the prior
-    /// one. (The first read, at listing, takes the mint's schedule as it is.)
+    /// a change it never saw scheduled: it takes effect at `now`, the moment it was seen, and
+    /// is in doubt back to the mint's last read (prices published in between may stand on
+    /// either side of it; the window around it is reduce-only). A change already past that
+    /// the mint's new schedule no longer shows is remembered too. (The first read, at listing,
+    /// takes the mint's schedule as it is.)
     pub fn set_mint_traits(&mut self, traits: &crate::mint_rules::MintTraits, now: i64) {
         let read = traits.multiplier;
         if self.mint_checked_ts != 0 {
             let known = self.multiplier_at(now);
-            let scheduled_passed =
-                self.multiplier.get() != self.new_multiplier.get() && self.multiplier_effective_ts <= now;
-            let same_schedule = read.multiplier == self.multiplier.get()
-                && read.new_multiplier == self.new_multiplier.get()
-                && read.effective_ts == self.multiplier_effective_ts;
+            let (old, new, at) =
+                (self.multiplier.get(), self.new_multiplier.get(), self.multiplier_effective_ts);
+            let scheduled_passed = old != new && at <= now;
+            let same_schedule =
+                read.multiplier == old && read.new_multiplier == new && read.effective_ts == at;
+            if scheduled_passed && (read.at(now) != known || !same_schedule) {
+                self.remember_change(old, at, at);
+            }
             if read.at(now) != known {
                 crate::diag!(
                     "multiplier {} in force without a schedule (knew {}): from {}",
@@ -397,11 +453,7 @@ impl Reserve {
                     known,
                     now
                 );
-                self.prior_multiplier.set(known);
-                self.prior_multiplier_until_ts = now;
-            } else if scheduled_passed && !same_schedule {
-                self.prior_multiplier.set(self.multiplier.get());
-                self.prior_multiplier_until_ts = self.multiplier_effective_ts;
+                self.remember_change(known, now, self.mint_checked_ts);
             }
         }
         self.mint_checked_ts = now;
@@ -500,5 +552,52 @@ mod tests {
         // Per second the fee is ~0.63 units: rounded down each time it was lost entirely.
         let (a, b) = (every_second.pending_fees, once.pending_fees);
         assert!(a * 100 >= b * 99 && a * 100 <= b * 101, "every second {a} vs once {b}");
+    }
+
+    /// A reserve of a ScaledUiAmount mint read at `at` with `schedule` (WAD multipliers).
+    fn read(r: &mut Reserve, (multiplier, new_multiplier, effective_ts): (u128, u128, i64), at: i64) {
+        let traits = crate::mint_rules::MintTraits {
+            decimals: 8,
+            multiplier: crate::mint_rules::Multiplier { multiplier, new_multiplier, effective_ts },
+            pausable: true,
+            paused: false,
+            permanent_delegate: false,
+            freeze_authority: false,
+            mutable_transfer_rules: false,
+            transfer_rules_authority: false,
+            transfer_fee: false,
+            transfer_hook: false,
+            default_frozen: false,
+        };
+        r.set_mint_traits(&traits, at);
+    }
+
+    /// Issue 24 review: a scheduled 1:10 split, then (the next day) an unannounced 2 % step.
+    /// Friday's price keeps the multiplier of Friday (1), Saturday's after the split 10, and
+    /// a price within the step's doubt stands between 10 and 10.2; before, the second change
+    /// overwrote the first and Friday's price met 10.
+    #[test]
+    fn two_changes_in_a_row_keep_every_price_at_its_own_multiplier() {
+        let (friday, saturday, sunday, monday) = (100_000, 186_400, 272_800, 359_200);
+        let mut r: Reserve = bytemuck::Zeroable::zeroed();
+        read(&mut r, (WAD, 10 * WAD, saturday), friday);
+        read(&mut r, (WAD, 10 * WAD, saturday), saturday + 60);
+        read(&mut r, (WAD, 10 * WAD, saturday), sunday);
+        let step = 10 * WAD + WAD / 5;
+        read(&mut r, (step, step, sunday + 30), monday);
+        assert_eq!(r.multiplier_at(friday), WAD);
+        assert_eq!(r.multiplier_at(saturday + 1), 10 * WAD);
+        assert_eq!(r.multiplier_at(monday), step);
+        assert_eq!(r.multiplier_doubt(friday), None, "out of every doubt");
+        assert_eq!(r.multiplier_doubt(saturday + 3_600), None, "read on Sunday: no change yet");
+        assert_eq!(
+            r.multiplier_doubt(sunday + 3_600),
+            Some((10 * WAD, step)),
+            "between the last read and the step"
+        );
+        assert!(r.in_multiplier_change_window(monday) && !r.in_multiplier_change_window(monday + 901));
+        // A third change drops the oldest: only the last two are remembered.
+        read(&mut r, (WAD, WAD, 0), monday + 7_200);
+        assert_eq!(r.past_multipliers[1].until_ts, monday);
     }
 }

@@ -51,6 +51,8 @@ import {
   getInterestConfigEncoder,
   getOracleConfigDecoder,
   getOracleConfigEncoder,
+  getPastMultiplierDecoder,
+  getPastMultiplierEncoder,
   getPodU128Decoder,
   getPodU128Encoder,
   getRiskConfigDecoder,
@@ -61,6 +63,8 @@ import {
   type InterestConfigArgs,
   type OracleConfig,
   type OracleConfigArgs,
+  type PastMultiplier,
+  type PastMultiplierArgs,
   type PodU128,
   type PodU128Args,
   type RiskConfig,
@@ -141,13 +145,11 @@ export type Reserve = {
    */
   mintCheckedTs: bigint;
   /**
-   * The transition before the one above, kept once the mint's schedule no longer shows it
-   * (`prior_multiplier_until_ts` 0: none): prices published before
-   * `prior_multiplier_until_ts` take `prior_multiplier`. A change the reserve never saw
-   * scheduled is recorded here, effective from the moment a refresh saw it.
+   * The last two changes before the mint's schedule, kept once the mint no longer shows them
+   * (`[0]` the newer; `until_ts` 0: none). A change the reserve never saw scheduled is
+   * recorded here, effective from the moment a refresh saw it.
    */
-  priorMultiplier: PodU128;
-  priorMultiplierUntilTs: bigint;
+  pastMultipliers: Array<PastMultiplier>;
   decimals: number;
   /** `AssetClass` as u8. */
   assetClass: number;
@@ -249,13 +251,11 @@ export type ReserveArgs = {
    */
   mintCheckedTs: number | bigint;
   /**
-   * The transition before the one above, kept once the mint's schedule no longer shows it
-   * (`prior_multiplier_until_ts` 0: none): prices published before
-   * `prior_multiplier_until_ts` take `prior_multiplier`. A change the reserve never saw
-   * scheduled is recorded here, effective from the moment a refresh saw it.
+   * The last two changes before the mint's schedule, kept once the mint no longer shows them
+   * (`[0]` the newer; `until_ts` 0: none). A change the reserve never saw scheduled is
+   * recorded here, effective from the moment a refresh saw it.
    */
-  priorMultiplier: PodU128Args;
-  priorMultiplierUntilTs: number | bigint;
+  pastMultipliers: Array<PastMultiplierArgs>;
   decimals: number;
   /** `AssetClass` as u8. */
   assetClass: number;
@@ -330,8 +330,10 @@ export function getReserveEncoder(): FixedSizeEncoder<ReserveArgs> {
       ["newMultiplier", getPodU128Encoder()],
       ["multiplierEffectiveTs", getI64Encoder()],
       ["mintCheckedTs", getI64Encoder()],
-      ["priorMultiplier", getPodU128Encoder()],
-      ["priorMultiplierUntilTs", getI64Encoder()],
+      [
+        "pastMultipliers",
+        getArrayEncoder(getPastMultiplierEncoder(), { size: 2 }),
+      ],
       ["decimals", getU8Encoder()],
       ["assetClass", getU8Encoder()],
       ["bump", getU8Encoder()],
@@ -384,8 +386,10 @@ export function getReserveDecoder(): FixedSizeDecoder<Reserve> {
     ["newMultiplier", getPodU128Decoder()],
     ["multiplierEffectiveTs", getI64Decoder()],
     ["mintCheckedTs", getI64Decoder()],
-    ["priorMultiplier", getPodU128Decoder()],
-    ["priorMultiplierUntilTs", getI64Decoder()],
+    [
+      "pastMultipliers",
+      getArrayDecoder(getPastMultiplierDecoder(), { size: 2 }),
+    ],
     ["decimals", getU8Decoder()],
     ["assetClass", getU8Decoder()],
     ["bump", getU8Decoder()],
@@ -460,5 +464,5 @@ export async function fetchAllMaybeReserve(
 }
 
 export function getReserveSize(): number {
-  return 1056;
+  return 1096;
 }

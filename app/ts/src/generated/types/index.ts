@@ -15,6 +15,7 @@ export * from "./marketParams";
 export * from "./oracleConfig";
 export * from "./oracleParams";
 export * from "./oracleSource";
+export * from "./pastMultiplier";
 export * from "./podU128";
 export * from "./poolStatus";
 export * from "./positionSlot";
