@@ -49,8 +49,8 @@ pub struct PricedSlot {
     /// Tokens the slot owes (rounded up).
     pub debt_amount: u64,
     /// The per-token price (mantissa at `price.expo`) a debt counts at in initial health:
-    /// `price + band`, but inside a multiplier change window at the *larger* multiplier, while
-    /// `price` (maintenance) takes the smaller one (SPEC §6).
+    /// `price + band`, but for a price published in a multiplier change's doubt at the *larger*
+    /// multiplier, while `price` (maintenance) takes the smaller one (SPEC §6).
     pub init_debt_price: u64,
     /// Why a debt here may not stand behind any new risk, whatever its price: the mint's cached
     /// multiplier schedule is too old to know the multiplier (`MintCacheStale`).

@@ -557,17 +557,9 @@ mod tests {
     /// A reserve of a ScaledUiAmount mint read at `at` with `schedule` (WAD multipliers).
     fn read(r: &mut Reserve, (multiplier, new_multiplier, effective_ts): (u128, u128, i64), at: i64) {
         let traits = crate::mint_rules::MintTraits {
-            decimals: 8,
             multiplier: crate::mint_rules::Multiplier { multiplier, new_multiplier, effective_ts },
             pausable: true,
-            paused: false,
-            permanent_delegate: false,
-            freeze_authority: false,
-            mutable_transfer_rules: false,
-            transfer_rules_authority: false,
-            transfer_fee: false,
-            transfer_hook: false,
-            default_frozen: false,
+            ..crate::mint_rules::MintTraits::plain(8)
         };
         r.set_mint_traits(&traits, at);
     }
