@@ -27,12 +27,25 @@ pub enum RpcError {
     /// The program refused: its error code, its name and message from the IDL, and the last
     /// lines the program logged (known when the refusal came from a simulation).
     Program { code: u32, description: String, logs: Vec<String> },
-    /// Any other transaction failure, as the runtime reported it.
+    /// Another program of the transaction refused (SPL Token, Token-2022, System, Associated
+    /// Token Account, or one Ballast called): its name, its code, the code's name and meaning.
+    OtherProgram { program: String, code: u32, description: String, logs: Vec<String> },
+    /// Any other transaction failure, in words.
     Transaction(String),
     /// The RPC request itself failed (network, node).
     Rpc(String),
     /// An account is missing or does not decode.
     Account(String),
+    /// The account at an address given is not the Ballast account asked for (none there, another
+    /// program's, another kind): `X is not a Ballast market (owner …, size …)`.
+    WrongAccount(String),
+}
+
+fn write_logs(f: &mut std::fmt::Formatter<'_>, logs: &[String]) -> std::fmt::Result {
+    if !logs.is_empty() {
+        write!(f, "\nprogram log:\n  {}", logs.join("\n  "))?;
+    }
+    Ok(())
 }
 
 impl std::fmt::Display for RpcError {
@@ -40,14 +53,15 @@ impl std::fmt::Display for RpcError {
         match self {
             RpcError::Program { code, description, logs } => {
                 write!(f, "program error {code}: {description}")?;
-                if !logs.is_empty() {
-                    write!(f, "\nprogram log:\n  {}", logs.join("\n  "))?;
-                }
-                Ok(())
+                write_logs(f, logs)
+            }
+            RpcError::OtherProgram { program, code, description, logs } => {
+                write!(f, "{program} error {code}: {description}")?;
+                write_logs(f, logs)
             }
             RpcError::Transaction(e) => write!(f, "transaction failed: {e}"),
             RpcError::Rpc(e) => write!(f, "RPC request failed: {e}"),
-            RpcError::Account(e) => write!(f, "{e}"),
+            RpcError::Account(e) | RpcError::WrongAccount(e) => write!(f, "{e}"),
         }
     }
 }
@@ -64,18 +78,142 @@ impl RpcError {
     }
 }
 
-fn classify(e: ClientError) -> RpcError {
+/// What a failed transaction's error is read against: the program of each instruction, in
+/// message order, and the fee payer.
+struct Sent<'a> {
+    programs: Vec<Pubkey>,
+    payer: &'a Pubkey,
+}
+
+impl<'a> Sent<'a> {
+    fn new(ixs: &[Instruction], payer: &'a Pubkey) -> Self {
+        Self { programs: ixs.iter().map(|i| i.program_id).collect(), payer }
+    }
+
+    fn message(tx: &VersionedTransaction, payer: &'a Pubkey) -> Self {
+        let keys = tx.message.static_account_keys();
+        let programs = tx
+            .message
+            .instructions()
+            .iter()
+            .map(|i| keys.get(i.program_id_index as usize).copied().unwrap_or_default())
+            .collect();
+        Self { programs, payer }
+    }
+}
+
+/// The program whose failure the logs show first: the innermost one, which raised the error
+/// the outer programs pass on (`Program <id> failed: custom program error: 0x…`).
+fn raising_program(logs: &[String]) -> Option<Pubkey> {
+    logs.iter().find_map(|line| {
+        let rest = line.strip_prefix("Program ")?;
+        let (id, tail) = rest.split_once(' ')?;
+        tail.starts_with("failed: custom program error").then(|| id.parse().ok()).flatten()
+    })
+}
+
+/// A custom error `code` of the instruction run by `instruction_program`, attributed to the
+/// program that raised it (named by the logs when there are any) and put in words.
+fn custom_error(code: u32, instruction_program: Option<&Pubkey>, logs: &[String]) -> RpcError {
+    use crate::errors::{describe, describe_program_error, program_name, SYSTEM_PROGRAM, TOKEN_PROGRAM};
+    let tail = last_log_lines(logs);
+    let raised_by = raising_program(logs).or(instruction_program.copied());
+    let ballast_own = |code| RpcError::Program {
+        code,
+        description: describe(code).unwrap_or_else(|| format!("custom error {code}")),
+        logs: tail.clone(),
+    };
+    match raised_by {
+        None => ballast_own(code),
+        // Anchor's codes start at 100 and Ballast's at 6000: a lower code from a Ballast
+        // instruction without logs was raised by a program it called (a token transfer, an
+        // account creation), and which one is not known.
+        Some(p) if p == ballast::ID && code < 100 => {
+            let named = |program: &Pubkey| describe_program_error(program, code);
+            let guesses: Vec<String> =
+                [(TOKEN_PROGRAM, "SPL Token / Token-2022"), (SYSTEM_PROGRAM, "System")]
+                    .into_iter()
+                    .filter_map(|(id, name)| Some(format!("{name}: {}", named(&id)?)))
+                    .collect();
+            RpcError::OtherProgram {
+                program: "a program Ballast called".into(),
+                code,
+                description: if guesses.is_empty() {
+                    format!("custom error {code}")
+                } else {
+                    format!("custom error {code}, i.e. {}", guesses.join(", or "))
+                },
+                logs: tail,
+            }
+        }
+        Some(p) if p == ballast::ID => ballast_own(code),
+        Some(p) => RpcError::OtherProgram {
+            program: program_name(&p).map_or_else(|| format!("program {p}"), str::to_string),
+            code,
+            description: describe_program_error(&p, code).unwrap_or_else(|| format!("custom error {code}")),
+            logs: tail,
+        },
+    }
+}
+
+/// A transaction's failure in words: a custom code by the program that raised it, a fee payer
+/// without SOL said so (the runtime's "Attempt to debit an account but found no record of a
+/// prior credit"), anything else as the runtime put it with the last log lines.
+fn transaction_error(
+    err: solana_transaction_error::TransactionError,
+    logs: &[String],
+    sent: &Sent<'_>,
+) -> RpcError {
     use solana_instruction::error::InstructionError;
     use solana_transaction_error::TransactionError;
+    let payer = sent.payer;
+    let fund = "fund it, e.g. `ballast airdrop 1` on a local validator or devnet, or a transfer";
+    match err {
+        TransactionError::InstructionError(index, InstructionError::Custom(code)) => {
+            custom_error(code, sent.programs.get(index as usize), logs)
+        }
+        TransactionError::AccountNotFound => RpcError::Transaction(format!(
+            "the fee payer {payer} has no SOL on this cluster (no account at its address): {fund}"
+        )),
+        TransactionError::InsufficientFundsForFee => {
+            RpcError::Transaction(format!("the fee payer {payer} has too little SOL for the fee: {fund}"))
+        }
+        TransactionError::InsufficientFundsForRent { account_index } => RpcError::Transaction(format!(
+            "account {account_index} of the transaction would hold less SOL than rent exemption needs \
+             (the fee payer {payer} pays for new accounts: {fund})"
+        )),
+        other => {
+            let tail = last_log_lines(logs);
+            if tail.is_empty() {
+                RpcError::Transaction(other.to_string())
+            } else {
+                RpcError::Transaction(format!("{other}; last log lines: {}", tail.join(" | ")))
+            }
+        }
+    }
+}
+
+/// A failed request that carried a transaction: its failure in words when the node ran it
+/// (the preflight simulation's logs included), else the request's own error.
+fn classify_sent(e: ClientError, sent: &Sent<'_>) -> RpcError {
+    use solana_rpc_client_api::client_error::ErrorKind;
+    use solana_rpc_client_api::request::{RpcError as Request, RpcResponseErrorData};
+    let logs = match e.kind() {
+        ErrorKind::RpcError(Request::RpcResponseError {
+            data: RpcResponseErrorData::SendTransactionPreflightFailure(result),
+            ..
+        }) => result.logs.clone().unwrap_or_default(),
+        _ => Vec::new(),
+    };
     match e.get_transaction_error() {
-        Some(TransactionError::InstructionError(_, InstructionError::Custom(code))) => RpcError::Program {
-            code,
-            description: crate::errors::describe(code).unwrap_or_else(|| format!("custom error {code}")),
-            logs: Vec::new(),
-        },
-        Some(other) => RpcError::Transaction(other.to_string()),
+        Some(err) => transaction_error(err, &logs, sent),
         None => RpcError::Rpc(e.to_string()),
     }
+}
+
+/// A failed read (no transaction involved).
+fn classify(e: ClientError) -> RpcError {
+    RpcError::Rpc(e.to_string())
 }
 
 /// How `Client::send_v0` builds a transaction.
@@ -102,22 +240,6 @@ pub struct Prepared {
     pub simulated_units: u64,
     /// What it costs the payer at most: base fee and priority fee, in lamports.
     pub fee_lamports: u64,
-}
-
-/// A refused simulation as an error: the program's by name, anything else with the last log
-/// lines (what the program said before it failed).
-fn refusal(err: solana_transaction_error::TransactionError, logs: Vec<String>) -> RpcError {
-    use solana_instruction::error::InstructionError;
-    use solana_transaction_error::TransactionError;
-    let tail = last_log_lines(&logs);
-    match err {
-        TransactionError::InstructionError(_, InstructionError::Custom(code)) => RpcError::Program {
-            code,
-            description: crate::errors::describe(code).unwrap_or_else(|| format!("custom error {code}")),
-            logs: tail,
-        },
-        other => RpcError::Transaction(format!("{other}; last log lines: {}", tail.join(" | "))),
-    }
 }
 
 /// How many of a failed transaction's last log lines an error carries.
@@ -148,8 +270,12 @@ impl Client {
         let blockhash = self.rpc.get_latest_blockhash().await.map_err(classify)?;
         let mut all: Vec<&Keypair> = vec![&self.payer];
         all.extend(signers.iter().copied().filter(|k| k.pubkey() != self.payer.pubkey()));
-        let tx = Transaction::new_signed_with_payer(ixs, Some(&self.payer.pubkey()), &all, blockhash);
-        self.rpc.send_and_confirm_transaction(&tx).await.map_err(classify)
+        let payer = self.payer.pubkey();
+        let tx = Transaction::new_signed_with_payer(ixs, Some(&payer), &all, blockhash);
+        self.rpc
+            .send_and_confirm_transaction(&tx)
+            .await
+            .map_err(|e| classify_sent(e, &Sent::new(ixs, &payer)))
     }
 
     /// The lookup tables at `keys`, decoded (a missing or undecodable one is an error).
@@ -267,9 +393,12 @@ impl Client {
         };
         let blockhash = self.rpc.get_latest_blockhash().await.map_err(classify)?;
         let probe = build(crate::tx::MAX_COMPUTE_UNIT_LIMIT, blockhash)?;
-        let simulated = self.rpc.simulate_transaction(&probe).await.map_err(classify)?.value;
+        let payer = self.payer.pubkey();
+        let sent = Sent::message(&probe, &payer);
+        let simulated =
+            self.rpc.simulate_transaction(&probe).await.map_err(|e| classify_sent(e, &sent))?.value;
         if let Some(err) = simulated.err {
-            return Err(refusal(err.into(), simulated.logs.unwrap_or_default()));
+            return Err(transaction_error(err.into(), &simulated.logs.unwrap_or_default(), &sent));
         }
         let consumed = simulated.units_consumed.unwrap_or(crate::tx::MAX_COMPUTE_UNIT_LIMIT as u64);
         let limit = options.compute_unit_limit.unwrap_or_else(|| crate::tx::compute_unit_limit_for(consumed));
@@ -287,7 +416,12 @@ impl Client {
 
     /// Sends a prepared transaction and waits for confirmation.
     pub async fn send_prepared(&self, prepared: &Prepared) -> Result<Signature, RpcError> {
-        self.rpc.send_and_confirm_transaction(&prepared.transaction).await.map_err(classify)
+        let payer = self.payer.pubkey();
+        let sent = Sent::message(&prepared.transaction, &payer);
+        self.rpc
+            .send_and_confirm_transaction(&prepared.transaction)
+            .await
+            .map_err(|e| classify_sent(e, &sent))
     }
 
     /// `prepare_v0`, then `send_prepared`.
@@ -306,11 +440,12 @@ impl Client {
     pub async fn simulate_view(&self, ixn: Instruction) -> Result<Vec<u8>, RpcError> {
         use base64::Engine;
         let blockhash = self.rpc.get_latest_blockhash().await.map_err(classify)?;
-        let tx =
-            Transaction::new_signed_with_payer(&[ixn], Some(&self.payer.pubkey()), &[&self.payer], blockhash);
-        let result = self.rpc.simulate_transaction(&tx).await.map_err(classify)?.value;
+        let payer = self.payer.pubkey();
+        let sent = Sent::new(std::slice::from_ref(&ixn), &payer);
+        let tx = Transaction::new_signed_with_payer(&[ixn], Some(&payer), &[&self.payer], blockhash);
+        let result = self.rpc.simulate_transaction(&tx).await.map_err(|e| classify_sent(e, &sent))?.value;
         if let Some(err) = result.err {
-            return Err(refusal(err.into(), result.logs.unwrap_or_default()));
+            return Err(transaction_error(err.into(), &result.logs.unwrap_or_default(), &sent));
         }
         let data =
             result.return_data.ok_or_else(|| RpcError::Transaction("the view returned no data".into()))?;
@@ -338,24 +473,59 @@ impl Client {
         Ok(r.into_iter().next().flatten())
     }
 
+    /// The Ballast account of `kind` at `key`, decoded by `decode`; `WrongAccount` in words
+    /// when there is none, another program owns it, or it is another kind.
+    async fn ballast_account<T, E>(
+        &self,
+        key: &Pubkey,
+        kind: &str,
+        decode: impl FnOnce(&[u8]) -> Result<T, E>,
+    ) -> Result<T, RpcError> {
+        let Some(a) = self.account_data(key).await? else {
+            let url = self.rpc.url();
+            return Err(RpcError::WrongAccount(format!(
+                "{key} is not a Ballast {kind}: no account at that address on {url}"
+            )));
+        };
+        let wrong = || RpcError::WrongAccount(accounts::not_a(kind, key, &a.owner, &a.data));
+        if a.owner != ballast::ID {
+            return Err(wrong());
+        }
+        decode(&a.data).map_err(|_| wrong())
+    }
+
     pub async fn market(&self, key: &Pubkey) -> Result<Market, RpcError> {
-        let a =
-            self.account_data(key).await?.ok_or_else(|| RpcError::Account(format!("no market at {key}")))?;
-        accounts::market(&a.data).map_err(|e| RpcError::Account(format!("market {key}: {e:?}")))
+        self.ballast_account(key, "market", accounts::market).await
     }
 
     pub async fn reserve(&self, key: &Pubkey) -> Result<Reserve, RpcError> {
-        let a =
-            self.account_data(key).await?.ok_or_else(|| RpcError::Account(format!("no reserve at {key}")))?;
-        accounts::reserve(&a.data).map_err(|e| RpcError::Account(format!("reserve {key}: {e:?}")))
+        self.ballast_account(key, "reserve", accounts::reserve).await
     }
 
     pub async fn position(&self, key: &Pubkey) -> Result<Position, RpcError> {
-        let a = self
-            .account_data(key)
-            .await?
-            .ok_or_else(|| RpcError::Account(format!("no position at {key}")))?;
-        accounts::position(&a.data).map_err(|e| RpcError::Account(format!("position {key}: {e:?}")))
+        self.ballast_account(key, "position", accounts::position).await
+    }
+
+    /// The symbol each of `mints` names itself by: its Token-2022 `TokenMetadata`, else its
+    /// Metaplex metadata account. Mints with neither are left out.
+    pub async fn mint_symbols(&self, mints: &[Pubkey]) -> Result<HashMap<Pubkey, String>, RpcError> {
+        let mut keys = mints.to_vec();
+        keys.extend(mints.iter().map(crate::token::metaplex_metadata_address));
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            found.extend(self.rpc.get_multiple_accounts(chunk).await.map_err(classify)?);
+        }
+        let (mint_accounts, metadata) = found.split_at(mints.len());
+        fn view(a: &Option<solana_account::Account>) -> Option<(Pubkey, &[u8])> {
+            a.as_ref().map(|a| (a.owner, a.data.as_slice()))
+        }
+        Ok(mints
+            .iter()
+            .enumerate()
+            .filter_map(|(i, mint)| {
+                Some((*mint, crate::token::mint_symbol(view(&mint_accounts[i]), view(&metadata[i]))?))
+            })
+            .collect())
     }
 
     /// Raw accounts of the Ballast program of size `len` whose bytes 8..40 are `market` (the
@@ -441,7 +611,13 @@ mod tests {
         assert_eq!(shown.last().unwrap(), "Program Ba11ast failed: custom program error: 0x1771");
         use solana_instruction::error::InstructionError;
         use solana_transaction_error::TransactionError;
-        let e = refusal(TransactionError::InstructionError(0, InstructionError::Custom(6001)), logs);
+        let payer = Pubkey::new_unique();
+        let sent = Sent { programs: vec![ballast::ID], payer: &payer };
+        let e = transaction_error(
+            TransactionError::InstructionError(0, InstructionError::Custom(6001)),
+            &logs,
+            &sent,
+        );
         let text = e.to_string();
         assert!(text.starts_with("program error 6001: "), "{text}");
         assert!(
@@ -450,5 +626,123 @@ mod tests {
             "{text}"
         );
         assert_eq!(e.program_code(), Some(6001));
+    }
+
+    use solana_instruction::error::InstructionError;
+    use solana_transaction_error::TransactionError;
+
+    fn custom(index: u8, code: u32) -> TransactionError {
+        TransactionError::InstructionError(index, InstructionError::Custom(code))
+    }
+
+    #[test]
+    fn a_token_error_raised_under_ballast_is_named_by_the_token_program() {
+        // `repay all` of more than the wallet holds: the token transfer Ballast calls fails.
+        let b = ballast::ID;
+        let logs = vec![
+            "Program ComputeBudget111111111111111111111111111111 success".to_string(),
+            format!("Program {b} invoke [1]"),
+            "Program log: Instruction: Repay".into(),
+            "Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA invoke [2]".into(),
+            "Program log: Error: insufficient funds".into(),
+            "Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA failed: custom program error: 0x1".into(),
+            format!("Program {b} failed: custom program error: 0x1"),
+        ];
+        let payer = Pubkey::new_unique();
+        let sent = Sent { programs: vec![Pubkey::new_unique(), ballast::ID], payer: &payer };
+        let e = transaction_error(custom(1, 1), &logs, &sent);
+        let text = e.to_string();
+        assert!(
+            text.starts_with(
+                "SPL Token error 1: InsufficientFunds: the token account holds fewer tokens than the amount\nprogram log:"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("Error: insufficient funds"), "{text}");
+        assert_eq!(e.program_code(), None, "not one of Ballast's codes");
+    }
+
+    #[test]
+    fn a_custom_error_without_logs_is_named_by_the_failing_instructions_program() {
+        let payer = Pubkey::new_unique();
+        let sent = Sent {
+            programs: vec![
+                crate::errors::SYSTEM_PROGRAM,
+                crate::token::ASSOCIATED_TOKEN_PROGRAM_ID,
+                ballast::ID,
+            ],
+            payer: &payer,
+        };
+        let text = transaction_error(custom(0, 1), &[], &sent).to_string();
+        assert_eq!(
+            text,
+            "System error 1: ResultWithNegativeLamports: the paying account has too little SOL for the transfer or the rent"
+        );
+        let text = transaction_error(custom(1, 0), &[], &sent).to_string();
+        assert!(text.starts_with("Associated Token Account error 0: InvalidOwner: "), "{text}");
+        // A low code under a Ballast instruction came from a program it called: both readings.
+        let text = transaction_error(custom(2, 1), &[], &sent).to_string();
+        assert_eq!(
+            text,
+            "a program Ballast called error 1: custom error 1, i.e. SPL Token / Token-2022: InsufficientFunds: \
+             the token account holds fewer tokens than the amount, or System: ResultWithNegativeLamports: \
+             the paying account has too little SOL for the transfer or the rent"
+        );
+        // Ballast's own codes stay Ballast's.
+        let code: u32 = ballast::error::BallastError::DepositCapExceeded.into();
+        let e = transaction_error(custom(2, code), &[], &sent);
+        assert_eq!(e.program_code(), Some(code));
+        assert!(e.to_string().contains("DepositCapExceeded"), "{e}");
+        // An unknown program's code: its address and the bare code.
+        let other = Pubkey::new_unique();
+        let sent = Sent { programs: vec![other], payer: &payer };
+        assert_eq!(
+            transaction_error(custom(0, 7), &[], &sent).to_string(),
+            format!("program {other} error 7: custom error 7")
+        );
+    }
+
+    #[test]
+    fn a_fee_payer_without_sol_is_told_to_fund_it() {
+        let payer = Pubkey::new_unique();
+        let sent = Sent { programs: vec![], payer: &payer };
+        // The runtime's words: "Attempt to debit an account but found no record of a prior credit."
+        let text = transaction_error(TransactionError::AccountNotFound, &[], &sent).to_string();
+        assert_eq!(
+            text,
+            format!(
+                "transaction failed: the fee payer {payer} has no SOL on this cluster (no account at its \
+                 address): fund it, e.g. `ballast airdrop 1` on a local validator or devnet, or a transfer"
+            )
+        );
+        let text = transaction_error(TransactionError::InsufficientFundsForFee, &[], &sent).to_string();
+        assert!(text.contains(&format!("the fee payer {payer} has too little SOL for the fee")), "{text}");
+        assert!(text.contains("ballast airdrop"), "{text}");
+        let text =
+            transaction_error(TransactionError::InsufficientFundsForRent { account_index: 2 }, &[], &sent)
+                .to_string();
+        assert!(text.contains("account 2 of the transaction would hold less SOL than rent"), "{text}");
+        // Anything else as the runtime says it, without an empty log tail.
+        let text = transaction_error(TransactionError::BlockhashNotFound, &[], &sent).to_string();
+        assert_eq!(text, format!("transaction failed: {}", TransactionError::BlockhashNotFound));
+    }
+
+    #[test]
+    fn the_innermost_failing_program_raised_the_error() {
+        let b = ballast::ID;
+        let logs = [
+            format!("Program {b} invoke [1]"),
+            "Program TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb failed: custom program error: 0x43".into(),
+            format!("Program {b} failed: custom program error: 0x43"),
+        ];
+        assert_eq!(raising_program(&logs), Some(crate::errors::TOKEN_2022_PROGRAM));
+        assert_eq!(raising_program(&logs[..1]), None);
+        let payer = Pubkey::new_unique();
+        let sent = Sent { programs: vec![ballast::ID], payer: &payer };
+        let text = transaction_error(custom(0, 0x43), &logs, &sent).to_string();
+        assert!(
+            text.starts_with("Token-2022 error 67: MintPaused: the mint is paused by its issuer"),
+            "{text}"
+        );
     }
 }

@@ -93,6 +93,19 @@ pub fn metaplex_symbol(metadata: &[u8]) -> Option<String> {
     borsh_string(metadata, &mut pos).filter(|s| !s.is_empty())
 }
 
+/// The symbol a mint names itself by: the `TokenMetadata` held in a Token-2022 mint (`mint`:
+/// its owner and bytes), else the Metaplex metadata account's (`metaplex`: its owner and bytes).
+pub fn mint_symbol(mint: Option<(Pubkey, &[u8])>, metaplex: Option<(Pubkey, &[u8])>) -> Option<String> {
+    let own = mint
+        .filter(|(owner, _)| *owner == crate::errors::TOKEN_2022_PROGRAM)
+        .and_then(|(_, d)| token_2022_symbol(d));
+    own.or_else(|| {
+        metaplex
+            .filter(|(owner, _)| *owner == METAPLEX_METADATA_PROGRAM)
+            .and_then(|(_, d)| metaplex_symbol(d))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +142,21 @@ mod tests {
         }
         assert_eq!(metaplex_symbol(&data).as_deref(), Some("SOL"));
         assert_eq!(metaplex_symbol(&data[..70]), None);
+
+        // The mint's own metadata first, Metaplex's for the rest; each only from its program.
+        let (t22, meta) = (crate::errors::TOKEN_2022_PROGRAM, METAPLEX_METADATA_PROGRAM);
+        let aapl = fixture_mint("AAPLx");
+        let both = mint_symbol(Some((t22, &aapl)), Some((meta, &data)));
+        assert_eq!(both.as_deref(), Some("AAPLx"));
+        let plain = [0u8; 82];
+        let spl = crate::errors::TOKEN_PROGRAM;
+        assert_eq!(mint_symbol(Some((spl, &plain)), Some((meta, &data))).as_deref(), Some("SOL"));
+        assert_eq!(
+            mint_symbol(Some((spl, &plain)), Some((Pubkey::new_unique(), &data))),
+            None,
+            "not Metaplex's"
+        );
+        assert_eq!(mint_symbol(Some((spl, &aapl)), None), None, "not Token-2022's");
+        assert_eq!(mint_symbol(None, None), None);
     }
 }
