@@ -15,6 +15,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 start=$(date +%s)
+# The pinned validator build, whatever else is on PATH (scripts/localnet/install-validator.sh).
+export BALLAST_VALIDATOR=pinned
 step() { echo "== $* ($(( $(date +%s) - start ))s)" >&2; }
 
 step "SBF build"

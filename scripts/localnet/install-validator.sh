@@ -4,8 +4,16 @@
 # time, printing progress every minute). Idempotent: a second
 # run finds the cached binary and prints its path.
 #
+# A `solana-test-validator` already on PATH (the Solana installer puts one there) is used when
+# its version runs the deployable artifact: 4.0 or later, whose default features include
+# SIMD-0460's layout (docs/sbf-build.md). An older one is named and passed over. With
+# BALLAST_VALIDATOR=pinned (scripts/test.sh sets it, so CI stays reproducible) only the pinned
+# build below is used. `--which` prints the choice and its reason and builds nothing.
+#
 # Prints SOLANA_TEST_VALIDATOR=<path> on stdout.
 set -euo pipefail
+which_only=0
+[ "${1:-}" = "--which" ] && which_only=1
 
 AGAVE_VERSION=4.2.2
 log() { echo "[validator] $*" >&2; }
@@ -17,6 +25,24 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/progress.sh"
 cache_root="${BALLAST_CACHE:-$HOME/.cache/ballast}"
 dir="$cache_root/validator/agave-validator-$AGAVE_VERSION"
 bin="$dir/bin/solana-test-validator"
+
+# The first version whose default features run the program's layout.
+MIN_MAJOR=4
+if [ "${BALLAST_VALIDATOR:-}" != "pinned" ] && on_path="$(command -v solana-test-validator)"; then
+  version="$("$on_path" --version 2>/dev/null | awk '{ print $2 }')" || version=""
+  major="${version%%.*}"
+  if [[ "$major" =~ ^[0-9]+$ ]] && [ "$major" -ge "$MIN_MAJOR" ]; then
+    log "using $on_path ($version, from PATH): $MIN_MAJOR.x or later runs the program's SIMD-0460 layout"
+    echo "SOLANA_TEST_VALIDATOR=$on_path"
+    exit 0
+  fi
+  log "not using $on_path (version ${version:-unknown}): the program needs $MIN_MAJOR.0 or later (SIMD-0460 layout); using the pinned $AGAVE_VERSION build"
+fi
+if [ "$which_only" = 1 ]; then
+  log "using the pinned agave-validator $AGAVE_VERSION (${bin})$([ -x "$bin" ] || echo ', to be built')"
+  echo "SOLANA_TEST_VALIDATOR=$bin"
+  exit 0
+fi
 
 mkdir -p "$cache_root/validator"
 # One build at a time (a second caller waits for the first, then finds the binary).

@@ -3,6 +3,7 @@
 //! a reserve whose parameters differ from the file is reconfigured, and a second run sends
 //! nothing.
 use anchor_lang::prelude::Pubkey;
+use anchor_spl::token_2022::spl_token_2022::extension::metadata_pointer;
 use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
 use ballast::instructions::{AddReserveArgs, InterestParams, OracleParams, RiskParams};
 use ballast::state::{AssetClass, OracleSource};
@@ -320,6 +321,67 @@ impl InterestSection {
     }
 }
 
+/// A Token-2022 mint's length with a `MetadataPointer` to itself (82-byte base, padding to 165,
+/// the account type, then the pointer's 4-byte header and 64-byte value).
+const MINT_WITH_POINTER_LEN: usize = 166 + 4 + 64;
+
+/// The instructions that create the mint a bootstrap makes for `name`. A Token-2022 mint carries
+/// its name in its own `TokenMetadata` (name and symbol = `name`, pointed to by its
+/// `MetadataPointer`), so every client (the CLI, the keeper's logs, the web app) shows `SOL`
+/// rather than an address without any local configuration; an SPL Token mint cannot hold one
+/// (its name is then only found from the seed it was created under, see `created_mint_address`).
+async fn create_named_mint(
+    client: &Client,
+    payer: &Pubkey,
+    name: &str,
+    token_program: &Pubkey,
+    decimals: u8,
+) -> Result<Vec<anchor_lang::solana_program::instruction::Instruction>, String> {
+    let mint = created_mint_address(payer, name, token_program);
+    let named = *token_program == TOKEN_2022;
+    let (space, funded) = if named {
+        // The metadata is appended by the token program, which reallocates the account: fund
+        // the final length now (TLV header, update authority, mint, name, symbol, empty uri and
+        // additional fields).
+        let metadata = 4 + 32 + 32 + (4 + name.len()) * 2 + 4 + 4;
+        (MINT_WITH_POINTER_LEN, MINT_WITH_POINTER_LEN + metadata)
+    } else {
+        (MINT_LEN as usize, MINT_LEN as usize)
+    };
+    let rent = client.rpc.get_minimum_balance_for_rent_exemption(funded).await.map_err(|e| e.to_string())?;
+    let mut ixs = vec![system_ix::create_account_with_seed(
+        payer,
+        &mint,
+        payer,
+        &mint_seed(name),
+        rent,
+        space as u64,
+        token_program,
+    )];
+    if named {
+        ixs.push(
+            metadata_pointer::instruction::initialize(token_program, &mint, Some(*payer), Some(mint))
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    ixs.push(
+        token_ix::initialize_mint2(token_program, &mint, payer, None, decimals).map_err(|e| e.to_string())?,
+    );
+    if named {
+        ixs.push(spl_token_metadata_interface::instruction::initialize(
+            token_program,
+            &mint,
+            payer,
+            &mint,
+            payer,
+            name.to_string(),
+            name.to_string(),
+            String::new(),
+        ));
+    }
+    Ok(ixs)
+}
+
 /// The mint a localnet bootstrap creates for `name`: derived from the payer and the name.
 pub fn created_mint_address(payer: &Pubkey, name: &str, token_program: &Pubkey) -> Pubkey {
     Pubkey::create_with_seed(payer, &mint_seed(name), token_program).expect("seed within 32 bytes")
@@ -402,20 +464,10 @@ pub async fn bootstrap(client: &Client, file: &MarketFile, mode: Mode) -> Result
                 let tp = token_program(&c.token_program)?;
                 let mint = created_mint_address(&payer, &r.name, &tp);
                 if client.account_data(&mint).await.map_err(rpc_err)?.is_none() {
-                    let rent = client.rpc.get_minimum_balance_for_rent_exemption(MINT_LEN as usize).await;
-                    let rent = rent.map_err(|e| e.to_string())?;
-                    let create = system_ix::create_account_with_seed(
-                        &payer,
-                        &mint,
-                        &payer,
-                        &mint_seed(&r.name),
-                        rent,
-                        MINT_LEN,
-                        &tp,
-                    );
-                    let init = token_ix::initialize_mint2(&tp, &mint, &payer, None, c.decimals)
-                        .map_err(|e| e.to_string())?;
-                    client.send(&[create, init], &[]).await.map_err(rpc_err)?;
+                    client
+                        .send(&create_named_mint(client, &payer, &r.name, &tp, c.decimals).await?, &[])
+                        .await
+                        .map_err(rpc_err)?;
                     sent += 1;
                 }
                 (mint, tp)

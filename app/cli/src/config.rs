@@ -42,6 +42,23 @@ pub fn rpc_url(url: Option<&str>) -> String {
     rpc_url_with(url, solana_config().as_ref())
 }
 
+/// `rpc_url`, refused in words unless it is an http(s) URL with a host (`-u notaurl` would
+/// otherwise fail at the first request as a "builder error").
+pub fn checked_rpc_url(url: Option<&str>) -> Result<String, String> {
+    let resolved = rpc_url(url);
+    let host = resolved
+        .strip_prefix("http://")
+        .or_else(|| resolved.strip_prefix("https://"))
+        .map(|rest| rest.split(['/', ':', '?']).next().unwrap_or_default());
+    match host {
+        Some(h) if !h.is_empty() => Ok(resolved),
+        _ => Err(format!(
+            "`{}` is not an RPC URL: give http(s)://host[:port] or localhost, devnet, testnet, mainnet-beta",
+            url.unwrap_or(&resolved)
+        )),
+    }
+}
+
 /// `websocket_url_with` the user's Solana CLI config.
 pub fn websocket_url(ws: Option<&str>, url: Option<&str>) -> String {
     websocket_url_with(ws, url, solana_config().as_ref())
@@ -109,6 +126,12 @@ mod tests {
         assert_eq!(keypair_path_with(None, c), PathBuf::from("/keys/me.json"));
         assert_eq!(keypair_path_with(Some("k.json"), c), PathBuf::from("k.json"));
         assert!(keypair_path_with(None, None).ends_with(".config/solana/id.json"));
+        assert_eq!(checked_rpc_url(Some("http://127.0.0.1:8899")).unwrap(), "http://127.0.0.1:8899");
+        assert_eq!(checked_rpc_url(Some("localhost")).unwrap(), "http://localhost:8899");
+        for bad in ["notaurl", "http://", "ftp://x"] {
+            let e = checked_rpc_url(Some(bad)).unwrap_err();
+            assert!(e.starts_with(&format!("`{bad}` is not an RPC URL")), "{e}");
+        }
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -7,5 +7,6 @@ pub mod bootstrap;
 pub mod config;
 pub mod keeper;
 pub mod metrics;
+pub mod publisher;
 pub mod synthetic;
 pub mod watch;

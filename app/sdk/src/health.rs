@@ -142,3 +142,12 @@ pub fn best_liquidation(market: &Market, view: &PositionView) -> Option<Liquidat
     }
     best
 }
+
+/// What `position` owes `reserve` (key `key`) at unix time `at`, interest accrued to then,
+/// rounded up as the program's repay counts it; a missing slot owes nothing.
+pub fn debt_owed(position: &Position, key: &Pubkey, reserve: &Reserve, at: i64) -> Result<u64, String> {
+    let Some(i) = position.find_slot(key) else { return Ok(0) };
+    let index = reserve.accrued(at).map_err(|e| e.to_string())?.borrow_index;
+    ballast_risk::interest::debt_for_shares(position.slots[i].borrow_shares, index, Rounding::Up)
+        .map_err(|e| format!("{e:?}"))
+}

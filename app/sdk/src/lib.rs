@@ -7,6 +7,7 @@ pub mod errors;
 pub mod events;
 pub mod health;
 pub mod ix;
+pub mod limits;
 pub mod params;
 pub mod pda;
 #[cfg(feature = "rpc")]

@@ -97,10 +97,16 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Writes a new keypair file.
-    Keygen { path: String },
+    /// Writes a new keypair file (refuses to replace one unless --force, as solana-keygen does).
+    Keygen {
+        path: String,
+        /// Replace an existing file: the key it holds, and any funds only it controls, are lost.
+        #[arg(long)]
+        force: bool,
+    },
     /// Requests an airdrop of SOL (localnet and test clusters).
     Airdrop {
+        #[arg(allow_hyphen_values = true)]
         sol: f64,
         #[arg(long)]
         to: Option<String>,
@@ -217,6 +223,26 @@ enum OracleCommand {
         #[arg(long)]
         ema: Option<f64>,
     },
+    /// Keeps the localnet feeds fresh, as Pyth's publishers do on a real cluster: republishes
+    /// every price this signer posted (every feed of --market's reserves, or --feed) at the
+    /// cluster's clock, moved by a random step of at most --walk-bps (0: fixed prices). Prices
+    /// posted meanwhile with `oracle post` become the new level. Runs until Ctrl-C.
+    Publish {
+        /// Feeds (hex ids) to keep fresh; default: every pull feed of --market this signer writes.
+        #[arg(long = "feed")]
+        feeds: Vec<String>,
+        #[arg(long, default_value_t = 1000)]
+        interval_ms: u64,
+        /// Largest move per update, bps (0: the prices stay as posted).
+        #[arg(long, default_value_t = 0)]
+        walk_bps: u32,
+        /// Seed of the walk (the same seed gives the same path).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        for_secs: Option<u64>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -228,6 +254,11 @@ struct Move {
 }
 
 type CliResult = Result<serde_json::Value, String>;
+
+/// `repay all` sends "everything owed" only when the wallet also holds the next minute's
+/// interest (the debt when the transaction lands, minutes later at worst); otherwise it sends
+/// the balance.
+const REPAY_ALL_MARGIN_SECS: i64 = 60;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -263,9 +294,24 @@ async fn main() -> ExitCode {
     }
 }
 
+/// A client that signs with the wallet's keypair file.
 fn client(cli: &Cli) -> Result<Client, String> {
     let path = config::keypair_path(cli.keypair.as_deref());
-    Ok(Client::new(&config::rpc_url(cli.url.as_deref()), config::read_keypair(&path)?))
+    Ok(Client::new(&config::checked_rpc_url(cli.url.as_deref())?, config::read_keypair(&path)?))
+}
+
+/// A client for commands that only read: it never signs, so it needs no keypair file (a
+/// throwaway key stands in as its payer).
+fn read_client(cli: &Cli) -> Result<Client, String> {
+    Ok(Client::new(&config::checked_rpc_url(cli.url.as_deref())?, Keypair::new()))
+}
+
+/// The wallet's address: its keypair file's public key (nothing is signed).
+fn wallet(cli: &Cli) -> Result<Pubkey, String> {
+    let path = config::keypair_path(cli.keypair.as_deref());
+    config::read_keypair(&path).map(|k| k.pubkey()).map_err(|e| {
+        format!("{e}: no wallet to act for (pass -k <keypair file>, or --owner/--to for a read)")
+    })
 }
 
 fn market_key(cli: &Cli) -> Result<Pubkey, String> {
@@ -360,21 +406,32 @@ async fn symbols(
 
 async fn run(cli: Cli) -> CliResult {
     match &cli.command {
-        Command::Keygen { path } => {
+        Command::Keygen { path, force } => {
+            let file = std::path::Path::new(path);
+            if file.exists() && !*force {
+                let holder = config::read_keypair(file).map(|k| format!(" (keypair {})", k.pubkey()));
+                return Err(format!(
+                    "{path} exists{}: refusing to overwrite it (its key and what only it controls would be lost); pass --force to replace it",
+                    holder.unwrap_or_default()
+                ));
+            }
             let k = Keypair::new();
-            config::write_keypair(&k, std::path::Path::new(path))?;
+            config::write_keypair(&k, file)?;
             Ok(with_display(
                 json!({ "pubkey": k.pubkey().to_string(), "path": path }),
                 format!("{} → {path}", k.pubkey()),
             ))
         }
         Command::Airdrop { sol, to } => {
-            let c = client(&cli)?;
+            if !sol.is_finite() || *sol <= 0.0 || *sol > 1e9 {
+                return Err(format!("airdrop amount {sol}: give a positive number of SOL (e.g. 2)"));
+            }
             let to = match to {
                 Some(t) => parse_pubkey(t, "to")?,
-                None => c.payer.pubkey(),
+                None => wallet(&cli)?,
             };
-            let lamports = (sol * 1e9) as u64;
+            let c = read_client(&cli)?;
+            let lamports = (sol * 1e9).round() as u64;
             let sig = c.rpc.request_airdrop(&to, lamports).await.map_err(|e| e.to_string())?;
             for _ in 0..60 {
                 if c.rpc.confirm_transaction(&sig).await.unwrap_or(false) {
@@ -395,6 +452,9 @@ async fn run(cli: Cli) -> CliResult {
             move_command(&cli, m).await
         }
         Command::Token { command } => token_command(&cli, command).await,
+        Command::Oracle {
+            command: OracleCommand::Publish { feeds, interval_ms, walk_bps, seed, for_secs },
+        } => publish(&cli, feeds, *interval_ms, *walk_bps, *seed, *for_secs).await,
         Command::Oracle { command: OracleCommand::Post { feed, price, expo, conf, ema } } => {
             let c = client(&cli)?;
             let feed_id = parse_feed_id(feed)?;
@@ -436,8 +496,75 @@ async fn run(cli: Cli) -> CliResult {
     }
 }
 
-async fn market_command(cli: &Cli, command: &MarketCommand) -> CliResult {
+/// `oracle publish`: refreshes the feeds every `interval_ms` until Ctrl-C or `for_secs`.
+async fn publish(
+    cli: &Cli,
+    feeds: &[String],
+    interval_ms: u64,
+    walk_bps: u32,
+    seed: u64,
+    for_secs: Option<u64>,
+) -> CliResult {
+    use ballast_cli::publisher::{self, Feed, Walk};
     let c = client(cli)?;
+    let me = c.payer.pubkey();
+    let feeds: Vec<Feed> = if feeds.is_empty() {
+        let market = market_key(cli).map_err(|e| format!("{e} (or name the feeds with --feed)"))?;
+        c.market(&market).await.map_err(|e| e.to_string())?;
+        let reserves = c.reserves(&market).await.map_err(|e| e.to_string())?;
+        let names = symbols(&c, &reserves).await?;
+        publisher::market_feeds(&me, reserves.values(), |r| asset_name(&names, r))
+    } else {
+        feeds
+            .iter()
+            .map(|f| {
+                let id = parse_feed_id(f)?;
+                Ok(Feed { account: bootstrap::localnet_feed(&me, &id), name: f.clone() })
+            })
+            .collect::<Result<_, String>>()?
+    };
+    for f in &feeds {
+        if c.account_data(&f.account).await.map_err(|e| e.to_string())?.is_none() {
+            return Err(format!(
+                "feed {} has no price yet at {} (post one first: `ballast oracle post --feed <id> --price <p>`)",
+                f.name, f.account
+            ));
+        }
+    }
+    if feeds.is_empty() {
+        return Err(format!("{me} writes none of the market's price feeds: nothing to publish"));
+    }
+    let names: Vec<&str> = feeds.iter().map(|f| f.name.as_str()).collect();
+    eprintln!("publishing {} every {interval_ms} ms (walk {walk_bps} bps); Ctrl-C stops", names.join(", "));
+    let mut walk = Walk::new(seed, walk_bps);
+    let started = std::time::Instant::now();
+    let mut interval = tokio::time::interval(std::time::Duration::from_millis(interval_ms.max(100)));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (mut rounds, mut failed) = (0u64, 0u64);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = tokio::signal::ctrl_c() => break,
+        }
+        if for_secs.is_some_and(|s| started.elapsed().as_secs() >= s) {
+            break;
+        }
+        match publisher::publish_round(&c, &feeds, &mut walk).await {
+            Ok(_) => rounds += 1,
+            Err(e) => {
+                failed += 1;
+                eprintln!("warning: a price update failed (will retry): {e}");
+            }
+        }
+    }
+    Ok(with_display(
+        json!({ "feeds": names, "rounds": rounds, "failed": failed }),
+        format!("published {} for {rounds} round(s), {failed} failed", names.join(", ")),
+    ))
+}
+
+async fn market_command(cli: &Cli, command: &MarketCommand) -> CliResult {
+    let c = if matches!(command, MarketCommand::Show) { read_client(cli)? } else { client(cli)? };
     match command {
         MarketCommand::Init { id, fee_receiver } => {
             let payer = c.payer.pubkey();
@@ -526,7 +653,8 @@ async fn run_bootstrap(c: &Client, path: &str, mode: Mode) -> CliResult {
 }
 
 async fn reserve_command(cli: &Cli, command: &ReserveCommand) -> CliResult {
-    let c = client(cli)?;
+    let reads = matches!(command, ReserveCommand::Show { .. } | ReserveCommand::List);
+    let c = if reads { read_client(cli)? } else { client(cli)? };
     match command {
         ReserveCommand::Add { config } => run_bootstrap(&c, config, Mode::Add).await,
         ReserveCommand::Update { config } => run_bootstrap(&c, config, Mode::Update).await,
@@ -558,6 +686,8 @@ async fn reserve_command(cli: &Cli, command: &ReserveCommand) -> CliResult {
         }
         ReserveCommand::List => {
             let market = market_key(cli)?;
+            // A wrong address is named as such, not listed as a market without reserves.
+            c.market(&market).await.map_err(|e| e.to_string())?;
             let reserves = c.reserves(&market).await.map_err(|e| e.to_string())?;
             let names = symbols(&c, &reserves).await?;
             let mut list: Vec<_> = reserves.iter().collect();
@@ -579,7 +709,7 @@ async fn reserve_command(cli: &Cli, command: &ReserveCommand) -> CliResult {
 }
 
 async fn position_command(cli: &Cli, command: &PositionCommand) -> CliResult {
-    let c = client(cli)?;
+    let c = if matches!(command, PositionCommand::Show { .. }) { read_client(cli)? } else { client(cli)? };
     let market = market_key(cli)?;
     match command {
         PositionCommand::Open { index } => {
@@ -591,86 +721,160 @@ async fn position_command(cli: &Cli, command: &PositionCommand) -> CliResult {
         PositionCommand::Show { owner, index } => {
             let owner = match owner {
                 Some(o) => parse_pubkey(o, "owner")?,
-                None => c.payer.pubkey(),
+                None => wallet(cli)?,
             };
+            let market_state = c.market(&market).await.map_err(|e| e.to_string())?;
             let key = pda::position(&market, &owner, *index);
+            if c.account_data(&key).await.map_err(|e| e.to_string())?.is_none() {
+                return Err(format!(
+                    "wallet {owner} has no position {index} in market {market} ({key}): a deposit opens one"
+                ));
+            }
             let position: Position = c.position(&key).await.map_err(|e| e.to_string())?;
             let reserves = c.reserves(&market).await.map_err(|e| e.to_string())?;
             let oracles = c.oracles(&reserves).await.map_err(|e| e.to_string())?;
             let now = c.now().await.map_err(|e| e.to_string())?;
-            let market_state = c.market(&market).await.map_err(|e| e.to_string())?;
             let names = symbols(&c, &reserves).await?;
             let view = position_view(&market_state, &position, &reserves, &oracles, now)
                 .map_err(|e| e.to_string())?;
-            let h = &view.health;
-            let ratio = |v: Option<u128>| v.map(|x| x as f64 / 1e9);
-            let usd = |v: u128| v as f64 / 1e18;
-            let mut slots = Vec::new();
-            let mut display = format!(
-                "position {key} (owner {owner})\n  health factor {}, leverage {}, {}, {}\n  collateral ${:.2} (maintenance ${:.2}), debt ${:.2} (maintenance ${:.2})",
-                ratio(h.health_factor()).map_or("∞".into(), |x| format!("{x:.4}")),
-                ratio(h.leverage()).map_or("-".into(), |x| format!("{x:.3}x")),
-                if h.is_liquidatable() { "LIQUIDATABLE" } else { "healthy" },
-                if view.stressed.passes_initial() { "can borrow more" } else { "reduce-only (initial health, joint stress shock)" },
-                usd(h.collateral_value), usd(h.maint_collateral), usd(h.debt_value), usd(h.maint_debt),
-            );
-            for s in &view.slots {
-                let d = s.decimals;
-                let lp = liquidation_price(h, s);
-                let price = s.price.price as f64 * 10f64.powi(s.price.expo);
-                let lp_f = lp.map(|p| p as f64 * 10f64.powi(s.price.expo));
-                let age = s.price.age_secs;
-                let (pricing, price_note) = match s.pricing {
-                    Pricing::Fresh => ("fresh".to_string(), format!("{age} s old")),
-                    Pricing::Fallback(e) => (
-                        format!("fallback ({e:?})"),
-                        format!("price unavailable ({e:?}): last price {age} s old, maintenance only"),
-                    ),
-                    Pricing::Unpriced(e) => (
-                        format!("unpriced ({e:?})"),
-                        format!("price unavailable ({e:?}): last price {age} s old, counts nothing"),
-                    ),
-                    Pricing::NoPrice(e) => {
-                        (format!("no price ({e:?})"), format!("no price ({e:?}): counts nothing"))
-                    }
-                };
-                let symbol = reserves.get(&s.reserve).and_then(|r| names.get(&r.mint));
-                slots.push(json!({
-                    "reserve": s.reserve.to_string(), "symbol": symbol, "deposit": s.deposit_amount, "debt": s.debt_amount,
-                    "price": price, "pricing": pricing, "price_age_secs": age, "liquidation_price": lp_f,
-                }));
-                let shown_price = if matches!(s.pricing, Pricing::NoPrice(_)) {
-                    String::new()
-                } else {
-                    format!(" at ${price:.4}")
-                };
-                display.push_str(&format!(
-                    "\n  {}{}: deposit {} debt {}{shown_price} ({price_note}){}",
-                    symbol.map_or(String::new(), |n| format!("{n} ")),
-                    s.reserve,
-                    format_amount(s.deposit_amount, d),
-                    format_amount(s.debt_amount, d),
-                    lp_f.map_or(String::new(), |p| format!(", liquidation price ${p:.4}")),
-                ));
+            let limits = ballast_sdk::limits::Accounts {
+                market: &market_state,
+                position: &position,
+                reserves: &reserves,
+                oracles: &oracles,
+                now,
             }
-            let value = json!({
-                "position": key.to_string(), "owner": owner.to_string(),
-                "health_factor": ratio(h.health_factor()), "leverage": ratio(h.leverage()),
-                "liquidatable": h.is_liquidatable(), "passes_initial": view.stressed.passes_initial(),
-                "collateral_usd": usd(h.collateral_value),
-                "debt_usd": usd(h.debt_value), "maint_collateral_usd": usd(h.maint_collateral),
-                "maint_debt_usd": usd(h.maint_debt), "slots": slots,
-            });
-            Ok(with_display(value, display))
+            .limits();
+            Ok(show_position(&key, &owner, &view, &limits, &reserves, &names))
         }
     }
+}
+
+/// An asset's name: its symbol where one is known, else its mint's address.
+fn asset_name(names: &std::collections::HashMap<Pubkey, String>, reserve: &Reserve) -> String {
+    names.get(&reserve.mint).cloned().unwrap_or_else(|| reserve.mint.to_string())
+}
+
+/// `position show`: health, what the position may still do (`ballast_sdk::limits`, the
+/// program's checks in its order), and each slot by asset name.
+fn show_position(
+    key: &Pubkey,
+    owner: &Pubkey,
+    view: &ballast_sdk::health::PositionView,
+    limits: &[ballast_sdk::limits::AssetLimits],
+    reserves: &std::collections::HashMap<Pubkey, Reserve>,
+    names: &std::collections::HashMap<Pubkey, String>,
+) -> serde_json::Value {
+    let h = &view.health;
+    let ratio = |v: Option<u128>| v.map(|x| x as f64 / 1e9);
+    let usd = |v: u128| v as f64 / 1e18;
+    let name = |r: &Pubkey| reserves.get(r).map_or(r.to_string(), |res| asset_name(names, res));
+    let amount = |r: &Pubkey, units: u64| {
+        let d = reserves.get(r).map_or(0, |res| res.decimals);
+        format!("{} {}", format_amount(units, d), name(r))
+    };
+    let borrowable: Vec<&ballast_sdk::limits::AssetLimits> =
+        limits.iter().filter(|l| l.max_borrow > 0).collect();
+    let borrow_line = if !borrowable.is_empty() {
+        let list: Vec<String> = borrowable.iter().map(|l| amount(&l.reserve, l.max_borrow)).collect();
+        format!("can borrow more: up to {} (each alone)", list.join(", "))
+    } else if view.slots.iter().all(|s| s.deposit_amount == 0) {
+        "cannot borrow: nothing deposited as collateral (`ballast deposit <asset> <amount>`)".to_string()
+    } else {
+        // The reason the program gives for the assets it refuses, most common first.
+        let mut reasons: Vec<(usize, &str)> = Vec::new();
+        for why in limits.iter().filter_map(|l| l.borrow_refusal.as_deref()) {
+            match reasons.iter_mut().find(|(_, r)| *r == why) {
+                Some(entry) => entry.0 += 1,
+                None => reasons.push((1, why)),
+            }
+        }
+        reasons.sort_by(|a, b| b.0.cmp(&a.0));
+        format!("cannot borrow more: {}", reasons.first().map_or("no asset is borrowable", |r| r.1))
+    };
+    let health_text = match ratio(h.health_factor()) {
+        Some(x) if h.debt_value > 0 => format!("health factor {x:.4}"),
+        _ => "no debt".to_string(),
+    };
+    let mut display = format!(
+        "position {key} (owner {owner})\n  {health_text}, leverage {}, {}\n  collateral ${:.2} (maintenance ${:.2}), debt ${:.2} (maintenance ${:.2})\n  {borrow_line}",
+        ratio(h.leverage()).map_or("-".into(), |x| format!("{x:.3}x")),
+        if h.is_liquidatable() { "LIQUIDATABLE" } else { "healthy" },
+        usd(h.collateral_value), usd(h.maint_collateral), usd(h.debt_value), usd(h.maint_debt),
+    );
+    let mut slots = Vec::new();
+    for s in &view.slots {
+        let lp = liquidation_price(h, s);
+        let price = s.price.price as f64 * 10f64.powi(s.price.expo);
+        let lp_f = lp.map(|p| p as f64 * 10f64.powi(s.price.expo));
+        let age = s.price.age_secs;
+        let (pricing, price_note) = match s.pricing {
+            Pricing::Fresh => ("fresh".to_string(), format!("{age} s old")),
+            Pricing::Fallback(e) => (
+                format!("fallback ({e:?})"),
+                format!("price unavailable ({e:?}): last price {age} s old, maintenance only"),
+            ),
+            Pricing::Unpriced(e) => (
+                format!("unpriced ({e:?})"),
+                format!("price unavailable ({e:?}): last price {age} s old, counts nothing"),
+            ),
+            Pricing::NoPrice(e) => (format!("no price ({e:?})"), format!("no price ({e:?}): counts nothing")),
+        };
+        let symbol = reserves.get(&s.reserve).and_then(|r| names.get(&r.mint));
+        let limit = limits.iter().find(|l| l.reserve == s.reserve);
+        let withdraw = match limit {
+            Some(l) if l.max_withdraw > 0 => {
+                format!("; can withdraw up to {}", amount(&s.reserve, l.max_withdraw))
+            }
+            Some(l) => {
+                l.withdraw_refusal.as_ref().map_or(String::new(), |w| format!("; cannot withdraw: {w}"))
+            }
+            None => String::new(),
+        };
+        slots.push(json!({
+            "reserve": s.reserve.to_string(), "symbol": symbol, "deposit": s.deposit_amount, "debt": s.debt_amount,
+            "price": price, "pricing": pricing, "price_age_secs": age, "liquidation_price": lp_f,
+        }));
+        let shown_price =
+            if matches!(s.pricing, Pricing::NoPrice(_)) { String::new() } else { format!(" at ${price:.4}") };
+        let d = s.decimals;
+        display.push_str(&format!(
+            "\n  {}: deposit {} debt {}{shown_price} ({price_note}){}{withdraw}",
+            name(&s.reserve),
+            format_amount(s.deposit_amount, d),
+            format_amount(s.debt_amount, d),
+            lp_f.map_or(String::new(), |p| format!(", liquidation price ${p:.4}")),
+        ));
+    }
+    let limits_json: Vec<_> = limits
+        .iter()
+        .map(|l| {
+            json!({
+                "reserve": l.reserve.to_string(), "symbol": reserves.get(&l.reserve).and_then(|r| names.get(&r.mint)),
+                "max_borrow": l.max_borrow, "borrow_refusal": l.borrow_refusal,
+                "max_withdraw": l.max_withdraw, "withdraw_refusal": l.withdraw_refusal,
+            })
+        })
+        .collect();
+    let value = json!({
+        "position": key.to_string(), "owner": owner.to_string(),
+        "health_factor": ratio(h.health_factor()), "leverage": ratio(h.leverage()),
+        "liquidatable": h.is_liquidatable(), "passes_initial": view.stressed.passes_initial(),
+        "can_borrow_more": !borrowable.is_empty(), "borrow": borrow_line,
+        "collateral_usd": usd(h.collateral_value),
+        "debt_usd": usd(h.debt_value), "maint_collateral_usd": usd(h.maint_collateral),
+        "maint_debt_usd": usd(h.maint_debt), "slots": slots, "limits": limits_json,
+    });
+    with_display(value, display)
 }
 
 async fn move_command(cli: &Cli, m: &Move) -> CliResult {
     let c = client(cli)?;
     let market = market_key(cli)?;
+    c.market(&market).await.map_err(|e| e.to_string())?;
     let (reserve_key, reserve) = find_reserve(&c, &market, &m.mint).await?;
-    let amount = parse_amount(&m.amount, reserve.decimals)?;
+    let symbol = asset_name(&symbols(&c, &std::collections::HashMap::from([(reserve_key, reserve)])).await?, &reserve);
+    let mut amount = parse_amount(&m.amount, reserve.decimals)?;
     let owner = c.payer.pubkey();
     let position = pda::position(&market, &owner, m.index);
     let keys = ix::ReserveKeys::from_reserve(reserve_key, &reserve);
@@ -700,23 +904,47 @@ async fn move_command(cli: &Cli, m: &Move) -> CliResult {
             m.index
         ));
     }
+    let fmt = |units: u64| format!("{} {symbol}", format_amount(units, reserve.decimals));
     if paying {
         let held = match c.account_data(&ata).await.map_err(|e| e.to_string())? {
             Some(a) => token::token_account_amount(&a.data).unwrap_or(0),
             None => {
                 return Err(format!(
-                    "wallet {owner} has no token account of mint {} (its associated account {ata} does not exist; balance 0)",
+                    "wallet {owner} has no token account of {symbol} (mint {}; its associated account {ata} does not exist; balance 0)",
                     reserve.mint
                 ))
             }
         };
-        if amount != u64::MAX && held < amount {
-            return Err(format!(
-                "wallet {owner} holds {} of mint {} in {ata}, less than {}",
-                format_amount(held, reserve.decimals),
-                reserve.mint,
-                format_amount(amount, reserve.decimals)
-            ));
+        if amount == u64::MAX && matches!(cli.command, Command::Deposit(_)) {
+            // `deposit all`: the wallet's balance (the program has no "everything" for a deposit).
+            if held == 0 {
+                return Err(format!("wallet {owner} holds no {symbol} in {ata}: nothing to deposit"));
+            }
+            amount = held;
+        } else if amount == u64::MAX {
+            // `repay all`: the debt the program will take, which must be in the wallet.
+            let now = c.now().await.map_err(|e| e.to_string())?;
+            let p = c.position(&position).await.map_err(|e| e.to_string())?;
+            let owed = |at: i64| ballast_sdk::health::debt_owed(&p, &reserve_key, &reserve, at);
+            let (debt, debt_soon) = (owed(now)?, owed(now + REPAY_ALL_MARGIN_SECS)?);
+            if debt == 0 {
+                return Err(format!("position {position} owes no {symbol}: nothing to repay"));
+            }
+            if held < debt {
+                return Err(format!(
+                    "owes {}, holds {}: short by {} (wallet {owner}, account {ata})",
+                    fmt(debt),
+                    fmt(held),
+                    fmt(debt - held)
+                ));
+            }
+            // With the next minute's interest in the wallet the program repays exactly what is
+            // owed when it lands; otherwise the balance goes, which may leave seconds of interest.
+            if held < debt_soon {
+                amount = held;
+            }
+        } else if held < amount {
+            return Err(format!("wallet {owner} holds {} in {ata}, less than {}", fmt(held), fmt(amount)));
         }
     }
     let (verb, ixs) = match &cli.command {
@@ -778,18 +1006,30 @@ async fn move_command(cli: &Cli, m: &Move) -> CliResult {
         ));
     }
     let sig = c.send_prepared(&prepared).await.map_err(|e| e.to_string())?;
-    let shown = if amount == u64::MAX { "all".to_string() } else { format_amount(amount, reserve.decimals) };
+    let shown = if amount == u64::MAX { format!("all {symbol}") } else { fmt(amount) };
     Ok(with_display(
-        json!({ "signature": sig.to_string(), "reserve": reserve_key.to_string(), "amount": amount }),
-        format!("{verb} {shown} of {} ({sig})", reserve.mint),
+        json!({ "signature": sig.to_string(), "reserve": reserve_key.to_string(), "symbol": symbol, "amount": amount }),
+        format!("{verb} {shown} ({sig})"),
     ))
 }
 
+/// A mint given by address, or by symbol among --market's reserves (case-insensitive).
+async fn find_mint(cli: &Cli, c: &Client, text: &str) -> Result<Pubkey, String> {
+    if let Ok(key) = parse_pubkey(text, "mint") {
+        return Ok(key);
+    }
+    let market = market_key(cli).map_err(|_| {
+        format!("{text} is not a mint address; to name a mint by symbol, pass the market (--market or BALLAST_MARKET)")
+    })?;
+    Ok(find_reserve(c, &market, text).await?.1.mint)
+}
+
 async fn token_command(cli: &Cli, command: &TokenCommand) -> CliResult {
-    let c = client(cli)?;
+    let c = if matches!(command, TokenCommand::Balance { .. }) { read_client(cli)? } else { client(cli)? };
     match command {
         TokenCommand::Mint { mint, amount, to } => {
-            let mint = parse_pubkey(mint, "mint")?;
+            let name = mint;
+            let mint = find_mint(cli, &c, mint).await?;
             let account =
                 c.account_data(&mint).await.map_err(|e| e.to_string())?.ok_or(format!("no mint {mint}"))?;
             let tp = account.owner;
@@ -808,17 +1048,17 @@ async fn token_command(cli: &Cli, command: &TokenCommand) -> CliResult {
             c.send(&ixs, &[]).await.map_err(|e| e.to_string())?;
             Ok(with_display(
                 json!({ "account": ata.to_string(), "amount": units }),
-                format!("minted {amount} to {ata}"),
+                format!("minted {} {name} to {ata}", format_amount(units, decimals)),
             ))
         }
         TokenCommand::Balance { mint, owner } => {
-            let mint = parse_pubkey(mint, "mint")?;
+            let mint = find_mint(cli, &c, mint).await?;
             let account =
                 c.account_data(&mint).await.map_err(|e| e.to_string())?.ok_or(format!("no mint {mint}"))?;
             let decimals = *account.data.get(44).ok_or("not a mint")?;
             let owner = match owner {
                 Some(o) => parse_pubkey(o, "owner")?,
-                None => c.payer.pubkey(),
+                None => wallet(cli)?,
             };
             let ata = token::associated_token_address(&owner, &mint, &account.owner);
             let amount = match c.account_data(&ata).await.map_err(|e| e.to_string())? {
