@@ -371,34 +371,18 @@ async fn find_reserve_by_symbol(
 }
 
 /// Each listed mint's symbol, where one is known: the mint's own Token-2022 metadata, else its
-/// Metaplex metadata account, else the Solana CLI config's address label for the mint.
+/// Metaplex metadata account (`Client::mint_symbols`), else the Solana CLI config's address
+/// label for the mint.
 async fn symbols(
     client: &Client,
     reserves: &std::collections::HashMap<Pubkey, Reserve>,
 ) -> Result<std::collections::HashMap<Pubkey, String>, String> {
     let labels = config::solana_config().map(|c| c.address_labels).unwrap_or_default();
     let mints: Vec<Pubkey> = reserves.values().map(|r| r.mint).collect();
-    let mut keys = mints.clone();
-    keys.extend(mints.iter().map(token::metaplex_metadata_address));
-    let mut accounts = Vec::with_capacity(keys.len());
-    for chunk in keys.chunks(100) {
-        accounts.extend(client.rpc.get_multiple_accounts(chunk).await.map_err(|e| e.to_string())?);
-    }
-    let (mint_accounts, metadata) = accounts.split_at(mints.len());
-    let mut out = std::collections::HashMap::new();
-    for (i, mint) in mints.iter().enumerate() {
-        let own = mint_accounts[i]
-            .as_ref()
-            .filter(|a| a.owner == bootstrap::TOKEN_2022)
-            .and_then(|a| token::token_2022_symbol(&a.data));
-        let metaplex = || {
-            metadata[i]
-                .as_ref()
-                .filter(|a| a.owner == token::METAPLEX_METADATA_PROGRAM)
-                .and_then(|a| token::metaplex_symbol(&a.data))
-        };
-        if let Some(symbol) = own.or_else(metaplex).or_else(|| labels.get(&mint.to_string()).cloned()) {
-            out.insert(*mint, symbol);
+    let mut out = client.mint_symbols(&mints).await.map_err(|e| e.to_string())?;
+    for mint in &mints {
+        if let Some(label) = labels.get(&mint.to_string()) {
+            out.entry(*mint).or_insert_with(|| label.clone());
         }
     }
     Ok(out)
