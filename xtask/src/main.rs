@@ -3,6 +3,11 @@
 //! - `cargo run -p xtask -- idl`: regenerate `idl/ballast.json` from the program (Anchor's
 //!   `idl-build` feature, the same path `anchor idl build` takes).
 //! - `cargo run -p xtask -- idl-check`: fail when `idl/ballast.json` is stale.
+//!
+//! The IDL is Anchor's build plus the account links of `links.rs` (relations and PDAs for
+//! clients that resolve accounts, such as `@coral-xyz/anchor`).
+mod links;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -22,11 +27,12 @@ fn build_idl() -> Result<String, String> {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     std::env::set_var("CARGO_TARGET_DIR", target.join("idl"));
-    let idl = IdlBuilder::new()
+    let mut idl = IdlBuilder::new()
         .program_path(root.join("programs/ballast"))
         .cargo_args(vec!["--locked".into()])
         .build()
         .map_err(|e| format!("IDL build failed: {e}"))?;
+    links::apply(&mut idl)?;
     let mut json = serde_json::to_string_pretty(&idl).map_err(|e| e.to_string())?;
     json.push('\n');
     Ok(json)

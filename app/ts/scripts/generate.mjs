@@ -17,7 +17,22 @@ const committed = join(pkg, 'src/generated');
 const scratch = check ? mkdtempSync(join(tmpdir(), 'ballast-client-')) : null;
 // The renderer empties the folder it is given before writing into it: only ever src/generated.
 const target = scratch ? join(scratch, 'generated') : committed;
-await visit(rootNodeFromAnchor(idl), renderVisitor(target));
+// Codama names a PDA helper after the first account that uses it and renames any other seeds
+// under that name: the IDL's resolution defaults (xtask/src/links.rs: a wallet's first position,
+// the two sides of a liquidation) would take `findPositionPda`'s name from open_position's. The
+// generated client keeps the program's own PDAs (those its creating instructions derive) and
+// defaults only accounts whose seeds are one of them; the ATA defaults stay (another program's).
+const creators = ['init_market', 'add_reserve', 'open_position'];
+const ownSeeds = new Set(
+  idl.instructions
+    .filter((ix) => creators.includes(ix.name))
+    .flatMap((ix) => ix.accounts.filter((a) => a.pda && !a.pda.program).map((a) => JSON.stringify(a.pda.seeds))),
+);
+const forCodama = structuredClone(idl);
+for (const account of forCodama.instructions.flatMap((ix) => ix.accounts)) {
+  if (account.pda && !account.pda.program && !ownSeeds.has(JSON.stringify(account.pda.seeds))) delete account.pda;
+}
+await visit(rootNodeFromAnchor(forCodama), renderVisitor(target));
 // Error names and messages by code ("InsufficientCollateral: ..."): the renderer keeps the
 // names in comments only, and its messages are left out of production bundles.
 const entries = idl.errors

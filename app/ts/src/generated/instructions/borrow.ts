@@ -10,8 +10,10 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
+  getAddressEncoder,
   getBytesDecoder,
   getBytesEncoder,
+  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   getU64Decoder,
@@ -32,8 +34,13 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
+import { findReservePda, findVaultPda } from "../pdas";
 import { BALLAST_PROGRAM_ADDRESS } from "../programs";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared";
 
 export const BORROW_DISCRIMINATOR = new Uint8Array([
   228, 253, 131, 202, 207, 116, 89, 18,
@@ -120,6 +127,149 @@ export function getBorrowInstructionDataCodec(): FixedSizeCodec<
     getBorrowInstructionDataEncoder(),
     getBorrowInstructionDataDecoder(),
   );
+}
+
+export type BorrowAsyncInput<
+  TAccountOwner extends string = string,
+  TAccountMarket extends string = string,
+  TAccountPosition extends string = string,
+  TAccountReserve extends string = string,
+  TAccountMint extends string = string,
+  TAccountVault extends string = string,
+  TAccountUserTokenAccount extends string = string,
+  TAccountTokenProgram extends string = string,
+> = {
+  owner: TransactionSigner<TAccountOwner>;
+  /**
+   * Read for its pause switch and stress shocks, field by field (`LazyAccount`: owner and
+   * discriminator checked, nothing else deserialized).
+   */
+  market: Address<TAccountMarket>;
+  position: Address<TAccountPosition>;
+  reserve?: Address<TAccountReserve>;
+  mint: Address<TAccountMint>;
+  vault?: Address<TAccountVault>;
+  /** token program except the vault (read by [`token_account`]). */
+  userTokenAccount?: Address<TAccountUserTokenAccount>;
+  tokenProgram?: Address<TAccountTokenProgram>;
+  amount: BorrowInstructionDataArgs["amount"];
+};
+
+export async function getBorrowInstructionAsync<
+  TAccountOwner extends string,
+  TAccountMarket extends string,
+  TAccountPosition extends string,
+  TAccountReserve extends string,
+  TAccountMint extends string,
+  TAccountVault extends string,
+  TAccountUserTokenAccount extends string,
+  TAccountTokenProgram extends string,
+  TProgramAddress extends Address = typeof BALLAST_PROGRAM_ADDRESS,
+>(
+  input: BorrowAsyncInput<
+    TAccountOwner,
+    TAccountMarket,
+    TAccountPosition,
+    TAccountReserve,
+    TAccountMint,
+    TAccountVault,
+    TAccountUserTokenAccount,
+    TAccountTokenProgram
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  BorrowInstruction<
+    TProgramAddress,
+    TAccountOwner,
+    TAccountMarket,
+    TAccountPosition,
+    TAccountReserve,
+    TAccountMint,
+    TAccountVault,
+    TAccountUserTokenAccount,
+    TAccountTokenProgram
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? BALLAST_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    owner: { value: input.owner ?? null, isWritable: false },
+    market: { value: input.market ?? null, isWritable: false },
+    position: { value: input.position ?? null, isWritable: true },
+    reserve: { value: input.reserve ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    vault: { value: input.vault ?? null, isWritable: true },
+    userTokenAccount: {
+      value: input.userTokenAccount ?? null,
+      isWritable: true,
+    },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  // Original args.
+  const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.reserve.value) {
+    accounts.reserve.value = await findReservePda({
+      market: expectAddress(accounts.market.value),
+      mint: expectAddress(accounts.mint.value),
+    });
+  }
+  if (!accounts.vault.value) {
+    accounts.vault.value = await findVaultPda({
+      reserve: expectAddress(accounts.reserve.value),
+    });
+  }
+  if (!accounts.tokenProgram.value) {
+    accounts.tokenProgram.value =
+      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.userTokenAccount.value) {
+    accounts.userTokenAccount.value = await getProgramDerivedAddress({
+      programAddress:
+        "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL" as Address<"ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL">,
+      seeds: [
+        getAddressEncoder().encode(expectAddress(accounts.owner.value)),
+        getAddressEncoder().encode(expectAddress(accounts.tokenProgram.value)),
+        getAddressEncoder().encode(expectAddress(accounts.mint.value)),
+      ],
+    });
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.owner),
+      getAccountMeta(accounts.market),
+      getAccountMeta(accounts.position),
+      getAccountMeta(accounts.reserve),
+      getAccountMeta(accounts.mint),
+      getAccountMeta(accounts.vault),
+      getAccountMeta(accounts.userTokenAccount),
+      getAccountMeta(accounts.tokenProgram),
+    ],
+    data: getBorrowInstructionDataEncoder().encode(
+      args as BorrowInstructionDataArgs,
+    ),
+    programAddress,
+  } as BorrowInstruction<
+    TProgramAddress,
+    TAccountOwner,
+    TAccountMarket,
+    TAccountPosition,
+    TAccountReserve,
+    TAccountMint,
+    TAccountVault,
+    TAccountUserTokenAccount,
+    TAccountTokenProgram
+  >);
 }
 
 export type BorrowInput<

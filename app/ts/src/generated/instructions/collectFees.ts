@@ -27,8 +27,13 @@ import {
   type ReadonlyUint8Array,
   type WritableAccount,
 } from "@solana/kit";
+import { findInsuranceVaultPda, findReservePda, findVaultPda } from "../pdas";
 import { BALLAST_PROGRAM_ADDRESS } from "../programs";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared";
 
 export const COLLECT_FEES_DISCRIMINATOR = new Uint8Array([
   164, 152, 207, 99, 30, 186, 19, 182,
@@ -105,6 +110,125 @@ export function getCollectFeesInstructionDataCodec(): FixedSizeCodec<
     getCollectFeesInstructionDataEncoder(),
     getCollectFeesInstructionDataDecoder(),
   );
+}
+
+export type CollectFeesAsyncInput<
+  TAccountMarket extends string = string,
+  TAccountReserve extends string = string,
+  TAccountMint extends string = string,
+  TAccountVault extends string = string,
+  TAccountUserTokenAccount extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountInsuranceVault extends string = string,
+> = {
+  market: Address<TAccountMarket>;
+  reserve?: Address<TAccountReserve>;
+  mint: Address<TAccountMint>;
+  vault?: Address<TAccountVault>;
+  /** token program except the vault (read by [`token_account`]). */
+  userTokenAccount: Address<TAccountUserTokenAccount>;
+  tokenProgram?: Address<TAccountTokenProgram>;
+  insuranceVault?: Address<TAccountInsuranceVault>;
+};
+
+export async function getCollectFeesInstructionAsync<
+  TAccountMarket extends string,
+  TAccountReserve extends string,
+  TAccountMint extends string,
+  TAccountVault extends string,
+  TAccountUserTokenAccount extends string,
+  TAccountTokenProgram extends string,
+  TAccountInsuranceVault extends string,
+  TProgramAddress extends Address = typeof BALLAST_PROGRAM_ADDRESS,
+>(
+  input: CollectFeesAsyncInput<
+    TAccountMarket,
+    TAccountReserve,
+    TAccountMint,
+    TAccountVault,
+    TAccountUserTokenAccount,
+    TAccountTokenProgram,
+    TAccountInsuranceVault
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  CollectFeesInstruction<
+    TProgramAddress,
+    TAccountMarket,
+    TAccountReserve,
+    TAccountMint,
+    TAccountVault,
+    TAccountUserTokenAccount,
+    TAccountTokenProgram,
+    TAccountInsuranceVault
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? BALLAST_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    market: { value: input.market ?? null, isWritable: false },
+    reserve: { value: input.reserve ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    vault: { value: input.vault ?? null, isWritable: true },
+    userTokenAccount: {
+      value: input.userTokenAccount ?? null,
+      isWritable: true,
+    },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    insuranceVault: { value: input.insuranceVault ?? null, isWritable: true },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  // Resolve default values.
+  if (!accounts.reserve.value) {
+    accounts.reserve.value = await findReservePda({
+      market: expectAddress(accounts.market.value),
+      mint: expectAddress(accounts.mint.value),
+    });
+  }
+  if (!accounts.vault.value) {
+    accounts.vault.value = await findVaultPda({
+      reserve: expectAddress(accounts.reserve.value),
+    });
+  }
+  if (!accounts.tokenProgram.value) {
+    accounts.tokenProgram.value =
+      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.insuranceVault.value) {
+    accounts.insuranceVault.value = await findInsuranceVaultPda({
+      reserve: expectAddress(accounts.reserve.value),
+    });
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.market),
+      getAccountMeta(accounts.reserve),
+      getAccountMeta(accounts.mint),
+      getAccountMeta(accounts.vault),
+      getAccountMeta(accounts.userTokenAccount),
+      getAccountMeta(accounts.tokenProgram),
+      getAccountMeta(accounts.insuranceVault),
+    ],
+    data: getCollectFeesInstructionDataEncoder().encode({}),
+    programAddress,
+  } as CollectFeesInstruction<
+    TProgramAddress,
+    TAccountMarket,
+    TAccountReserve,
+    TAccountMint,
+    TAccountVault,
+    TAccountUserTokenAccount,
+    TAccountTokenProgram,
+    TAccountInsuranceVault
+  >);
 }
 
 export type CollectFeesInput<

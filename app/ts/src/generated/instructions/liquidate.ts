@@ -10,8 +10,10 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
+  getAddressEncoder,
   getBytesDecoder,
   getBytesEncoder,
+  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   getU64Decoder,
@@ -33,7 +35,11 @@ import {
   type WritableAccount,
 } from "@solana/kit";
 import { BALLAST_PROGRAM_ADDRESS } from "../programs";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared";
 
 export const LIQUIDATE_DISCRIMINATOR = new Uint8Array([
   223, 179, 226, 125, 48, 46, 39, 74,
@@ -151,6 +157,242 @@ export function getLiquidateInstructionDataCodec(): FixedSizeCodec<
     getLiquidateInstructionDataEncoder(),
     getLiquidateInstructionDataDecoder(),
   );
+}
+
+export type LiquidateAsyncInput<
+  TAccountLiquidator extends string = string,
+  TAccountMarket extends string = string,
+  TAccountPosition extends string = string,
+  TAccountRepayReserve extends string = string,
+  TAccountRepayMint extends string = string,
+  TAccountRepayVault extends string = string,
+  TAccountRepayUserTokenAccount extends string = string,
+  TAccountRepayTokenProgram extends string = string,
+  TAccountSeizeReserve extends string = string,
+  TAccountSeizeMint extends string = string,
+  TAccountSeizeVault extends string = string,
+  TAccountSeizeUserTokenAccount extends string = string,
+  TAccountSeizeTokenProgram extends string = string,
+  TAccountInsuranceVault extends string = string,
+  TAccountFeeReceiverAccount extends string = string,
+  TAccountLiquidatorPosition extends string = string,
+> = {
+  /**
+   * Any signer: pays the debt from `repay.user_token_account`, receives the collateral in
+   * `seize.user_token_account`.
+   */
+  liquidator: TransactionSigner<TAccountLiquidator>;
+  /**
+   * Read field by field (`LazyAccount`: owner and discriminator checked, nothing else
+   * deserialized).
+   */
+  market: Address<TAccountMarket>;
+  position: Address<TAccountPosition>;
+  repayReserve: Address<TAccountRepayReserve>;
+  repayMint: Address<TAccountRepayMint>;
+  repayVault: Address<TAccountRepayVault>;
+  /** token program except the vault (read by [`token_account`]). */
+  repayUserTokenAccount?: Address<TAccountRepayUserTokenAccount>;
+  repayTokenProgram: Address<TAccountRepayTokenProgram>;
+  seizeReserve: Address<TAccountSeizeReserve>;
+  seizeMint: Address<TAccountSeizeMint>;
+  seizeVault: Address<TAccountSeizeVault>;
+  /** token program except the vault (read by [`token_account`]). */
+  seizeUserTokenAccount?: Address<TAccountSeizeUserTokenAccount>;
+  seizeTokenProgram: Address<TAccountSeizeTokenProgram>;
+  insuranceVault: Address<TAccountInsuranceVault>;
+  /** target), read by `token_account`. */
+  feeReceiverAccount: Address<TAccountFeeReceiverAccount>;
+  /**
+   * Optional: the liquidator's own position in this market. Given, and the vault short of the
+   * seizure, the seizure is credited to it as deposit shares of the seized reserve instead of
+   * paid out of the vault: how collateral in a reserve borrowed dry is still liquidated
+   * (redeem later by withdraw). With enough liquidity the seizure is paid in tokens anyway.
+   * Never the liquidated position itself: Anchor's duplicate-account check does not cover
+   * zero-copy loaders, and the two would be loaded mutably at once.
+   */
+  liquidatorPosition?: Address<TAccountLiquidatorPosition>;
+  maxRepay: LiquidateInstructionDataArgs["maxRepay"];
+};
+
+export async function getLiquidateInstructionAsync<
+  TAccountLiquidator extends string,
+  TAccountMarket extends string,
+  TAccountPosition extends string,
+  TAccountRepayReserve extends string,
+  TAccountRepayMint extends string,
+  TAccountRepayVault extends string,
+  TAccountRepayUserTokenAccount extends string,
+  TAccountRepayTokenProgram extends string,
+  TAccountSeizeReserve extends string,
+  TAccountSeizeMint extends string,
+  TAccountSeizeVault extends string,
+  TAccountSeizeUserTokenAccount extends string,
+  TAccountSeizeTokenProgram extends string,
+  TAccountInsuranceVault extends string,
+  TAccountFeeReceiverAccount extends string,
+  TAccountLiquidatorPosition extends string,
+  TProgramAddress extends Address = typeof BALLAST_PROGRAM_ADDRESS,
+>(
+  input: LiquidateAsyncInput<
+    TAccountLiquidator,
+    TAccountMarket,
+    TAccountPosition,
+    TAccountRepayReserve,
+    TAccountRepayMint,
+    TAccountRepayVault,
+    TAccountRepayUserTokenAccount,
+    TAccountRepayTokenProgram,
+    TAccountSeizeReserve,
+    TAccountSeizeMint,
+    TAccountSeizeVault,
+    TAccountSeizeUserTokenAccount,
+    TAccountSeizeTokenProgram,
+    TAccountInsuranceVault,
+    TAccountFeeReceiverAccount,
+    TAccountLiquidatorPosition
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  LiquidateInstruction<
+    TProgramAddress,
+    TAccountLiquidator,
+    TAccountMarket,
+    TAccountPosition,
+    TAccountRepayReserve,
+    TAccountRepayMint,
+    TAccountRepayVault,
+    TAccountRepayUserTokenAccount,
+    TAccountRepayTokenProgram,
+    TAccountSeizeReserve,
+    TAccountSeizeMint,
+    TAccountSeizeVault,
+    TAccountSeizeUserTokenAccount,
+    TAccountSeizeTokenProgram,
+    TAccountInsuranceVault,
+    TAccountFeeReceiverAccount,
+    TAccountLiquidatorPosition
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? BALLAST_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    liquidator: { value: input.liquidator ?? null, isWritable: false },
+    market: { value: input.market ?? null, isWritable: false },
+    position: { value: input.position ?? null, isWritable: true },
+    repayReserve: { value: input.repayReserve ?? null, isWritable: true },
+    repayMint: { value: input.repayMint ?? null, isWritable: false },
+    repayVault: { value: input.repayVault ?? null, isWritable: true },
+    repayUserTokenAccount: {
+      value: input.repayUserTokenAccount ?? null,
+      isWritable: true,
+    },
+    repayTokenProgram: {
+      value: input.repayTokenProgram ?? null,
+      isWritable: false,
+    },
+    seizeReserve: { value: input.seizeReserve ?? null, isWritable: true },
+    seizeMint: { value: input.seizeMint ?? null, isWritable: false },
+    seizeVault: { value: input.seizeVault ?? null, isWritable: true },
+    seizeUserTokenAccount: {
+      value: input.seizeUserTokenAccount ?? null,
+      isWritable: true,
+    },
+    seizeTokenProgram: {
+      value: input.seizeTokenProgram ?? null,
+      isWritable: false,
+    },
+    insuranceVault: { value: input.insuranceVault ?? null, isWritable: true },
+    feeReceiverAccount: {
+      value: input.feeReceiverAccount ?? null,
+      isWritable: true,
+    },
+    liquidatorPosition: {
+      value: input.liquidatorPosition ?? null,
+      isWritable: true,
+    },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  // Original args.
+  const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.repayUserTokenAccount.value) {
+    accounts.repayUserTokenAccount.value = await getProgramDerivedAddress({
+      programAddress:
+        "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL" as Address<"ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL">,
+      seeds: [
+        getAddressEncoder().encode(expectAddress(accounts.liquidator.value)),
+        getAddressEncoder().encode(
+          expectAddress(accounts.repayTokenProgram.value),
+        ),
+        getAddressEncoder().encode(expectAddress(accounts.repayMint.value)),
+      ],
+    });
+  }
+  if (!accounts.seizeUserTokenAccount.value) {
+    accounts.seizeUserTokenAccount.value = await getProgramDerivedAddress({
+      programAddress:
+        "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL" as Address<"ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL">,
+      seeds: [
+        getAddressEncoder().encode(expectAddress(accounts.liquidator.value)),
+        getAddressEncoder().encode(
+          expectAddress(accounts.seizeTokenProgram.value),
+        ),
+        getAddressEncoder().encode(expectAddress(accounts.seizeMint.value)),
+      ],
+    });
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.liquidator),
+      getAccountMeta(accounts.market),
+      getAccountMeta(accounts.position),
+      getAccountMeta(accounts.repayReserve),
+      getAccountMeta(accounts.repayMint),
+      getAccountMeta(accounts.repayVault),
+      getAccountMeta(accounts.repayUserTokenAccount),
+      getAccountMeta(accounts.repayTokenProgram),
+      getAccountMeta(accounts.seizeReserve),
+      getAccountMeta(accounts.seizeMint),
+      getAccountMeta(accounts.seizeVault),
+      getAccountMeta(accounts.seizeUserTokenAccount),
+      getAccountMeta(accounts.seizeTokenProgram),
+      getAccountMeta(accounts.insuranceVault),
+      getAccountMeta(accounts.feeReceiverAccount),
+      getAccountMeta(accounts.liquidatorPosition),
+    ],
+    data: getLiquidateInstructionDataEncoder().encode(
+      args as LiquidateInstructionDataArgs,
+    ),
+    programAddress,
+  } as LiquidateInstruction<
+    TProgramAddress,
+    TAccountLiquidator,
+    TAccountMarket,
+    TAccountPosition,
+    TAccountRepayReserve,
+    TAccountRepayMint,
+    TAccountRepayVault,
+    TAccountRepayUserTokenAccount,
+    TAccountRepayTokenProgram,
+    TAccountSeizeReserve,
+    TAccountSeizeMint,
+    TAccountSeizeVault,
+    TAccountSeizeUserTokenAccount,
+    TAccountSeizeTokenProgram,
+    TAccountInsuranceVault,
+    TAccountFeeReceiverAccount,
+    TAccountLiquidatorPosition
+  >);
 }
 
 export type LiquidateInput<

@@ -10,8 +10,10 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
+  getAddressEncoder,
   getBytesDecoder,
   getBytesEncoder,
+  getProgramDerivedAddress,
   getStructDecoder,
   getStructEncoder,
   getU64Decoder,
@@ -32,8 +34,13 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
+import { findVaultPda } from "../pdas";
 import { BALLAST_PROGRAM_ADDRESS } from "../programs";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared";
 
 export const REPAY_DISCRIMINATOR = new Uint8Array([
   234, 103, 67, 82, 208, 234, 219, 166,
@@ -116,6 +123,132 @@ export function getRepayInstructionDataCodec(): FixedSizeCodec<
     getRepayInstructionDataEncoder(),
     getRepayInstructionDataDecoder(),
   );
+}
+
+export type RepayAsyncInput<
+  TAccountPayer extends string = string,
+  TAccountPosition extends string = string,
+  TAccountReserve extends string = string,
+  TAccountMint extends string = string,
+  TAccountVault extends string = string,
+  TAccountUserTokenAccount extends string = string,
+  TAccountTokenProgram extends string = string,
+> = {
+  /** Pays from its own token account; anyone may repay any position's debt. */
+  payer: TransactionSigner<TAccountPayer>;
+  position: Address<TAccountPosition>;
+  reserve: Address<TAccountReserve>;
+  mint: Address<TAccountMint>;
+  vault?: Address<TAccountVault>;
+  /** token program except the vault (read by [`token_account`]). */
+  userTokenAccount?: Address<TAccountUserTokenAccount>;
+  tokenProgram?: Address<TAccountTokenProgram>;
+  amount: RepayInstructionDataArgs["amount"];
+};
+
+export async function getRepayInstructionAsync<
+  TAccountPayer extends string,
+  TAccountPosition extends string,
+  TAccountReserve extends string,
+  TAccountMint extends string,
+  TAccountVault extends string,
+  TAccountUserTokenAccount extends string,
+  TAccountTokenProgram extends string,
+  TProgramAddress extends Address = typeof BALLAST_PROGRAM_ADDRESS,
+>(
+  input: RepayAsyncInput<
+    TAccountPayer,
+    TAccountPosition,
+    TAccountReserve,
+    TAccountMint,
+    TAccountVault,
+    TAccountUserTokenAccount,
+    TAccountTokenProgram
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  RepayInstruction<
+    TProgramAddress,
+    TAccountPayer,
+    TAccountPosition,
+    TAccountReserve,
+    TAccountMint,
+    TAccountVault,
+    TAccountUserTokenAccount,
+    TAccountTokenProgram
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? BALLAST_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    payer: { value: input.payer ?? null, isWritable: false },
+    position: { value: input.position ?? null, isWritable: true },
+    reserve: { value: input.reserve ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    vault: { value: input.vault ?? null, isWritable: true },
+    userTokenAccount: {
+      value: input.userTokenAccount ?? null,
+      isWritable: true,
+    },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  // Original args.
+  const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.vault.value) {
+    accounts.vault.value = await findVaultPda({
+      reserve: expectAddress(accounts.reserve.value),
+    });
+  }
+  if (!accounts.tokenProgram.value) {
+    accounts.tokenProgram.value =
+      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.userTokenAccount.value) {
+    accounts.userTokenAccount.value = await getProgramDerivedAddress({
+      programAddress:
+        "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL" as Address<"ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL">,
+      seeds: [
+        getAddressEncoder().encode(expectAddress(accounts.payer.value)),
+        getAddressEncoder().encode(expectAddress(accounts.tokenProgram.value)),
+        getAddressEncoder().encode(expectAddress(accounts.mint.value)),
+      ],
+    });
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.payer),
+      getAccountMeta(accounts.position),
+      getAccountMeta(accounts.reserve),
+      getAccountMeta(accounts.mint),
+      getAccountMeta(accounts.vault),
+      getAccountMeta(accounts.userTokenAccount),
+      getAccountMeta(accounts.tokenProgram),
+    ],
+    data: getRepayInstructionDataEncoder().encode(
+      args as RepayInstructionDataArgs,
+    ),
+    programAddress,
+  } as RepayInstruction<
+    TProgramAddress,
+    TAccountPayer,
+    TAccountPosition,
+    TAccountReserve,
+    TAccountMint,
+    TAccountVault,
+    TAccountUserTokenAccount,
+    TAccountTokenProgram
+  >);
 }
 
 export type RepayInput<

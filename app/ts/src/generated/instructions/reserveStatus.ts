@@ -26,8 +26,13 @@ import {
   type ReadonlyAccount,
   type ReadonlyUint8Array,
 } from "@solana/kit";
+import { findInsuranceVaultPda } from "../pdas";
 import { BALLAST_PROGRAM_ADDRESS } from "../programs";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared";
 
 export const RESERVE_STATUS_DISCRIMINATOR = new Uint8Array([
   134, 117, 65, 180, 59, 85, 152, 90,
@@ -85,6 +90,63 @@ export function getReserveStatusInstructionDataCodec(): FixedSizeCodec<
     getReserveStatusInstructionDataEncoder(),
     getReserveStatusInstructionDataDecoder(),
   );
+}
+
+export type ReserveStatusAsyncInput<
+  TAccountReserve extends string = string,
+  TAccountInsuranceVault extends string = string,
+> = {
+  reserve: Address<TAccountReserve>;
+  insuranceVault?: Address<TAccountInsuranceVault>;
+};
+
+export async function getReserveStatusInstructionAsync<
+  TAccountReserve extends string,
+  TAccountInsuranceVault extends string,
+  TProgramAddress extends Address = typeof BALLAST_PROGRAM_ADDRESS,
+>(
+  input: ReserveStatusAsyncInput<TAccountReserve, TAccountInsuranceVault>,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  ReserveStatusInstruction<
+    TProgramAddress,
+    TAccountReserve,
+    TAccountInsuranceVault
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? BALLAST_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    reserve: { value: input.reserve ?? null, isWritable: false },
+    insuranceVault: { value: input.insuranceVault ?? null, isWritable: false },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  // Resolve default values.
+  if (!accounts.insuranceVault.value) {
+    accounts.insuranceVault.value = await findInsuranceVaultPda({
+      reserve: expectAddress(accounts.reserve.value),
+    });
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.reserve),
+      getAccountMeta(accounts.insuranceVault),
+    ],
+    data: getReserveStatusInstructionDataEncoder().encode({}),
+    programAddress,
+  } as ReserveStatusInstruction<
+    TProgramAddress,
+    TAccountReserve,
+    TAccountInsuranceVault
+  >);
 }
 
 export type ReserveStatusInput<
