@@ -44,6 +44,11 @@ pub struct Metrics {
     pub positions_tracked: Gauge,
     /// The keeper's balance of each repay token, base units, by mint.
     repay_balances: Family<Vec<(String, String)>, Gauge>,
+    /// Liquidatable positions a scan (or the transaction it started) left alone, by reason
+    /// (`crate::keeper::Reason::label`).
+    not_liquidated: Family<Vec<(String, String)>, Counter>,
+    /// Positions liquidatable for at least `--stuck-scans` consecutive scans.
+    pub stuck_positions: Gauge,
     /// The compute-unit price of the last liquidation sent, micro-lamports.
     pub last_compute_unit_price: Gauge,
     pub last_scan_seconds: Gauge<f64, AtomicU64>,
@@ -102,6 +107,18 @@ impl Default for Metrics {
             "The keeper's balance of a repay token (base units), by mint",
             repay_balances.clone(),
         );
+        let not_liquidated = Family::<Vec<(String, String)>, Counter>::default();
+        registry.register(
+            "ballast_keeper_not_liquidated",
+            "Liquidatable positions left alone, by reason (one count per scan or skipped transaction)",
+            not_liquidated.clone(),
+        );
+        let stuck_positions = Gauge::default();
+        registry.register(
+            "ballast_keeper_stuck_positions",
+            "Positions liquidatable for at least --stuck-scans consecutive scans",
+            stuck_positions.clone(),
+        );
         let last_compute_unit_price = Gauge::default();
         registry.register(
             "ballast_keeper_last_compute_unit_price",
@@ -138,6 +155,8 @@ impl Default for Metrics {
             websocket_connected,
             positions_tracked,
             repay_balances,
+            not_liquidated,
+            stuck_positions,
             last_compute_unit_price,
             last_scan_seconds,
             last_scan_timestamp,
@@ -159,6 +178,11 @@ impl Metrics {
     pub fn repay_balance(&self, mint: &impl std::fmt::Display, balance: u64) {
         let labels = vec![("mint".to_string(), mint.to_string())];
         self.repay_balances.get_or_create(&labels).set(balance.min(i64::MAX as u64) as i64);
+    }
+
+    /// Counts one liquidatable position left alone for `reason` (a `Reason::label`).
+    pub fn not_liquidated(&self, reason: &str) {
+        self.not_liquidated.get_or_create(&vec![("reason".to_string(), reason.to_string())]).inc();
     }
 
     /// Records a successful scan that took `seconds`.
@@ -186,9 +210,18 @@ impl Metrics {
     }
 }
 
-/// Serves `GET /metrics` and `GET /health` on `addr` (a warning when it is not loopback: the
-/// metrics tell anyone who can reach them what the keeper is doing).
-pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<()> {
+/// Binds `addr` for [`serve`]: a keeper whose metrics and health cannot be served (the port is
+/// taken, the address is not this machine's) must not start without them.
+pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot serve metrics and health on {addr} (--metrics-addr): {e}"))
+}
+
+/// Serves `GET /metrics` and `GET /health` on `listener` (a warning when it is not loopback:
+/// the metrics tell anyone who can reach them what the keeper is doing).
+pub async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
     if !addr.ip().is_loopback() {
         tracing::warn!(%addr, "metrics and health are served beyond loopback");
     }
@@ -209,7 +242,6 @@ pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<(
                 (status, detail)
             }),
         );
-    let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "metrics listening (/metrics, /health)");
     axum::serve(listener, app).await
 }
@@ -217,6 +249,16 @@ pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_taken_metrics_address_is_an_error_naming_it() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let e = bind(addr).await.unwrap_err();
+        assert!(e.contains(&addr.to_string()) && e.contains("--metrics-addr"), "{e}");
+        drop(taken);
+        assert!(bind(addr).await.is_ok(), "free again");
+    }
 
     #[test]
     fn counters_and_gauges_render_in_openmetrics_text() {
@@ -229,6 +271,15 @@ mod tests {
         assert!(text.contains("ballast_keeper_last_compute_unit_price 1000"), "{text}");
         assert!(text.contains("# HELP ballast_keeper_skipped_unprofitable"), "{text}");
         assert!(text.contains(r#"ballast_keeper_repay_balance{mint="USDCmint"} 250"#), "{text}");
+        m.not_liquidated("below_min_profit");
+        m.not_liquidated("below_min_profit");
+        m.stuck_positions.set(1);
+        let text = m.render();
+        assert!(
+            text.contains(r#"ballast_keeper_not_liquidated_total{reason="below_min_profit"} 2"#),
+            "{text}"
+        );
+        assert!(text.contains("ballast_keeper_stuck_positions 1"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
         assert!(!m.healthy().0, "no scan yet");
         m.scan_done(0.01);

@@ -96,6 +96,38 @@ pub struct LiquidationChoice {
     pub profit: u128,
 }
 
+/// Why the program would refuse to liquidate a (repay, seize) pair.
+#[derive(Debug, Clone, Copy)]
+pub enum PairRefusal {
+    /// Not a pair: one reserve on both sides, no debt to repay or no deposit to seize.
+    NotAPair,
+    /// The slot of `reserve` is not priced fresh (`error`: the oracle's refusal): the program
+    /// repays and seizes only at fresh prices.
+    NotFresh { reserve: Pubkey, error: ballast::error::BallastError },
+    /// The planner's refusal (`WorsensHealth`, `TooSmall`, ...).
+    Plan(liquidation::LiquidationError),
+}
+
+/// Plans `max_repay = u64::MAX` on the pair (repay, seize) exactly as the program will, or says
+/// why the program would refuse it.
+pub fn try_plan_pair(
+    market: &Market,
+    view: &PositionView,
+    repay: &PricedSlot,
+    seize: &PricedSlot,
+) -> Result<Liquidation, PairRefusal> {
+    if repay.reserve == seize.reserve || repay.debt_amount == 0 || seize.deposit_amount == 0 {
+        return Err(PairRefusal::NotAPair);
+    }
+    // The program repays and seizes only at fresh prices.
+    for slot in [repay, seize] {
+        slot.require_fresh().map_err(|error| PairRefusal::NotFresh { reserve: slot.reserve, error })?;
+    }
+    let params = liquidation_params(market, repay, seize);
+    let (repay_side, seize_side) = (repay.repay_side(), seize.seize_side());
+    liquidation::plan(&view.health, &repay_side, &seize_side, &params, u64::MAX).map_err(PairRefusal::Plan)
+}
+
 /// Plans `max_repay = u64::MAX` on the pair (repay, seize) exactly as the program will.
 pub fn plan_pair(
     market: &Market,
@@ -103,16 +135,7 @@ pub fn plan_pair(
     repay: &PricedSlot,
     seize: &PricedSlot,
 ) -> Option<Liquidation> {
-    if repay.reserve == seize.reserve || repay.debt_amount == 0 || seize.deposit_amount == 0 {
-        return None;
-    }
-    // The program repays and seizes only at fresh prices.
-    if repay.require_fresh().is_err() || seize.require_fresh().is_err() {
-        return None;
-    }
-    let params = liquidation_params(market, repay, seize);
-    let (repay_side, seize_side) = (repay.repay_side(), seize.seize_side());
-    liquidation::plan(&view.health, &repay_side, &seize_side, &params, u64::MAX).ok()
+    try_plan_pair(market, view, repay, seize).ok()
 }
 
 /// The most profitable liquidation of a liquidatable position (the keeper's choice of pair), or

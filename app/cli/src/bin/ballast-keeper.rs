@@ -35,12 +35,15 @@ struct Args {
     /// Log what would be sent, send nothing.
     #[arg(long)]
     dry_run: bool,
-    /// One scan, then exit.
+    /// One scan (and its transactions), then exit: non-zero, with the reason on stderr, when
+    /// the scan failed (RPC unreachable, not a Ballast market).
     #[arg(long)]
     once: bool,
     /// The market's address lookup table (repeatable): liquidations and resolutions are sent
     /// as v0 transactions loading the market's accounts from it, so a position of 16 slots
-    /// fits a packet. `ballast market lookup-table` prints (and creates) it.
+    /// fits a packet. Default: the table the market's admin made at bootstrap, found among the
+    /// lookup table program's accounts (`ballast market bootstrap` creates it and prints it as
+    /// `lookup_table`; pass it here when the RPC refuses that search).
     #[arg(long = "lookup-table")]
     lookup_tables: Vec<String>,
     /// The most to bid per compute unit, in micro-lamports; the bid is the 75th percentile of
@@ -76,8 +79,13 @@ struct Args {
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
     /// Where `/metrics` (Prometheus) and `/health` are served; a warning when not loopback.
+    /// An address that cannot be bound (a port already taken) stops the keeper at start.
     #[arg(long, default_value = "127.0.0.1:9464")]
     metrics_addr: SocketAddr,
+    /// A position still liquidatable after this many consecutive scans is stuck: a warning
+    /// with the reason, and the `ballast_keeper_stuck_positions` gauge.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    stuck_scans: u32,
 }
 
 /// A non-negative USD amount as WAD fixed point (to the micro-dollar).
@@ -126,6 +134,7 @@ async fn main() -> std::process::ExitCode {
                 .then(|| config::websocket_url(args.ws_url.as_deref(), args.url.as_deref())),
             full_load_interval: Duration::from_secs(args.full_load_secs),
             max_in_flight: args.max_in_flight,
+            stuck_scans: args.stuck_scans,
         };
         Ok((client, config))
     };
@@ -138,18 +147,35 @@ async fn main() -> std::process::ExitCode {
     };
     let metrics = Arc::new(Metrics::default());
     if !config.once {
-        let (addr, m) = (args.metrics_addr, metrics.clone());
+        // Bound before anything else: a keeper an orchestrator cannot health-check must not run.
+        let listener = match metrics::bind(args.metrics_addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        let m = metrics.clone();
         tokio::spawn(async move {
-            if let Err(e) = metrics::serve(addr, m).await {
+            if let Err(e) = metrics::serve(listener, m).await {
                 tracing::error!(error = %e, "metrics server stopped");
             }
         });
     }
     tracing::info!(keeper = %client.payer.pubkey(), market = %config.market, dry_run = config.dry_run, "keeper started");
-    tokio::select! {
-        _ = keeper::run(Arc::new(client), config, metrics.clone()) => {}
-        _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
-    }
+    let result = tokio::select! {
+        result = keeper::run(Arc::new(client), config, metrics.clone()) => result,
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("stopping");
+            Ok(())
+        }
+    };
     print!("{}", metrics.render());
-    std::process::ExitCode::SUCCESS
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", keeper::one_line(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
