@@ -14,6 +14,9 @@
 //!   at least the value it repaid;
 //! - borrow: a position that borrowed passes initial health (joint stress shock) at the price
 //!   posted;
+//! - views: every borrow and withdrawal of an amount lands exactly when `ballast_sdk::limits`
+//!   (what `position show` and the web app say may be borrowed or withdrawn) said it would, and
+//!   a refusal carries the error the limits named;
 //! - write-off: `resolve_bad_debt` succeeds only for positions whose deposits are dust;
 //! - liveness: at fresh prices every unhealthy position is liquidatable by some pair, or its
 //!   deposits are dust and the write-off takes it;
@@ -28,7 +31,8 @@ use ballast::state::{Market, Position, Reserve};
 use ballast_risk::fixed::{Rounding, WAD};
 use ballast_risk::value::usd_value;
 use ballast_sdk::health::{best_liquidation, position_view, OracleAccount, PositionView};
-use ballast_sdk::{accounts, ix};
+use ballast_sdk::limits::{self, Refusal};
+use ballast_sdk::{accounts, errors, ix};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -414,7 +418,15 @@ impl Sim {
         let ixn = ix::withdraw_with_health(owner, position, &r.keys, wallet.tokens[a], amount, remaining);
         let signer = wallet.user.wallet.insecure_clone();
         let ixs = [self.refresh_stock(), ixn];
+        // "Everything" is the program's own amount; the limits speak of amounts.
+        let predicted = match amount {
+            u64::MAX => None,
+            _ => Some(self.predict(&position, |l| l.withdraw(&r.keys.reserve, amount)).await),
+        };
         let result = self.m.env.send("sim withdraw", &ixs, &[&signer]).await;
+        if let Some(predicted) = predicted {
+            self.check_prediction("withdraw", amount, predicted, &result);
+        }
         if self.succeeded("withdraw", result) && has_debt {
             self.check_initial_health(&position, "withdraw").await;
         }
@@ -444,9 +456,61 @@ impl Sim {
             ix::borrow(wallet.user.wallet.pubkey(), position, &r.keys, wallet.tokens[a], amount, remaining);
         let signer = wallet.user.wallet.insecure_clone();
         let ixs = [self.refresh_stock(), ixn];
+        let predicted = self.predict(&position, |l| l.borrow(&r.keys.reserve, amount)).await;
         let result = self.m.env.send("sim borrow", &ixs, &[&signer]).await;
+        self.check_prediction("borrow", amount, predicted, &result);
         if self.succeeded("borrow", result) {
             self.check_initial_health(&position, "borrow").await;
+        }
+    }
+
+    /// What `ballast_sdk::limits` says of `check` on `position` now, with the stock's mint
+    /// refreshed as the transaction's first instruction will.
+    async fn predict(
+        &mut self,
+        position: &Pubkey,
+        check: impl FnOnce(&limits::Accounts) -> Result<(), Refusal>,
+    ) -> Result<(), Refusal> {
+        let p = self.m.env.position_state(*position).await;
+        let market = self.market().await;
+        let (reserves, oracles) = self.market_accounts().await;
+        let mint = self.m.env.account(self.stock.keys.mint).await.expect("the stock's mint").data;
+        let mints = HashMap::from([(self.stock.keys.mint, mint)]);
+        let reserves = limits::after_mint_refresh(&reserves, &mints, self.now)?;
+        check(&limits::Accounts {
+            market: &market,
+            position: &p,
+            reserves: &reserves,
+            oracles: &oracles,
+            now: self.now,
+        })
+    }
+
+    /// The program did what the limits predicted: it took the amount they allowed, refused
+    /// the one they refused, and by the error they named.
+    fn check_prediction(
+        &mut self,
+        what: &str,
+        amount: u64,
+        predicted: Result<(), Refusal>,
+        result: &Result<u64, TxError>,
+    ) {
+        self.report.invariant_checks += 1;
+        let at = format!("seed {}, operation {}", self.report.seed, self.report.operations + 1);
+        match (predicted, result) {
+            (Ok(()), Ok(_)) => {}
+            (Err(why), Err(TxError::Custom { code, .. })) => {
+                let program = errors::describe(*code).unwrap_or_else(|| format!("custom error {code}"));
+                let name = |text: &str| text.split(':').next().unwrap_or_default().to_string();
+                assert_eq!(
+                    name(&why),
+                    name(&program),
+                    "{at}: {what} of {amount}: the limits said {why}, the program {program}"
+                );
+            }
+            (predicted, result) => panic!(
+                "{at}: {what} of {amount}: the limits said {predicted:?}, the program {result:?}"
+            ),
         }
     }
 

@@ -5,9 +5,9 @@
 //! (`initial_health_with_shocks`). A view that says "can borrow 12.5 USDC" means a borrow of 12.5
 //! USDC sent now passes every check; the CLI's validator test holds it to the program.
 //!
-//! Not modelled: a dynamic mint's refresh (the borrowed reserve's multiplier is read from its
-//! cache; the CLI sends `refresh_mint` for every dynamic slot before the borrow), and the token
-//! transfer itself (a frozen or paused account refuses there).
+//! A dynamic mint's refresh (the `refresh_mint` the CLI and SDK put before a borrow or a
+//! withdrawal for each dynamic slot) is applied with `after_mint_refresh`. Not modelled: the token
+//! transfer itself (a frozen account or a paused mint refuses there).
 use std::collections::HashMap;
 
 use anchor_lang::prelude::Pubkey;
@@ -24,6 +24,25 @@ use crate::health::OracleAccount;
 /// Why the program would refuse: its error by name and message
 /// (`InsufficientCollateral: The position would not pass initial health`).
 pub type Refusal = String;
+
+/// The reserves as a transaction finds them after its `refresh_mint` instructions: each reserve
+/// of a dynamic mint re-reads that mint (`mints`: mint address to account data) at `now` with
+/// the program's own `inspect_mint` and `set_mint_traits`. A dynamic reserve whose mint is not
+/// in `mints` keeps its cache; a mint that does not decode is the program's refusal.
+pub fn after_mint_refresh(
+    reserves: &HashMap<Pubkey, Reserve>,
+    mints: &HashMap<Pubkey, Vec<u8>>,
+    now: i64,
+) -> Result<HashMap<Pubkey, Reserve>, Refusal> {
+    let mut out = reserves.clone();
+    for reserve in out.values_mut().filter(|r| r.mint_dynamic != 0) {
+        if let Some(data) = mints.get(&reserve.mint) {
+            let traits = ballast::mint_rules::inspect_mint(data).map_err(name)?;
+            reserve.set_mint_traits(&traits, now);
+        }
+    }
+    Ok(out)
+}
 
 /// What one asset allows now, in token units.
 #[derive(Debug, Clone, PartialEq, Eq)]
