@@ -520,7 +520,7 @@ pub async fn run(client: Arc<Client>, config: KeeperConfig, metrics: Arc<Metrics
     let mut last_load = Instant::now();
     let mut in_flight = InFlight::new(config.max_in_flight);
     let finished = in_flight.finished.clone();
-    let mut watchlist = Watchlist::default();
+    let watchlist = Arc::new(Mutex::new(Watchlist::default()));
     let mut names = Names::default();
     let mut backoff = config.interval;
     loop {
@@ -540,7 +540,7 @@ pub async fn run(client: Arc<Client>, config: KeeperConfig, metrics: Arc<Metrics
             let cache = cache.as_ref().expect("loaded above");
             let mut scan = ScanState {
                 in_flight: &mut in_flight,
-                watchlist: &mut watchlist,
+                watchlist: &watchlist,
                 names: &names,
                 updates: &updates_tx,
             };
@@ -679,7 +679,8 @@ impl InFlight {
 /// What a scan keeps between scans and hands to the transactions it starts.
 struct ScanState<'a> {
     in_flight: &'a mut InFlight,
-    watchlist: &'a mut Watchlist,
+    /// Shared with the transactions, which note the reasons they skip for.
+    watchlist: &'a Arc<Mutex<Watchlist>>,
     names: &'a Names,
     updates: &'a tokio::sync::mpsc::UnboundedSender<Update>,
 }
@@ -687,7 +688,7 @@ struct ScanState<'a> {
 /// Logs one liquidatable position left alone for `reason`: at info level when the reason is new
 /// for its streak, at debug level while it repeats (a scan every 400 ms must not flood the log).
 fn log_left_alone(
-    watchlist: &mut Watchlist,
+    watchlist: &Mutex<Watchlist>,
     position: &Pubkey,
     health_factor: Option<u128>,
     reason: &Reason,
@@ -695,7 +696,7 @@ fn log_left_alone(
 ) {
     let health = health_factor.map_or_else(|| "-".to_string(), |h| format!("{:.4}", h as f64 / 1e9));
     let label = reason.label();
-    if watchlist.note(position, label) {
+    if watchlist.lock().expect("not poisoned").note(position, label) {
         tracing::info!(%position, reason = label, health, "liquidatable, not liquidated: {said}");
     } else {
         tracing::debug!(%position, reason = label, health, "liquidatable, not liquidated: {said}");
@@ -729,8 +730,11 @@ async fn scan_and_act(
         left_alone = scan.passed.len(),
         "scan"
     );
-    let newly_stuck = state.watchlist.record(&scan.liquidatable, config.stuck_scans);
-    metrics.stuck_positions.set(state.watchlist.stuck(config.stuck_scans) as i64);
+    let (newly_stuck, stuck) = {
+        let mut watchlist = state.watchlist.lock().expect("not poisoned");
+        (watchlist.record(&scan.liquidatable, config.stuck_scans), watchlist.stuck(config.stuck_scans))
+    };
+    metrics.stuck_positions.set(stuck as i64);
     for passed in &scan.passed {
         metrics.not_liquidated(passed.reason.label());
         let said = state.names.reason(&cache.reserves, &passed.reason);
@@ -752,21 +756,31 @@ async fn scan_and_act(
         let liquidation = matches!(action, Action::Liquidate { .. });
         if liquidation {
             Metrics::add(&metrics.liquidatable_found, 1);
-            state.watchlist.note(&position, "sent");
         }
         if config.dry_run {
+            let action = snapshot.describe(&action);
+            let fresh = state.watchlist.lock().expect("not poisoned").note(&position, Reason::DryRun.label());
             if liquidation {
                 metrics.not_liquidated(Reason::DryRun.label());
-                state.watchlist.note(&position, Reason::DryRun.label());
             }
-            tracing::info!(%position, action = %snapshot.describe(&action), "dry run: not sent");
+            if fresh {
+                tracing::info!(%position, %action, "dry run: not sent");
+            } else {
+                tracing::debug!(%position, %action, "dry run: not sent");
+            }
             continue;
         }
-        let (client, config, snapshot, task_metrics, updates) =
-            (client.clone(), config.clone(), snapshot.clone(), metrics.clone(), state.updates.clone());
+        let (client, config, snapshot, task_metrics, updates, watchlist) = (
+            client.clone(),
+            config.clone(),
+            snapshot.clone(),
+            metrics.clone(),
+            state.updates.clone(),
+            state.watchlist.clone(),
+        );
         let work = async move {
             // One failed action never stops the others.
-            match act(&client, &config, &snapshot, &action, &task_metrics).await {
+            match act(&client, &config, &snapshot, &action, &task_metrics, &watchlist).await {
                 Ok(true) => {
                     // Its new state at once (the websocket may be slower, or off), so the rescan
                     // this transaction's end wakes sees what it left.
@@ -789,8 +803,10 @@ async fn scan_and_act(
         }
     }
     for position in newly_stuck {
-        let scans = state.watchlist.scans(&position);
-        let reason = state.watchlist.reason(&position).unwrap_or("unknown");
+        let (scans, reason) = {
+            let watchlist = state.watchlist.lock().expect("not poisoned");
+            (watchlist.scans(&position), watchlist.reason(&position).unwrap_or("none yet"))
+        };
         tracing::warn!(
             %position,
             scans,
@@ -859,7 +875,12 @@ async fn act(
     snapshot: &Snapshot,
     action: &Action,
     metrics: &Metrics,
+    watchlist: &Mutex<Watchlist>,
 ) -> Result<bool, RpcError> {
+    // Whether `reason` is news for the position (logged at info, else debug).
+    let news = |position: &Pubkey, reason: &Reason| {
+        watchlist.lock().expect("not poisoned").note(position, reason.label())
+    };
     let state = &snapshot.state();
     let MarketState { key: market_key, reserves, oracles, now, .. } = *state;
     let names = &snapshot.names;
@@ -887,8 +908,9 @@ async fn act(
         }
         Action::Liquidate { position, choice } => {
             let keeper = client.payer.pubkey();
+            let fresh = || news(position, &Reason::NoBalance);
             let Some((max_repay, profit)) =
-                repay_within_balance(client, state, names, choice, metrics).await?
+                repay_within_balance(client, state, names, choice, metrics, fresh).await?
             else {
                 Metrics::add(&metrics.skipped_no_balance, 1);
                 metrics.not_liquidated(Reason::NoBalance.label());
@@ -912,8 +934,12 @@ async fn act(
                 Err(e) => {
                     Metrics::add(&metrics.skipped_refused, 1);
                     metrics.not_liquidated(Reason::Refused.label());
-                    let error = one_line(&e);
-                    tracing::info!(%position, reason = Reason::Refused.label(), %error, "skipped: the simulation was refused");
+                    let (error, reason) = (one_line(&e), Reason::Refused.label());
+                    if news(position, &Reason::Refused) {
+                        tracing::info!(%position, reason, %error, "skipped: the simulation was refused");
+                    } else {
+                        tracing::debug!(%position, reason, %error, "skipped: the simulation was refused");
+                    }
                     return Ok(false);
                 }
             };
@@ -921,17 +947,32 @@ async fn act(
             if !worth_sending(profit, fee, config.min_profit) {
                 Metrics::add(&metrics.skipped_unprofitable, 1);
                 metrics.not_liquidated(Reason::BelowMinProfit.label());
-                tracing::info!(
-                    %position,
-                    reason = Reason::BelowMinProfit.label(),
-                    profit_usd = profit as f64 / WAD as f64,
-                    fee_lamports = prepared.fee_lamports,
-                    min_profit_usd = config.min_profit as f64 / WAD as f64,
-                    "skipped: proceeds less fees below the minimum"
-                );
+                let (reason, profit_usd) = (Reason::BelowMinProfit.label(), profit as f64 / WAD as f64);
+                let (fee_lamports, min_profit_usd) =
+                    (prepared.fee_lamports, config.min_profit as f64 / WAD as f64);
+                if news(position, &Reason::BelowMinProfit) {
+                    tracing::info!(
+                        %position,
+                        reason,
+                        profit_usd,
+                        fee_lamports,
+                        min_profit_usd,
+                        "skipped: proceeds less fees below the minimum"
+                    );
+                } else {
+                    tracing::debug!(
+                        %position,
+                        reason,
+                        profit_usd,
+                        fee_lamports,
+                        min_profit_usd,
+                        "skipped: proceeds less fees below the minimum"
+                    );
+                }
                 return Ok(false);
             }
             Metrics::add(&metrics.liquidations_sent, 1);
+            news(position, &Reason::InFlight);
             match client.send_prepared(&prepared).await {
                 Ok(signature) => {
                     Metrics::add(&metrics.liquidations_landed, 1);
@@ -971,6 +1012,7 @@ async fn repay_within_balance(
     names: &Names,
     choice: &LiquidationChoice,
     metrics: &Metrics,
+    news: impl FnOnce() -> bool,
 ) -> Result<Option<(u64, u128)>, RpcError> {
     let repay = state
         .reserves
@@ -984,14 +1026,12 @@ async fn repay_within_balance(
     let asset = names.asset(state.reserves, &choice.repay_reserve);
     if max_repay == 0 {
         let planned = names.amount(state, &choice.repay_reserve, choice.plan.repay);
-        tracing::warn!(
-            %asset,
-            mint = %repay.mint,
-            account = %source,
-            %planned,
-            reason = Reason::NoBalance.label(),
-            "skipped: no tokens to repay with"
-        );
+        let (mint, reason) = (repay.mint, Reason::NoBalance.label());
+        if news() {
+            tracing::warn!(%asset, %mint, account = %source, %planned, reason, "skipped: no tokens to repay with");
+        } else {
+            tracing::debug!(%asset, %mint, account = %source, %planned, reason, "skipped: no tokens to repay with");
+        }
         return Ok(None);
     }
     if max_repay < choice.plan.repay {
