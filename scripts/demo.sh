@@ -3,11 +3,13 @@
 #   1. build the SBF programs (installing the toolchain once) and the CLI and keeper,
 #   2. start solana-test-validator on loopback (built and cached once) with the programs loaded,
 #   3. bootstrap a market from migrations/localnet.toml (crypto, stablecoin, tokenized stock),
-#   4. run a scripted scenario: deposits, borrows, a price drop, the keeper's liquidation,
-#   5. stop the keeper and the validator (before the second part compiles).
+#   4. run a scripted scenario: deposits, borrows, a price drop, the keeper's liquidation, with
+#      `ballast oracle publish` keeping the localnet prices fresh as Pyth's publishers would,
+#   5. stop the publisher, the keeper and the validator (before the second part compiles).
 # Then, in solana-program-test, the longer demo of every instruction (tests/src/bin/demo.rs).
 # Last, the web app (app/web) on loopback against a fresh local validator with a demo position:
-# it prints the URL and serves until Ctrl-C (`--no-serve`: checks that it answers, then stops).
+# it prints the URL and serves until Ctrl-C, its prices walking (`--no-serve`: checks that it
+# answers, then stops).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -27,19 +29,26 @@ work="$root/target/localnet/demo"
 rm -rf "$work"; mkdir -p "$work"
 port=18899
 keeper_pid=""
+publisher_pid=""
+stop_pid() {
+  if [ -n "$1" ]; then
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+  fi
+}
 stopped=""
 cleanup() {
   [ -n "$stopped" ] && return
   stopped=1
-  if [ -n "$keeper_pid" ]; then
-    kill "$keeper_pid" 2>/dev/null || true
-    wait "$keeper_pid" 2>/dev/null || true
-  fi
+  stop_pid "$keeper_pid"
+  stop_pid "$publisher_pid"
+  publisher_pid=""
   bash scripts/localnet/validator.sh stop "$work/ledger"
 }
 web_pid=""
 stop_web() {
-  [ -n "$web_pid" ] && kill "$web_pid" 2>/dev/null || true
+  stop_pid "$web_pid"
+  stop_pid "$publisher_pid"
   bash scripts/localnet/validator.sh stop "$work/web-ledger"
 }
 trap 'cleanup; stop_web' EXIT
@@ -74,13 +83,23 @@ prices() {
   b admin oracle post --feed "$(feed 3)" --price "$2" >/dev/null
   echo "prices: SOL \$$1, USDC \$1, TSLAx \$$2"
 }
+# Real Pyth feeds update every slot; on localnet the publisher republishes each posted price
+# every second (a later `oracle post` becomes the new level), or the lag band would close
+# borrowing ~20 s after each post.
+publish() {
+  b admin oracle publish "$@" 2>"$work/publisher.log" >/dev/null &
+  publisher_pid=$!
+  echo "price publisher running (log: $work/publisher.log)"
+}
 
 say "tokens, prices, deposits and borrows"
-b admin token mint "$SOL" 10 --to "$(pub alice)"
-b admin token mint "$TSLA" 10 --to "$(pub bob)"
-b admin token mint "$USDC" 10000 --to "$(pub admin)"
-b admin token mint "$USDC" 2000 --to "$(pub keeper)"
+# Mints by symbol: the bootstrap's Token-2022 mints carry their names.
+b admin token mint SOL 10 --to "$(pub alice)"
+b admin token mint TSLAx 10 --to "$(pub bob)"
+b admin token mint usdc 10000 --to "$(pub admin)"
+b admin token mint USDC 2000 --to "$(pub keeper)"
 prices 100 250
+publish
 for who in admin alice bob; do b "$who" position open; done
 b admin deposit "$USDC" 10000
 # Reserves by mint or, on localnet, by the name the bootstrap made the mint under.
@@ -127,9 +146,10 @@ for who in admin alice; do b "$who" airdrop 10 >/dev/null; done
 report="$(bj admin market bootstrap --config migrations/localnet.toml)"
 export BALLAST_MARKET="$(echo "$report" | field 'd["market"]')"
 SOL="$(mint SOL)"; USDC="$(mint USDC)"; TSLA="$(mint TSLAx)"
-b admin token mint "$SOL" 10 --to "$(pub alice)" >/dev/null
-b admin token mint "$USDC" 10000 >/dev/null
+b admin token mint SOL 10 --to "$(pub alice)" >/dev/null
+b admin token mint USDC 10000 >/dev/null
 prices 100 250 >/dev/null
+publish --walk-bps 20
 b admin deposit USDC 10000 >/dev/null
 b alice deposit SOL 10 >/dev/null
 b alice borrow USDC 500 >/dev/null
@@ -141,8 +161,8 @@ web_pid=$!
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$web_port/" && break; sleep 0.2; done
 app_url="http://127.0.0.1:$web_port/?rpc=$url&market=$BALLAST_MARKET&labels=$SOL:SOL,$USDC:USDC,$TSLA:TSLAx"
 echo "web app: $app_url"
-echo "(alice's keypair, for a wallet that imports one: $work/alice.json; prices move with"
-echo " \`ballast -u $url -k $work/admin.json oracle post --feed $(feed 1) --price 80\`)"
+echo "(alice's keypair, for a wallet that imports one: $work/alice.json; prices walk up to"
+echo " 0.2 % a second; set a level with \`ballast -u $url -k $work/admin.json oracle post --feed $(feed 1) --price 80\`)"
 if [ "$serve" = 1 ]; then
   echo "serving until Ctrl-C"
   wait "$web_pid"

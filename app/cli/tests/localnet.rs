@@ -175,6 +175,7 @@ fn keeper_liquidates_the_unhealthy_position_on_a_real_validator() {
 
     a_new_user_gets_answers_it_can_act_on(&w, &sol);
     reserves_show_the_symbols_of_the_solana_cli_config(&w, &usdc);
+    a_new_users_first_hour(&w, &pubkeys["admin"]);
     sixteen_slot_position_is_liquidated_by_the_keeper(&mut w, &pubkeys["keeper"], &dir);
 }
 
@@ -185,7 +186,7 @@ fn a_new_user_gets_answers_it_can_act_on(w: &Wallets, sol: &str) {
     let error = |out: Value| out["error"].as_str().unwrap_or_default().to_string();
     // No token account yet: named, with the balance.
     let e = error(w.try_cli("dave", &["deposit", sol, "1"]));
-    assert!(e.contains("has no token account of mint") && e.contains("balance 0"), "{e}");
+    assert!(e.contains("has no token account of SOL") && e.contains("balance 0"), "{e}");
     // No position: said so, and how to get one.
     let e = error(w.try_cli("dave", &["withdraw", sol, "1"]));
     assert!(e.contains("has no position 0") && e.contains("a deposit opens one"), "{e}");
@@ -212,6 +213,144 @@ fn a_new_user_gets_answers_it_can_act_on(w: &Wallets, sol: &str) {
     w.cli("dave", &["withdraw", "SOL", "1"]);
     let e = error(w.try_cli("dave", &["withdraw", "DOGE", "1"]));
     assert!(e.contains("DOGE is not a symbol, mint or reserve"), "{e}");
+}
+
+/// Issue 25: a new user's first hour, each answer in words and each view what the program does.
+fn a_new_users_first_hour(w: &Wallets, admin: &str) {
+    let error = |out: Value| out["error"].as_str().unwrap_or_default().to_string();
+    let market = w.market.clone().unwrap();
+
+    // Item 3: keygen never replaces a key unless told to.
+    let erin = w.cli("erin", &["keygen", &w.keypair("erin")])["pubkey"].as_str().unwrap().to_string();
+    let kept = std::fs::read(w.keypair("erin")).unwrap();
+    let e = error(w.try_cli("erin", &["keygen", &w.keypair("erin")]));
+    assert!(e.contains("refusing to overwrite") && e.contains(&erin) && e.contains("--force"), "{e}");
+    assert_eq!(std::fs::read(w.keypair("erin")).unwrap(), kept, "the key file is untouched");
+    let spare = w.keypair("spare");
+    let first = w.cli("erin", &["keygen", &spare])["pubkey"].as_str().unwrap().to_string();
+    let second = w.cli("erin", &["keygen", &spare, "--force"])["pubkey"].as_str().unwrap().to_string();
+    assert_ne!(first, second, "--force replaces the key");
+
+    // Item 9: a negative airdrop and a URL that is not one are refused in words.
+    let e = error(w.try_cli("erin", &["airdrop", "-1"]));
+    assert!(e.contains("give a positive number of SOL"), "{e}");
+    let out = Command::new(env!("CARGO_BIN_EXE_ballast"))
+        .args(["-u", "notaurl", "--output", "json", "--market", &market, "market", "show"])
+        .output()
+        .expect("run ballast");
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("`notaurl` is not an RPC URL"), "{text}");
+    w.cli("erin", &["airdrop", "2"]);
+
+    // Item 9: reading needs no keypair file ("nobody" has none).
+    assert!(!Path::new(&w.keypair("nobody")).exists());
+    let market_shown = w.cli("nobody", &["market", "show"]);
+    assert_eq!(market_shown["admin"], admin, "{market_shown}");
+    // Item 4: the bootstrap's Token-2022 mints carry their names (no CLI config here).
+    let listed = w.cli("nobody", &["reserve", "list"]);
+    let mut symbols: Vec<&str> =
+        listed["reserves"].as_array().unwrap().iter().map(|r| r["symbol"].as_str().unwrap_or("-")).collect();
+    symbols.sort();
+    assert_eq!(symbols, ["SOL", "TSLAx", "USDC"], "{listed}");
+    w.cli("nobody", &["position", "show", "--owner", admin]);
+    let shown = w.cli("nobody", &["reserve", "show", "usdc"]);
+    assert!(shown["total_deposits"].as_u64().unwrap() > 0, "the view simulated without a wallet: {shown}");
+
+    // Item 6: a wrong market is named for what it is, by every command, with a failing exit.
+    for args in [&["market", "show"][..], &["reserve", "list"], &["position", "show", "--owner", admin]] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ballast"));
+        cmd.args(["-u", &w.url, "-k", &w.keypair("nobody"), "--output", "json", "--market", admin]);
+        let out = cmd.args(args).output().expect("run ballast");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "{args:?}: {text}");
+        assert!(text.contains(&format!("{admin} is not a Ballast market (owner")), "{args:?}: {text}");
+    }
+
+    // Item 9: an empty position neither has an infinite health nor "can borrow more".
+    w.cli("erin", &["position", "open"]);
+    let empty = w.cli("erin", &["position", "show"]);
+    let said = empty["display"].as_str().unwrap_or_default();
+    assert!(said.contains("no debt") && !said.contains('∞'), "{said}");
+    assert_eq!(empty["can_borrow_more"], false, "{empty}");
+    assert!(empty["borrow"].as_str().unwrap().contains("nothing deposited"), "{empty}");
+
+    // Item 4 and 5: symbols in any case where a mint is taken; `deposit all` is the balance.
+    w.cli("admin", &["token", "mint", "sol", "10", "--to", &erin]);
+    let held = w.cli("erin", &["token", "balance", "Sol"]);
+    assert_eq!(held["amount"], 10_000_000_000u64, "{held}");
+    let deposited = w.cli("erin", &["deposit", "SOL", "all"]);
+    assert_eq!(deposited["amount"], 10_000_000_000u64, "{deposited}");
+    assert_eq!(deposited["symbol"], "SOL");
+    assert_eq!(w.cli("erin", &["token", "balance", "sol"])["amount"], 0);
+
+    // Item 1: with no price posted for longer than the lag band allows, the view says the
+    // borrow is refused, and the program refuses it by the same name.
+    let (refusal, waited) = {
+        let started = Instant::now();
+        loop {
+            let view = w.cli("erin", &["position", "show"]);
+            if view["can_borrow_more"] == false {
+                let usdc = limit_of(&view, "USDC");
+                break (usdc["borrow_refusal"].as_str().unwrap().to_string(), started.elapsed());
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "prices never went stale: {view}");
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    };
+    eprintln!("borrowing closed {waited:?} into the wait: {refusal}");
+    let name = refusal.split(':').next().unwrap();
+    let e = error(w.try_cli("erin", &["borrow", "USDC", "1"]));
+    assert!(e.contains(name), "the view said {refusal}; the program: {e}");
+
+    // The publisher keeps the feeds fresh: long after the lag band would have closed, the view
+    // says how much can be borrowed, and the program agrees on both sides of that figure.
+    let log = std::fs::File::create(w.dir.join("publisher.log")).unwrap();
+    let _publisher = Process(
+        Command::new(env!("CARGO_BIN_EXE_ballast"))
+            .args(["-u", &w.url, "-k", &w.keypair("admin"), "--market", &market, "oracle", "publish"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start the publisher"),
+    );
+    std::thread::sleep(Duration::from_secs(30));
+    let view = w.cli("erin", &["position", "show"]);
+    assert_eq!(view["can_borrow_more"], true, "{view}");
+    assert!(view["borrow"].as_str().unwrap().contains("USDC"), "{view}");
+    let max = limit_of(&view, "USDC")["max_borrow"].as_u64().unwrap();
+    // 10 SOL at $58, 0.667 of it for initial health: ~386 USDC.
+    assert!(max > 300_000_000 && max < 400_000_000, "{view}");
+    let units = |x: u64| format!("{}.{:06}", x / 1_000_000, x % 1_000_000);
+    let e = error(w.try_cli("erin", &["borrow", "USDC", &units(max + max / 33)]));
+    assert!(e.contains("InsufficientCollateral"), "3 % over the view's figure: {e}");
+    w.cli("erin", &["borrow", "USDC", &units(max - max / 50)]);
+    let after = w.cli("erin", &["position", "show"]);
+    let left = limit_of(&after, "USDC")["max_borrow"].as_u64().unwrap();
+    assert!(left < max / 25, "the figure fell by what was borrowed: {after}");
+    let sol = limit_of(&after, "SOL");
+    assert!(sol["max_withdraw"].as_u64().unwrap() < 1_000_000_000, "little collateral to spare: {after}");
+
+    // Item 2: `repay all` with exactly what was borrowed, once interest has accrued: short, and
+    // by how much, before anything is sent.
+    std::thread::sleep(Duration::from_secs(2));
+    let e = error(w.try_cli("erin", &["repay", "usdc", "all"]));
+    assert!(e.contains("owes") && e.contains("holds") && e.contains("short by") && e.contains("USDC"), "{e}");
+    w.cli("admin", &["token", "mint", "USDC", "1", "--to", &erin]);
+    w.cli("erin", &["repay", "usdc", "all"]);
+    let repaid = w.cli("erin", &["position", "show"]);
+    assert_eq!(repaid["debt_usd"], 0.0, "{repaid}");
+    assert!(repaid["display"].as_str().unwrap().contains("no debt"), "{repaid}");
+}
+
+/// One asset's entry of `position show`'s limits, by symbol.
+fn limit_of<'a>(view: &'a Value, symbol: &str) -> &'a Value {
+    view["limits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["symbol"] == symbol)
+        .unwrap_or_else(|| panic!("{view}"))
 }
 
 /// Reserves are shown by symbol where one is known: here from the Solana CLI config's address

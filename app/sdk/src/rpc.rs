@@ -436,14 +436,25 @@ impl Client {
     }
 
     /// Simulates a read-only view instruction (`health`, `reserve_status`) and returns the
-    /// program's return data.
-    pub async fn simulate_view(&self, ixn: Instruction) -> Result<Vec<u8>, RpcError> {
+    /// program's return data. `payer` only has to exist with SOL: nothing is signed (a reader
+    /// without a keypair names the market's admin, as the web app does).
+    pub async fn simulate_view(&self, ixn: Instruction, payer: &Pubkey) -> Result<Vec<u8>, RpcError> {
         use base64::Engine;
-        let blockhash = self.rpc.get_latest_blockhash().await.map_err(classify)?;
-        let payer = self.payer.pubkey();
-        let sent = Sent::new(std::slice::from_ref(&ixn), &payer);
-        let tx = Transaction::new_signed_with_payer(&[ixn], Some(&payer), &[&self.payer], blockhash);
-        let result = self.rpc.simulate_transaction(&tx).await.map_err(|e| classify_sent(e, &sent))?.value;
+        let sent = Sent::new(std::slice::from_ref(&ixn), payer);
+        let tx = Transaction::new_unsigned(solana_message::Message::new(&[ixn], Some(payer)));
+        let config = solana_rpc_client_api::config::RpcSimulateTransactionConfig {
+            sig_verify: false,
+            replace_recent_blockhash: true,
+            // (Unset, the node would read finalized state, seconds behind the client's.)
+            commitment: Some(self.rpc.commitment()),
+            ..Default::default()
+        };
+        let result = self
+            .rpc
+            .simulate_transaction_with_config(&tx, config)
+            .await
+            .map_err(|e| classify_sent(e, &sent))?
+            .value;
         if let Some(err) = result.err {
             return Err(transaction_error(err.into(), &result.logs.unwrap_or_default(), &sent));
         }

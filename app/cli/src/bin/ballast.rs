@@ -355,7 +355,14 @@ async fn find_reserve_by_symbol(
     match named.as_slice() {
         [(k, r)] => return Ok((**k, **r)),
         [] => {}
-        _ => return Err(format!("{text} names {} reserves of {market}: give the mint", named.len())),
+        _ => {
+            let mints: Vec<String> = named.iter().map(|(_, r)| r.mint.to_string()).collect();
+            return Err(format!(
+                "{text} names {} reserves of {market} (mints {}): give the mint",
+                named.len(),
+                mints.join(", ")
+            ));
+        }
     }
     // A mint the market's admin created under this name at a localnet bootstrap.
     let admin = client.market(market).await.map_err(|e| e.to_string())?.admin;
@@ -646,7 +653,16 @@ async fn reserve_command(cli: &Cli, command: &ReserveCommand) -> CliResult {
             let market = market_key(cli)?;
             let (key, r) = find_reserve(&c, &market, reserve).await?;
             let symbol = symbols(&c, &std::collections::HashMap::from([(key, r)])).await?.remove(&r.mint);
-            let sim = c.simulate_view(ix::reserve_status(key)).await.map_err(|e| e.to_string())?;
+            // The simulation's fee payer: the wallet when it holds SOL, else the market's admin.
+            let funded = match wallet(cli) {
+                Ok(me) => c.account_data(&me).await.map_err(|e| e.to_string())?.map(|_| me),
+                Err(_) => None,
+            };
+            let payer = match funded {
+                Some(me) => me,
+                None => c.market(&market).await.map_err(|e| e.to_string())?.admin,
+            };
+            let sim = c.simulate_view(ix::reserve_status(key), &payer).await.map_err(|e| e.to_string())?;
             let status: ballast::instructions::ReserveStatus =
                 ballast_sdk::accounts::view_return(&sim).map_err(|e| e.to_string())?;
             let d = r.decimals;
@@ -721,10 +737,23 @@ async fn position_command(cli: &Cli, command: &PositionCommand) -> CliResult {
             let names = symbols(&c, &reserves).await?;
             let view = position_view(&market_state, &position, &reserves, &oracles, now)
                 .map_err(|e| e.to_string())?;
+            // A borrow or withdrawal sends `refresh_mint` first for each dynamic mint: the
+            // limits see the mints as that refresh will.
+            let dynamic: Vec<Pubkey> =
+                reserves.values().filter(|r| r.mint_dynamic != 0).map(|r| r.mint).collect();
+            let mut mints = std::collections::HashMap::new();
+            for (mint, account) in
+                dynamic.iter().zip(c.rpc.get_multiple_accounts(&dynamic).await.map_err(|e| e.to_string())?)
+            {
+                if let Some(a) = account {
+                    mints.insert(*mint, a.data);
+                }
+            }
+            let refreshed = ballast_sdk::limits::after_mint_refresh(&reserves, &mints, now)?;
             let limits = ballast_sdk::limits::Accounts {
                 market: &market_state,
                 position: &position,
-                reserves: &reserves,
+                reserves: &refreshed,
                 oracles: &oracles,
                 now,
             }
@@ -857,7 +886,8 @@ async fn move_command(cli: &Cli, m: &Move) -> CliResult {
     let market = market_key(cli)?;
     c.market(&market).await.map_err(|e| e.to_string())?;
     let (reserve_key, reserve) = find_reserve(&c, &market, &m.mint).await?;
-    let symbol = asset_name(&symbols(&c, &std::collections::HashMap::from([(reserve_key, reserve)])).await?, &reserve);
+    let symbol =
+        asset_name(&symbols(&c, &std::collections::HashMap::from([(reserve_key, reserve)])).await?, &reserve);
     let mut amount = parse_amount(&m.amount, reserve.decimals)?;
     let owner = c.payer.pubkey();
     let position = pda::position(&market, &owner, m.index);
