@@ -80,14 +80,6 @@ impl Reason {
             Reason::DryRun => "dry_run",
         }
     }
-
-    /// Whether the program itself cannot liquidate the position now (whoever sends it).
-    pub fn is_program_side(&self) -> bool {
-        matches!(
-            self,
-            Reason::PriceNotFresh { .. } | Reason::WouldWorsenHealth | Reason::TooSmall | Reason::NoValidPair
-        )
-    }
 }
 
 impl std::fmt::Display for Reason {
