@@ -138,3 +138,26 @@ export async function moveInstructions(r: MoveRequest): Promise<Instruction[]> {
     }
   }
 }
+
+/** The largest amount in `[0, upper]` the program accepts, given `refusal(amount)`: `null` when a
+ * move of `amount` passes (a simulation of it), else why not. The program's checks are monotone in
+ * the amount, so a bisection finds it: exact at `upper`, else within `tolerance` (relative) below
+ * the true limit, never above it. `refusal` is why even the smallest unit is refused (`max` 0). */
+export async function largestPassing(
+  upper: bigint,
+  refusal: (amount: bigint) => Promise<string | null>,
+  tolerance = 1e-3,
+): Promise<{ max: bigint; refusal: string | null }> {
+  if (upper <= 0n) return { max: 0n, refusal: null };
+  if ((await refusal(upper)) === null) return { max: upper, refusal: null };
+  const first = await refusal(1n);
+  if (first !== null) return { max: 0n, refusal: first };
+  let [lo, hi] = [1n, upper];
+  const scale = BigInt(Math.round(1 / tolerance));
+  while (hi - lo > 1n && (hi - lo) * scale > lo) {
+    const mid = lo + (hi - lo) / 2n;
+    if ((await refusal(mid)) === null) lo = mid;
+    else hi = mid;
+  }
+  return { max: lo, refusal: null };
+}

@@ -12,6 +12,8 @@ import {
   decodeLookupTable,
   decodeOraclePrice,
   describeBallastError,
+  describeProgramError,
+  describeThrown,
   describeTransactionError,
   findInsuranceVaultPda,
   findMarketPda,
@@ -23,8 +25,13 @@ import {
   getReserveSize,
   healthCurve,
   healthFigures,
+  largestPassing,
   LOOKUP_TABLE_AUTHORITY_OFFSET,
+  notA,
+  POSITION_DISCRIMINATOR,
   priceStanding,
+  programName,
+  token2022Symbol,
   untrimmed,
 } from '../src';
 
@@ -162,4 +169,104 @@ test('a price`s standing: its lag band widens with age and the program`s refusal
   assert.equal(priceStanding(read, { ...config, lagBpsPerSec: 0 }, 1_061).refusal, 'stale');
   assert.equal(priceStanding({ ...read, trading: false }, config, 1_000).refusal, 'not trading');
   assert.equal(priceStanding(null, config, 1_000).refusal, 'no price');
+});
+
+test('token, Token-2022, system and ATA codes read in the Rust SDK`s words, every one', () => {
+  assert.equal(fx.program_errors.length, 5);
+  for (const { program, name, codes } of fx.program_errors) {
+    assert.equal(programName(program), name, program);
+    codes.forEach((description: string | null, code: number) => {
+      assert.equal(describeProgramError(program, code) ?? null, description, `${name} code ${code}`);
+    });
+  }
+  assert.ok(fx.framework_errors.length >= 10, 'Anchor`s codes are in the fixtures');
+  for (const { code, description } of fx.framework_errors) assert.equal(describeBallastError(code), description, `code ${code}`);
+  for (let code = 100; code < 6000; code++) {
+    if (!fx.framework_errors.some((e: { code: number }) => e.code === code)) assert.equal(describeBallastError(code), undefined, `code ${code}`);
+  }
+});
+
+test('a failed transaction says which program refused it and why, in words', () => {
+  const token2022 = 'TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb';
+  const programs = ['ComputeBudget111111111111111111111111111111', BALLAST_PROGRAM_ADDRESS];
+  // The logs name the innermost failing program: Token-2022's InsufficientFunds under a deposit.
+  const logs = [
+    `Program ${BALLAST_PROGRAM_ADDRESS} invoke [1]`,
+    `Program ${token2022} invoke [2]`,
+    'Program log: Error: insufficient funds',
+    `Program ${token2022} consumed 1234 of 200000 compute units`,
+    `Program ${token2022} failed: custom program error: 0x1`,
+    `Program ${BALLAST_PROGRAM_ADDRESS} failed: custom program error: 0x1`,
+  ];
+  const text = describeTransactionError({ InstructionError: [1, { Custom: 1 }] }, { programs, logs });
+  assert.match(text, /^Token-2022 error 1: InsufficientFunds: the token account holds fewer tokens than the amount\nprogram log:\n/);
+  assert.ok(!text.includes(' consumed '), 'no compute-unit accounting among the log lines');
+  // Without logs (a confirmed transaction's status): both readings of a low code.
+  assert.equal(
+    describeTransactionError({ InstructionError: [1, { Custom: 1 }] }, { programs }),
+    'a program Ballast called error 1: custom error 1, i.e. SPL Token / Token-2022: InsufficientFunds: ' +
+      'the token account holds fewer tokens than the amount, or System: ResultWithNegativeLamports: ' +
+      'the paying account has too little SOL for the transfer or the rent',
+  );
+  // An instruction of another program: by its name.
+  assert.match(
+    describeTransactionError({ InstructionError: [0, { Custom: 0 }] }, { programs: ['ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL'] }),
+    /^Associated Token Account error 0: InvalidOwner: /,
+  );
+  assert.equal(
+    describeTransactionError({ InstructionError: [0, { Custom: 4 }] }, { programs: ['TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA'] }),
+    "SPL Token error 4: OwnerMismatch: the token account's owner is not the one that signed or was expected",
+  );
+  // Ballast's own codes stay Ballast's, with or without context.
+  assert.match(describeTransactionError({ InstructionError: [1, { Custom: 6029 }] }, { programs }), /^program error 6029: InsufficientCollateral: /);
+  // "No record of a prior credit": the fee payer has no SOL, and is told to fund it.
+  const payer = 'Fee1111111111111111111111111111111111111111';
+  const unfunded = `transaction failed: the fee payer ${payer} has no SOL on this cluster (no account at its address): fund it, e.g. \`ballast airdrop 1\` on a local validator or devnet, or a transfer`;
+  assert.equal(describeTransactionError('AccountNotFound', { feePayer: payer }), unfunded);
+  assert.equal(
+    describeThrown(new Error('Transaction simulation failed: Attempt to debit an account but found no record of a prior credit.'), { feePayer: payer }),
+    unfunded,
+  );
+  assert.match(describeTransactionError('InsufficientFundsForFee', { feePayer: payer }), /has too little SOL for the fee: fund it/);
+  assert.match(describeTransactionError({ InsufficientFundsForRent: { account_index: 2 } }), /account 2 of the transaction would hold less SOL than rent exemption needs/);
+  assert.match(describeThrown(new Error('failed: custom program error: 0x1772')), /^program error 6002: NotPositionOwner/);
+  assert.equal(describeTransactionError('BlockhashNotFound'), 'transaction failed: BlockhashNotFound');
+});
+
+test('a Token-2022 mint`s symbol reads from its TokenMetadata as the Rust SDK reads it', () => {
+  assert.equal(fx.mint_symbols.length, 4);
+  for (const { data_base64, symbol } of fx.mint_symbols) {
+    assert.ok(symbol, 'the SDK reads a symbol from each xStock mint');
+    assert.equal(token2022Symbol(bytes(data_base64)), symbol);
+  }
+  const plain = bytes(fx.mint_symbols[0].data_base64).subarray(0, 82); // a mint without extensions
+  assert.equal(token2022Symbol(plain), null);
+});
+
+test('an account that is not the Ballast account asked for is named with its owner and size', () => {
+  const key = 'Key1111111111111111111111111111111111111111';
+  assert.equal(
+    notA('market', key, '11111111111111111111111111111111', new Uint8Array()),
+    `${key} is not a Ballast market (owner 11111111111111111111111111111111 (System), size 0 bytes): it is a wallet`,
+  );
+  const position = new Uint8Array(getPositionSize());
+  position.set(POSITION_DISCRIMINATOR);
+  assert.equal(
+    notA('market', key, BALLAST_PROGRAM_ADDRESS, position),
+    `${key} is not a Ballast market (owner ${BALLAST_PROGRAM_ADDRESS} (Ballast), size ${position.length} bytes): it is a Ballast position`,
+  );
+  assert.equal(
+    notA('position', key, 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA', new Uint8Array(165)),
+    `${key} is not a Ballast position (owner TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA (SPL Token), size 165 bytes): it is a mint or token account`,
+  );
+});
+
+test('the largest passing amount: exact at the bound, never above the limit, the refusal of one unit', async () => {
+  const limitAt = (limit: bigint) => async (amount: bigint) => (amount <= limit ? null : `over ${limit}`);
+  assert.deepEqual(await largestPassing(1_000n, limitAt(5_000n)), { max: 1_000n, refusal: null });
+  const found = await largestPassing(10n ** 12n, limitAt(123_456_789n));
+  assert.ok(found.max <= 123_456_789n && found.max >= 123_456_789n - 123_457n, `${found.max}`);
+  assert.deepEqual(await largestPassing(10n ** 12n, limitAt(0n)), { max: 0n, refusal: 'over 0' });
+  assert.deepEqual(await largestPassing(0n, limitAt(10n)), { max: 0n, refusal: null });
+  assert.deepEqual(await largestPassing(100n, limitAt(37n), 1e-9), { max: 37n, refusal: null });
 });

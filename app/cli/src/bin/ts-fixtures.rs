@@ -1,7 +1,8 @@
 //! `ts-fixtures`: what the Rust SDK and the program compute for fixed inputs, as JSON, for the
 //! TypeScript client's tests (`app/ts/test`): PDAs, account sizes, error names, a lookup table's
-//! bytes, the compute-budget instructions and a `health` view's return data. The TypeScript
-//! client must agree with each (`scripts/test.sh` writes the file, then runs those tests).
+//! bytes, the compute-budget instructions, a `health` view's return data, and the token, system
+//! and associated token programs' errors in words. The TypeScript client must agree with each
+//! (`scripts/test.sh` writes the file, then runs those tests).
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::AnchorSerialize;
 use ballast::instructions::{HealthReport, SlotReport};
@@ -122,6 +123,43 @@ fn main() {
         o
     };
     let codes = [6000u32, 6010, 6029];
+    // Every code the SDK puts in words for the programs a Ballast transaction calls (the TS
+    // client keeps the same table and is held to it code by code), and Anchor's own codes.
+    let programs = [
+        errors::TOKEN_PROGRAM,
+        errors::TOKEN_2022_PROGRAM,
+        errors::SYSTEM_PROGRAM,
+        errors::ASSOCIATED_TOKEN_PROGRAM,
+        ballast::ID,
+    ];
+    let program_errors: Vec<serde_json::Value> = programs
+        .iter()
+        .map(|p| {
+            json!({
+                "program": p.to_string(),
+                "name": errors::program_name(p),
+                "codes": (0u32..100).map(|c| errors::describe_program_error(p, c)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    // The xStocks' mints as mainnet holds them, and the symbol their TokenMetadata names.
+    let mint_symbols: Vec<serde_json::Value> = ["AAPLx", "NFLXx", "NVDAx", "SPYx"]
+        .iter()
+        .map(|name| {
+            let path = format!(
+                "{}/../../tests/fixtures/mainnet/xstock_{name}_mint_mainnet.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let fixture: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let data_base64 = fixture["dataBase64"].as_str().unwrap().to_string();
+            let data = base64::engine::general_purpose::STANDARD.decode(&data_base64).unwrap();
+            json!({ "data_base64": data_base64, "symbol": ballast_sdk::token::token_2022_symbol(&data) })
+        })
+        .collect();
+    let framework_errors: Vec<serde_json::Value> = (100u32..6000)
+        .filter_map(|c| Some(json!({ "code": c, "description": errors::describe(c)? })))
+        .collect();
     let fixtures = json!({
         "program": ballast::ID.to_string(),
         "pdas": {
@@ -138,6 +176,9 @@ fn main() {
             "reserve": 8 + core::mem::size_of::<Reserve>(),
             "position": 8 + core::mem::size_of::<Position>(),
         },
+        "program_errors": program_errors,
+        "mint_symbols": mint_symbols,
+        "framework_errors": framework_errors,
         "errors": codes.iter().map(|&c| json!({ "code": c, "description": errors::describe(c) })).collect::<Vec<_>>(),
         "lookup_table": {
             "data_base64": b64(&table),
