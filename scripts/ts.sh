@@ -3,7 +3,8 @@
 #   1. Node packages from the committed lockfile (`npm ci`, cached in ~/.npm) and Debian's
 #      Chromium, installed on first use,
 #   2. the generated client must match idl/ballast.json,
-#   3. the client's unit tests against what the Rust SDK computes (ts-fixtures),
+#   3. the client's unit tests against what the Rust SDK computes (ts-fixtures), and
+#      `@coral-xyz/anchor`'s `Program` on the committed IDL against a local validator,
 #   4. the web app type-checks, and its browser test runs against a local validator.
 # Ends with node's TAP "# pass N" / "# fail N" lines (scripts/test.sh counts them).
 set -euo pipefail

@@ -15,13 +15,16 @@ import {
   ALL,
   computeBudgetInstructions,
   decodeOraclePrice,
+  describeThrown,
   describeTransactionError,
   fetchMarketAccount,
   fetchMarkets,
+  fetchMintSymbols,
   fetchReserves,
   fetchWalletPosition,
   findMarketLookupTable,
   healthFigures,
+  largestPassing,
   moveInstructions,
   priceStanding,
   simulateHealth,
@@ -32,7 +35,9 @@ import {
   type LookupTable,
   type Market,
   type Move,
+  type Position,
   type Reserve,
+  type ReserveStatus,
 } from '@ballast/client';
 import type { Wallet, WalletAccount } from '@wallet-standard/base';
 import { healthChart } from './chart';
@@ -40,11 +45,15 @@ import { marketHours, sessionOpen } from './session';
 import { connect, onWalletsChanged, signingWallets, signTransaction } from './wallet';
 
 const params = new URLSearchParams(location.search);
-const rpcUrl = params.get('rpc') ?? 'http://127.0.0.1:8899';
+// Without `?rpc=`, the local validator on its default port (`solana-test-validator`,
+// `scripts/localnet/validator.sh start`).
+const DEFAULT_RPC = 'http://127.0.0.1:8899';
+const rpcUrl = params.get('rpc') ?? DEFAULT_RPC;
 const chain =
   params.get('chain') ??
   (/127\.0\.0\.1|localhost/.test(rpcUrl) ? 'solana:localnet' : /devnet/.test(rpcUrl) ? 'solana:devnet' : 'solana:mainnet');
-// Names for mints, like the Solana CLI's address labels: `?labels=<mint>:SOL,<mint>:USDC`.
+// Names for mints, like the Solana CLI's address labels: `?labels=<mint>:SOL,<mint>:USDC`;
+// without one, the symbol the mint names itself by (Token-2022 metadata, else Metaplex).
 const labels = new Map(
   (params.get('labels') ?? '')
     .split(',')
@@ -62,10 +71,20 @@ const state: {
   wallet?: Wallet;
   account?: WalletAccount;
   figures?: HealthFigures;
-} = { reserves: new Map(), table: null };
+  symbols: Map<Address, string>;
+  statuses: Map<Address, ReserveStatus>;
+  /** Why the program would refuse a borrow against each reserve's price now, if it would. */
+  refusals: Map<Address, string>;
+} = { reserves: new Map(), table: null, symbols: new Map(), statuses: new Map(), refusals: new Map() };
 
 const short = (a: string) => `${a.slice(0, 4)}…${a.slice(-4)}`;
-const nameOf = (r: Reserve) => labels.get(r.mint) ?? short(r.mint);
+const nameOf = (r: Reserve) => labels.get(r.mint) ?? state.symbols.get(r.mint) ?? short(r.mint);
+/** A price the program would not lend against, in the words both tables use. */
+const unavailable = (refusal: string) => `<b class="bad warn">price unavailable for borrowing: ${refusal}</b>`;
+/** The health factor's colour: red below 1 (liquidatable), amber from 1 up to 1.1 (a fall of
+ * ~9 % in collateral value from liquidation), green from 1.1 (docs/decisions.md, "First hour"). */
+const AMBER_BELOW = 1.1;
+const tone = (hf: number | null) => (hf === null || hf >= AMBER_BELOW ? 'hf-ok' : hf >= 1 ? 'hf-near' : 'hf-low');
 const amount = (units: bigint, decimals: number) => (Number(units) / 10 ** decimals).toLocaleString('en-US', { maximumFractionDigits: 6 });
 const usd = (v: number) => `$${v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const pct = (bps: number) => `${(bps / 100).toFixed(2)} %`;
@@ -84,6 +103,7 @@ async function loadMarket(market: Address) {
   state.marketAccount = await fetchMarketAccount(rpc, market);
   state.reserves = await fetchReserves(rpc, market);
   state.table = await findMarketLookupTable(rpc, state.marketAccount.admin, market).catch(() => null);
+  state.symbols = await fetchMintSymbols(rpc, [...state.reserves.values()].map((r) => r.mint)).catch(() => new Map());
   $('connection').innerHTML = `RPC <code>${rpcUrl}</code>`;
   const select = $<HTMLSelectElement>('move-reserve');
   select.innerHTML = [...state.reserves]
@@ -101,10 +121,13 @@ async function renderReserves() {
       ]);
       const read = decodeOraclePrice(r.oracle.source, oracle);
       const standing = priceStanding(read, r.oracle, now);
+      state.statuses.set(key, s);
+      if (standing.refusal) state.refusals.set(key, standing.refusal);
+      else state.refusals.delete(key);
       const price = read
         ? `$${read.price.toFixed(4)} <small>±${standing.band.toFixed(4)} band, ${standing.ageSecs} s old</small>` +
-          (standing.refusal ? ` <b class="bad">${standing.refusal}: no new borrow against it</b>` : '')
-        : '<b class="bad">no price</b>';
+          (standing.refusal ? ` ${unavailable(standing.refusal)}` : '')
+        : unavailable('no price');
       const cap = (v: bigint) => (v === ALL ? 'no cap' : amount(v, r.decimals));
       const hours = r.session.enabled
         ? `${marketHours(r.session)}: ${sessionOpen(r.session, new Date()) ? 'open' : '<b class="bad">closed, reduce-only</b>'}`
@@ -140,24 +163,82 @@ async function renderPosition() {
   const slots = f.slots
     .map((s) => {
       const r = state.reserves.get(s.reserve)!;
+      const refusal = state.refusals.get(s.reserve);
+      // A band too wide to borrow against is no band to show (the view reports none): the
+      // reserves table's words instead.
+      const price = refusal
+        ? `$${s.price.toFixed(4)} <small>${s.ageSecs} s old</small> ${unavailable(refusal)}`
+        : `$${s.price.toFixed(4)} <small>±${s.band.toFixed(4)} band, ${s.ageSecs} s old</small>`;
       return `<tr data-reserve="${s.reserve}"><td>${nameOf(r)}</td><td>${amount(s.depositAmount, r.decimals)}</td>
-        <td>${amount(s.debtAmount, r.decimals)}</td><td>$${s.price.toFixed(4)} <small>±${s.band.toFixed(4)} band, ${s.ageSecs} s old</small></td>
+        <td>${amount(s.debtAmount, r.decimals)}</td><td class="slot-price">${price}</td>
         <td class="liquidation-price">${s.liquidationPrice === null ? '–' : `$${s.liquidationPrice.toFixed(4)}`}</td></tr>`;
     })
     .join('');
   $('position').innerHTML = `<div class="figures">
-      <span>health factor <b id="health-factor" class="${f.liquidatable ? 'bad' : 'good'}">${hf}</b></span>
+      <span>health factor <b id="health-factor" class="${tone(f.healthFactor)}">${hf}</b></span>
       <span>leverage <b id="leverage">${f.leverage === null ? '–' : `${f.leverage.toFixed(3)}×`}</b></span>
       <span id="liquidatable">${f.liquidatable ? '<b class="bad">liquidatable</b>' : 'not liquidatable'}</span>
       <span>collateral ${usd(f.collateralUsd)} (maintenance ${usd(f.maintCollateralUsd)})</span>
       <span>debt ${usd(f.debtUsd)}</span></div>
     <p id="stress">joint stress shock: initial collateral ${usd(f.initCollateralUsd)} → ${usd(f.stressedInitCollateralUsd)}
-      against initial debt ${usd(f.initDebtUsd)}: ${f.passesInitial ? '<span class="good">may borrow or withdraw more</span>' : '<b class="bad">reduce-only (no new borrow or withdrawal)</b>'}</p>
+      against initial debt ${usd(f.initDebtUsd)}${f.passesInitial ? '' : ': <b class="bad">reduce-only (no new borrow or withdrawal)</b>'}</p>
+    <div id="limits">${await limitsHtml(owner, positionAddress, position, f)}</div>
     <p><small>position <code id="position-address">${positionAddress}</code></small></p>
     <table><tr><th>asset</th><th>deposit</th><th>debt</th><th>price</th><th>liquidation price</th></tr>${slots}</table>`;
   $('charts').innerHTML = f.slots
     .map((s, i) => (s.depositAmount > 0n && s.liquidationPrice !== null ? healthChart(f, i, nameOf(state.reserves.get(s.reserve)!)) : ''))
     .join('');
+}
+
+/** Why the program refuses `move` of `units` now (a simulation of the very transaction the
+ * form would send), or `null` when it passes. */
+async function refusalOf(move: Move, owner: Address, positionAddress: Address, position: Position, reserveAddress: Address, units: bigint) {
+  const ixs = await moveInstructions({ move, market: state.market!, owner, positionAddress, position, reserveAddress, reserves: state.reserves, amount: units });
+  const sim = await simulateInstructions(rpc, owner, [...computeBudgetInstructions(1_400_000, 0n), ...ixs], state.table ? [state.table] : []);
+  return sim.err ? describeTransactionError(sim.err, { programs: programsOf(ixs) }).replace(/^program error \d+: /, '') : null;
+}
+
+/** What the program would do now, per asset: how much more may be borrowed or withdrawn (the
+ * largest amount whose simulation passes), or why not. "Can borrow more" only when a borrow of
+ * some asset would pass. */
+async function limitsHtml(owner: Address, positionAddress: Address, position: Position, f: HealthFigures): Promise<string> {
+  const lines: string[] = [];
+  let borrowable = false;
+  const reasons = new Map<string, number>();
+  for (const [key, r] of state.reserves) {
+    const s = state.statuses.get(key);
+    const free = s ? s.totalDepositAssets - s.totalDebt : 0n;
+    const headroom = r.borrowCap === ALL || !s ? free : r.borrowCap - s.totalDebt;
+    const upper = free < headroom ? free : headroom;
+    const borrow = await largestPassing(upper > 0n ? upper : 1n, (u) => refusalOf('borrow', owner, positionAddress, position, key, u));
+    if (borrow.max > 0n) {
+      borrowable = true;
+      lines.push(`<li data-borrow="${key}" data-units="${borrow.max}">${nameOf(r)}: can borrow up to <b class="max-borrow">${amount(borrow.max, r.decimals)}</b></li>`);
+    } else if (borrow.refusal) {
+      reasons.set(borrow.refusal, (reasons.get(borrow.refusal) ?? 0) + 1);
+      lines.push(`<li data-borrow="${key}">${nameOf(r)}: no borrow now: ${borrow.refusal}</li>`);
+    }
+  }
+  for (const slot of f.slots.filter((x) => x.depositAmount > 0n)) {
+    const r = state.reserves.get(slot.reserve)!;
+    const withdraw = await largestPassing(slot.depositAmount, (u) => refusalOf('withdraw', owner, positionAddress, position, slot.reserve, u));
+    lines.push(
+      withdraw.max > 0n
+        ? `<li data-withdraw="${slot.reserve}" data-units="${withdraw.max}">${nameOf(r)}: can withdraw up to <b class="max-withdraw">${amount(withdraw.max, r.decimals)}</b></li>`
+        : `<li data-withdraw="${slot.reserve}">${nameOf(r)}: no withdrawal now: ${withdraw.refusal}</li>`,
+    );
+  }
+  const stale = [...state.refusals].filter(([k]) => f.slots.some((x) => x.reserve === k)).map(([k, why]) => `${nameOf(state.reserves.get(k)!)}: ${why}`);
+  const headline = borrowable
+    ? '<span class="good" id="can-borrow">can borrow more now</span> (each amount alone, as the program would check it now):'
+    : `<b class="bad" id="can-borrow">cannot borrow more now</b>: ${
+        // A price the program will not lend against explains every refusal; else the reason
+        // the program gives most often.
+        stale.length
+          ? `price unavailable for borrowing (${stale.join(', ')})`
+          : ([...reasons].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'no asset is borrowable')
+      }`;
+  return `<p>${headline}</p><ul>${lines.join('')}</ul>`;
 }
 
 function parseUnits(text: string, decimals: number, move: Move): bigint {
@@ -169,11 +250,17 @@ function parseUnits(text: string, decimals: number, move: Move): bigint {
   return BigInt(whole) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, '0') || '0');
 }
 
-async function confirm(signature: Signature) {
+/** The program of each instruction of a move's transaction, in message order. */
+const programsOf = (ixs: readonly { programAddress: Address }[]) => [
+  ...computeBudgetInstructions(1, 0n).map((i) => i.programAddress),
+  ...ixs.map((i) => i.programAddress),
+];
+
+async function confirm(signature: Signature, context: Parameters<typeof describeTransactionError>[1]) {
   for (let i = 0; i < 60; i++) {
     const { value } = await rpc.getSignatureStatuses([signature]).send();
     const s = value[0];
-    if (s?.err) throw new Error(describeTransactionError(s.err));
+    if (s?.err) throw new Error(describeTransactionError(s.err, context));
     if (s && (s.confirmationStatus === 'confirmed' || s.confirmationStatus === 'finalized')) return;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -195,18 +282,21 @@ async function sendMove(event: Event) {
     // Simulated first: the amount is checked by the program itself before anything is signed.
     status('simulating…');
     const sim = await simulateInstructions(rpc, owner, [...computeBudgetInstructions(1_400_000, 0n), ...ixs], tables);
-    if (sim.err) {
-      const logs = sim.logs.filter((l) => !l.includes(' consumed ')).slice(-3).join('\n');
-      return status(`refused, nothing signed: ${describeTransactionError(sim.err)}\n${logs}`, true);
-    }
+    const context = { programs: programsOf(ixs), logs: sim.logs, feePayer: owner };
+    if (sim.err) return status(`refused, nothing signed: ${describeTransactionError(sim.err, context)}`, true);
     const limit = Math.min(1_400_000, Math.ceil(Number(sim.unitsConsumed ?? 200_000n) * 1.1) + 5_000);
     const { value: blockhash } = await rpc.getLatestBlockhash().send();
     const message = v0Message(owner, [...computeBudgetInstructions(limit, 0n), ...ixs], blockhash, tables);
     const wire = new Uint8Array(getTransactionEncoder().encode(compileTransaction(message)));
     status(`simulated (${sim.unitsConsumed} compute units): sign in ${state.wallet.name}…`);
     const signed = await signTransaction(state.wallet, state.account, wire, chain);
-    const signature = await rpc.sendTransaction(getBase64Decoder().decode(signed) as never, { encoding: 'base64' }).send();
-    await confirm(signature);
+    const signature = await rpc
+      .sendTransaction(getBase64Decoder().decode(signed) as never, { encoding: 'base64' })
+      .send()
+      .catch((e: unknown) => {
+        throw new Error(describeThrown(e, { feePayer: owner }));
+      });
+    await confirm(signature, { programs: programsOf(ixs), feePayer: owner });
     status(`${move} of ${$<HTMLInputElement>('move-amount').value} ${nameOf(reserve)} confirmed (${signature})`);
   } catch (e) {
     return status(`failed: ${(e as Error).message}`, true);
@@ -225,6 +315,8 @@ async function connectWallet() {
 
 async function refresh() {
   document.body.dataset.refreshed = '0';
+  // An error from before is about a state that is gone: a refresh starts clean.
+  if ($('status').className === 'error') status('');
   try {
     await renderReserves();
     await renderPosition();
@@ -253,9 +345,22 @@ async function pickMarket(): Promise<Address | null> {
 }
 
 async function start() {
-  const market = await pickMarket();
+  $('connection').innerHTML = `RPC <code>${rpcUrl}</code>`;
+  let market: Address | null;
+  try {
+    market = await pickMarket();
+  } catch (e) {
+    const how = params.get('rpc')
+      ? 'check the address, or pass another with ?rpc=<url>'
+      : 'start a local validator there (bash scripts/localnet/validator.sh start, or solana-test-validator), or pass your cluster\'s RPC with ?rpc=<url>, e.g. ?rpc=https://api.devnet.solana.com&market=<address>';
+    return status(`Could not reach the Solana RPC at ${rpcUrl} (${(e as Error).message}): ${how}`, true);
+  }
   if (!market) return status(`No Ballast market on ${rpcUrl}: pass one with ?market=<address>&rpc=<url>`, true);
-  await loadMarket(market);
+  try {
+    await loadMarket(market);
+  } catch (e) {
+    return status(`${(e as Error).message} (on ${rpcUrl}; choose a market above or pass ?market=<address>)`, true);
+  }
   $('connect').addEventListener('click', () => connectWallet().catch((e) => status(`${e.message}`, true)));
   $('move').addEventListener('submit', (e) => void sendMove(e));
   $('refresh').addEventListener('click', () => void refresh());

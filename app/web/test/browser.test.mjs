@@ -3,7 +3,11 @@
 // (signing in this process with a local keypair) connects, deposits (which opens the position),
 // borrows, sees the health factor fall when the price writer lowers SOL, is refused a borrow by
 // name, repays and withdraws. The health figures it shows equal the Rust CLI's for the same
-// position. Screenshots of each step go to target/web/.
+// position, and so do the amounts it says may be borrowed or withdrawn. A new user's first hour
+// (issue 25): assets named by their mints' metadata without `labels=`, the health factor's colour
+// scale, a stale price said in the same words in both tables without widening the page, an old
+// error cleared by Refresh, the bare URL trying the local validator and saying how to pass
+// `?rpc=`, and a wrong market address named for what it is. Screenshots go to target/web/.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createPrivateKey, sign } from 'node:crypto';
@@ -144,8 +148,8 @@ test('a wallet deposits, borrows, sees its health move, is refused by name, repa
   await page.setViewport({ width: 1360, height: 1000 });
   await page.exposeFunction('__testWalletSign', (message) => Array.from(sign(null, Buffer.from(message), key)));
   await page.evaluateOnNewDocument(registerTestWallet, { address: ctx.pubkey.user, publicKey: Array.from(secret.slice(32)) });
-  const labels = `${ctx.mints.SOL}:SOL,${ctx.mints.USDC}:USDC,${ctx.mints.TSLAx}:TSLAx`;
-  await page.goto(`${ctx.web}/?rpc=${encodeURIComponent(ctx.url)}&market=${ctx.market}&labels=${labels}`);
+  // No `labels=`: the names come from the mints' own Token-2022 metadata.
+  await page.goto(`${ctx.web}/?rpc=${encodeURIComponent(ctx.url)}&market=${ctx.market}`);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
   const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
   const text = (selector) => page.$eval(selector, (e) => e.textContent ?? '');
@@ -171,7 +175,10 @@ test('a wallet deposits, borrows, sees its health move, is refused by name, repa
   };
   const healthFactor = async () => Number(await text('#health-factor'));
   await shot('1-reserves');
-  assert.match(await text('#reserves'), /SOL.*USDC|USDC.*SOL/s);
+  const names = await page.$$eval('#reserves tr[data-mint] td:first-child', (cells) => cells.map((c) => c.textContent));
+  assert.deepEqual([...names].sort(), ['SOL', 'TSLAx', 'USDC'], 'every asset by its mint`s symbol');
+  const options = await page.$$eval('#move-reserve option', (o) => o.map((x) => x.textContent));
+  assert.deepEqual([...options].sort(), ['SOL', 'TSLAx', 'USDC']);
   assert.equal(await page.$eval('#market-picker', (e) => e.value), ctx.market, 'the picker shows the market in use');
   const prices = await page.$$eval('#reserves .oracle-price', (cells) => cells.map((c) => c.textContent ?? ''));
   assert.equal(prices.length, 3);
@@ -197,7 +204,27 @@ test('a wallet deposits, borrows, sees its health move, is refused by name, repa
   const rustLiquidationPrice = rust.slots.find((s) => s.reserve === ctx.reserves.SOL).liquidation_price;
   assert.ok(Math.abs(shownLiquidationPrice - rustLiquidationPrice) < 1e-4, `web ${shownLiquidationPrice}, CLI ${rustLiquidationPrice}`);
   assert.equal(await page.$$eval('svg.chart', (c) => c.length), 1, 'a health chart for the SOL collateral');
-  assert.match(await text('#stress'), /may borrow or withdraw more/);
+  assert.equal(await page.$eval('#health-factor', (e) => e.className), 'hf-ok', '1.6 is green');
+  // What the program would do now, per asset: the Rust CLI's limits (the SDK's copy of the
+  // handlers' steps) and the web app's (simulations of the very transactions) agree.
+  assert.match(await text('#can-borrow'), /^can borrow more now/);
+  // Both figures hold for the second they are computed (the lag band widens 25 bps a second
+  // of the price's age): fresh prices, then the two a moment apart, within 3 %.
+  postPrices(100);
+  await page.click('#refresh');
+  await refreshed();
+  const units = (selector) => page.$eval(selector, (e) => BigInt(e.dataset.units)).catch(() => null);
+  const limits = ballast('user', ['position', 'show']).limits;
+  const close = (web, cli, what) => {
+    assert.ok(web !== null && cli > 0, `${what}: web ${web}, CLI ${cli}`);
+    const gap = Number(web > BigInt(cli) ? web - BigInt(cli) : BigInt(cli) - web);
+    assert.ok(gap <= cli * 0.03, `${what}: web ${web}, CLI ${cli}`);
+  };
+  const cliUsdc = limits.find((l) => l.reserve === ctx.reserves.USDC);
+  const cliSol = limits.find((l) => l.reserve === ctx.reserves.SOL);
+  close(await units(`li[data-borrow="${ctx.reserves.USDC}"]`), cliUsdc.max_borrow, 'USDC borrow');
+  close(await units(`li[data-withdraw="${ctx.reserves.SOL}"]`), cliSol.max_withdraw, 'SOL withdrawal');
+  assert.match(await text(`li[data-borrow="${ctx.reserves.TSLAx}"]`), /TSLAx: no borrow now: BorrowDisabled/);
   await shot('3-borrowed');
 
   // The localnet price writer lowers SOL to $80: the health factor follows.
@@ -215,6 +242,47 @@ test('a wallet deposits, borrows, sees its health move, is refused by name, repa
   const unchanged = ballast('user', ['position', 'show']);
   assert.ok(unchanged.debt_usd < 500.01, `the refused borrow moved nothing: debt ${unchanged.debt_usd}`);
   await shot('5-refused');
+  // Refresh: the refusal was about a state that is gone.
+  await page.click('#refresh');
+  await refreshed();
+  assert.equal(await text('#status'), '', 'the old error is cleared');
+
+  // The colour scale: amber from 1 up to 1.1, red below 1.
+  const hfAt = async (sol, expected) => {
+    postPrices(sol);
+    await page.click('#refresh');
+    await page.waitForFunction((x) => Math.abs(Number(document.getElementById('health-factor')?.textContent) - x) < 0.001, { timeout: 30_000 }, expected);
+    return page.$eval('#health-factor', (e) => [e.className, getComputedStyle(e).color]);
+  };
+  assert.deepEqual(await hfAt(68, 1.088), ['hf-near', 'rgb(176, 96, 0)'], '10 × $68 × 0.8 / $500 = 1.088: amber');
+  assert.deepEqual(await hfAt(60, 0.96), ['hf-low', 'rgb(179, 38, 30)'], '0.96: red');
+  await shot('6-colours');
+
+  // No new price for a while: the lag band grows past the cap. Both tables say so in the same
+  // words, the position's no `±0.0000 band`, and the page stays within the viewport.
+  const stale = /price unavailable for borrowing: (band too wide|stale)/;
+  const slotPricesNow = () => page.$$eval('#position .slot-price', (cells) => cells.map((c) => c.textContent ?? ''));
+  for (let i = 0; i < 40 && !(await slotPricesNow()).every((p) => stale.test(p)); i++) {
+    await new Promise((r) => setTimeout(r, 2_000));
+    await page.click('#refresh');
+    await refreshed();
+  }
+  assert.match(await text('#reserves'), stale);
+  const slotPrices = await slotPricesNow();
+  assert.equal(slotPrices.length, 2);
+  for (const p of slotPrices) {
+    assert.match(p, stale, p);
+    assert.doesNotMatch(p, /±/, p);
+  }
+  assert.match(await text('#can-borrow'), /^cannot borrow more now/);
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok((await overflow()) <= 0, `the page is ${await overflow()} px wider than the viewport`);
+  await shot('7-stale');
+  // The same page with the warnings kept on one line would overflow (what the test guards).
+  const unwrapped = await page.addStyleTag({ content: 'td.oracle-price, .warn { white-space: nowrap !important; }' });
+  assert.ok((await overflow()) > 0, 'unwrapped warnings widen the page');
+  await unwrapped.evaluate((e) => e.remove());
+  postPrices(100);
 
   assert.match(await move('repay', 'USDC', 'all'), /confirmed/);
   await refreshed();
@@ -223,5 +291,47 @@ test('a wallet deposits, borrows, sees its health move, is refused by name, repa
   const after = ballast('user', ['position', 'show']);
   assert.equal(after.debt_usd, 0);
   assert.equal(after.collateral_usd, 0);
-  await shot('6-closed');
+  await shot('8-closed');
+});
+
+test('the bare URL tries the local validator and says which RPC it tried and how to pass ?rpc=', async () => {
+  const page = await ctx.browser.newPage();
+  // Whatever runs on this machine's port 8899, the page meets no validator there.
+  const tried = [];
+  await page.setRequestInterception(true);
+  page.on('request', (request) => {
+    if (request.url().startsWith('http://127.0.0.1:8899')) {
+      tried.push(request.url());
+      void request.abort('connectionrefused');
+    } else void request.continue();
+  });
+  await page.goto(`${ctx.web}/`);
+  await page.waitForFunction(() => /Could not reach/.test(document.getElementById('status').textContent ?? ''), { timeout: 30_000 });
+  const said = await page.$eval('#status', (e) => e.textContent);
+  assert.ok(tried.length > 0, 'the default RPC is the local validator');
+  assert.match(said, /^Could not reach the Solana RPC at http:\/\/127\.0\.0\.1:8899 /);
+  assert.match(said, /\?rpc=<url>/);
+  assert.match(said, /validator/);
+  await page.screenshot({ path: join(shots, '9-no-rpc.png') });
+  await page.close();
+});
+
+test('a wrong market address is named for what it is', async () => {
+  const page = await ctx.browser.newPage();
+  const open = async (market) => {
+    await page.goto(`${ctx.web}/?rpc=${encodeURIComponent(ctx.url)}&market=${market}`);
+    await page.waitForFunction(() => /is not a Ballast market/.test(document.getElementById('status').textContent ?? ''), { timeout: 30_000 });
+    return page.$eval('#status', (e) => e.textContent);
+  };
+  const mint = await open(ctx.mints.USDC);
+  assert.match(
+    mint,
+    new RegExp(`^${ctx.mints.USDC} is not a Ballast market \\(owner TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb \\(Token-2022\\), size \\d+ bytes\\): it is a mint or token account`),
+  );
+  const reserve = await open(ctx.reserves.SOL);
+  assert.match(reserve, new RegExp(`^${ctx.reserves.SOL} is not a Ballast market \\(owner \\w+ \\(Ballast\\), size \\d+ bytes\\): it is a Ballast reserve`));
+  const wallet = await open(ctx.pubkey.user);
+  assert.match(wallet, /is not a Ballast market \(owner 11111111111111111111111111111111 \(System\), size 0 bytes\): it is a wallet/);
+  await page.screenshot({ path: join(shots, '10-wrong-market.png') });
+  await page.close();
 });
