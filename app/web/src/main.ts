@@ -13,6 +13,7 @@ import {
 import {
   accountBytes,
   ALL,
+  associatedTokenAddress,
   computeBudgetInstructions,
   decodeOraclePrice,
   describeThrown,
@@ -241,6 +242,23 @@ async function limitsHtml(owner: Address, positionAddress: Address, position: Po
   return `<p>${headline}</p><ul>${lines.join('')}</ul>`;
 }
 
+/** Why `repay all` cannot pass: the debt now (the program's own accrual, from its `health`
+ * view) against the wallet's balance, "owes X, holds Y: short by Z of USDC"; `null` when the
+ * wallet holds enough. */
+async function repayAllShortfall(owner: Address, positionAddress: Address, position: Position, reserveAddress: Address, reserve: Reserve) {
+  const report = await simulateHealth(rpc, owner, positionAddress, position, state.reserves, state.table ? [state.table] : []);
+  const debt = healthFigures(report).slots.find((s) => s.reserve === reserveAddress)?.debtAmount ?? 0n;
+  const ata = await associatedTokenAddress(owner, reserve.mint, reserve.tokenProgram);
+  const held = await rpc
+    .getTokenAccountBalance(ata)
+    .send()
+    .then((r) => BigInt(r.value.amount))
+    .catch(() => 0n);
+  if (held >= debt) return null;
+  const name = nameOf(reserve);
+  return `owes ${amount(debt, reserve.decimals)} ${name}, holds ${amount(held, reserve.decimals)} ${name}: short by ${amount(debt - held, reserve.decimals)} of ${name}`;
+}
+
 function parseUnits(text: string, decimals: number, move: Move): bigint {
   const t = text.trim();
   if (t === 'all' && (move === 'withdraw' || move === 'repay')) return ALL;
@@ -277,6 +295,10 @@ async function sendMove(event: Event) {
   try {
     const units = parseUnits($<HTMLInputElement>('move-amount').value, reserve.decimals, move);
     const { address: positionAddress, position } = await fetchWalletPosition(rpc, state.market, owner, 0);
+    if (move === 'repay' && units === ALL && position) {
+      const short = await repayAllShortfall(owner, positionAddress, position, reserveAddress, reserve);
+      if (short) return status(`refused, nothing signed: ${short}`, true);
+    }
     const ixs = await moveInstructions({ move, market: state.market, owner, positionAddress, position, reserveAddress, reserves: state.reserves, amount: units });
     const tables = state.table ? [state.table] : [];
     // Simulated first: the amount is checked by the program itself before anything is signed.
