@@ -145,7 +145,6 @@ unset BALLAST_MARKET
 for who in admin alice; do b "$who" airdrop 10 >/dev/null; done
 report="$(bj admin market bootstrap --config migrations/localnet.toml)"
 export BALLAST_MARKET="$(echo "$report" | field 'd["market"]')"
-SOL="$(mint SOL)"; USDC="$(mint USDC)"; TSLA="$(mint TSLAx)"
 b admin token mint SOL 10 --to "$(pub alice)" >/dev/null
 b admin token mint USDC 10000 >/dev/null
 prices 100 250 >/dev/null
@@ -159,7 +158,7 @@ web_port=5173
 (cd app/web && exec "$root/node_modules/.bin/vite" preview --port "$web_port" --logLevel warn) &
 web_pid=$!
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$web_port/" && break; sleep 0.2; done
-app_url="http://127.0.0.1:$web_port/?rpc=$url&market=$BALLAST_MARKET&labels=$SOL:SOL,$USDC:USDC,$TSLA:TSLAx"
+app_url="http://127.0.0.1:$web_port/?rpc=$url&market=$BALLAST_MARKET"
 echo "web app: $app_url"
 echo "(alice's keypair, for a wallet that imports one: $work/alice.json; prices walk up to"
 echo " 0.2 % a second; set a level with \`ballast -u $url -k $work/admin.json oracle post --feed $(feed 1) --price 80\`)"

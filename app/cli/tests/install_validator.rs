@@ -15,8 +15,11 @@ fn fake_validator(dir: &Path, version: &str) -> PathBuf {
     let bin = dir.join(version);
     std::fs::create_dir_all(&bin).unwrap();
     let exe = bin.join("solana-test-validator");
-    std::fs::write(&exe, format!("#!/bin/sh\necho 'solana-test-validator {version} (src:0; feat:0, client:Agave)'\n"))
-        .unwrap();
+    std::fs::write(
+        &exe,
+        format!("#!/bin/sh\necho 'solana-test-validator {version} (src:0; feat:0, client:Agave)'\n"),
+    )
+    .unwrap();
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
     exe
 }

@@ -802,7 +802,7 @@ fn show_position(
                 None => reasons.push((1, why)),
             }
         }
-        reasons.sort_by(|a, b| b.0.cmp(&a.0));
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.0));
         format!("cannot borrow more: {}", reasons.first().map_or("no asset is borrowable", |r| r.1))
     };
     let health_text = match ratio(h.health_factor()) {

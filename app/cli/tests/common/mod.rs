@@ -125,4 +125,3 @@ pub fn metric(text: &str, name: &str) -> u64 {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or_else(|| panic!("metric {name} missing in:\n{text}"))
 }
-
