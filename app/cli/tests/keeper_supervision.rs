@@ -17,8 +17,12 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::Value;
 
+/// The keeper at its default log level, whatever RUST_LOG the test command runs with (the
+/// tests read its info lines).
 fn keeper() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ballast-keeper"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ballast-keeper"));
+    cmd.env("RUST_LOG", "info");
+    cmd
 }
 
 /// A fresh directory under target/ for one test.
