@@ -302,6 +302,8 @@ fn a_new_users_first_hour(w: &Wallets, admin: &str) {
     let name = refusal.split(':').next().unwrap();
     let e = error(w.try_cli("erin", &["borrow", "USDC", "1"]));
     assert!(e.contains(name), "the view said {refusal}; the program: {e}");
+    let debt_usd = |who: &str| w.cli(who, &["position", "show"])["debt_usd"].as_f64().unwrap();
+    assert_eq!(debt_usd("erin"), 0.0, "the refused borrow left no debt");
 
     // The publisher keeps the feeds fresh: long after the lag band would have closed, the view
     // says how much can be borrowed, and the program agrees on both sides of that figure.
@@ -324,6 +326,7 @@ fn a_new_users_first_hour(w: &Wallets, admin: &str) {
     let units = |x: u64| format!("{}.{:06}", x / 1_000_000, x % 1_000_000);
     let e = error(w.try_cli("erin", &["borrow", "USDC", &units(max + max / 33)]));
     assert!(e.contains("InsufficientCollateral"), "3 % over the view's figure: {e}");
+    assert_eq!(debt_usd("erin"), 0.0, "the refused borrow left no debt");
     w.cli("erin", &["borrow", "USDC", &units(max - max / 50)]);
     let after = w.cli("erin", &["position", "show"]);
     let left = limit_of(&after, "USDC")["max_borrow"].as_u64().unwrap();
@@ -336,6 +339,8 @@ fn a_new_users_first_hour(w: &Wallets, admin: &str) {
     std::thread::sleep(Duration::from_secs(2));
     let e = error(w.try_cli("erin", &["repay", "usdc", "all"]));
     assert!(e.contains("owes") && e.contains("holds") && e.contains("short by") && e.contains("USDC"), "{e}");
+    let usdc_held = w.cli("erin", &["token", "balance", "USDC"])["amount"].as_u64().unwrap();
+    assert_eq!(usdc_held, max - max / 50, "nothing was sent: the wallet still holds what it borrowed");
     w.cli("admin", &["token", "mint", "USDC", "1", "--to", &erin]);
     w.cli("erin", &["repay", "usdc", "all"]);
     let repaid = w.cli("erin", &["position", "show"]);
