@@ -5,6 +5,8 @@
 pub mod amounts;
 pub mod bootstrap;
 pub mod config;
+pub mod crash;
+pub mod faults;
 pub mod keeper;
 pub mod metrics;
 pub mod publisher;

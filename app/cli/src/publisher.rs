@@ -7,11 +7,13 @@
 //! `walk_bps` (0: fixed prices). A price posted meanwhile with `ballast oracle post` (a drop in a
 //! demo) is the new level; nothing the publisher read earlier overwrites it.
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
 use ballast::state::{OracleSource, Reserve};
 use ballast_sdk::rpc::Client;
 use solana_signer::Signer;
+use solana_system_interface::instruction as system_ix;
 
-use crate::bootstrap::localnet_feed;
+use crate::bootstrap::{localnet_feed, localnet_feed_seed};
 
 /// A feed the publisher keeps fresh: the writer's account and a name for the logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +79,56 @@ pub async fn publish_round(client: &Client, feeds: &[Feed], walk: &mut Walk) -> 
         landed += chunk.len();
     }
     Ok(landed)
+}
+
+/// A price post: its instructions, the feed account it writes and the message.
+pub struct Post {
+    pub instructions: Vec<Instruction>,
+    pub account: Pubkey,
+    pub message: localnet_oracle::PriceMessage,
+}
+
+/// The instructions that post `price` (`ema`: its EMA, `conf`: its confidence, all in whole units
+/// at exponent `expo`) for `feed_id` at the cluster's current time through the localnet writer,
+/// creating the payer's feed account first when it does not exist yet. `ballast oracle post`
+/// and the crash benchmark send them.
+pub async fn post_instructions(
+    client: &Client,
+    feed_id: [u8; 32],
+    price: f64,
+    ema: f64,
+    conf: f64,
+    expo: i32,
+) -> Result<Post, String> {
+    let scale = 10f64.powi(-expo);
+    let message = localnet_oracle::PriceMessage {
+        feed_id,
+        price: (price * scale).round() as i64,
+        conf: (conf * scale).round() as u64,
+        expo,
+        publish_time: client.now().await.map_err(|e| e.to_string())?,
+        ema_price: (ema * scale).round() as i64,
+        ema_conf: (conf * scale).round() as u64,
+    };
+    let payer = client.payer.pubkey();
+    let account = localnet_feed(&payer, &feed_id);
+    let mut ixs = Vec::new();
+    if client.account_data(&account).await.map_err(|e| e.to_string())?.is_none() {
+        let len = localnet_oracle::PRICE_UPDATE_V2_LEN;
+        let rent = client.rpc.get_minimum_balance_for_rent_exemption(len).await.map_err(|e| e.to_string())?;
+        let seed = localnet_feed_seed(&feed_id);
+        ixs.push(system_ix::create_account_with_seed(
+            &payer,
+            &account,
+            &payer,
+            &seed,
+            rent,
+            len as u64,
+            &localnet_oracle::ID,
+        ));
+    }
+    ixs.push(localnet_oracle::post_instruction(account, payer, &message));
+    Ok(Post { instructions: ixs, account, message })
 }
 
 #[cfg(test)]

@@ -229,7 +229,7 @@ impl Accounts<'_> {
 
 /// The largest amount in `1..=ceiling` that `check` passes (the checks only get harder as the
 /// amount grows), or 0 and the refusal of a single unit.
-fn largest_passing(ceiling: u64, check: impl Fn(u64) -> Result<(), Refusal>) -> (u64, Option<Refusal>) {
+pub fn largest_passing(ceiling: u64, check: impl Fn(u64) -> Result<(), Refusal>) -> (u64, Option<Refusal>) {
     if let Err(why) = check(1) {
         return (0, Some(why));
     }

@@ -16,7 +16,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use solana_system_interface::instruction as system_ix;
 
 #[derive(Parser)]
 #[command(name = "ballast", version, about = "Ballast wallet CLI: deposit, borrow and inspect positions")]
@@ -449,36 +448,11 @@ async fn run(cli: Cli) -> CliResult {
         Command::Oracle { command: OracleCommand::Post { feed, price, expo, conf, ema } } => {
             let c = client(&cli)?;
             let feed_id = parse_feed_id(feed)?;
-            let scale = 10f64.powi(-expo);
-            let message = localnet_oracle::PriceMessage {
-                feed_id,
-                price: (price * scale).round() as i64,
-                conf: (conf * scale).round() as u64,
-                expo: *expo,
-                publish_time: c.now().await.map_err(|e| e.to_string())?,
-                ema_price: (ema.unwrap_or(*price) * scale).round() as i64,
-                ema_conf: (conf * scale).round() as u64,
-            };
-            let payer = c.payer.pubkey();
-            let seed = ballast_cli::bootstrap::localnet_feed_seed(&feed_id);
-            let account = ballast_cli::bootstrap::localnet_feed(&payer, &feed_id);
-            let mut ixs = Vec::new();
-            if c.account_data(&account).await.map_err(|e| e.to_string())?.is_none() {
-                let len = localnet_oracle::PRICE_UPDATE_V2_LEN;
-                let rent =
-                    c.rpc.get_minimum_balance_for_rent_exemption(len).await.map_err(|e| e.to_string())?;
-                ixs.push(system_ix::create_account_with_seed(
-                    &payer,
-                    &account,
-                    &payer,
-                    &seed,
-                    rent,
-                    len as u64,
-                    &localnet_oracle::ID,
-                ));
-            }
-            ixs.push(localnet_oracle::post_instruction(account, payer, &message));
-            c.send(&ixs, &[]).await.map_err(|e| e.to_string())?;
+            let ema = ema.unwrap_or(*price);
+            let post =
+                ballast_cli::publisher::post_instructions(&c, feed_id, *price, ema, *conf, *expo).await?;
+            c.send(&post.instructions, &[]).await.map_err(|e| e.to_string())?;
+            let (account, message) = (post.account, post.message);
             Ok(with_display(
                 json!({ "price_update": account.to_string(), "price": message.price, "expo": expo, "publish_time": message.publish_time }),
                 format!("posted {price} for feed {feed} in {account}"),

@@ -1,0 +1,336 @@
+//! What the benchmark measures and checks: which positions are liquidatable (the keeper's own
+//! scan over the validator's accounts), what each keeper logged, what its transactions moved,
+//! and the invariants after a run.
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use anchor_lang::prelude::Pubkey;
+use ballast_sdk::rpc::Client;
+use ballast_sdk::token;
+use serde_json::Value;
+
+use super::market::{Market, Snapshot};
+use crate::keeper::{scan_positions, Action};
+
+/// The positions among `among` that the keeper's scan would act on at `snap`'s prices and clock:
+/// liquidatable ones and ones whose bad debt can be resolved.
+pub fn open_work(snap: &Snapshot, among: &HashSet<Pubkey>) -> (HashSet<Pubkey>, HashSet<Pubkey>) {
+    let bytes: Vec<(Pubkey, Vec<u8>)> = snap
+        .positions
+        .iter()
+        .filter(|(k, _)| among.contains(k))
+        .map(|(k, p)| (*k, position_bytes(p)))
+        .collect();
+    let scan = scan_positions(
+        &snap.market,
+        bytes.iter().map(|(k, d)| (k, d.as_slice())),
+        &snap.reserves,
+        &snap.oracles,
+        snap.now,
+    );
+    let mut bad_debt = HashSet::new();
+    for a in &scan.actions {
+        if let Action::ResolveBadDebt { position, .. } = a {
+            bad_debt.insert(*position);
+        }
+    }
+    (scan.liquidatable.into_iter().collect(), bad_debt)
+}
+
+/// A position's account bytes (discriminator and the zero-copy body), as the keeper reads them.
+fn position_bytes(p: &ballast::state::Position) -> Vec<u8> {
+    use anchor_lang::Discriminator;
+    let mut out = ballast::state::Position::DISCRIMINATOR.to_vec();
+    out.extend_from_slice(bytemuck::bytes_of(p));
+    out
+}
+
+/// One line of a keeper's JSON log.
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    /// Unix seconds.
+    pub at: f64,
+    pub message: String,
+    pub fields: serde_json::Map<String, Value>,
+}
+
+impl LogLine {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).and_then(Value::as_str)
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Unix seconds of an RFC 3339 UTC timestamp as tracing writes it (`2026-12-07T16:01:02.123456Z`).
+pub fn parse_timestamp(text: &str) -> Option<f64> {
+    let (date, time) = text.trim_end_matches('Z').split_once('T')?;
+    let mut d = date.split('-').map(|x| x.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':');
+    let (h, min, s) =
+        (t.next()?.parse::<f64>().ok()?, t.next()?.parse::<f64>().ok()?, t.next()?.parse::<f64>().ok()?);
+    Some(days_from_civil(y, m, day) as f64 * 86_400.0 + h * 3_600.0 + min * 60.0 + s)
+}
+
+/// Every JSON line of a keeper's log (other lines, e.g. a panic, are skipped).
+pub fn read_log(text: &str) -> Vec<LogLine> {
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| {
+            let at = parse_timestamp(v.get("timestamp")?.as_str()?)?;
+            let mut fields = v.get("fields")?.as_object()?.clone();
+            let message = fields.remove("message")?.as_str()?.to_string();
+            Some(LogLine { at, message, fields })
+        })
+        .collect()
+}
+
+/// A landed liquidation or write-off, from a keeper's log and the cluster's record of it.
+#[derive(Debug, Clone)]
+pub struct Landed {
+    pub keeper: usize,
+    pub position: Pubkey,
+    pub signature: String,
+    /// When the keeper logged it (after confirmation), unix seconds.
+    pub at: f64,
+    pub slot: u64,
+    pub fee_lamports: u64,
+    pub compute_unit_price: u64,
+    /// Token balance changes of the keeper's own accounts, by mint.
+    pub token_deltas: HashMap<Pubkey, i128>,
+    pub resolution: bool,
+}
+
+/// Fetches a landed transaction's slot, fee and the keeper's token balance changes.
+pub async fn fetch_landed(client: &Client, keeper: &Pubkey, landed: &mut Landed) -> Result<(), String> {
+    let signature: solana_signature::Signature = landed.signature.parse().map_err(|e| format!("{e}"))?;
+    let config = solana_rpc_client_api::config::RpcTransactionConfig {
+        encoding: Some(solana_transaction_status_client_types::UiTransactionEncoding::Json),
+        commitment: Some(solana_commitment_config::CommitmentConfig::confirmed()),
+        max_supported_transaction_version: Some(0),
+    };
+    let mut tries = 0;
+    let tx = loop {
+        match client.rpc.get_transaction_with_config(&signature, config).await {
+            Ok(tx) => break tx,
+            Err(e) if tries < 20 => {
+                tries += 1;
+                let _ = e;
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            Err(e) => return Err(format!("transaction {}: {e}", landed.signature)),
+        }
+    };
+    landed.slot = tx.slot;
+    let meta = tx.transaction.meta.ok_or("a transaction without its status")?;
+    landed.fee_lamports = meta.fee;
+    let owner = keeper.to_string();
+    let balances = |list: Option<Vec<solana_transaction_status_client_types::UiTransactionTokenBalance>>| {
+        let mut out: HashMap<Pubkey, i128> = HashMap::new();
+        for b in list.unwrap_or_default() {
+            let mine: Option<String> = b.owner.clone().into();
+            if mine.as_deref() == Some(owner.as_str()) {
+                if let (Ok(mint), Ok(amount)) =
+                    (b.mint.parse::<Pubkey>(), b.ui_token_amount.amount.parse::<i128>())
+                {
+                    *out.entry(mint).or_default() += amount;
+                }
+            }
+        }
+        out
+    };
+    let (pre, post) = (balances(meta.pre_token_balances.into()), balances(meta.post_token_balances.into()));
+    let mints: HashSet<&Pubkey> = pre.keys().chain(post.keys()).collect();
+    landed.token_deltas = mints
+        .into_iter()
+        .map(|m| (*m, post.get(m).copied().unwrap_or(0) - pre.get(m).copied().unwrap_or(0)))
+        .collect();
+    Ok(())
+}
+
+/// Transactions a keeper sent and how they ended, from its log.
+#[derive(Debug, Clone, Default)]
+pub struct KeeperLog {
+    pub landed: Vec<Landed>,
+    /// Sent and failed, by reason.
+    pub failed: BTreeMap<String, u64>,
+    /// Refused by the simulation before sending (another keeper was first), by reason.
+    pub not_sent: BTreeMap<String, u64>,
+    pub websocket_downs: u64,
+    pub websocket_ups: u64,
+}
+
+/// The reason a failed send is counted under.
+pub fn failure_reason(error: &str) -> &'static str {
+    let e = error.to_ascii_lowercase();
+    // Another keeper was first: the position is healthy again, or a slot it named has gone.
+    if e.contains("notliquidatable")
+        || e.contains("not liquidatable")
+        || e.contains("remainingaccountsmismatch")
+    {
+        "race lost"
+    } else if e.contains("blockhash") {
+        "blockhash expired"
+    } else if e.contains("compute") && (e.contains("exceed") || e.contains("exhaust")) {
+        "compute exceeded"
+    } else {
+        "other"
+    }
+}
+
+/// Reads keeper `keeper`'s log.
+pub fn keeper_log(keeper: usize, lines: &[LogLine]) -> KeeperLog {
+    let mut out = KeeperLog::default();
+    for l in lines {
+        match l.message.as_str() {
+            "liquidated" | "bad debt resolved" => {
+                let (Some(position), Some(signature)) = (l.field("position"), l.field("signature")) else {
+                    continue;
+                };
+                let Ok(position) = position.parse() else { continue };
+                out.landed.push(Landed {
+                    keeper,
+                    position,
+                    signature: signature.to_string(),
+                    at: l.at,
+                    slot: 0,
+                    fee_lamports: 0,
+                    compute_unit_price: l
+                        .fields
+                        .get("compute_unit_price")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0),
+                    token_deltas: HashMap::new(),
+                    resolution: l.message != "liquidated",
+                });
+            }
+            "action failed" => {
+                let error = l.field("error").unwrap_or_default();
+                *out.failed.entry(failure_reason(error).to_string()).or_default() += 1;
+            }
+            m if m.starts_with("skipped: the simulation was refused") => {
+                let error = l.field("error").unwrap_or_default();
+                *out.not_sent.entry(failure_reason(error).to_string()).or_default() += 1;
+            }
+            m if m.starts_with("websocket down") => out.websocket_downs += 1,
+            m if m.starts_with("following the market") => out.websocket_ups += 1,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The invariants after a run; each break in words.
+pub async fn invariants(
+    client: &Client,
+    market: &Market,
+    snap: &Snapshot,
+    crash_positions: &HashSet<Pubkey>,
+    may_be_liquidated: &HashSet<Pubkey>,
+    liquidated: &HashSet<Pubkey>,
+) -> Result<Vec<String>, String> {
+    let mut broken = Vec::new();
+    for a in &market.assets {
+        let r = &snap.reserves[&a.reserve];
+        let vault = match client.account_data(&r.vault).await.map_err(|e| e.to_string())? {
+            Some(acc) => token::token_account_amount(&acc.data).unwrap_or(0),
+            None => 0,
+        };
+        if vault < r.available_liquidity {
+            broken.push(format!(
+                "{}: vault holds {vault}, the reserve books {}",
+                a.name, r.available_liquidity
+            ));
+        }
+        let slot = |p: &ballast::state::Position| {
+            p.slots.iter().find(|s| s.reserve == a.reserve).copied().unwrap_or_default()
+        };
+        let deposits: u64 = snap.positions.values().map(|p| slot(p).deposit_shares).sum();
+        let borrows: u64 = snap.positions.values().map(|p| slot(p).borrow_shares).sum();
+        if deposits != r.total_deposit_shares {
+            broken.push(format!(
+                "{}: positions hold {deposits} deposit shares, the reserve {}",
+                a.name, r.total_deposit_shares
+            ));
+        }
+        if borrows != r.total_borrow_shares {
+            broken.push(format!(
+                "{}: positions hold {borrows} borrow shares, the reserve {}",
+                a.name, r.total_borrow_shares
+            ));
+        }
+    }
+    let all: HashSet<Pubkey> = snap.positions.keys().copied().collect();
+    let (left, bad_debt) = open_work(snap, &all);
+    if !left.is_empty() || !bad_debt.is_empty() {
+        broken.push(format!(
+            "{} position(s) still liquidatable and {} with bad debt to resolve at the posted prices",
+            left.len(),
+            bad_debt.len()
+        ));
+    }
+    let wrongly: Vec<&Pubkey> = liquidated.iter().filter(|p| !may_be_liquidated.contains(p)).collect();
+    if !wrongly.is_empty() {
+        broken.push(format!(
+            "{} position(s) liquidated that were healthy at the posted prices: {:?}",
+            wrongly.len(),
+            wrongly
+        ));
+    }
+    let strays = liquidated.iter().filter(|p| !crash_positions.contains(p)).count();
+    if strays > 0 {
+        broken.push(format!(
+            "{strays} liquidated position(s) outside the crash population (a load user or a lender)"
+        ));
+    }
+    Ok(broken)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_unix_seconds() {
+        assert_eq!(parse_timestamp("1970-01-01T00:00:00Z"), Some(0.0));
+        assert_eq!(parse_timestamp("2000-03-01T00:00:01.5Z"), Some(951_868_801.5));
+        assert_eq!(parse_timestamp("2026-12-07T15:20:05.000001Z").map(|t| t.floor()), Some(1_796_656_805.0));
+        assert_eq!(parse_timestamp("yesterday"), None);
+    }
+
+    #[test]
+    fn failures_are_counted_by_reason() {
+        assert_eq!(
+            failure_reason("program error 6040: NotLiquidatable: the position is healthy"),
+            "race lost"
+        );
+        assert_eq!(failure_reason("transaction failed: Blockhash not found"), "blockhash expired");
+        assert_eq!(failure_reason("Computational budget exceeded"), "compute exceeded");
+        assert_eq!(failure_reason("RPC request failed: 503"), "other");
+    }
+
+    #[test]
+    fn a_keeper_log_gives_its_landed_and_failed_transactions() {
+        let log = r#"{"timestamp":"2026-12-07T15:20:05.5Z","level":"INFO","fields":{"message":"liquidated","position":"11111111111111111111111111111111","signature":"5x","compute_unit_price":7}}
+{"timestamp":"2026-12-07T15:20:06Z","level":"WARN","fields":{"message":"action failed","position":"11111111111111111111111111111111","error":"program error 6040: NotLiquidatable: x"}}
+not json
+{"timestamp":"2026-12-07T15:20:07Z","level":"INFO","fields":{"message":"skipped: the simulation was refused","error":"Blockhash not found"}}"#;
+        let k = keeper_log(1, &read_log(log));
+        assert_eq!(k.landed.len(), 1);
+        assert_eq!(
+            (k.landed[0].keeper, k.landed[0].compute_unit_price, k.landed[0].signature.as_str()),
+            (1, 7, "5x")
+        );
+        assert_eq!(k.failed.get("race lost"), Some(&1));
+        assert_eq!(k.not_sent.get("blockhash expired"), Some(&1));
+    }
+}

@@ -1,0 +1,169 @@
+//! The crash benchmark's figures: one table row per run, the percentiles, and the plot of
+//! positions still liquidatable over time, for `docs/keeper-bench.md`.
+use std::fmt::Write;
+use std::path::Path;
+
+use super::RunResult;
+
+/// The `q` quantile (nearest rank) of `values`; 0 when empty.
+pub fn quantile<T: Copy + PartialOrd + Default>(values: &[T], q: f64) -> T {
+    if values.is_empty() {
+        return T::default();
+    }
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    v[rank - 1]
+}
+
+fn counts(map: &std::collections::BTreeMap<String, u64>) -> String {
+    if map.is_empty() {
+        return "0".into();
+    }
+    map.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Whether a run met the goals: cleared within `clear_goal` seconds, p99 ≤ 20 slots,
+/// no keeper loss, no invariant broken.
+pub fn verdict(r: &RunResult, clear_goal: f64) -> String {
+    let mut missed = Vec::new();
+    match r.clear_secs {
+        Some(t) if t <= clear_goal => {}
+        Some(t) => missed.push(format!("cleared in {t:.1} s > {clear_goal:.0} s")),
+        None => missed.push("not cleared".into()),
+    }
+    let p99 = quantile(&r.latency_slots, 0.99);
+    if p99 > 20 {
+        missed.push(format!("p99 {p99} slots > 20"));
+    }
+    if !r.broken.is_empty() {
+        missed.push(format!("{} invariant(s) broken", r.broken.len()));
+    }
+    if missed.is_empty() {
+        "met".into()
+    } else {
+        missed.join("; ")
+    }
+}
+
+/// The markdown section of `runs`; `plot` names the PNG beside the document.
+pub fn markdown(runs: &[RunResult], plot: Option<&str>, baseline_secs: Option<f64>) -> String {
+    let mut out = String::new();
+    let Some(first) = runs.first() else { return out };
+    let _ = writeln!(
+        out,
+        "{} positions (2–16 slots) built in {:.0} s; liquidatable after the first leg: {}, after the second: {}.\n",
+        first.positions, first.build_secs, first.liquidatable_first_leg, first.liquidatable_second_leg
+    );
+    let _ = writeln!(
+        out,
+        "| run | cleared | latency p50 / p90 / p99 (slots) | (ms) | landed | write-offs | failed sends by reason | refused in simulation | fees (SOL) | priority (lamports) | keeper net (USD) | worst liquidation (USD) | pool filled (USD) | load users: landed / refused | goal |"
+    );
+    let _ = writeln!(out, "|---|---:|---|---|---:|---:|---|---|---:|---:|---|---:|---:|---|---|");
+    for r in runs {
+        let cleared = r.clear_secs.map_or("not cleared".to_string(), |t| format!("{t:.1} s"));
+        let goal_secs = match (r.fault.as_str(), baseline_secs) {
+            ("none", _) | (_, None) => 20.0,
+            (_, Some(b)) => 2.0 * b,
+        };
+        let nets = r.keeper_net_usd.iter().map(|n| format!("{n:.0}")).collect::<Vec<_>>().join(" / ");
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} / {} / {} | {:.0} / {:.0} / {:.0} | {} | {} | {} | {} | {:.4} | {} | {} | {:.4} | {:.0} | {} / {} | {} |",
+            r.label,
+            cleared,
+            quantile(&r.latency_slots, 0.5),
+            quantile(&r.latency_slots, 0.9),
+            quantile(&r.latency_slots, 0.99),
+            quantile(&r.latency_ms, 0.5),
+            quantile(&r.latency_ms, 0.9),
+            quantile(&r.latency_ms, 0.99),
+            r.landed,
+            r.resolutions,
+            counts(&r.failed),
+            counts(&r.not_sent),
+            r.fees_lamports as f64 / 1e9,
+            r.priority_lamports,
+            nets,
+            r.worst_liquidation_usd,
+            r.pool_fill_usd,
+            r.load_landed,
+            counts(&r.load_refused),
+            verdict(r, goal_secs),
+        );
+    }
+    for r in runs.iter().filter(|r| !r.broken.is_empty()) {
+        let _ = writeln!(out, "\n**{}: invariants broken**\n", r.label);
+        for b in &r.broken {
+            let _ = writeln!(out, "- {b}");
+        }
+    }
+    if let Some(p) = plot {
+        let _ = writeln!(out, "\n![positions still liquidatable over time]({p})");
+    }
+    out
+}
+
+/// Draws the positions still liquidatable over time, one line per run.
+pub fn plot(path: &Path, runs: &[RunResult], second_leg_at: f64) -> Result<(), String> {
+    let series: Vec<ballast_charts::Series> = runs
+        .iter()
+        .map(|r| ballast_charts::Series {
+            name: r.label.clone(),
+            points: r.curve.iter().map(|(t, n)| (*t, *n as f64)).collect(),
+        })
+        .collect();
+    let markers = [ballast_charts::Marker { label: "second leg".into(), x: second_leg_at, y: None }];
+    ballast_charts::line_chart(
+        path,
+        &ballast_charts::LineChart {
+            title: "Positions still liquidatable after the crash",
+            x_label: "seconds after the first price update",
+            y_label: "positions liquidatable or with bad debt",
+            series: &series,
+            markers: &markers,
+        },
+        (1200, 700),
+    )
+}
+
+/// The markers between which `docs/keeper-bench.md` holds the crash section.
+const BEGIN: &str = "<!-- crash-bench: begin (generated by `cargo run --locked -p ballast-cli --bin crash-bench -- --docs`) -->";
+const END: &str = "<!-- crash-bench: end -->";
+
+/// Replaces the crash section of `path` (appended the first time).
+pub fn write_section(path: &Path, section: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let block = format!("{BEGIN}\n{section}\n{END}");
+    let new = match (text.find(BEGIN), text.find(END)) {
+        (Some(a), Some(b)) if b > a => format!("{}{block}{}", &text[..a], &text[b + END.len()..]),
+        _ => format!("{}\n{block}\n", text.trim_end()),
+    };
+    std::fs::write(path, new).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_are_nearest_rank() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(
+            (quantile(&v, 0.5), quantile(&v, 0.9), quantile(&v, 0.99), quantile(&v, 1.0)),
+            (50, 90, 99, 100)
+        );
+        assert_eq!(quantile(&[7u64], 0.99), 7);
+        assert_eq!(quantile::<u64>(&[], 0.5), 0);
+    }
+
+    #[test]
+    fn a_run_misses_its_goal_by_name() {
+        let mut r = RunResult { clear_secs: Some(12.0), latency_slots: vec![3, 5, 8], ..Default::default() };
+        assert_eq!(verdict(&r, 20.0), "met");
+        r.clear_secs = Some(31.0);
+        r.latency_slots.push(40);
+        r.broken.push("x".into());
+        assert_eq!(verdict(&r, 20.0), "cleared in 31.0 s > 20 s; p99 40 slots > 20; 1 invariant(s) broken");
+    }
+}
