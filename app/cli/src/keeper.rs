@@ -317,6 +317,29 @@ pub struct KeeperConfig {
     pub stuck_scans: u32,
 }
 
+/// Why a liquidation sent (or simulated) failed, as operators count it: `race lost` when another
+/// keeper got there first (the position is healthy again, or a slot the transaction named has
+/// gone), `blockhash expired`, `compute exceeded`, else `other`.
+pub fn failure_reason(e: &RpcError) -> &'static str {
+    use ballast::error::BallastError;
+    let code = |c: BallastError| anchor_lang::error::ERROR_CODE_OFFSET + c as u32;
+    match e {
+        RpcError::Program { code: c, .. }
+            if [code(BallastError::NotLiquidatable), code(BallastError::RemainingAccountsMismatch)]
+                .contains(c) =>
+        {
+            "race lost"
+        }
+        RpcError::Transaction(t) if t.to_ascii_lowercase().contains("blockhash") => "blockhash expired",
+        RpcError::Transaction(t) | RpcError::Rpc(t)
+            if t.contains("ComputationalBudgetExceeded") || t.contains("exceeded CUs") =>
+        {
+            "compute exceeded"
+        }
+        _ => "other",
+    }
+}
+
 /// Whether a liquidation planned to earn `profit` (WAD USD) is worth its `fee` (WAD USD; `None`
 /// when the fee cannot be valued) under the keeper's `min_profit`.
 pub fn worth_sending(profit: u128, fee: Option<u128>, min_profit: u128) -> bool {
@@ -901,7 +924,7 @@ async fn act(
         Action::Liquidate { position, choice } => {
             let keeper = client.payer.pubkey();
             let fresh = || news(position, &Reason::NoBalance);
-            let Some((max_repay, profit)) =
+            let Some((max_repay, profit, balance)) =
                 repay_within_balance(client, state, names, choice, metrics, fresh).await?
             else {
                 Metrics::add(&metrics.skipped_no_balance, 1);
@@ -920,17 +943,37 @@ async fn act(
                 client.recent_compute_unit_price(&writable, floor, ceiling).await?
             };
             let options = SendOptions { lookup_tables, compute_unit_price: price, ..Default::default() };
-            // Simulate first: a refusal costs nothing, and the fee is known before deciding.
-            let prepared = match client.prepare_v0(&ixs, &[], &options).await {
+            // Simulate first: a refusal costs nothing, and the fee is known before deciding. A
+            // position one liquidation leaves liquidatable (the close factor's share; a health
+            // factor no bonus can raise, which only halves) gets up to CHAINED_LIQUIDATIONS in
+            // one transaction, each planned by the program on what the one before left; when
+            // that is refused (the position was restored sooner) fewer, down to one.
+            let mut prepared = Err(RpcError::Transaction("not simulated".into()));
+            let mut rounds = 1;
+            for tried in chain_ladder(balance, max_repay.min(choice.plan.repay)) {
+                rounds = tried;
+                let mut chained = ixs.clone();
+                chained.extend(std::iter::repeat_n(ixs[2].clone(), rounds - 1));
+                prepared = client.prepare_v0(&chained, &[], &options).await;
+                match &prepared {
+                    Ok(_) => break,
+                    Err(e) if tried > 1 => {
+                        let error = one_line(e);
+                        tracing::debug!(%position, rounds = tried, %error, "chained liquidations refused; fewer");
+                    }
+                    Err(_) => {}
+                }
+            }
+            let prepared = match prepared {
                 Ok(p) => p,
                 Err(e) => {
                     Metrics::add(&metrics.skipped_refused, 1);
                     metrics.not_liquidated(Reason::Refused.label());
-                    let (error, reason) = (one_line(&e), Reason::Refused.label());
+                    let (error, reason, cause) = (one_line(&e), Reason::Refused.label(), failure_reason(&e));
                     if news(position, &Reason::Refused) {
-                        tracing::info!(%position, reason, %error, "skipped: the simulation was refused");
+                        tracing::info!(%position, reason, cause, %error, "skipped: the simulation was refused");
                     } else {
-                        tracing::debug!(%position, reason, %error, "skipped: the simulation was refused");
+                        tracing::debug!(%position, reason, cause, %error, "skipped: the simulation was refused");
                     }
                     return Ok(false);
                 }
@@ -965,8 +1008,8 @@ async fn act(
             }
             Metrics::add(&metrics.liquidations_sent, 1);
             news(position, &Reason::InFlight);
-            match client.send_prepared(&prepared).await {
-                Ok(signature) => {
+            match client.send_simulated(&prepared).await {
+                Ok((signature, slot)) => {
                     Metrics::add(&metrics.liquidations_landed, 1);
                     metrics.last_compute_unit_price.set(price as i64);
                     let repaid = choice.plan.repay.min(max_repay);
@@ -977,17 +1020,23 @@ async fn act(
                         profit_usd = profit as f64 / WAD as f64,
                         bonus_bps = choice.plan.bonus_bps,
                         slots = position_state.occupied_slots(),
+                        rounds,
                         compute_unit_limit = prepared.compute_unit_limit,
                         compute_unit_price = price,
                         simulated_units = prepared.simulated_units,
                         %signature,
+                        slot,
                         "liquidated"
                     );
                     Ok(true)
                 }
                 Err(e) => {
                     Metrics::add(&metrics.liquidations_failed, 1);
-                    Err(e)
+                    let reason = failure_reason(&e);
+                    metrics.send_failed(reason);
+                    let error = one_line(&e);
+                    tracing::warn!(%position, reason, %error, "liquidation sent, failed");
+                    Ok(false)
                 }
             }
         }
@@ -1005,7 +1054,7 @@ async fn repay_within_balance(
     choice: &LiquidationChoice,
     metrics: &Metrics,
     news: impl FnOnce() -> bool,
-) -> Result<Option<(u64, u128)>, RpcError> {
+) -> Result<Option<(u64, u128, u64)>, RpcError> {
     let repay = state
         .reserves
         .get(&choice.repay_reserve)
@@ -1034,7 +1083,24 @@ async fn repay_within_balance(
             "repay balance low: repaying what it holds"
         );
     }
-    Ok(Some((max_repay, profit)))
+    Ok(Some((max_repay, profit, balance)))
+}
+
+/// Liquidations of one position one transaction may carry (each with its token transfers, well
+/// within the 64-entry instruction trace and the compute limit of a 16-slot position).
+pub const CHAINED_LIQUIDATIONS: usize = 4;
+
+/// How many liquidations to try in one transaction, most first: chaining only when `balance`
+/// covers the whole chain (each round repays at most what the first does, `first_repay`: the
+/// close factor's share of a debt that shrinks).
+pub fn chain_ladder(balance: u64, first_repay: u64) -> Vec<usize> {
+    let affordable =
+        if first_repay == 0 { 1 } else { (balance / first_repay).min(CHAINED_LIQUIDATIONS as u64) as usize };
+    match affordable {
+        0 | 1 => vec![1],
+        2 | 3 => vec![affordable, 1],
+        n => vec![n, 2, 1],
+    }
 }
 
 /// The repayment `balance` allows of `choice`, and the profit of that part (pro rata, rounded

@@ -47,6 +47,8 @@ pub struct Metrics {
     /// Liquidatable positions a scan (or the transaction it started) left alone, by reason
     /// (`crate::keeper::Reason::label`).
     not_liquidated: Family<Vec<(String, String)>, Counter>,
+    /// Liquidations sent that failed, by reason (`crate::keeper::failure_reason`).
+    failed_by_reason: Family<Vec<(String, String)>, Counter>,
     /// Positions liquidatable for at least `--stuck-scans` consecutive scans.
     pub stuck_positions: Gauge,
     /// The compute-unit price of the last liquidation sent, micro-lamports.
@@ -113,6 +115,12 @@ impl Default for Metrics {
             "Liquidatable positions left alone, by reason (one count per scan or skipped transaction)",
             not_liquidated.clone(),
         );
+        let failed_by_reason = Family::<Vec<(String, String)>, Counter>::default();
+        registry.register(
+            "ballast_keeper_send_failures",
+            "Liquidations sent that failed, by reason (race lost, blockhash expired, compute exceeded, other)",
+            failed_by_reason.clone(),
+        );
         let stuck_positions = Gauge::default();
         registry.register(
             "ballast_keeper_stuck_positions",
@@ -156,6 +164,7 @@ impl Default for Metrics {
             positions_tracked,
             repay_balances,
             not_liquidated,
+            failed_by_reason,
             stuck_positions,
             last_compute_unit_price,
             last_scan_seconds,
@@ -183,6 +192,11 @@ impl Metrics {
     /// Counts one liquidatable position left alone for `reason` (a `Reason::label`).
     pub fn not_liquidated(&self, reason: &str) {
         self.not_liquidated.get_or_create(&vec![("reason".to_string(), reason.to_string())]).inc();
+    }
+
+    /// Counts one liquidation sent that failed for `reason`.
+    pub fn send_failed(&self, reason: &str) {
+        self.failed_by_reason.get_or_create(&vec![("reason".to_string(), reason.to_string())]).inc();
     }
 
     /// Records a successful scan that took `seconds`.

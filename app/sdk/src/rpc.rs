@@ -424,6 +424,54 @@ impl Client {
             .map_err(|e| classify_sent(e, &sent))
     }
 
+    /// Sends a transaction `prepare_v0` just simulated without a second simulation (preflight),
+    /// and polls its status every 100 ms until it is confirmed: returns its signature and slot.
+    /// What a keeper in a crash needs: the node's preflight and the stock client's 500 ms poll
+    /// were half of a liquidation's latency on a busy validator (docs/keeper-bench.md). A failure
+    /// on chain comes back by name; a blockhash that expires first is said so.
+    pub async fn send_simulated(&self, prepared: &Prepared) -> Result<(Signature, u64), RpcError> {
+        let payer = self.payer.pubkey();
+        let sent = Sent::message(&prepared.transaction, &payer);
+        let config = solana_rpc_client_api::config::RpcSendTransactionConfig {
+            skip_preflight: true,
+            ..Default::default()
+        };
+        let signature = self
+            .rpc
+            .send_transaction_with_config(&prepared.transaction, config)
+            .await
+            .map_err(|e| classify_sent(e, &sent))?;
+        let blockhash = *prepared.transaction.message.recent_blockhash();
+        let mut polls = 0u32;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            polls += 1;
+            let status = self.rpc.get_signature_statuses(&[signature]).await.map_err(classify)?;
+            if let Some(status) = status.value.into_iter().next().flatten() {
+                if let Some(err) = status.err {
+                    return Err(transaction_error(err.into(), &[], &sent));
+                }
+                if status.satisfies_commitment(self.rpc.commitment()) {
+                    return Ok((signature, status.slot));
+                }
+                continue;
+            }
+            // Every 2 s: is the blockhash still valid (else the transaction can never land)?
+            if polls % 20 == 0 {
+                let valid = self
+                    .rpc
+                    .is_blockhash_valid(&blockhash, CommitmentConfig::processed())
+                    .await
+                    .map_err(classify)?;
+                if !valid {
+                    return Err(RpcError::Transaction(format!(
+                        "blockhash expired before transaction {signature} landed"
+                    )));
+                }
+            }
+        }
+    }
+
     /// `prepare_v0`, then `send_prepared`.
     pub async fn send_v0(
         &self,

@@ -68,8 +68,9 @@ struct Args {
     /// notification must not hide a position for long).
     #[arg(long, default_value_t = 30)]
     full_load_secs: u64,
-    /// Transactions in flight at once, each for a different position.
-    #[arg(long, default_value_t = 4)]
+    /// Transactions in flight at once, each for a different position (in a crash, hundreds of
+    /// positions wait on this: docs/keeper-bench.md).
+    #[arg(long, default_value_t = 16)]
     max_in_flight: usize,
     /// Look after shard i of n (`0/3`, `1/3`, `2/3`: three keepers share a market), split by
     /// position key range.

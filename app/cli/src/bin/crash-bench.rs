@@ -36,6 +36,9 @@ struct Args {
     /// Write the results into docs/keeper-bench.md and its plot.
     #[arg(long)]
     docs: bool,
+    /// Where runs keep their validator ledgers, keeper logs and `results.json`.
+    #[arg(long, default_value = "target/crash-bench")]
+    work_dir: PathBuf,
     /// Extra arguments for every keeper (e.g. `--keeper-arg=--max-in-flight=16`).
     #[arg(long = "keeper-arg", allow_hyphen_values = true)]
     keeper_args: Vec<String>,
@@ -80,7 +83,7 @@ async fn main() -> std::process::ExitCode {
 async fn run(args: &Args) -> Result<bool, String> {
     let root =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().map_err(|e| e.to_string())?;
-    let out = root.join("target/crash-bench");
+    let out = root.join(&args.work_dir);
     let mut scenarios = Vec::new();
     let base = Scenario {
         positions: args.positions,

@@ -129,9 +129,13 @@ pub async fn bootstrap_market(admin: &Client, root: &Path) -> Result<Market, Str
     Ok(market)
 }
 
-/// Posts every asset's price (EMA equal to it) in one or two transactions; `moves` multiplies
-/// the named assets' prices first (the crash). Returns the slot of the last one.
-pub async fn post_prices(admin: &Client, assets: &[Asset], moves: &[(&str, f64)]) -> Result<u64, String> {
+/// Posts every asset's price (EMA equal to it) in one or two transactions; with `moves`, only
+/// the named assets' (the crash). Returns the slot and signature of the last one.
+pub async fn post_prices(
+    admin: &Client,
+    assets: &[Asset],
+    moves: &[(&str, f64)],
+) -> Result<(u64, solana_signature::Signature), String> {
     let mut ixs = Vec::new();
     for a in assets {
         if !moves.is_empty() && !moves.iter().any(|(n, _)| *n == a.name) {
@@ -140,13 +144,37 @@ pub async fn post_prices(admin: &Client, assets: &[Asset], moves: &[(&str, f64)]
         let post = publisher::post_instructions(admin, a.feed_id, a.price, a.price, 0.0, -8).await?;
         ixs.extend(post.instructions);
     }
-    let mut slot = 0;
+    let mut last = (0, solana_signature::Signature::default());
     for chunk in ixs.chunks(8) {
         let signature = admin.send(chunk, &[]).await.map_err(|e| e.to_string())?;
         let status = admin.rpc.get_signature_statuses(&[signature]).await.map_err(|e| e.to_string())?;
-        slot = status.value[0].as_ref().map_or(0, |s| s.slot);
+        last = (status.value[0].as_ref().map_or(0, |s| s.slot), signature);
     }
-    Ok(slot)
+    Ok(last)
+}
+
+impl Snapshot {
+    /// The same accounts with `assets`' prices (and EMAs) written into their price accounts, as
+    /// the program will read them once posted: which positions a price update makes
+    /// liquidatable, judged before any keeper can act on it.
+    pub fn with_prices(&self, assets: &[Asset]) -> Snapshot {
+        let mut oracles = self.oracles.clone();
+        for a in assets {
+            if let Some(o) = oracles.get_mut(&a.reserve) {
+                let Some(m) = localnet_oracle::decode_message(&o.data) else { continue };
+                let units = (a.price * 10f64.powi(-m.expo)).round() as i64;
+                o.data[73..81].copy_from_slice(&units.to_le_bytes());
+                o.data[109..117].copy_from_slice(&units.to_le_bytes());
+            }
+        }
+        Snapshot {
+            market: self.market.clone(),
+            reserves: self.reserves.clone(),
+            oracles,
+            positions: self.positions.clone(),
+            now: self.now,
+        }
+    }
 }
 
 /// A price move applied to the benchmark's own record of the prices.

@@ -143,7 +143,9 @@ pub struct RunResult {
     /// Per position: from the leg that made it liquidatable to its last liquidation.
     pub latency_ms: Vec<f64>,
     pub latency_slots: Vec<u64>,
+    /// Liquidation transactions landed, and the liquidations they carried.
     pub landed: u64,
+    pub liquidations: u64,
     pub resolutions: u64,
     pub failed: BTreeMap<String, u64>,
     pub not_sent: BTreeMap<String, u64>,
@@ -158,6 +160,8 @@ pub struct RunResult {
     pub broken: Vec<String>,
     pub websocket_downs: u64,
     pub websocket_ups: u64,
+    /// Keeper processes started again after a kill.
+    pub restarts: u32,
 }
 
 /// Loopback ports: `base..base+61` free.
@@ -246,7 +250,7 @@ impl KeeperSlot {
             .args(&self.args)
             .arg("-k")
             .arg(&self.keypair_path)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", std::env::var("BALLAST_KEEPER_LOG").unwrap_or_else(|_| "info".into()))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -429,16 +433,17 @@ pub async fn run(root: &Path, work: &Path, s: &Scenario) -> Result<RunResult, St
         return Err(format!("{} positions liquidatable before the crash", healthy_before.len()));
     }
     market::apply_moves(&mut market.assets, &market::FIRST_LEG);
+    // Who the first leg makes liquidatable, judged on the accounts before any keeper moves.
+    let (l1, b1) = observe::open_work(&before.with_prices(&market.assets), &crash_positions);
     let t0 = unix_now();
-    let slot0 = market::post_prices(&admin, &market.assets, &market::FIRST_LEG).await?;
-    let leg1 = market::snapshot(&admin, &market.key).await?;
-    let (l1, b1) = observe::open_work(&leg1, &crash_positions);
+    let (slot0, _) = market::post_prices(&admin, &market.assets, &market::FIRST_LEG).await?;
     let mut curve = vec![(0.0, l1.len() + b1.len())];
     let mut may_be_liquidated: HashSet<Pubkey> = l1.iter().chain(&b1).copied().collect();
     let mut made_liquidatable_at: std::collections::HashMap<Pubkey, (f64, u64)> =
         may_be_liquidated.iter().map(|p| (*p, (t0, slot0))).collect();
     let mut second_leg: Option<(f64, u64, usize)> = None;
     let mut first_leg_prices: std::collections::HashMap<Pubkey, f64> = std::collections::HashMap::new();
+    let mut second_post = None;
     let mut killed_at: Option<Instant> = None;
     let mut restarted = false;
     let mut ws_cut = false;
@@ -466,18 +471,18 @@ pub async fn run(root: &Path, work: &Path, s: &Scenario) -> Result<RunResult, St
         }
         if second_leg.is_none() && elapsed >= s.second_leg_after {
             first_leg_prices = market.assets.iter().map(|a| (a.keys.mint, a.price)).collect();
+            let pre = market::snapshot(&admin, &market.key).await?;
             market::apply_moves(&mut market.assets, &market::SECOND_LEG);
+            let (l2, b2) = observe::open_work(&pre.with_prices(&market.assets), &crash_positions);
             let t = unix_now();
-            let slot = market::post_prices(&admin, &market.assets, &market::SECOND_LEG).await?;
-            let snap = market::snapshot(&admin, &market.key).await?;
-            let (l2, b2) = observe::open_work(&snap, &crash_positions);
+            let (slot, signature) = market::post_prices(&admin, &market.assets, &market::SECOND_LEG).await?;
+            second_post = Some(signature);
             for p in l2.iter().chain(&b2) {
                 if may_be_liquidated.insert(*p) {
                     made_liquidatable_at.insert(*p, (t, slot));
                 }
             }
             second_leg = Some((t - t0, slot, l2.len() + b2.len()));
-            curve.push((unix_now() - t0, l2.len() + b2.len()));
             continue;
         }
         let snap = market::snapshot(&admin, &market.key).await?;
@@ -532,6 +537,7 @@ pub async fn run(root: &Path, work: &Path, s: &Scenario) -> Result<RunResult, St
         load_refused,
         ..Default::default()
     };
+    result.restarts = slots.iter().map(|s| s.starts.saturating_sub(1)).sum();
     let mut landed_all = Vec::new();
     for (i, slot) in slots.iter().enumerate() {
         let text = std::fs::read_to_string(&slot.log_path).map_err(|e| e.to_string())?;
@@ -552,12 +558,16 @@ pub async fn run(root: &Path, work: &Path, s: &Scenario) -> Result<RunResult, St
     }
     let after = market::snapshot(&admin, &market.key).await?;
     // Each liquidation is valued at the prices it ran at: the first leg's until the second
-    // leg's slot, then the second's.
+    // leg's post, then the second's (in the post's own slot, the block's order says which).
     let second_slot = second_leg.map_or(u64::MAX, |x| x.1);
-    let price_at = |mint: &Pubkey, slot: u64| -> Option<(f64, u8)> {
+    let before_second: HashSet<String> = match second_post {
+        Some(post) => observe::before_in_block(&admin, second_slot, &post).await?,
+        None => HashSet::new(),
+    };
+    let price_at = |mint: &Pubkey, l: &observe::Landed| -> Option<(f64, u8)> {
         let a = market.assets.iter().find(|a| a.keys.mint == *mint)?;
-        let price =
-            if slot < second_slot { first_leg_prices.get(mint).copied().unwrap_or(a.price) } else { a.price };
+        let first = l.slot < second_slot || (l.slot == second_slot && before_second.contains(&l.signature));
+        let price = if first { first_leg_prices.get(mint).copied().unwrap_or(a.price) } else { a.price };
         Some((price, a.decimals))
     };
     result.keeper_net_usd = vec![0.0; s.keepers];
@@ -571,14 +581,13 @@ pub async fn run(root: &Path, work: &Path, s: &Scenario) -> Result<RunResult, St
             continue;
         }
         result.landed += 1;
+        result.liquidations += l.rounds;
         let tokens: f64 = l
             .token_deltas
             .iter()
-            .map(|(mint, d)| {
-                price_at(mint, l.slot).map_or(0.0, |(p, dec)| *d as f64 / 10f64.powi(dec as i32) * p)
-            })
+            .map(|(mint, d)| price_at(mint, l).map_or(0.0, |(p, dec)| *d as f64 / 10f64.powi(dec as i32) * p))
             .sum();
-        let sol = price_at(&sol_mint, l.slot).map_or(0.0, |x| x.0);
+        let sol = price_at(&sol_mint, l).map_or(0.0, |x| x.0);
         let net = tokens - l.fee_lamports as f64 / 1e9 * sol;
         result.keeper_net_usd[l.keeper] += net;
         result.worst_liquidation_usd = result.worst_liquidation_usd.min(net);

@@ -108,6 +108,8 @@ pub struct Landed {
     /// Token balance changes of the keeper's own accounts, by mint.
     pub token_deltas: HashMap<Pubkey, i128>,
     pub resolution: bool,
+    /// Liquidations the transaction chained (1 for a write-off).
+    pub rounds: u64,
 }
 
 /// Fetches a landed transaction's slot, fee and the keeper's token balance changes.
@@ -157,6 +159,26 @@ pub async fn fetch_landed(client: &Client, keeper: &Pubkey, landed: &mut Landed)
     Ok(())
 }
 
+/// The signatures of slot `slot`'s block that come before `signature` in it.
+pub async fn before_in_block(
+    client: &Client,
+    slot: u64,
+    signature: &solana_signature::Signature,
+) -> Result<HashSet<String>, String> {
+    let config = solana_rpc_client_api::config::RpcBlockConfig {
+        transaction_details: Some(solana_transaction_status_client_types::TransactionDetails::Signatures),
+        rewards: Some(false),
+        commitment: Some(solana_commitment_config::CommitmentConfig::confirmed()),
+        max_supported_transaction_version: Some(0),
+        ..Default::default()
+    };
+    let block =
+        client.rpc.get_block_with_config(slot, config).await.map_err(|e| format!("block {slot}: {e}"))?;
+    let all = block.signatures.unwrap_or_default();
+    let at = all.iter().position(|s| *s == signature.to_string()).unwrap_or(0);
+    Ok(all[..at].iter().cloned().collect())
+}
+
 /// Transactions a keeper sent and how they ended, from its log.
 #[derive(Debug, Clone, Default)]
 pub struct KeeperLog {
@@ -167,24 +189,6 @@ pub struct KeeperLog {
     pub not_sent: BTreeMap<String, u64>,
     pub websocket_downs: u64,
     pub websocket_ups: u64,
-}
-
-/// The reason a failed send is counted under.
-pub fn failure_reason(error: &str) -> &'static str {
-    let e = error.to_ascii_lowercase();
-    // Another keeper was first: the position is healthy again, or a slot it named has gone.
-    if e.contains("notliquidatable")
-        || e.contains("not liquidatable")
-        || e.contains("remainingaccountsmismatch")
-    {
-        "race lost"
-    } else if e.contains("blockhash") {
-        "blockhash expired"
-    } else if e.contains("compute") && (e.contains("exceed") || e.contains("exhaust")) {
-        "compute exceeded"
-    } else {
-        "other"
-    }
 }
 
 /// Reads keeper `keeper`'s log.
@@ -211,15 +215,17 @@ pub fn keeper_log(keeper: usize, lines: &[LogLine]) -> KeeperLog {
                         .unwrap_or(0),
                     token_deltas: HashMap::new(),
                     resolution: l.message != "liquidated",
+                    rounds: l.fields.get("rounds").and_then(Value::as_u64).unwrap_or(1),
                 });
             }
-            "action failed" => {
-                let error = l.field("error").unwrap_or_default();
-                *out.failed.entry(failure_reason(error).to_string()).or_default() += 1;
+            "liquidation sent, failed" => {
+                let reason = l.field("reason").unwrap_or("other");
+                *out.failed.entry(reason.to_string()).or_default() += 1;
             }
+            "action failed" => *out.failed.entry("other".to_string()).or_default() += 1,
             m if m.starts_with("skipped: the simulation was refused") => {
-                let error = l.field("error").unwrap_or_default();
-                *out.not_sent.entry(failure_reason(error).to_string()).or_default() += 1;
+                let cause = l.field("cause").unwrap_or("other");
+                *out.not_sent.entry(cause.to_string()).or_default() += 1;
             }
             m if m.starts_with("websocket down") => out.websocket_downs += 1,
             m if m.starts_with("following the market") => out.websocket_ups += 1,
@@ -308,22 +314,11 @@ mod tests {
     }
 
     #[test]
-    fn failures_are_counted_by_reason() {
-        assert_eq!(
-            failure_reason("program error 6040: NotLiquidatable: the position is healthy"),
-            "race lost"
-        );
-        assert_eq!(failure_reason("transaction failed: Blockhash not found"), "blockhash expired");
-        assert_eq!(failure_reason("Computational budget exceeded"), "compute exceeded");
-        assert_eq!(failure_reason("RPC request failed: 503"), "other");
-    }
-
-    #[test]
     fn a_keeper_log_gives_its_landed_and_failed_transactions() {
         let log = r#"{"timestamp":"2026-12-07T15:20:05.5Z","level":"INFO","fields":{"message":"liquidated","position":"11111111111111111111111111111111","signature":"5x","compute_unit_price":7}}
-{"timestamp":"2026-12-07T15:20:06Z","level":"WARN","fields":{"message":"action failed","position":"11111111111111111111111111111111","error":"program error 6040: NotLiquidatable: x"}}
+{"timestamp":"2026-12-07T15:20:06Z","level":"WARN","fields":{"message":"liquidation sent, failed","position":"11111111111111111111111111111111","reason":"race lost","error":"x"}}
 not json
-{"timestamp":"2026-12-07T15:20:07Z","level":"INFO","fields":{"message":"skipped: the simulation was refused","error":"Blockhash not found"}}"#;
+{"timestamp":"2026-12-07T15:20:07Z","level":"INFO","fields":{"message":"skipped: the simulation was refused","cause":"blockhash expired","error":"Blockhash not found"}}"#;
         let k = keeper_log(1, &read_log(log));
         assert_eq!(k.landed.len(), 1);
         assert_eq!(

@@ -57,7 +57,7 @@ pub fn markdown(runs: &[RunResult], plot: Option<&str>, baseline_secs: Option<f6
     );
     let _ = writeln!(
         out,
-        "| run | cleared | latency p50 / p90 / p99 (slots) | (ms) | landed | write-offs | failed sends by reason | refused in simulation | fees (SOL) | priority (lamports) | keeper net (USD) | worst liquidation (USD) | pool filled (USD) | load users: landed / refused | goal |"
+        "| run | cleared | latency p50 / p90 / p99 (slots) | (ms) | landed (liquidations) | write-offs | failed sends by reason | refused in simulation | fees (SOL) | priority (lamports) | keeper net (USD) | worst liquidation (USD) | pool filled (USD) | load users: landed / refused | goal |"
     );
     let _ = writeln!(out, "|---|---:|---|---|---:|---:|---|---|---:|---:|---|---:|---:|---|---|");
     for r in runs {
@@ -69,7 +69,7 @@ pub fn markdown(runs: &[RunResult], plot: Option<&str>, baseline_secs: Option<f6
         let nets = r.keeper_net_usd.iter().map(|n| format!("{n:.0}")).collect::<Vec<_>>().join(" / ");
         let _ = writeln!(
             out,
-            "| {} | {} | {} / {} / {} | {:.0} / {:.0} / {:.0} | {} | {} | {} | {} | {:.4} | {} | {} | {:.4} | {:.0} | {} / {} | {} |",
+            "| {} | {} | {} / {} / {} | {:.0} / {:.0} / {:.0} | {} ({}) | {} | {} | {} | {:.4} | {} | {} | {:.4} | {:.0} | {} / {} | {} |",
             r.label,
             cleared,
             quantile(&r.latency_slots, 0.5),
@@ -79,6 +79,7 @@ pub fn markdown(runs: &[RunResult], plot: Option<&str>, baseline_secs: Option<f6
             quantile(&r.latency_ms, 0.9),
             quantile(&r.latency_ms, 0.99),
             r.landed,
+            r.liquidations,
             r.resolutions,
             counts(&r.failed),
             counts(&r.not_sent),
