@@ -68,7 +68,7 @@ impl Fault {
     pub fn label(&self) -> &'static str {
         match self {
             Fault::None => "none",
-            Fault::Kill => "keeper killed and restarted",
+            Fault::Kill => "keeper killed 0.3 s in, restarted 2 s later",
             Fault::WebsocketCut => "websocket cut for 5 s",
             Fault::FlakyRpc => "RPC fails 20 %, delays 20 % by 300 ms",
             Fault::NoRepayTokens => "a keeper holds no USDC",
@@ -453,11 +453,11 @@ pub async fn run(root: &Path, work: &Path, s: &Scenario) -> Result<RunResult, St
         tokio::time::sleep(Duration::from_millis(250)).await;
         let elapsed = unix_now() - t0;
         match s.fault {
-            Fault::Kill if killed_at.is_none() && elapsed > 1.0 => {
+            Fault::Kill if killed_at.is_none() && elapsed > 0.3 => {
                 slots[0].kill();
                 killed_at = Some(Instant::now());
             }
-            Fault::Kill if !restarted && killed_at.is_some_and(|k| k.elapsed() > Duration::from_secs(3)) => {
+            Fault::Kill if !restarted && killed_at.is_some_and(|k| k.elapsed() > Duration::from_secs(2)) => {
                 slots[0].start(&exe)?;
                 restarted = true;
             }
@@ -489,14 +489,25 @@ pub async fn run(root: &Path, work: &Path, s: &Scenario) -> Result<RunResult, St
         let (left, bad) = observe::open_work(&snap, &crash_positions);
         let open = left.len() + bad.len();
         curve.push((unix_now() - t0, open));
+        // A fault must have run its course (the killed keeper back, the websocket back) before
+        // the market counts as cleared.
+        let fault_over = match s.fault {
+            Fault::Kill => restarted,
+            Fault::WebsocketCut => elapsed > 7.0,
+            _ => true,
+        };
         if second_leg.is_some() && open == 0 {
+            // Cleared since the first sample of this run of zeros.
             clear_samples += 1;
-            if clear_samples >= 2 {
-                clear_secs = Some(curve[curve.len() - 2].0);
+            if clear_samples == 1 {
+                clear_secs = Some(unix_now() - t0);
+            }
+            if clear_samples >= 2 && fault_over {
                 break;
             }
         } else {
             clear_samples = 0;
+            clear_secs = None;
         }
         if elapsed > s.timeout.as_secs_f64() {
             break;
