@@ -6,8 +6,9 @@
 #   4. the local validator (built from crates.io and cached on first use),
 #   5. every unit test, every integration test in its three modes (native; SBF on LiteSVM with
 #      every feature, the deployable SIMD-0460 artifact; SBF on program-test 3.1, the old-layout
-#      artifact), and the end-to-end test on a default-feature solana-test-validator
-#      (app/cli/tests/localnet.rs),
+#      artifact), and the end-to-end tests on a default-feature solana-test-validator
+#      (app/cli/tests/: localnet.rs, keeper_supervision.rs, and crash.rs, the crash benchmark's
+#      short form),
 #   6. the TypeScript client's tests and the web app's browser test (scripts/ts.sh),
 #   7. the compute-unit gate: no instruction more than 2 % above docs/compute-units.md.
 # Ends with a "N passed, N failed" line.

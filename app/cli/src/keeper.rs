@@ -922,6 +922,8 @@ async fn act(
             Ok(true)
         }
         Action::Liquidate { position, choice } => {
+            // Where a liquidation's time goes: reads and simulation, then landing.
+            let started = Instant::now();
             let keeper = client.payer.pubkey();
             let fresh = || news(position, &Reason::NoBalance);
             let Some((max_repay, profit, balance)) =
@@ -1008,8 +1010,11 @@ async fn act(
             }
             Metrics::add(&metrics.liquidations_sent, 1);
             news(position, &Reason::InFlight);
+            let sent_at = Instant::now();
             match client.send_simulated(&prepared).await {
                 Ok((signature, slot)) => {
+                    let prepare_ms = sent_at.duration_since(started).as_millis() as u64;
+                    let confirm_ms = sent_at.elapsed().as_millis() as u64;
                     Metrics::add(&metrics.liquidations_landed, 1);
                     metrics.last_compute_unit_price.set(price as i64);
                     let repaid = choice.plan.repay.min(max_repay);
@@ -1026,6 +1031,8 @@ async fn act(
                         simulated_units = prepared.simulated_units,
                         %signature,
                         slot,
+                        prepare_ms,
+                        confirm_ms,
                         "liquidated"
                     );
                     Ok(true)

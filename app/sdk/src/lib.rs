@@ -11,6 +11,8 @@ pub mod limits;
 pub mod params;
 pub mod pda;
 #[cfg(feature = "rpc")]
+pub mod retry;
+#[cfg(feature = "rpc")]
 pub mod rpc;
 pub mod token;
 #[cfg(feature = "rpc")]

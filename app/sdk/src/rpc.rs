@@ -261,7 +261,9 @@ pub struct Client {
 impl Client {
     /// Connects to `url` with "confirmed" commitment.
     pub fn new(url: &str, payer: Keypair) -> Self {
-        Self { rpc: RpcClient::new_with_commitment(url.to_string(), CommitmentConfig::confirmed()), payer }
+        let config =
+            solana_rpc_client::rpc_client::RpcClientConfig::with_commitment(CommitmentConfig::confirmed());
+        Self { rpc: RpcClient::new_sender(crate::retry::RetryingSender::new(url), config), payer }
     }
 
     /// Sends `ixs` in one transaction paid by the payer and signed by `signers` too; waits for
@@ -446,7 +448,14 @@ impl Client {
         loop {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             polls += 1;
-            let status = self.rpc.get_signature_statuses(&[signature]).await.map_err(classify)?;
+            // A poll that fails (after the transport's own retries) is not the transaction
+            // failing: it may have landed. Keep asking until the blockhash says it never will.
+            let Ok(status) = self.rpc.get_signature_statuses(&[signature]).await else {
+                if polls > 1_200 {
+                    return Err(RpcError::Rpc(format!("no status for transaction {signature} in 2 min")));
+                }
+                continue;
+            };
             if let Some(status) = status.value.into_iter().next().flatten() {
                 if let Some(err) = status.err {
                     return Err(transaction_error(err.into(), &[], &sent));
@@ -458,12 +467,8 @@ impl Client {
             }
             // Every 2 s: is the blockhash still valid (else the transaction can never land)?
             if polls % 20 == 0 {
-                let valid = self
-                    .rpc
-                    .is_blockhash_valid(&blockhash, CommitmentConfig::processed())
-                    .await
-                    .map_err(classify)?;
-                if !valid {
+                let valid = self.rpc.is_blockhash_valid(&blockhash, CommitmentConfig::processed()).await;
+                if matches!(valid, Ok(false)) || polls > 1_200 {
                     return Err(RpcError::Transaction(format!(
                         "blockhash expired before transaction {signature} landed"
                     )));
@@ -632,17 +637,24 @@ impl Client {
         &self,
         reserves: &HashMap<Pubkey, Reserve>,
     ) -> Result<HashMap<Pubkey, OracleAccount>, RpcError> {
+        // One request for all of them (a keeper reloads them at every full scan).
+        let priced: Vec<(&Pubkey, Pubkey)> = reserves
+            .iter()
+            .filter(|(_, r)| OracleSource::from_u8(r.oracle.source).is_some())
+            .map(|(k, r)| (k, r.oracle.price_account))
+            .collect();
+        let keys: Vec<Pubkey> = priced.iter().map(|(_, k)| *k).collect();
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            found.extend(self.rpc.get_multiple_accounts(chunk).await.map_err(classify)?);
+        }
         let mut out = HashMap::new();
-        for (key, reserve) in reserves {
-            if OracleSource::from_u8(reserve.oracle.source).is_none() {
-                continue;
-            }
-            let k = reserve.oracle.price_account;
-            let (owner, data) = match self.account_data(&k).await? {
+        for ((reserve, key), account) in priced.into_iter().zip(found) {
+            let (owner, data) = match account {
                 Some(a) => (a.owner, a.data),
                 None => (anchor_lang::system_program::ID, Vec::new()),
             };
-            out.insert(*key, OracleAccount { key: k, owner, data });
+            out.insert(*reserve, OracleAccount { key, owner, data });
         }
         Ok(out)
     }

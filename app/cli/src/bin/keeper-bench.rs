@@ -103,6 +103,13 @@ fn main() {
             writeln!(md, "    (no run on record: run the end-to-end test, then this benchmark)").unwrap()
         }
     }
+    // The crash section (`crash-bench --docs`) is kept as it stands.
+    if let Some(crash) = std::fs::read_to_string(&out)
+        .ok()
+        .and_then(|old| ballast_cli::crash::report::existing_section(&old).map(str::to_string))
+    {
+        writeln!(md, "\n{crash}").unwrap();
+    }
     std::fs::write(&out, &md).unwrap();
     print!("{md}");
     eprintln!("wrote {out}");

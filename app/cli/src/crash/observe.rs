@@ -110,6 +110,9 @@ pub struct Landed {
     pub resolution: bool,
     /// Liquidations the transaction chained (1 for a write-off).
     pub rounds: u64,
+    /// The keeper's reads and simulation before sending, and sending to confirmation, ms.
+    pub prepare_ms: u64,
+    pub confirm_ms: u64,
 }
 
 /// Fetches a landed transaction's slot, fee and the keeper's token balance changes.
@@ -216,6 +219,8 @@ pub fn keeper_log(keeper: usize, lines: &[LogLine]) -> KeeperLog {
                     token_deltas: HashMap::new(),
                     resolution: l.message != "liquidated",
                     rounds: l.fields.get("rounds").and_then(Value::as_u64).unwrap_or(1),
+                    prepare_ms: l.fields.get("prepare_ms").and_then(Value::as_u64).unwrap_or(0),
+                    confirm_ms: l.fields.get("confirm_ms").and_then(Value::as_u64).unwrap_or(0),
                 });
             }
             "liquidation sent, failed" => {

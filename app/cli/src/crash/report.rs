@@ -46,10 +46,41 @@ pub fn verdict(r: &RunResult, clear_goal: f64) -> String {
     }
 }
 
+/// What the crash section measures, before its figures.
+const INTRO: &str = "## A crash at scale, on the local validator
+
+`crash-bench` (`app/cli/src/crash/`) starts a fresh `solana-test-validator` (default features) for
+each run and bootstraps `migrations/crash-bench.toml`: sixteen Token-2022 reserves (five crypto
+tokens, three stablecoins, eight tokenized stocks), every price kept fresh by a publisher as
+Pyth's are. It builds the borrowers in batched v0 transactions with the market's lookup table
+(2 to 16 slots, leverage spread up to each asset's limit, seeded), funds the keepers with every
+borrowable asset, and starts the load users: wallets that keep depositing, borrowing and
+repaying through the crash, each keeping its own books. Then one price update takes SOL −30 %
+and Coinbase's stock (COINx) −15 %, and a second leg (both −10 %) lands 2 s later, while the
+first is being cleared. The keepers are `ballast-keeper` processes with their defaults, on the
+same 2 cores as the validator; sharded runs give each `--shard i/n`, racing runs let all see
+all. Fault runs use two racing keepers.
+
+A run ends when a scan of every position at the validator's prices (the keeper's own
+`scan_positions`) finds none liquidatable and no bad debt to write off, twice in a row, after its
+fault has run its course. *Cleared* is the first of those scans, from the first price update.
+Latency is per position, from the leg that made it liquidatable (judged on the accounts before
+any keeper moved) to its last liquidation: in slots (the landing slot), and in ms (the keeper's
+own log line on confirmation). *Keeper net* is what each keeper's token accounts gained less what
+it repaid and its fees, at the prices each transaction ran at; *worst liquidation* is the lowest
+of that per transaction. After each run the invariants are checked on the validator's accounts
+with the SDK: every vault holds at least what its reserve books, deposit and borrow shares add up
+to the reserves' totals, nothing is left liquidatable, no position healthy at the posted prices
+was liquidated, no load user or lender was liquidated, and every load user's wallet balances,
+deposits and debts are what its own landed transactions explain.
+
+";
+
 /// The markdown section of `runs`; `plot` names the PNG beside the document.
 pub fn markdown(runs: &[RunResult], plot: Option<&str>, baseline_secs: Option<f64>) -> String {
     let mut out = String::new();
     let Some(first) = runs.first() else { return out };
+    out.push_str(INTRO);
     let _ = writeln!(
         out,
         "{} positions (2–16 slots) built in {:.0} s; liquidatable after the first leg: {}, after the second: {}.\n",
@@ -93,6 +124,34 @@ pub fn markdown(runs: &[RunResult], plot: Option<&str>, baseline_secs: Option<f6
             verdict(r, goal_secs),
         );
     }
+    let _ = writeln!(
+        out,
+        "\n**What holds it back.** Per liquidation transaction: the keeper's reads and simulation \
+         before sending, and sending to confirmation (ms, p50 / p90); liquidation transactions one \
+         position needed one after the other (p50 / p90 / max); the most that landed in one slot; the \
+         validator's mean slot time through the cascade (400 ms when idle).\n"
+    );
+    let _ = writeln!(out, "| run | reads + simulation (ms) | send to confirmation (ms) | transactions per position | peak per slot | slot time (ms) | websocket drops / subscriptions | restarts |");
+    let _ = writeln!(out, "|---|---|---|---|---:|---:|---|---:|");
+    for r in runs {
+        let _ = writeln!(
+            out,
+            "| {} | {} / {} | {} / {} | {} / {} / {} | {} | {:.0} | {} / {} | {} |",
+            r.label,
+            quantile(&r.prepare_ms, 0.5),
+            quantile(&r.prepare_ms, 0.9),
+            quantile(&r.confirm_ms, 0.5),
+            quantile(&r.confirm_ms, 0.9),
+            quantile(&r.transactions_per_position, 0.5),
+            quantile(&r.transactions_per_position, 0.9),
+            quantile(&r.transactions_per_position, 1.0),
+            r.peak_per_slot,
+            r.slot_ms,
+            r.websocket_downs,
+            r.websocket_ups,
+            r.restarts,
+        );
+    }
     for r in runs.iter().filter(|r| !r.broken.is_empty()) {
         let _ = writeln!(out, "\n**{}: invariants broken**\n", r.label);
         for b in &r.broken {
@@ -126,6 +185,13 @@ pub fn plot(path: &Path, runs: &[RunResult], second_leg_at: f64) -> Result<(), S
         },
         (1200, 700),
     )
+}
+
+/// The crash section of `docs/keeper-bench.md` as it stands, markers included (the scan
+/// benchmark keeps it when it rewrites the rest).
+pub fn existing_section(doc: &str) -> Option<&str> {
+    let (a, b) = (doc.find(BEGIN)?, doc.find(END)?);
+    (b > a).then(|| &doc[a..b + END.len()])
 }
 
 /// The markers between which `docs/keeper-bench.md` holds the crash section.
