@@ -1526,6 +1526,34 @@ mod tests {
     }
 
     #[test]
+    fn liquidations_are_chained_only_as_far_as_the_balance_covers() {
+        assert_eq!(chain_ladder(10_000, 100), vec![4, 2, 1]);
+        assert_eq!(chain_ladder(399, 100), vec![3, 1]);
+        assert_eq!(chain_ladder(250, 100), vec![2, 1]);
+        assert_eq!(chain_ladder(199, 100), vec![1], "the balance covers one round only");
+        assert_eq!(chain_ladder(0, 100), vec![1]);
+        assert_eq!(chain_ladder(5, 0), vec![1]);
+    }
+
+    #[test]
+    fn failed_sends_are_counted_by_reason() {
+        use ballast::error::BallastError;
+        let program = |e: BallastError| RpcError::Program {
+            code: anchor_lang::error::ERROR_CODE_OFFSET + e as u32,
+            description: format!("{e:?}"),
+            logs: vec![],
+        };
+        assert_eq!(failure_reason(&program(BallastError::NotLiquidatable)), "race lost");
+        assert_eq!(failure_reason(&program(BallastError::RemainingAccountsMismatch)), "race lost");
+        assert_eq!(failure_reason(&program(BallastError::LiquidationTooSmall)), "other");
+        let expired = RpcError::Transaction("blockhash expired before transaction X landed".into());
+        assert_eq!(failure_reason(&expired), "blockhash expired");
+        let budget = RpcError::Transaction("ComputationalBudgetExceeded".into());
+        assert_eq!(failure_reason(&budget), "compute exceeded");
+        assert_eq!(failure_reason(&RpcError::Rpc("HTTP status server error (503)".into())), "other");
+    }
+
+    #[test]
     fn shards_cover_every_position_exactly_once() {
         assert_eq!(Shard::parse("1/3"), Ok(Shard { index: 1, count: 3 }));
         for bad in ["3/3", "1/0", "x/2", "2"] {

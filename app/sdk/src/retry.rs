@@ -55,3 +55,66 @@ impl RpcSender for RetryingSender {
         self.inner.url()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// A node that answers the first `failures` requests with 503, then `getSlot` with 42;
+    /// returns its URL and the count of requests it saw.
+    async fn flaky_node(failures: u32) -> (String, Arc<AtomicU32>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(AtomicU32::new(0));
+        let count = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let count = count.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let _ = socket.read(&mut buf).await;
+                    let n = count.fetch_add(1, Ordering::SeqCst);
+                    let answer = if n < failures {
+                        "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                            .to_string()
+                    } else {
+                        let body = r#"{"jsonrpc":"2.0","result":42,"id":1}"#;
+                        format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                    };
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        (url, seen)
+    }
+
+    fn client(url: &str) -> solana_rpc_client::nonblocking::rpc_client::RpcClient {
+        solana_rpc_client::nonblocking::rpc_client::RpcClient::new_sender(
+            RetryingSender::new(url),
+            Default::default(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_request_that_fails_in_transport_is_sent_again() {
+        let (url, seen) = flaky_node(3).await;
+        assert_eq!(client(&url).get_slot().await.unwrap(), 42);
+        assert_eq!(seen.load(Ordering::SeqCst), 4, "three 503s, then the answer");
+    }
+
+    #[tokio::test]
+    async fn retries_stop_after_the_last_pause() {
+        let (url, seen) = flaky_node(100).await;
+        assert!(client(&url).get_slot().await.is_err());
+        assert_eq!(seen.load(Ordering::SeqCst), 1 + RETRY_PAUSES_MS.len() as u32);
+    }
+}

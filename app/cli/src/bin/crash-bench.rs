@@ -123,7 +123,7 @@ async fn run(args: &Args) -> Result<bool, String> {
     let fault_free: Vec<_> = results.iter().filter(|r| r.fault == "none").cloned().collect();
     let plot = if args.docs && !fault_free.is_empty() {
         let path = root.join("docs/keeper-bench-crash.png");
-        report::plot(&path, &fault_free, args.second_leg_after)?;
+        report::plot(&path, &fault_free)?;
         Some("keeper-bench-crash.png")
     } else {
         None

@@ -137,6 +137,8 @@ pub struct RunResult {
     pub curve: Vec<(f64, usize)>,
     pub liquidatable_first_leg: usize,
     pub liquidatable_second_leg: usize,
+    /// When the second leg was posted, seconds after the first.
+    pub second_leg_secs: f64,
     pub bad_debt_positions: usize,
     /// Seconds from the first leg to the last position cleared; `None`: not cleared in time.
     pub clear_secs: Option<f64>,
@@ -154,7 +156,10 @@ pub struct RunResult {
     /// Per keeper: USD proceeds less repaid less fees, and the worst single liquidation.
     pub keeper_net_usd: Vec<f64>,
     pub worst_liquidation_usd: f64,
+    /// What the insurance pools hold after the run (they start empty), USD at the final prices.
     pub pool_fill_usd: f64,
+    /// What the liquidations paid the insurance pools (their events), USD at the prices then.
+    pub pool_fee_usd: f64,
     pub load_landed: u64,
     pub load_refused: BTreeMap<String, u64>,
     pub broken: Vec<String>,
@@ -563,6 +568,7 @@ pub async fn run(root: &Path, work: &Path, s: &Scenario) -> Result<RunResult, St
         curve,
         liquidatable_first_leg: l1.len() + b1.len(),
         liquidatable_second_leg: second_leg.map_or(0, |x| x.2),
+        second_leg_secs: second_leg.map_or(0.0, |x| x.0),
         clear_secs,
         load_landed,
         load_refused,
@@ -613,6 +619,27 @@ pub async fn run(root: &Path, work: &Path, s: &Scenario) -> Result<RunResult, St
         }
         result.landed += 1;
         result.liquidations += l.rounds;
+        // The program's own word on each liquidation it ran: the position was unhealthy when
+        // it started (nothing liquidated twice beyond what the program allows).
+        if l.events.len() as u64 != l.rounds {
+            result.broken.push(format!(
+                "{}: {} liquidation events for {} rounds",
+                l.signature,
+                l.events.len(),
+                l.rounds
+            ));
+        }
+        for e in &l.events {
+            if e.health_factor_before.is_none_or(|h| h >= 1_000_000_000) {
+                result
+                    .broken
+                    .push(format!("{}: liquidated at health {:?}", l.signature, e.health_factor_before));
+            }
+            if let Some(a) = market.assets.iter().find(|a| a.reserve == e.seize_reserve) {
+                let price = price_at(&a.keys.mint, l).map_or(a.price, |x| x.0);
+                result.pool_fee_usd += e.fee_to_insurance_pool as f64 / 10f64.powi(a.decimals as i32) * price;
+            }
+        }
         let tokens: f64 = l
             .token_deltas
             .iter()
@@ -664,22 +691,20 @@ pub async fn run(root: &Path, work: &Path, s: &Scenario) -> Result<RunResult, St
     }
     result.bad_debt_positions =
         landed_all.iter().filter(|l| l.resolution).map(|l| l.position).collect::<HashSet<_>>().len();
+    // What the insurance pools hold afterwards (they start empty), at the final prices.
     for a in &market.assets {
-        let pool = |snap: &market::Snapshot| snap.reserves[&a.reserve].insurance_vault;
-        let (vb, va) = (pool(&before), pool(&after));
-        let bal = |acc: Option<solana_account::Account>| {
-            acc.and_then(|a| ballast_sdk::token::token_account_amount(&a.data)).unwrap_or(0)
-        };
-        let _ = vb;
-        let after_balance = bal(admin.account_data(&va).await.map_err(|e| e.to_string())?);
-        result.pool_fill_usd += a.usd(after_balance);
+        let vault = after.reserves[&a.reserve].insurance_vault;
+        let held = admin.account_data(&vault).await.map_err(|e| e.to_string())?;
+        result.pool_fill_usd +=
+            a.usd(held.and_then(|h| ballast_sdk::token::token_account_amount(&h.data)).unwrap_or(0));
     }
     // Invariants.
     let liquidated: HashSet<Pubkey> =
         landed_all.iter().filter(|l| !l.resolution).map(|l| l.position).collect();
-    result.broken =
+    let broken =
         observe::invariants(&admin, &market, &after, &crash_positions, &may_be_liquidated, &liquidated)
             .await?;
+    result.broken.extend(broken);
     if clear_secs.is_none() {
         result.broken.push(format!("not cleared within {:?}", s.timeout));
     }

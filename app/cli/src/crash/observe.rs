@@ -113,6 +113,16 @@ pub struct Landed {
     /// The keeper's reads and simulation before sending, and sending to confirmation, ms.
     pub prepare_ms: u64,
     pub confirm_ms: u64,
+    /// What the program's `Liquidated` events in the transaction said, in order.
+    pub events: Vec<LiquidationEvent>,
+}
+
+/// The parts of a `Liquidated` event the benchmark checks.
+#[derive(Debug, Clone, Copy)]
+pub struct LiquidationEvent {
+    pub health_factor_before: Option<u128>,
+    pub seize_reserve: Pubkey,
+    pub fee_to_insurance_pool: u64,
 }
 
 /// Fetches a landed transaction's slot, fee and the keeper's token balance changes.
@@ -138,6 +148,15 @@ pub async fn fetch_landed(client: &Client, keeper: &Pubkey, landed: &mut Landed)
     landed.slot = tx.slot;
     let meta = tx.transaction.meta.ok_or("a transaction without its status")?;
     landed.fee_lamports = meta.fee;
+    let logs: Option<Vec<String>> = meta.log_messages.clone().into();
+    landed.events = ballast_sdk::events::parse::<ballast::events::Liquidated>(&logs.unwrap_or_default())
+        .into_iter()
+        .map(|e| LiquidationEvent {
+            health_factor_before: e.health_factor_before,
+            seize_reserve: e.seize_reserve,
+            fee_to_insurance_pool: e.fee_to_insurance_pool,
+        })
+        .collect();
     let owner = keeper.to_string();
     let balances = |list: Option<Vec<solana_transaction_status_client_types::UiTransactionTokenBalance>>| {
         let mut out: HashMap<Pubkey, i128> = HashMap::new();
@@ -221,6 +240,7 @@ pub fn keeper_log(keeper: usize, lines: &[LogLine]) -> KeeperLog {
                     rounds: l.fields.get("rounds").and_then(Value::as_u64).unwrap_or(1),
                     prepare_ms: l.fields.get("prepare_ms").and_then(Value::as_u64).unwrap_or(0),
                     confirm_ms: l.fields.get("confirm_ms").and_then(Value::as_u64).unwrap_or(0),
+                    events: Vec::new(),
                 });
             }
             "liquidation sent, failed" => {

@@ -88,7 +88,7 @@ pub fn markdown(runs: &[RunResult], plot: Option<&str>, baseline_secs: Option<f6
     );
     let _ = writeln!(
         out,
-        "| run | cleared | latency p50 / p90 / p99 (slots) | (ms) | landed (liquidations) | write-offs | failed sends by reason | refused in simulation | fees (SOL) | priority (lamports) | keeper net (USD) | worst liquidation (USD) | pool filled (USD) | load users: landed / refused | goal |"
+        "| run | cleared | latency p50 / p90 / p99 (slots) | (ms) | landed (liquidations) | write-offs | failed sends by reason | refused in simulation | fees (SOL) | priority (lamports) | keeper net (USD) | worst transaction (USD) | insurance pools: paid in / hold after (USD) | load users: landed / refused | goal |"
     );
     let _ = writeln!(out, "|---|---:|---|---|---:|---:|---|---|---:|---:|---|---:|---:|---|---|");
     for r in runs {
@@ -100,7 +100,7 @@ pub fn markdown(runs: &[RunResult], plot: Option<&str>, baseline_secs: Option<f6
         let nets = r.keeper_net_usd.iter().map(|n| format!("{n:.0}")).collect::<Vec<_>>().join(" / ");
         let _ = writeln!(
             out,
-            "| {} | {} | {} / {} / {} | {:.0} / {:.0} / {:.0} | {} ({}) | {} | {} | {} | {:.4} | {} | {} | {:.4} | {:.0} | {} / {} | {} |",
+            "| {} | {} | {} / {} / {} | {:.0} / {:.0} / {:.0} | {} ({}) | {} | {} | {} | {:.4} | {} | {} | {:.4} | {:.0} / {:.0} | {} / {} | {} |",
             r.label,
             cleared,
             quantile(&r.latency_slots, 0.5),
@@ -118,6 +118,7 @@ pub fn markdown(runs: &[RunResult], plot: Option<&str>, baseline_secs: Option<f6
             r.priority_lamports,
             nets,
             r.worst_liquidation_usd,
+            r.pool_fee_usd,
             r.pool_fill_usd,
             r.load_landed,
             counts(&r.load_refused),
@@ -165,14 +166,15 @@ pub fn markdown(runs: &[RunResult], plot: Option<&str>, baseline_secs: Option<f6
 }
 
 /// Draws the positions still liquidatable over time, one line per run.
-pub fn plot(path: &Path, runs: &[RunResult], second_leg_at: f64) -> Result<(), String> {
+pub fn plot(path: &Path, runs: &[RunResult]) -> Result<(), String> {
     let series: Vec<ballast_charts::Series> = runs
         .iter()
         .map(|r| ballast_charts::Series {
-            name: r.label.clone(),
+            name: r.label.trim_end_matches(", fault: none").to_string(),
             points: r.curve.iter().map(|(t, n)| (*t, *n as f64)).collect(),
         })
         .collect();
+    let second_leg_at = runs.iter().map(|r| r.second_leg_secs).sum::<f64>() / runs.len().max(1) as f64;
     let markers = [ballast_charts::Marker { label: "second leg".into(), x: second_leg_at, y: None }];
     ballast_charts::line_chart(
         path,
