@@ -952,7 +952,7 @@ async fn act(
             // that is refused (the position was restored sooner) fewer, down to one.
             let mut prepared = Err(RpcError::Transaction("not simulated".into()));
             let mut rounds = 1;
-            for tried in chain_ladder(balance, max_repay.min(choice.plan.repay)) {
+            for tried in chain_ladder(balance, max_repay.min(choice.plan.repay), choice.rounds) {
                 rounds = tried;
                 let mut chained = ixs.clone();
                 chained.extend(std::iter::repeat_n(ixs[2].clone(), rounds - 1));
@@ -1097,12 +1097,13 @@ async fn repay_within_balance(
 /// within the 64-entry instruction trace and the compute limit of a 16-slot position).
 pub const CHAINED_LIQUIDATIONS: usize = 4;
 
-/// How many liquidations to try in one transaction, most first: chaining only when `balance`
-/// covers the whole chain (each round repays at most what the first does, `first_repay`: the
-/// close factor's share of a debt that shrinks).
-pub fn chain_ladder(balance: u64, first_repay: u64) -> Vec<usize> {
+/// How many liquidations to try in one transaction, most first: as many as the planner predicts
+/// the position needs (`predicted`), and only as many as `balance` covers (each round repays at
+/// most what the first does, `first_repay`: the close factor's share of a debt that shrinks).
+pub fn chain_ladder(balance: u64, first_repay: u64, predicted: usize) -> Vec<usize> {
     let affordable =
         if first_repay == 0 { 1 } else { (balance / first_repay).min(CHAINED_LIQUIDATIONS as u64) as usize };
+    let affordable = affordable.min(predicted.max(1));
     match affordable {
         0 | 1 => vec![1],
         2 | 3 => vec![affordable, 1],
@@ -1256,12 +1257,14 @@ mod tests {
         };
         let first = liquidation(&m, &bytes);
         assert_eq!(first.plan.repay, 300_000_000, "half the debt: the close factor binds");
+        assert_eq!(first.rounds, 2, "the planner foresees the second round (so the keeper chains it)");
         liquidate_as_the_program(&mut m, &mut bytes, &first);
         let left = health(&m, &bytes, NOW);
         assert!((0.9972..0.9974).contains(&left), "the reported state: {left}");
 
         let second = liquidation(&m, &bytes);
         assert!((68_000_000..69_000_000).contains(&second.plan.repay), "{:?}", second.plan);
+        assert_eq!(second.rounds, 1, "this one restores it");
         // Past the lag band the same position is liquidatable and nobody can liquidate it.
         let past_band = NOW + 25;
         let stale = scan_positions(&m.market, [(&key, bytes.as_slice())], &m.reserves, &m.oracles, past_band);
@@ -1278,6 +1281,18 @@ mod tests {
         assert!((1.0..=1.0501).contains(&restored), "back to the target health: {restored}");
         let scan = scan_positions(&m.market, [(&key, bytes.as_slice())], &m.reserves, &m.oracles, NOW);
         assert!(scan.actions.is_empty() && scan.liquidatable.is_empty());
+    }
+
+    #[test]
+    fn a_position_no_bonus_can_restore_is_predicted_to_need_every_round() {
+        // SOL at $63: 10 SOL against 600 USDC, solvent at health 0.84; each liquidation keeps
+        // the health factor where it is (the bonus bound) and halves the debt.
+        let m = localnet_like(63);
+        let key = Pubkey::new_unique();
+        let bytes = m.position(&[(0, 10_000_000_000, 0), (1, 0, 600_000_000)]);
+        let scan = scan_positions(&m.market, [(&key, bytes.as_slice())], &m.reserves, &m.oracles, NOW);
+        let [Action::Liquidate { choice, .. }] = scan.actions.as_slice() else { panic!("{:?}", scan.actions) };
+        assert_eq!(choice.rounds, ballast_sdk::health::MAX_ROUNDS_PREDICTED);
     }
 
     #[test]
@@ -1422,6 +1437,7 @@ mod tests {
                 bonus_bps: 0,
             },
             profit: 0,
+            rounds: 1,
         };
         let state = MarketState {
             market: &synthetic.market,
@@ -1510,6 +1526,7 @@ mod tests {
                 bonus_bps: 800,
             },
             profit: 80 * WAD,
+            rounds: 1,
         };
         assert_eq!(affordable_repay(&choice, 5_000), (u64::MAX, 80 * WAD), "enough: as planned");
         assert_eq!(affordable_repay(&choice, 1_000), (u64::MAX, 80 * WAD));
@@ -1527,12 +1544,15 @@ mod tests {
 
     #[test]
     fn liquidations_are_chained_only_as_far_as_the_balance_covers() {
-        assert_eq!(chain_ladder(10_000, 100), vec![4, 2, 1]);
-        assert_eq!(chain_ladder(399, 100), vec![3, 1]);
-        assert_eq!(chain_ladder(250, 100), vec![2, 1]);
-        assert_eq!(chain_ladder(199, 100), vec![1], "the balance covers one round only");
-        assert_eq!(chain_ladder(0, 100), vec![1]);
-        assert_eq!(chain_ladder(5, 0), vec![1]);
+        assert_eq!(chain_ladder(10_000, 100, 4), vec![4, 2, 1]);
+        assert_eq!(chain_ladder(10_000, 100, 9), vec![4, 2, 1], "at most CHAINED_LIQUIDATIONS");
+        assert_eq!(chain_ladder(10_000, 100, 1), vec![1], "one round restores it: no chain");
+        assert_eq!(chain_ladder(10_000, 100, 3), vec![3, 1]);
+        assert_eq!(chain_ladder(399, 100, 4), vec![3, 1]);
+        assert_eq!(chain_ladder(250, 100, 4), vec![2, 1]);
+        assert_eq!(chain_ladder(199, 100, 4), vec![1], "the balance covers one round only");
+        assert_eq!(chain_ladder(0, 100, 4), vec![1]);
+        assert_eq!(chain_ladder(5, 0, 4), vec![1]);
     }
 
     #[test]

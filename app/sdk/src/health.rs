@@ -94,6 +94,44 @@ pub struct LiquidationChoice {
     pub plan: Liquidation,
     /// Value of what the keeper receives minus what it pays, WAD USD (rounded down).
     pub profit: u128,
+    /// Liquidations of this pair, one after the other, that bring the position out of
+    /// liquidation (1 when this one does), at most [`MAX_ROUNDS_PREDICTED`]: a hint for
+    /// chaining them in one transaction, which the program re-plans round by round.
+    pub rounds: usize,
+}
+
+/// How far [`rounds_to_restore`] looks ahead.
+pub const MAX_ROUNDS_PREDICTED: usize = 4;
+
+/// How many liquidations of the pair (repay, seize), each planned by the program's planner on
+/// what the one before left, bring the position out of liquidation; at most `max`. An estimate
+/// past the first round: the planner is re-run on the two slots' new amounts and maintenance
+/// figures (`plan_with_health_after`), not on a re-priced position, so the dust close-out is not
+/// foreseen; the program decides.
+pub fn rounds_to_restore(
+    market: &Market,
+    view: &PositionView,
+    repay: &PricedSlot,
+    seize: &PricedSlot,
+    max: usize,
+) -> usize {
+    let params = liquidation_params(market, repay, seize);
+    let (mut repay_side, mut seize_side) = (repay.repay_side(), seize.seize_side());
+    let mut health = view.health;
+    for round in 1..=max {
+        let Ok((plan, after)) =
+            liquidation::plan_with_health_after(&health, &repay_side, &seize_side, &params, u64::MAX)
+        else {
+            return (round - 1).max(1);
+        };
+        if !after.is_liquidatable() {
+            return round;
+        }
+        repay_side.debt -= plan.repay;
+        seize_side.deposit -= plan.seize;
+        health = after;
+    }
+    max
 }
 
 /// Why the program would refuse to liquidate a (repay, seize) pair.
@@ -159,8 +197,16 @@ pub fn best_liquidation(market: &Market, view: &PositionView) -> Option<Liquidat
                     seize_reserve: seize.reserve,
                     plan,
                     profit,
+                    rounds: 1,
                 });
             }
+        }
+    }
+    // The chain's length for the chosen pair only (the planner runs a few more times).
+    if let Some(b) = best.as_mut() {
+        let slot = |key: &Pubkey| view.slots.iter().find(|s| s.reserve == *key);
+        if let (Some(repay), Some(seize)) = (slot(&b.repay_reserve), slot(&b.seize_reserve)) {
+            b.rounds = rounds_to_restore(market, view, repay, seize, MAX_ROUNDS_PREDICTED);
         }
     }
     best
