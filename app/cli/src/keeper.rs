@@ -1291,7 +1291,9 @@ mod tests {
         let key = Pubkey::new_unique();
         let bytes = m.position(&[(0, 10_000_000_000, 0), (1, 0, 600_000_000)]);
         let scan = scan_positions(&m.market, [(&key, bytes.as_slice())], &m.reserves, &m.oracles, NOW);
-        let [Action::Liquidate { choice, .. }] = scan.actions.as_slice() else { panic!("{:?}", scan.actions) };
+        let [Action::Liquidate { choice, .. }] = scan.actions.as_slice() else {
+            panic!("{:?}", scan.actions)
+        };
         assert_eq!(choice.rounds, ballast_sdk::health::MAX_ROUNDS_PREDICTED);
     }
 
