@@ -259,18 +259,55 @@ pub fn plan_with_health_after(
     crate::cu_phase!("plan: bonus");
     let bonus = bonus_bps(health, params, repay.borrow_factor_bps, seize.maint_weight)?;
     let solvent = health.is_solvent();
+    let passes =
+        |h: &Health| h.maint_surplus_at_least(health) && (!solvent || h.health_factor_at_least(health));
     let attempts = if bonus > 0 { &[bonus, bonus - 1][..] } else { &[bonus][..] };
+    // The first plan that passes even if the program's whole-share booking leaves the slots a
+    // few tokens worse; failing that, the first that passes at its exact amounts (the program
+    // books exactly when the shares divide evenly, and checks what it booked).
+    let mut exact = None;
     for &attempt in attempts {
         crate::cu_phase!("plan: amounts");
         let liquidation = amounts_at(health, repay, seize, params, max_repay, attempt)?;
         crate::cu_phase!("plan: health after");
         let (debt_left, deposit_left) = (repay.debt - liquidation.repay, seize.deposit - liquidation.seize);
         let after = maint_after(health, repay, seize, debt_left, deposit_left)?;
-        if after.maint_surplus_at_least(health) && (!solvent || after.health_factor_at_least(health)) {
+        if !passes(&after) {
+            continue;
+        }
+        let worst = maint_after(
+            health,
+            repay,
+            seize,
+            rounded_against(debt_left, repay.debt, true),
+            rounded_against(deposit_left, seize.deposit, false),
+        )?;
+        if passes(&worst) {
             return Ok((liquidation, after));
         }
+        exact.get_or_insert((liquidation, after));
     }
-    Err(LiquidationError::TooSmall)
+    exact.ok_or(LiquidationError::TooSmall)
+}
+
+/// Tokens by which the program's whole-share booking of a liquidation can leave a slot worse
+/// than planned: the debt's burned shares round down and its amount up, the deposit's burned
+/// shares round up and its amount down; a share's worth plus a token on each side, two tokens
+/// while a share is worth less than two (the borrow index and the deposit exchange rate start at
+/// one and grow with interest). A plan at its bound with no room for that was refused by the
+/// program's exact check of what it booked, and refused again at every attempt until interest
+/// moved the rates (the crash benchmark, docs/decisions.md issue 26).
+pub const SHARE_ROUNDING_TOKENS: u64 = 2;
+
+/// `left` as the booking may leave it at worst: a debt up to [`SHARE_ROUNDING_TOKENS`] more
+/// (never above what it was), a deposit as much less. Zero stays zero: repaying a whole debt or
+/// seizing a whole deposit burns every share.
+fn rounded_against(left: u64, was: u64, debt: bool) -> u64 {
+    match (left, debt) {
+        (0, _) => 0,
+        (l, true) => l.saturating_add(SHARE_ROUNDING_TOKENS).min(was),
+        (l, false) => l.saturating_sub(SHARE_ROUNDING_TOKENS),
+    }
 }
 
 /// The amounts of [`plan`] at a given bonus, before the health check.
@@ -467,20 +504,30 @@ mod tests {
     #[test]
     fn the_keeper_gets_back_what_it_repaid_when_the_bonus_is_below_the_fee() {
         // 10.01 SOL at $100 (weight 0.95) against $1000: HF 0.95095, 0.1 % over the debt, so
-        // the bonus is 10 bps, under the 1 % fee.
+        // the bound is 10 bps, under the 1 % fee. At exactly 10 bps the health factor would be
+        // unchanged, with no room for the program's whole-share booking: 9 bps leaves it.
         let (h, r, s) = position(10_010_000_000, 100, maint_weight(500), 1_000_000_000);
         let l = plan(&h, &r, &s, &params(), 300_000_000).unwrap();
-        assert_eq!(l.bonus_bps, 10);
-        assert_eq!((l.repay, l.seize), (300_000_000, 3_003_000_000)); // $300 for $300.30
-                                                                      // The whole fee, 1 % of 3.003 SOL = 0.03003 SOL, would leave the keeper $297.297.
-                                                                      // Only the bonus, 0.003 SOL, goes to the protocol.
-        assert_eq!(l.fee, 3_000_000);
+        assert_eq!(l.bonus_bps, 9);
+        assert_eq!((l.repay, l.seize), (300_000_000, 3_002_700_000)); // $300 for $300.27
+                                                                      // The whole fee, 1 % of 3.0027 SOL, would leave the keeper less than it repaid: only
+                                                                      // the bonus, 0.0027 SOL, goes to the protocol.
+        assert_eq!(l.fee, 2_700_000);
         assert_eq!(l.to_keeper, 3_000_000_000);
         let (paid, received) = keeper_flows(&l, &r, &s);
         assert_eq!((paid, received), (300 * WAD, 300 * WAD));
-        // (1 + 0.001) × 0.95 = 0.95095 × 1: the bonus sits exactly on the health-factor bound.
         let a = after(&l, &r, &s);
-        assert!(a.health_factor_at_least(&h) && h.health_factor_at_least(&a), "HF unchanged");
+        assert!(a.health_factor_at_least(&h) && !h.health_factor_at_least(&a), "HF up, a little");
+        // Two tokens of rounding against the position on either slot still pass.
+        let worst = maint_after(
+            &h,
+            &r,
+            &s,
+            r.debt - l.repay + SHARE_ROUNDING_TOKENS,
+            s.deposit - l.seize - SHARE_ROUNDING_TOKENS,
+        )
+        .unwrap();
+        assert!(worst.health_factor_at_least(&h) && worst.maint_surplus_at_least(&h));
     }
 
     #[test]

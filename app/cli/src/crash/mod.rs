@@ -705,6 +705,17 @@ pub async fn run(root: &Path, work: &Path, s: &Scenario) -> Result<RunResult, St
         observe::invariants(&admin, &market, &after, &crash_positions, &may_be_liquidated, &liquidated)
             .await?;
     result.broken.extend(broken);
+    let all: HashSet<Pubkey> = after.positions.keys().copied().collect();
+    let (left, bad) = observe::open_work(&after, &all);
+    let stuck: HashSet<Pubkey> = left.union(&bad).copied().collect();
+    if !stuck.is_empty() {
+        observe::dump_positions(&admin, &market.key, &stuck, work).await?;
+        result.broken.push(format!(
+            "accounts of the {} position(s) left: {}/stuck-*.json",
+            stuck.len(),
+            work.display()
+        ));
+    }
     if clear_secs.is_none() {
         result.broken.push(format!("not cleared within {:?}", s.timeout));
     }

@@ -260,6 +260,49 @@ pub fn keeper_log(keeper: usize, lines: &[LogLine]) -> KeeperLog {
     out
 }
 
+/// Writes what the validator holds for each of `positions` (the position, the market, every
+/// reserve and price account it names, the clock) to `dir/stuck-<position>.json`, base64: a
+/// position left liquidatable is a finding, and these bytes replay it offline.
+pub async fn dump_positions(
+    client: &Client,
+    market: &Pubkey,
+    positions: &HashSet<Pubkey>,
+    dir: &std::path::Path,
+) -> Result<(), String> {
+    use base64::Engine;
+    let b64 = |d: &[u8]| base64::engine::general_purpose::STANDARD.encode(d);
+    let raw = |key: Pubkey| async move {
+        client.account_data(&key).await.map_err(|e| e.to_string()).map(|a| a.map(|a| (a.owner, a.data)))
+    };
+    for p in positions {
+        let mut accounts = serde_json::Map::new();
+        let mut keys = vec![*p, *market];
+        if let Some((_, data)) = raw(*p).await? {
+            let position = ballast_sdk::accounts::position(&data).map_err(|e| format!("{e:?}"))?;
+            for slot in position.slots.iter().filter(|s| !s.is_free()) {
+                keys.push(slot.reserve);
+                let reserve = client.reserve(&slot.reserve).await.map_err(|e| e.to_string())?;
+                keys.push(reserve.oracle.price_account);
+            }
+        }
+        for key in keys {
+            if let Some((owner, data)) = raw(key).await? {
+                accounts.insert(
+                    key.to_string(),
+                    serde_json::json!({ "owner": owner.to_string(), "data": b64(&data) }),
+                );
+            }
+        }
+        let now = client.now().await.map_err(|e| e.to_string())?;
+        let slot = client.rpc.get_slot().await.map_err(|e| e.to_string())?;
+        let doc = serde_json::json!({ "position": p.to_string(), "unix_time": now, "slot": slot, "accounts": accounts });
+        let path = dir.join(format!("stuck-{p}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// The invariants after a run; each break in words.
 pub async fn invariants(
     client: &Client,
