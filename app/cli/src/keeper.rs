@@ -1102,7 +1102,7 @@ pub const CHAINED_LIQUIDATIONS: usize = 4;
 /// most what the first does, `first_repay`: the close factor's share of a debt that shrinks).
 pub fn chain_ladder(balance: u64, first_repay: u64, predicted: usize) -> Vec<usize> {
     let affordable =
-        if first_repay == 0 { 1 } else { (balance / first_repay).min(CHAINED_LIQUIDATIONS as u64) as usize };
+        balance.checked_div(first_repay).map_or(1, |n| n.min(CHAINED_LIQUIDATIONS as u64) as usize);
     let affordable = affordable.min(predicted.max(1));
     match affordable {
         0 | 1 => vec![1],

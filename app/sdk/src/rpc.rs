@@ -458,7 +458,7 @@ impl Client {
             };
             if let Some(status) = status.value.into_iter().next().flatten() {
                 if let Some(err) = status.err {
-                    return Err(transaction_error(err.into(), &[], &sent));
+                    return Err(transaction_error(err, &[], &sent));
                 }
                 if status.satisfies_commitment(self.rpc.commitment()) {
                     return Ok((signature, status.slot));
@@ -466,7 +466,7 @@ impl Client {
                 continue;
             }
             // Every 2 s: is the blockhash still valid (else the transaction can never land)?
-            if polls % 20 == 0 {
+            if polls.is_multiple_of(20) {
                 let valid = self.rpc.is_blockhash_valid(&blockhash, CommitmentConfig::processed()).await;
                 if matches!(valid, Ok(false)) || polls > 1_200 {
                     return Err(RpcError::Transaction(format!(

@@ -62,13 +62,15 @@ same 2 cores as the validator; sharded runs give each `--shard i/n`, racing runs
 all. Fault runs use two racing keepers.
 
 A run ends when a scan of every position at the validator's prices (the keeper's own
-`scan_positions`) finds none liquidatable and no bad debt to write off, twice in a row, after its
-fault has run its course. *Cleared* is the first of those scans, from the first price update.
+`scan_positions`, once a second) finds none liquidatable and no bad debt to write off, twice in a
+row, after its fault has run its course. *Cleared* is when the last liquidation or write-off
+landed (its keeper's log line), from the first price update.
 Latency is per position, from the leg that made it liquidatable (judged on the accounts before
 any keeper moved) to its last liquidation: in slots (the landing slot), and in ms (the keeper's
 own log line on confirmation). *Keeper net* is what each keeper's token accounts gained less what
-it repaid and its fees, at the prices each transaction ran at; *worst liquidation* is the lowest
-of that per transaction. After each run the invariants are checked on the validator's accounts
+it repaid and its fees, at the prices each transaction ran at; *worst transaction* is the lowest
+of that per transaction (one may chain several liquidations of a position); each liquidation is
+also checked against the program's own event (the position was unhealthy when it started). After each run the invariants are checked on the validator's accounts
 with the SDK: every vault holds at least what its reserve books, deposit and borrow shares add up
 to the reserves' totals, nothing is left liquidatable, no position healthy at the posted prices
 was liquidated, no load user or lender was liquidated, and every load user's wallet balances,
