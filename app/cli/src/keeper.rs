@@ -331,8 +331,11 @@ pub fn failure_reason(e: &RpcError) -> &'static str {
             "race lost"
         }
         RpcError::Transaction(t) if t.to_ascii_lowercase().contains("blockhash") => "blockhash expired",
+        // The runtime's words: "Computational budget exceeded" (an instruction ran out), or the
+        // log's "exceeded CUs meter at BPF instruction".
         RpcError::Transaction(t) | RpcError::Rpc(t)
-            if t.contains("ComputationalBudgetExceeded") || t.contains("exceeded CUs") =>
+            if t.to_ascii_lowercase().contains("computational budget exceeded")
+                || t.contains("exceeded CUs") =>
         {
             "compute exceeded"
         }
@@ -1570,7 +1573,14 @@ mod tests {
         assert_eq!(failure_reason(&program(BallastError::LiquidationTooSmall)), "other");
         let expired = RpcError::Transaction("blockhash expired before transaction X landed".into());
         assert_eq!(failure_reason(&expired), "blockhash expired");
-        let budget = RpcError::Transaction("ComputationalBudgetExceeded".into());
+        // As the SDK words it: the runtime's own Display of the error.
+        let budget = RpcError::Transaction(
+            solana_transaction_error::TransactionError::InstructionError(
+                2,
+                solana_instruction::error::InstructionError::ComputationalBudgetExceeded,
+            )
+            .to_string(),
+        );
         assert_eq!(failure_reason(&budget), "compute exceeded");
         assert_eq!(failure_reason(&RpcError::Rpc("HTTP status server error (503)".into())), "other");
     }

@@ -127,8 +127,9 @@ pub fn rounds_to_restore(
         if !after.is_liquidatable() {
             return round;
         }
-        repay_side.debt -= plan.repay;
-        seize_side.deposit -= plan.seize;
+        // The planner never repays or seizes more than the slot holds.
+        repay_side.debt = repay_side.debt.saturating_sub(plan.repay);
+        seize_side.deposit = seize_side.deposit.saturating_sub(plan.seize);
         health = after;
     }
     max

@@ -228,7 +228,9 @@ pub fn bonus_bps(
 /// result is then checked against the two slots re-aggregated with [`Health`]'s own arithmetic,
 /// as the program does: the maintenance surplus must not fall, nor, for a solvent position, the
 /// health factor. Token rounding can tip a plan whose bonus sits exactly on its bound by a unit,
-/// so one bps less is tried before giving up with `TooSmall`.
+/// so one bps less is tried before giving up with `TooSmall`; and a plan with room for the
+/// program's whole-share booking ([`SHARE_ROUNDING_TOKENS`] against each slot) is preferred to
+/// one that passes only at its exact amounts.
 ///
 /// Errors: `NotLiquidatable`; `WorsensHealth` when no bonus keeps this pair within the bounds
 /// (try another pair); `TooSmall` when the amounts round to nothing or cannot be rounded to

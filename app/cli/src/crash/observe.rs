@@ -137,9 +137,9 @@ pub async fn fetch_landed(client: &Client, keeper: &Pubkey, landed: &mut Landed)
     let tx = loop {
         match client.rpc.get_transaction_with_config(&signature, config).await {
             Ok(tx) => break tx,
-            Err(e) if tries < 20 => {
+            // Not yet at this node's confirmed view: ask again.
+            Err(_) if tries < 20 => {
                 tries += 1;
-                let _ = e;
                 tokio::time::sleep(std::time::Duration::from_millis(250)).await;
             }
             Err(e) => return Err(format!("transaction {}: {e}", landed.signature)),
