@@ -19,6 +19,7 @@ use ballast_sdk::health::{
 };
 use ballast_sdk::rpc::{Client, RpcError, SendOptions};
 use ballast_sdk::{accounts, ix, token};
+use solana_message::AddressLookupTableAccount;
 use solana_signer::Signer;
 
 use crate::metrics::Metrics;
@@ -788,6 +789,9 @@ async fn scan_and_act(
             }
             continue;
         }
+        // The bytes this scan judged: the plan's accounts come from them, with no second read
+        // (a position changed since is refused by the simulation, and rescanned).
+        let scanned = cache.positions.get(&position).cloned();
         let (client, config, snapshot, task_metrics, updates, watchlist) = (
             client.clone(),
             config.clone(),
@@ -798,7 +802,7 @@ async fn scan_and_act(
         );
         let work = async move {
             // One failed action never stops the others.
-            match act(&client, &config, &snapshot, &action, &task_metrics, &watchlist).await {
+            match act(&client, &config, &snapshot, &action, scanned, &task_metrics, &watchlist).await {
                 Ok(true) => {
                     // Its new state at once (the websocket may be slower, or off), so the rescan
                     // this transaction's end wakes sees what it left.
@@ -841,7 +845,7 @@ struct Snapshot {
     key: Pubkey,
     reserves: HashMap<Pubkey, Reserve>,
     oracles: HashMap<Pubkey, OracleAccount>,
-    lookup_tables: Vec<Pubkey>,
+    lookup_tables: Vec<AddressLookupTableAccount>,
     names: Names,
     now: i64,
 }
@@ -892,9 +896,16 @@ async fn act(
     config: &KeeperConfig,
     snapshot: &Snapshot,
     action: &Action,
+    scanned: Option<Vec<u8>>,
     metrics: &Metrics,
     watchlist: &Mutex<Watchlist>,
 ) -> Result<bool, RpcError> {
+    let read_position = |position: Pubkey| async move {
+        match scanned.as_deref().map(accounts::position) {
+            Some(Ok(p)) => Ok(p),
+            _ => client.position(&position).await,
+        }
+    };
     // Whether `reason` is news for the position (logged at info, else debug).
     let news = |position: &Pubkey, reason: &Reason| {
         watchlist.lock().expect("not poisoned").note(position, reason.label())
@@ -909,14 +920,14 @@ async fn act(
                 .get(reserve)
                 .ok_or_else(|| RpcError::Account(format!("reserve {reserve} unknown")))?;
             let keys = ix::ReserveKeys::from_reserve(*reserve, r);
-            let position_state: Position = client.position(position).await?;
+            let position_state: Position = read_position(*position).await?;
             let missing =
                 ix::health_reserves(&position_state, None).into_iter().find(|r| !oracles.contains_key(r));
             if let Some(r) = missing {
                 return Err(RpcError::Account(format!("no oracle for reserve {r}")));
             }
             let remaining = ix::resolve_accounts(&position_state, |r| oracles[r].key);
-            let options = SendOptions { lookup_tables, ..Default::default() };
+            let options = SendOptions { loaded_tables: lookup_tables, ..Default::default() };
             let ixn = ix::resolve_bad_debt(market_key, *position, &keys, remaining);
             client.send_v0(&[ixn], &[], &options).await?;
             Metrics::add(&metrics.bad_debt_resolved, 1);
@@ -936,7 +947,7 @@ async fn act(
                 metrics.not_liquidated(Reason::NoBalance.label());
                 return Ok(false);
             };
-            let position_state: Position = client.position(position).await?;
+            let position_state: Position = read_position(*position).await?;
             let ixs = liquidation_instructions(keeper, state, *position, &position_state, choice, max_repay)?;
             // Bid what recent transactions on the accounts it writes paid, within the ceiling.
             let price = if config.max_compute_unit_price == 0 {
@@ -947,7 +958,8 @@ async fn act(
                 let (floor, ceiling) = (config.min_compute_unit_price, config.max_compute_unit_price);
                 client.recent_compute_unit_price(&writable, floor, ceiling).await?
             };
-            let options = SendOptions { lookup_tables, compute_unit_price: price, ..Default::default() };
+            let options =
+                SendOptions { loaded_tables: lookup_tables, compute_unit_price: price, ..Default::default() };
             // Simulate first: a refusal costs nothing, and the fee is known before deciding. A
             // position one liquidation leaves liquidatable (the close factor's share; a health
             // factor no bonus can raise, which only halves) gets up to CHAINED_LIQUIDATIONS in

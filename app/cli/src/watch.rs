@@ -12,6 +12,7 @@ use ballast_sdk::health::OracleAccount;
 use ballast_sdk::rpc::{Client, RpcError};
 use futures_util::stream::{BoxStream, StreamExt};
 use solana_account_decoder_client_types::{UiAccount, UiAccountEncoding};
+use solana_message::AddressLookupTableAccount;
 use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
@@ -38,8 +39,9 @@ pub struct MarketCache {
     pub oracles: HashMap<Pubkey, OracleAccount>,
     /// Raw position accounts (decoded at each scan, in bulk).
     pub positions: HashMap<Pubkey, Vec<u8>>,
-    /// The market's lookup tables (given, or found once per full load).
-    pub lookup_tables: Vec<Pubkey>,
+    /// The market's lookup tables (given, or found), read once per full load: a transaction
+    /// naming an address a table gained since is only larger, never wrong.
+    pub lookup_tables: Vec<AddressLookupTableAccount>,
 }
 
 impl MarketCache {
@@ -50,11 +52,9 @@ impl MarketCache {
         let reserves = client.reserves(&key).await?;
         let oracles = client.oracles(&reserves).await?;
         let positions = client.position_accounts(&key).await?.into_iter().collect();
-        let mut lookup_tables = tables.to_vec();
+        let mut lookup_tables = client.lookup_tables(tables).await?;
         if lookup_tables.is_empty() {
-            if let Some(t) = client.find_market_table(&market.admin, &key).await? {
-                lookup_tables.push(t.key);
-            }
+            lookup_tables.extend(client.find_market_table(&market.admin, &key).await?);
         }
         Ok(Self { key, market, reserves, oracles, positions, lookup_tables })
     }

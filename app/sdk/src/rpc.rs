@@ -219,8 +219,11 @@ fn classify(e: ClientError) -> RpcError {
 /// How `Client::send_v0` builds a transaction.
 #[derive(Debug, Clone, Default)]
 pub struct SendOptions {
-    /// Address lookup tables to load accounts from (the market's).
+    /// Address lookup tables to load accounts from (the market's), read at each `prepare_v0`.
     pub lookup_tables: Vec<Pubkey>,
+    /// Lookup tables already read (a keeper reads the market's once per load): used as they
+    /// are, beside `lookup_tables`, with no request.
+    pub loaded_tables: Vec<AddressLookupTableAccount>,
     /// Micro-lamports per compute unit (0: no priority fee).
     pub compute_unit_price: u64,
     /// A fixed compute-unit limit; `None`: what the simulation consumed plus a margin.
@@ -256,6 +259,9 @@ pub fn last_log_lines(logs: &[String]) -> Vec<String> {
 pub struct Client {
     pub rpc: RpcClient,
     pub payer: Keypair,
+    /// How long a blockhash read by `prepare_v0` is reused (zero: read each time).
+    blockhash_reuse: std::time::Duration,
+    recent_blockhash: std::sync::Mutex<Option<(solana_hash::Hash, std::time::Instant)>>,
 }
 
 impl Client {
@@ -263,7 +269,34 @@ impl Client {
     pub fn new(url: &str, payer: Keypair) -> Self {
         let config =
             solana_rpc_client::rpc_client::RpcClientConfig::with_commitment(CommitmentConfig::confirmed());
-        Self { rpc: RpcClient::new_sender(crate::retry::RetryingSender::new(url), config), payer }
+        Self {
+            rpc: RpcClient::new_sender(crate::retry::RetryingSender::new(url), config),
+            payer,
+            blockhash_reuse: std::time::Duration::ZERO,
+            recent_blockhash: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Reuses the blockhash `prepare_v0` reads for `reuse` (a keeper preparing many transactions
+    /// in a crash saves a request each; a blockhash lives ~60 s, so a second or two costs
+    /// nothing in validity). Two identical transactions prepared within `reuse` share a
+    /// signature, so the second is the first: what a keeper resending a liquidation wants.
+    pub fn reusing_blockhash_for(mut self, reuse: std::time::Duration) -> Self {
+        self.blockhash_reuse = reuse;
+        self
+    }
+
+    /// The latest blockhash, or the one read less than `blockhash_reuse` ago.
+    async fn blockhash(&self) -> Result<solana_hash::Hash, RpcError> {
+        let cached = *self.recent_blockhash.lock().expect("not poisoned");
+        if let Some((hash, read_at)) = cached {
+            if read_at.elapsed() < self.blockhash_reuse {
+                return Ok(hash);
+            }
+        }
+        let hash = self.rpc.get_latest_blockhash().await.map_err(classify)?;
+        *self.recent_blockhash.lock().expect("not poisoned") = Some((hash, std::time::Instant::now()));
+        Ok(hash)
     }
 
     /// Sends `ixs` in one transaction paid by the payer and signed by `signers` too; waits for
@@ -375,7 +408,8 @@ impl Client {
         signers: &[&Keypair],
         options: &SendOptions,
     ) -> Result<Prepared, RpcError> {
-        let tables = self.lookup_tables(&options.lookup_tables).await?;
+        let mut tables = self.lookup_tables(&options.lookup_tables).await?;
+        tables.extend(options.loaded_tables.iter().cloned());
         let mut all: Vec<&Keypair> = vec![&self.payer];
         all.extend(signers.iter().copied().filter(|k| k.pubkey() != self.payer.pubkey()));
         let price = options.compute_unit_price;
@@ -393,7 +427,7 @@ impl Client {
             }
             VersionedTransaction::try_new(message, &all).map_err(|e| RpcError::Transaction(e.to_string()))
         };
-        let blockhash = self.rpc.get_latest_blockhash().await.map_err(classify)?;
+        let blockhash = self.blockhash().await?;
         let probe = build(crate::tx::MAX_COMPUTE_UNIT_LIMIT, blockhash)?;
         let payer = self.payer.pubkey();
         let sent = Sent::message(&probe, &payer);

@@ -116,7 +116,9 @@ async fn main() -> std::process::ExitCode {
     ballast::log::set_off_chain_hook(|line| tracing::debug!(target: "ballast::program", "{line}"));
     let setup = || -> Result<(Client, KeeperConfig), String> {
         let keypair = config::read_keypair(&config::keypair_path(args.keypair.as_deref()))?;
-        let client = Client::new(&config::rpc_url(args.url.as_deref()), keypair);
+        // A crash's liquidations are prepared many a second: one blockhash read serves them for 2 s.
+        let client = Client::new(&config::rpc_url(args.url.as_deref()), keypair)
+            .reusing_blockhash_for(Duration::from_secs(2));
         let config = KeeperConfig {
             shard: keeper::Shard::parse(&args.shard)?,
             market: parse_pubkey(&args.market, "market")?,
