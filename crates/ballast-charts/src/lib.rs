@@ -92,6 +92,23 @@ pub fn line_chart(path: &Path, chart: &LineChart, size: (u32, u32)) -> Result<()
     write_png(path, size, &rgb)
 }
 
+/// Draws `charts` one above the other, each `size.0` × `size.1`, as one PNG at `path` (a figure
+/// whose panels share a time axis but not a scale: a price over a pool's balance).
+pub fn stacked_line_charts(path: &Path, charts: &[LineChart], size: (u32, u32)) -> Result<(), String> {
+    if charts.is_empty() {
+        return Err("stacked line charts: no chart".into());
+    }
+    let height = size.1.checked_mul(charts.len() as u32).filter(|h| *h <= MAX_SIDE);
+    let height = height.ok_or_else(|| {
+        format!("stacked line charts: {} panels of {}px are too tall", charts.len(), size.1)
+    })?;
+    let mut rgb = Vec::with_capacity((size.0 * height * 3) as usize);
+    for chart in charts {
+        rgb.extend(render_line_chart(chart, size)?);
+    }
+    write_png(path, (size.0, height), &rgb)
+}
+
 /// Draws `map` as a `size.0` × `size.1` PNG at `path` (overwriting it).
 ///
 /// Colours follow a viridis-like scale from the smallest value (dark purple) to the largest

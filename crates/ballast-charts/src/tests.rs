@@ -346,3 +346,22 @@ fn numbers_ticks_and_ranges() {
     assert_eq!(scale_color(1.0), RGBColor(253, 231, 37));
     assert_eq!(scale_color(f64::NAN), scale_color(0.0));
 }
+
+#[test]
+fn stacked_charts_draw_each_panel_in_its_own_band() {
+    let path = out("stacked");
+    let series = keeper_series();
+    let one = &series[..1];
+    let top = chart("Top", "time (s)", one, &[]);
+    let bottom = chart("Bottom", "time (s)", &series, &[]);
+    stacked_line_charts(&path, &[top, bottom], SIZE).unwrap();
+    let img = read_png(&path, (SIZE.0, SIZE.1 * 2));
+    let (xs, top_rows, bottom_rows) =
+        (img.w / 8..img.w * 3 / 4, img.h / 12..img.h * 5 / 12, img.h * 7 / 12..img.h * 11 / 12);
+    let second = |p: (u8, u8, u8)| p == (PALETTE[1].0, PALETTE[1].1, PALETTE[1].2);
+    // The second series is drawn in the bottom panel only.
+    assert_eq!(img.count(xs.clone(), top_rows, second), 0);
+    assert!(img.count(xs, bottom_rows, second) > 100);
+    assert!(stacked_line_charts(&path, &[], SIZE).unwrap_err().contains("no chart"));
+    std::fs::remove_file(path).unwrap();
+}
