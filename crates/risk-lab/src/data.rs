@@ -38,11 +38,14 @@ pub const MAX_MINUTE_GAP_SECS: i64 = 15 * 60;
 pub const MAX_DAILY_GAP_SECS: i64 = 5 * 86_400;
 
 impl Resolution {
-    /// The resolution a history file's name says: `*-5m.csv` five-minute bars, else minutes.
+    /// The resolution a history file's name says: `*-5m.csv` five-minute bars, `*-daily.csv`
+    /// trading days, else minutes.
     pub fn of_file(file: &Path) -> Self {
         let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name.ends_with("-5m.csv") {
             Resolution::FiveMinute
+        } else if name.ends_with("-daily.csv") {
+            Resolution::Daily
         } else {
             Resolution::Minute
         }
@@ -253,6 +256,11 @@ impl History {
         self.bars[self.bars.len() - 1].time + self.resolution.step_secs()
     }
 
+    /// The index of the bar covering `t`, if any.
+    pub fn index_at(&self, t: i64) -> Option<usize> {
+        self.bars.partition_point(|b| b.time <= t).checked_sub(1)
+    }
+
     /// Volume traded in `[from, to)` (bars starting there).
     pub fn volume_between(&self, from: i64, to: i64) -> f64 {
         let a = self.bars.partition_point(|b| b.time < from);
@@ -310,6 +318,7 @@ mod tests {
         assert_eq!(e.message, "timestamp 360 is not on a bar boundary (5 min)");
         assert_eq!(Resolution::of_file(Path::new("d/sol-2022-11-5m.csv")), Resolution::FiveMinute);
         assert_eq!(Resolution::of_file(Path::new("d/sol-2021-05-19.csv")), Resolution::Minute);
+        assert_eq!(Resolution::of_file(Path::new("d/tsla-2020-03-daily.csv")), Resolution::Daily);
         let e = minute(&format!("{HEADER}60,1,1,1,1\n")).unwrap_err();
         assert_eq!(e.message, "5 fields, the header has 6");
         assert_eq!(minute(HEADER).unwrap_err().message, "no rows after the header");

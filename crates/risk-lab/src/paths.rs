@@ -5,14 +5,34 @@
 //! of the minute: the bar's real extremes, in the order that ends at its close. This is a model
 //! (the files have no ticks), stated in docs/risk.md. A minute the file leaves out (no trades)
 //! holds the last close.
-use crate::data::{Bar, History};
+use ballast_risk::session::{civil_from_days, dst_bounds};
+
+use crate::data::{Bar, History, Resolution};
 
 /// The market price at unix second `t` (inside the file's span; before it: the first open).
 pub fn market_price(history: &History, t: i64) -> f64 {
-    match history.bar_at(t) {
-        None => history.bars[0].open,
-        Some(bar) => within_bar(bar, t - bar.time, history.resolution.step_secs()),
+    let Some(i) = history.index_at(t) else { return history.bars[0].open };
+    let bar = &history.bars[i];
+    if history.resolution != Resolution::Daily {
+        return within_bar(bar, t - bar.time, history.resolution.step_secs());
     }
+    // A trading day: the last close until the opening bell, the bar's path through the
+    // session, its close after the bell.
+    let (open, close) = nyse_session(bar.time);
+    if t < open {
+        return if i > 0 { history.bars[i - 1].close } else { bar.open };
+    }
+    within_bar(bar, t - open, close - open)
+}
+
+/// The regular NYSE session (09:30–16:00 New York time) of the day starting at `day` (00:00
+/// UTC), in unix seconds.
+pub fn nyse_session(day: i64) -> (i64, i64) {
+    let (year, _, _) = civil_from_days((day / 86_400) as u64);
+    let (dst_start, dst_end) = dst_bounds(year);
+    let open_est = day + 14 * 3_600 + 1_800; // 09:30 EST is 14:30 UTC
+    let open = if (dst_start..dst_end).contains(&(open_est as u64)) { open_est - 3_600 } else { open_est };
+    (open, open + 6 * 3_600 + 1_800)
 }
 
 fn within_bar(bar: &Bar, offset: i64, step: i64) -> f64 {
@@ -97,6 +117,12 @@ impl OracleFeed {
 
     /// The account at second `t`: the market `lag` seconds ago, published then.
     pub fn step(&mut self, history: &History, t: i64) -> OracleState {
+        self.advance(history, t, 1)
+    }
+
+    /// [`step`](Self::step) to second `t`, `secs` after the last (the EMA decays over all of
+    /// them; the price is the market's at `t` less the lag).
+    pub fn advance(&mut self, history: &History, t: i64, secs: i64) -> OracleState {
         let lag = self.model.lag_at(history, t);
         let published = t - lag;
         // Updates never go back in time (a 3-s lag after a 1-s one keeps the newer update).
@@ -104,8 +130,25 @@ impl OracleFeed {
             self.state.price = market_price(history, published);
             self.state.publish_time = published;
         }
-        self.state.ema += (self.state.price - self.state.ema) / self.model.ema_secs;
+        let keep = if secs == 1 {
+            1.0 - 1.0 / self.model.ema_secs
+        } else {
+            (1.0 - 1.0 / self.model.ema_secs).powi(secs as i32)
+        };
+        self.state.ema = self.state.price + (self.state.ema - self.state.price) * keep;
         self.state
+    }
+
+    /// Whether the market stands still over `[t, t + secs)`: a daily file outside its
+    /// session (the price holds from the close to the next bell).
+    pub fn market_closed(history: &History, t: i64, secs: i64) -> bool {
+        if history.resolution != Resolution::Daily {
+            return false;
+        }
+        let Some(i) = history.index_at(t) else { return false };
+        let (open, close) = nyse_session(history.bars[i].time);
+        let next_open = history.bars.get(i + 1).map_or(i64::MAX, |b| nyse_session(b.time).0);
+        (t >= close && t + secs + 3 <= next_open) || t + secs + 3 <= open
     }
 }
 
@@ -130,6 +173,24 @@ mod tests {
         assert_eq!(market_price(&h, 660), 95.0);
         // A missing minute holds the close.
         assert_eq!(market_price(&h, 750), 90.0);
+    }
+
+    #[test]
+    fn a_trading_day_holds_the_last_close_until_the_bell_then_walks_its_bar() {
+        // 2020-03-16 (EDT since 8 March): the bell rings at 13:30 UTC.
+        let text =
+            "date,open,high,low,close,volume\n2020-03-13,40,41,39,40.5,1\n2020-03-16,31,33,29,29.5,1\n";
+        let h = parse(Path::new("t-daily.csv"), text, Resolution::Daily).unwrap();
+        let day = crate::data::parse_date("2020-03-16").unwrap();
+        assert_eq!(nyse_session(day), (day + 13 * 3_600 + 1_800, day + 20 * 3_600));
+        // Saturday and the Monday morning: Friday's close; the bell: the gap.
+        assert_eq!(market_price(&h, day - 86_400), 40.5);
+        assert_eq!(market_price(&h, day + 13 * 3_600), 40.5);
+        assert_eq!(market_price(&h, day + 13 * 3_600 + 1_800), 31.0);
+        assert_eq!(market_price(&h, day + 21 * 3_600), 29.5);
+        // In January (EST) the bell rings at 14:30 UTC.
+        let jan = crate::data::parse_date("2020-01-06").unwrap();
+        assert_eq!(nyse_session(jan).0, jan + 14 * 3_600 + 1_800);
     }
 
     #[test]

@@ -468,7 +468,8 @@ pub fn run(s: &Scenario) -> Outcome {
     let mut plans: Vec<(i64, bool, f64, f64)> = (0..s.population.count)
         .map(|_| {
             let at = s.start + (rng.unit() * (s.crash - s.start) as f64) as i64;
-            let short = rng.unit() * 10_000.0 < s.population.short_bps as f64;
+            // Shorts only where the asset can be borrowed (tokenized stocks often cannot).
+            let short = rng.unit() * 10_000.0 < s.population.short_bps as f64 && s.asset.risk.borrow_enabled;
             let limit = if short { stable_cap } else { cap };
             let leverage = 1.1 + (limit - 1.1).max(0.0) * rng.unit().sqrt();
             let (lo, hi) = (s.population.min_usd.ln(), s.population.max_usd.ln());
@@ -482,17 +483,31 @@ pub fn run(s: &Scenario) -> Outcome {
 
     let asset_key = lab.keys[ASSET];
     let mut asset_state = feed.state;
-    // The market's hourly volume relative to its mean over the warm-up (the protocol's activity
-    // follows the market's).
-    let warm_hours = ((s.crash - s.start) / 3600).max(1) as f64;
-    let warm_mean = s.history.volume_between(s.start, s.crash) / warm_hours;
+    // The market's volume per second relative to its mean over the warm-up (the protocol's
+    // activity follows the market's): the last hour's for intraday bars, the day's for daily.
+    let warm_mean = s.history.volume_between(s.start, s.crash) / (s.crash - s.start).max(1) as f64;
+    let activity_at = |t: i64| -> f64 {
+        if warm_mean <= 0.0 {
+            return 1.0;
+        }
+        let rate = match s.history.resolution {
+            crate::data::Resolution::Daily => s.history.bar_at(t - 1).map_or(0.0, |b| b.volume) / 86_400.0,
+            _ => s.history.volume_between(t - 3600, t) / 3600.0,
+        };
+        rate / warm_mean
+    };
     let margin =
         (s.asset.oracle.max_band_bps as f64 + s.asset.oracle.stress_addon_bps as f64) / 10_000.0 + 0.02;
     let dust_value = s.market.dust_debt_usd as u128 * WAD;
     let mut pool_started = false;
 
-    for t in s.start..s.end {
-        asset_state = feed.step(s.history, t);
+    // Second by second; a minute at a time while a stock's market is closed and no keeper's
+    // transaction is on its way (nothing moves then but the clock).
+    const CLOSED_STRIDE: i64 = 60;
+    let mut t = s.start;
+    let mut stride = 1;
+    while t < s.end {
+        asset_state = feed.advance(s.history, t, stride);
         lab.post(ASSET, &asset_state, s.oracle.conf_bps);
         lab.post(STABLE, &stable_state(t, s.oracle.calm_lag_secs), s.oracle.conf_bps);
         let p = asset_state.price;
@@ -502,8 +517,7 @@ pub fn run(s: &Scenario) -> Outcome {
 
         // The protocol's flows of the past hour, recorded as the handlers record them.
         if (t - s.start) % 3600 == 0 && t > s.start {
-            let activity =
-                if warm_mean > 0.0 { s.history.volume_between(t - 3600, t) / warm_mean } else { 1.0 };
+            let activity = activity_at(t);
             for i in [ASSET, STABLE] {
                 let r = lab.reserve(i);
                 let held = r.total_debt().unwrap_or(0) as f64
@@ -594,6 +608,14 @@ pub fn run(s: &Scenario) -> Outcome {
                 b.remember(&view, &lab.keys);
             }
         }
+        let waiting = borrowers.iter().any(|b| b.due.is_some());
+        stride =
+            if !waiting && t % CLOSED_STRIDE == 0 && OracleFeed::market_closed(s.history, t, CLOSED_STRIDE) {
+                CLOSED_STRIDE
+            } else {
+                1
+            };
+        t += stride;
     }
     out.end_price = asset_state.price;
     out.pool_end = lab.pools;

@@ -127,6 +127,24 @@ pub fn draw(study: &Study, dir: &Path) -> Result<Vec<String>, String> {
     Ok(written)
 }
 
+/// One sweep as a table (a blank line after it).
+fn sweep_table(w: &mut String, rows: &[crate::study::SweepRow], setting: &str) {
+    let _ = writeln!(w, "| asset | {setting} | liquidations | bad debt | within the pool everywhere |");
+    let _ = writeln!(w, "|---|---|---:|---:|---|");
+    for r in rows {
+        let within = if r.within_pool_everywhere { "yes" } else { "no" };
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {within} |",
+            r.asset,
+            r.setting,
+            r.liquidations,
+            usd(r.bad_debt_usd)
+        );
+    }
+    let _ = writeln!(w);
+}
+
 /// The markdown of `docs/risk.md`.
 pub fn markdown(study: &Study, images: &[String], command: &str) -> String {
     let c = &study.config;
@@ -179,9 +197,13 @@ pub fn markdown(study: &Study, images: &[String], command: &str) -> String {
     );
     let _ = writeln!(
         w,
-        "- **Keepers** land a liquidation {} s after a position turns liquidatable, chaining up to \
-         four in one transaction as `ballast-keeper` does, and write off a position left with dust.",
-        c.keeper_latency_secs
+        "- **Keepers** land a liquidation {} s after a position turns liquidatable in a working \
+         market, chaining up to four in one transaction as `ballast-keeper` does, and write off a \
+         position left with dust. The grids, sweeps and the recommendation assume a **congested \
+         chain: liquidations land {} s late** (keepers on Ethereum failed for longer on \
+         2020-03-12; with 2-s keepers every cell of the grid, 5× at a 5 % haircut included, stayed \
+         within the pool in every event, so the grid could not tell parameters apart).",
+        c.keeper_latency_secs, c.stress_latency_secs
     );
     let _ = writeln!(
         w,
@@ -203,28 +225,50 @@ pub fn markdown(study: &Study, images: &[String], command: &str) -> String {
     let _ = writeln!(w, "### Does 5× survive with 2 % of daily volume in the pool?\n");
     let _ = writeln!(
         w,
-        "Each asset at a 5× cap with its current haircuts: bad debt against the pools that pay it \
-         (USD at the window's start).\n"
+        "Each asset at a 5× cap with its current maintenance haircut (the initial haircut 5 points \
+         above, which may hold leverage below the cap), keepers {} s late: bad debt against the \
+         pools that pay it (USD at the window's start: both pools; *within the pool* compares each \
+         pool with the bad debt it pays). The grid's lowest haircut (5 %) is the most 5× can mean; \
+         its rows follow.\n",
+        c.stress_latency_secs
     );
-    let _ =
-        writeln!(w, "| asset | event | bad debt | pools at start | within the pool | bad debt, % of debt |");
-    let _ = writeln!(w, "|---|---|---:|---:|---|---:|");
-    for (asset, event, f) in &study.five_x {
-        let _ = writeln!(
-            w,
-            "| {asset} | {event} | {} | {} | {} | {:.3} % |",
-            usd(f.bad_debt_usd),
-            usd(f.pool_start_usd[0] + f.pool_start_usd[1]),
-            if f.within_pool() { "yes" } else { "**no**" },
-            f.bad_debt_pct()
-        );
+    let _ = writeln!(w, "| asset | maint haircut | event | bad debt | pools at start | within the pool | bad debt, % of debt |");
+    let _ = writeln!(w, "|---|---:|---|---:|---:|---|---:|");
+    let current_haircut = |asset: &str| {
+        study.recommendations.iter().find(|r| r.asset == asset).map(|r| r.current.risk.maint_haircut_bps)
+    };
+    let lowest = c.haircut_grid.iter().copied().min();
+    let mut five: Vec<&crate::study::GridCell> = study
+        .grid
+        .iter()
+        .filter(|cell| {
+            cell.leverage_bps == 50_000
+                && (Some(cell.maint_haircut_bps) == current_haircut(&cell.asset)
+                    || Some(cell.maint_haircut_bps) == lowest)
+        })
+        .collect();
+    five.sort_by_key(|cell| std::cmp::Reverse(cell.maint_haircut_bps));
+    for cell in five {
+        for (event, f) in &cell.per_event {
+            let _ = writeln!(
+                w,
+                "| {} | {} | {event} | {} | {} | {} | {:.3} % |",
+                cell.asset,
+                pct(cell.maint_haircut_bps as u32),
+                usd(f.bad_debt_usd),
+                usd(f.pool_start_usd[0] + f.pool_start_usd[1]),
+                if f.within_pool() { "yes" } else { "**no**" },
+                f.bad_debt_pct()
+            );
+        }
     }
     let _ = writeln!(w, "\n### Recommended parameters\n");
     let _ = writeln!(
         w,
         "Per asset, the least conservative cell of the grid (the highest leverage cap, then the \
-         lowest haircut) whose bad debt stayed within the pool in every replayed event, and the \
-         insurance target that covered every event's bad debt from the 24 h volume at its start.\n"
+         lowest haircut) whose bad debt stayed within the pool in every replayed event with keepers \
+         late, and the insurance target that would have covered every event's bad debt under \
+         those parameters, from the 24 h volume at the event's start.\n"
     );
     let _ = writeln!(
         w,
@@ -272,22 +316,47 @@ pub fn markdown(study: &Study, images: &[String], command: &str) -> String {
         w,
         "The design assumes a 3-s update lag in congestion costs about 0.7 % (the lag band: \
          25 bps/s × 3 s = 0.75 %). The 3-s moves of the data's second-by-second path, in each \
-         event's window (bps):\n"
+         event's window (bps; crypto only — a stock's daily bar says nothing of its seconds, and its \
+         risk is the gap at the bell, in the next table):\n"
     );
     let _ = writeln!(
         w,
-        "| event | asset | p50 | p99 | p99.9 | max | seconds at a 3-s lag | largest 1-min move |"
+        "| event | asset | bars | p50 | p99 | p99.9 | max | seconds above 0.75 % | seconds at a 3-s lag | largest 1-min move |"
     );
-    let _ = writeln!(w, "|---|---|---:|---:|---:|---:|---:|---:|");
-    for b in &study.baselines {
+    let _ = writeln!(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    // Intraday bars only: a daily file's path is a model of a whole session.
+    let intraday: Vec<&Baseline> = study.baselines.iter().filter(|b| b.lag.resolution != "1 day").collect();
+    for b in &intraday {
         let l = &b.lag;
         let _ = writeln!(
             w,
-            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1} % | {:.0} |",
-            b.event, b.asset, l.p50, l.p99, l.p999, l.max, l.fast_pct, l.max_minute
+            "| {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.0} | {:.2} % | {:.1} % | {:.0} |",
+            b.event,
+            b.asset,
+            l.resolution,
+            l.p50,
+            l.p99,
+            l.p999,
+            l.max,
+            l.above_design_pct,
+            l.fast_pct,
+            l.max_minute
         );
     }
-
+    if let Some(b) = intraday.iter().max_by(|a, b| a.lag.max.total_cmp(&b.lag.max)) {
+        let above = intraday.iter().map(|b| b.lag.above_design_pct).fold(0.0, f64::max);
+        let _ = writeln!(
+            w,
+            "\nThe largest 3-s move is {:.2} % ({}, {}); in no event and asset did more than {:.2} % of \
+             the seconds move more than the design's 0.75 %. Inside a bar the path is a straight line, \
+             so these are lower bounds of what ticks would show, and five-minute bars smooth more \
+             than one-minute bars.",
+            b.lag.max / 100.0,
+            b.asset,
+            b.event,
+            above
+        );
+    }
     let _ = writeln!(w, "\n## Every event under the current parameters\n");
     let _ = writeln!(
         w,
@@ -297,19 +366,27 @@ pub fn markdown(study: &Study, images: &[String], command: &str) -> String {
          *Target needed*: the insurance target that would have covered the event's bad debt in \
          the owed asset's pool, bps of that pool's 24 h volume at the window's start.\n"
     );
+    let _ = writeln!(
+        w,
+        "Working keepers ({} s) first, then congested ones ({} s): liquidations and bad debt; the \
+         rest is the congested run.\n",
+        c.keeper_latency_secs, c.stress_latency_secs
+    );
     let _ = writeln!(w, "| event | asset | positions | debt at start | liquidations | liquidated | bad debt | from pools | socialized | pools at start | target needed (USDC / asset) | worst position | lag / latency / gap |");
     let _ = writeln!(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
     for b in &study.baselines {
         let (f, a) = (&b.figures, &b.attribution);
         let _ = writeln!(
             w,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} bps | {} | {} / {} / {} |",
+            "| {} | {} | {} | {} | {} / {} | {} | {} / {} | {} | {} | {} | {} / {} bps | {} | {} / {} / {} |",
             b.event,
             b.asset,
             f.opened,
             usd(f.debt_usd),
+            b.working.liquidations,
             f.liquidations,
             usd(f.liquidated_usd),
+            usd(b.working.bad_debt_usd),
             usd(f.bad_debt_usd),
             usd(f.covered_usd),
             usd(f.socialized_usd),
@@ -335,33 +412,19 @@ pub fn markdown(study: &Study, images: &[String], command: &str) -> String {
     for name in images.iter().filter(|n| n.starts_with("risk-heat")) {
         let _ = writeln!(w, "![{name}](risk/{name})\n");
     }
-    let _ = writeln!(w, "## The lag band and the breaker\n");
-    let _ = writeln!(w, "Current parameters but one, summed over the events.\n");
-    let _ = writeln!(w, "| asset | lag band | liquidations | bad debt | within the pool everywhere |");
-    let _ = writeln!(w, "|---|---|---:|---:|---|");
-    for r in &study.lag_sweep {
-        let _ = writeln!(
-            w,
-            "| {} | {} | {} | {} | {} |",
-            r.asset,
-            r.setting,
-            r.liquidations,
-            usd(r.bad_debt_usd),
-            if r.within_pool_everywhere { "yes" } else { "no" }
-        );
-    }
-    let _ = writeln!(w, "\n| asset | EMA breaker (warn / pause / force) | liquidations | bad debt | within the pool everywhere |");
-    let _ = writeln!(w, "|---|---|---:|---:|---|");
-    for r in &study.breaker_sweep {
-        let _ = writeln!(
-            w,
-            "| {} | {} | {} | {} | {} |",
-            r.asset,
-            r.setting,
-            r.liquidations,
-            usd(r.bad_debt_usd),
-            if r.within_pool_everywhere { "yes" } else { "no" }
-        );
+    let _ = writeln!(w, "## Keeper latency, the lag band and the breaker\n");
+    let _ = writeln!(
+        w,
+        "Current parameters but one, summed over the events; keepers {} s late unless the row says \
+         otherwise.\n",
+        c.stress_latency_secs
+    );
+    for (rows, setting) in [
+        (&study.lag_sweep, "lag band"),
+        (&study.latency_sweep, "parameters, keeper latency"),
+        (&study.breaker_sweep, "EMA breaker (warn / pause / force)"),
+    ] {
+        sweep_table(w, rows, setting);
     }
     let windows: Vec<String> = study
         .baselines

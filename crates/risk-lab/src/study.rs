@@ -134,7 +134,14 @@ pub struct LagStats {
     pub fast_pct: f64,
     /// Largest one-minute move, bps.
     pub max_minute: f64,
+    /// Seconds whose 3-s move exceeded the design's 0.75 % (25 bps/s × 3 s), %.
+    pub above_design_pct: f64,
+    /// The bar resolution of the data (the path inside a bar is a model: coarser bars are smoother).
+    pub resolution: &'static str,
 }
+
+/// The design's allowance for a 3-s update lag: 25 bps/s × 3 s.
+pub const DESIGN_LAG_BPS: f64 = 75.0;
 
 /// One event and asset under the current rules: with congested keepers (`outcome`, `figures`,
 /// the attribution) and with working ones (`working`).
@@ -185,7 +192,8 @@ pub struct Recommendation {
     pub asset: String,
     pub current: AssetRules,
     pub recommended: Option<AssetRules>,
-    /// The insurance target that covered every event's bad debt, bps (rounded up to 50).
+    /// The insurance target that covered every event's bad debt under the recommended
+    /// parameters, bps of the 24 h volume (rounded up to 50).
     pub insurance_target_bps: u64,
 }
 
@@ -198,7 +206,6 @@ pub struct Study {
     pub breaker_sweep: Vec<SweepRow>,
     pub latency_sweep: Vec<SweepRow>,
     pub recommendations: Vec<Recommendation>,
-    pub five_x: Vec<(String, String, Figures)>,
     pub replays: usize,
 }
 
@@ -239,7 +246,10 @@ pub fn lag_stats(history: &History, model: &OracleModel, from: i64, to: i64) -> 
     }
     moves.sort_by(f64::total_cmp);
     let q = |x: f64| moves[((moves.len() - 1) as f64 * x) as usize];
+    let above = moves.len() - moves.partition_point(|m| *m <= DESIGN_LAG_BPS);
     LagStats {
+        above_design_pct: 100.0 * above as f64 / moves.len() as f64,
+        resolution: history.resolution.label(),
         p50: q(0.5),
         p99: q(0.99),
         p999: q(0.999),
@@ -478,12 +488,17 @@ pub fn run(
                 grid.iter().filter(|c| c.asset == a.symbol && c.within_pool_everywhere()).collect();
             passing.sort_by_key(|c| (std::cmp::Reverse(c.leverage_bps), c.maint_haircut_bps));
             let recommended = passing.first().map(|c| with_grid_cell(a, c.leverage_bps, c.maint_haircut_bps));
-            let required = baselines
-                .iter()
-                .filter(|b| b.asset == a.symbol)
-                .flat_map(|b| b.figures.required_target_bps)
-                .max()
-                .unwrap_or(0);
+            // The target that covered every event's bad debt under the recommended cell (the
+            // current parameters when none passes).
+            let required = match passing.first() {
+                Some(cell) => cell.per_event.iter().flat_map(|(_, f)| f.required_target_bps).max(),
+                None => baselines
+                    .iter()
+                    .filter(|b| b.asset == a.symbol)
+                    .flat_map(|b| b.figures.required_target_bps)
+                    .max(),
+            }
+            .unwrap_or(0);
             Recommendation {
                 asset: a.symbol.clone(),
                 current: a.clone(),
@@ -491,15 +506,6 @@ pub fn run(
                 insurance_target_bps: required.div_ceil(50) * 50,
             }
         })
-        .collect();
-    // 5× at each asset's current maintenance haircut.
-    let five_x = grid
-        .iter()
-        .filter(|c| {
-            let current = assets.iter().find(|a| a.symbol == c.asset).map(|a| a.risk.maint_haircut_bps);
-            c.leverage_bps == 50_000 && Some(c.maint_haircut_bps) == current
-        })
-        .flat_map(|c| c.per_event.iter().map(|(e, f)| (c.asset.clone(), e.clone(), f.clone())))
         .collect();
     Study {
         config: config.clone(),
@@ -509,7 +515,6 @@ pub fn run(
         breaker_sweep,
         latency_sweep,
         recommendations,
-        five_x,
         replays,
     }
 }

@@ -18,7 +18,7 @@ struct Args {
     #[arg(long, default_value = "migrations/crash-bench.toml")]
     market: PathBuf,
     /// Assets to replay (each against the stablecoin).
-    #[arg(long, value_delimiter = ',', default_value = "SOL,BTC,ETH")]
+    #[arg(long, value_delimiter = ',', default_value = "SOL,BTC,ETH,AAPLx,TSLAx,NVDAx,NFLXx,COINx")]
     assets: Vec<String>,
     #[arg(long, default_value = "USDC")]
     stable: String,
