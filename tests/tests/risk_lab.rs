@@ -3,47 +3,16 @@
 //! are re-run through the deployable SBF program in LiteSVM with the same accounts and prices,
 //! and every figure of the program's `Liquidated` event must equal the lab's. A lab that drifts
 //! from the code it speaks for fails here.
-use std::path::PathBuf;
-
 use anchor_lang::{AnchorSerialize, Discriminator};
 use ballast::events::Liquidated;
 use ballast::state::{Market, Position, Reserve};
-use ballast_risk_lab::replay::{self, Population, Sample, Scenario, ASSET, STABLE};
-use ballast_risk_lab::{events, paths::OracleModel, rules};
+use ballast_risk_lab::replay::{Sample, ASSET, STABLE};
 use ballast_tests::{Mode, PricedMarket, ReserveFixture};
 use solana_account::Account;
-use solana_signer::Signer;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The lab's short replay (the test command's): the first 16 hours of the shipped window
-/// `risk_lab::SHORT_EVENT`, 60 positions, every liquidation sampled.
+/// The lab's short replay (the test command's), every liquidation sampled.
 fn lab_samples() -> Vec<Sample> {
-    let manifest = root().join("data/history/events.toml");
-    let event = events::load(&manifest, &[ballast_risk_lab::SHORT_EVENT.to_string()]).unwrap().remove(0);
-    let decimals = |s: &str| if s == "USDC" { 6 } else { 9 };
-    let (mut rules, market) =
-        rules::from_market_file(&root().join("migrations/crash-bench.toml"), &["SOL", "USDC"], decimals)
-            .unwrap();
-    let stable = rules.pop().unwrap();
-    let asset = rules.pop().unwrap();
-    let s = Scenario {
-        history: &event.assets["SOL"],
-        asset,
-        stable,
-        market,
-        start: event.warm_up,
-        crash: event.start,
-        end: event.start + ballast_risk_lab::SHORT_SECS,
-        population: Population { count: 60, ..Population::default() },
-        oracle: OracleModel::default(),
-        keeper_latency_secs: 2,
-        turnover_bps: 2_000,
-        sample_every: 1,
-    };
-    replay::run(&s).samples
+    ballast_risk_lab::short_replay(|_| {}, 1).unwrap().samples
 }
 
 /// Writes the lab's `lab` reserve over the test market's `fixture` reserve, keeping the
@@ -141,6 +110,5 @@ async fn sbf_liquidations_the_lab_booked_on_real_history_are_the_programs_to_the
         );
         assert_eq!(event.to_liquidator_shares, 0);
         assert_eq!(m.env.token_balance(keeper.seize_destination).await, r.to_keeper);
-        let _ = keeper.wallet.pubkey();
     }
 }

@@ -16,3 +16,45 @@ pub mod study;
 pub const SHORT_EVENT: &str = "2021-05-19";
 /// How much of it the short replay runs past the warm-up, seconds.
 pub const SHORT_SECS: i64 = 16 * 3600;
+
+/// The workspace's root (the manifest and market file paths are relative to it).
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The short replay (the test command's, and the LiteSVM cross-check's): SOL against USDC under
+/// `migrations/crash-bench.toml`, the first [`SHORT_SECS`] of [`SHORT_EVENT`], 60 positions,
+/// keepers 2 s late. `asset` changes SOL's rules; `sample_every` keeps liquidations for the
+/// cross-check.
+pub fn short_replay(
+    change: impl FnOnce(&mut rules::AssetRules),
+    sample_every: usize,
+) -> Result<replay::Outcome, String> {
+    let root = workspace_root();
+    let event = events::load(&root.join("data/history/events.toml"), &[SHORT_EVENT.to_string()])
+        .map_err(|e| e.to_string())?
+        .remove(0);
+    let decimals = |s: &str| if s == "USDC" { 6 } else { 9 };
+    let (mut rules, market) =
+        rules::from_market_file(&root.join("migrations/crash-bench.toml"), &["SOL", "USDC"], decimals)?;
+    let stable = rules.pop().expect("asked for");
+    let mut asset = rules.pop().expect("asked for");
+    change(&mut asset);
+    asset.check().map_err(|e| e.to_string())?;
+    let history = event.assets.get("SOL").ok_or("the short event has no SOL file")?;
+    let s = replay::Scenario {
+        history,
+        asset,
+        stable,
+        market,
+        start: event.warm_up,
+        crash: event.start,
+        end: event.start + SHORT_SECS,
+        population: replay::Population { count: 60, ..replay::Population::default() },
+        oracle: paths::OracleModel::default(),
+        keeper_latency_secs: 2,
+        turnover_bps: 2_000,
+        sample_every,
+    };
+    Ok(replay::run(&s))
+}

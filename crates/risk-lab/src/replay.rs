@@ -13,7 +13,7 @@ use ballast::health::{deposits_are_dust, initial_health_with_shocks};
 use ballast::mint_rules::MintTraits;
 use ballast::state::{Market, OracleSource, Position, Reserve};
 use ballast_risk::fixed::{Rounding, WAD};
-use ballast_risk::interest::{debt_for_shares, shares_for_debt};
+use ballast_risk::interest::shares_for_debt;
 use ballast_risk::liquidation::split_to_pool;
 use ballast_risk::shares::shares_for_deposit;
 use ballast_sdk::health::{best_liquidation, position_view, OracleAccount, PositionView};
@@ -128,7 +128,7 @@ pub struct Outcome {
     pub target_start: [u64; 2],
     /// Each pool's 24 h volume when the window starts, tokens.
     pub volume_start: [u64; 2],
-    /// Each pool's balance at the end, tokens, and the fees paid in.
+    /// Each pool's balance at the end, tokens, and the fees paid in from the window's start.
     pub pool_end: [u64; 2],
     pub fees_in: [u64; 2],
     /// Per minute: (t, market price, oracle price).
@@ -191,7 +191,6 @@ impl Rng {
 }
 
 const PRICE_EXPO: i32 = -8;
-const LENDER: usize = usize::MAX;
 
 /// The lab's market: two reserves, their price accounts and pools, and the positions.
 struct LabMarket {
@@ -415,20 +414,17 @@ fn may_be_liquidatable(b: &Borrower, f: &Factors) -> bool {
 /// only: the program decides). Longs: below it; shorts: above it.
 fn trigger_price(view: &PositionView, asset_key: &Pubkey, price: f64) -> f64 {
     let h = &view.health;
-    let (coll, debt) = (h.maint_collateral as f64, h.maint_debt as f64);
     let asset = view.slots.iter().find(|s| s.reserve == *asset_key);
     match asset {
-        Some(s) if s.deposit_amount > 0 => {
-            let alone = ballast::health::health(&[ballast::health::PricedSlot { debt_amount: 0, ..*s }])
-                .map(|h| h.maint_collateral as f64)
-                .unwrap_or(coll);
-            if alone <= 0.0 {
-                return f64::INFINITY;
-            }
-            // coll - alone × (1 - p'/p) = debt  →  p' = p × (1 - (coll - debt)/alone)
-            price * (1.0 - (coll - debt) / alone)
-        }
-        Some(_) if debt > 0.0 => price * coll / debt,
+        // The program's own liquidation price (`ballast::health::liquidation_price`): a fall of
+        // the asset alone. Already liquidatable: always near; never reached: never.
+        Some(s) if s.deposit_amount > 0 => match ballast::health::liquidation_price(h, s) {
+            Some(p) => p as f64 * 10f64.powi(s.price.expo),
+            None if h.is_liquidatable() => f64::INFINITY,
+            None => 0.0,
+        },
+        // A short: the debt's value grows with the price (a screen only; the program decides).
+        Some(_) if h.maint_debt > 0 => price * h.maint_collateral as f64 / h.maint_debt as f64,
         _ => 0.0,
     }
 }
@@ -460,7 +456,6 @@ pub fn run(s: &Scenario) -> Outcome {
     let (asset_deep, stable_deep) = (lab.tokens(ASSET, deep, p0), lab.tokens(STABLE, deep, 1.0));
     lab.deposit(&mut lender, ASSET, asset_deep, s.start);
     lab.deposit(&mut lender, STABLE, stable_deep, s.start);
-    let _ = LENDER;
 
     // The population's open times, sizes and leverage, drawn up front.
     let cap = s.asset.risk.max_leverage_bps as f64 / 10_000.0;
@@ -541,6 +536,8 @@ pub fn run(s: &Scenario) -> Outcome {
                 out.target_start[i] = status.target;
                 out.volume_start[i] = status.volume_24h;
             }
+            // Fees are counted from here, with the pool (warm-up fees filled it before).
+            out.fees_in = [0; 2];
             for b in borrowers.iter().filter(|b| !b.closed) {
                 if let Some(view) = lab.view(&b.position, t) {
                     for s in &view.slots {
@@ -559,7 +556,7 @@ pub fn run(s: &Scenario) -> Outcome {
         while next_plan < plans.len() && plans[next_plan].0 <= t {
             let (_, short, leverage, usd) = plans[next_plan];
             next_plan += 1;
-            match open(&mut lab, s, t, short, leverage, usd, p) {
+            match open(&mut lab, t, short, leverage, usd, p) {
                 Some(b) => {
                     borrowers.push(b);
                     out.opened += 1;
@@ -629,16 +626,7 @@ pub fn run(s: &Scenario) -> Outcome {
 
 /// Opens one position at `t`: `usd` of collateral at `leverage`, shrunk until the program's
 /// initial check passes (at most 20 tries); `None` if it never does.
-#[allow(clippy::too_many_arguments)]
-fn open(
-    lab: &mut LabMarket,
-    s: &Scenario,
-    t: i64,
-    short: bool,
-    leverage: f64,
-    usd: f64,
-    p: f64,
-) -> Option<Borrower> {
+fn open(lab: &mut LabMarket, t: i64, short: bool, leverage: f64, usd: f64, p: f64) -> Option<Borrower> {
     let (coll, debt_i, debt_price, coll_price) =
         if short { (STABLE, ASSET, p, 1.0) } else { (ASSET, STABLE, 1.0, p) };
     let mut position: Position = bytemuck::Zeroable::zeroed();
@@ -657,7 +645,6 @@ fn open(
         {
             let view = lab.view(&trial, t)?;
             let trigger = trigger_price(&view, &lab.keys[ASSET], p);
-            let _ = s;
             let mut b = Borrower {
                 position: trial,
                 short,
@@ -698,7 +685,7 @@ fn act(
             return;
         }
         if deposits_are_dust(&view.slots, dust_value).unwrap_or(false) {
-            resolve(lab, out, idx, b, &view, t, p);
+            resolve(lab, out, idx, b, t, p);
             return;
         }
         let Some(choice) = best_liquidation(&lab.market, &view) else { return };
@@ -795,15 +782,7 @@ fn liquidate(
 /// Writes off what the position owes, as `resolve_bad_debt` does: its dust deposits are
 /// forfeited to their reserves, each debt is covered by its reserve's pool first and the rest
 /// is socialized.
-fn resolve(
-    lab: &mut LabMarket,
-    out: &mut Outcome,
-    idx: usize,
-    b: &mut Borrower,
-    view: &PositionView,
-    t: i64,
-    p: f64,
-) {
+fn resolve(lab: &mut LabMarket, out: &mut Outcome, idx: usize, b: &mut Borrower, t: i64, p: f64) {
     for i in [ASSET, STABLE] {
         let key = lab.keys[i];
         let Some(j) = b.position.find_slot(&key) else { continue };
@@ -826,13 +805,7 @@ fn resolve(
         let pool = lab.pools[i];
         let r = lab.reserve(i);
         let _ = r.accrue(t);
-        let Ok(debt) = debt_for_shares(held, r.borrow_index.get(), Rounding::Up) else { continue };
-        let from_pool = debt.min(pool);
-        let assets_before = r.total_deposit_assets().unwrap_or(0);
-        r.total_borrow_shares = r.total_borrow_shares.saturating_sub(held);
-        r.available_liquidity = r.available_liquidity.saturating_add(from_pool);
-        let _ = r.write_off_unbacked_fees();
-        let socialized = assets_before.saturating_sub(r.total_deposit_assets().unwrap_or(0));
+        let Ok((debt, from_pool, socialized)) = r.write_off_debt(held, pool) else { continue };
         b.position.slots[j].borrow_shares = 0;
         b.position.release_slot_if_empty(j);
         lab.pools[i] -= from_pool;
@@ -848,6 +821,5 @@ fn resolve(
             from_pool_usd: lab.usd(i, from_pool, price),
         });
     }
-    let _ = view;
     b.closed = true;
 }

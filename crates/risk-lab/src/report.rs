@@ -157,7 +157,7 @@ pub fn markdown(study: &Study, images: &[String], command: &str) -> String {
     );
     let _ = writeln!(
         w,
-        "`ballast-risk-lab` (`crates/risk-lab/`) replays real minute prices and volumes \
+        "`ballast-risk-lab` (`crates/risk-lab/`) replays real prices and volumes (minute, five-minute and daily bars) \
          (`data/history/`, sources and licences in its README) through the program's own code: \
          every price passes `price_slot_from_oracle` (staleness, the lag band, the EMA breaker), \
          every health figure is `ballast::health`'s, every liquidation is planned by the SDK's \

@@ -1,7 +1,5 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{TokenAccount, TokenInterface};
-use ballast_risk::fixed::Rounding;
-use ballast_risk::interest::debt_for_shares;
 
 use crate::error::BallastError;
 use crate::events::{BadDebtCoveredByPool, BadDebtSocialized, DepositDustForfeited, PoolStatus};
@@ -67,16 +65,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> 
 
         let mut reserve = ctx.accounts.reserve.load_mut()?;
         reserve.accrue(now)?;
-        let debt =
-            debt_for_shares(held, reserve.borrow_index.get(), Rounding::Up).map_err(BallastError::from)?;
-        let from_pool = debt.min(pool_balance);
-        let assets_before = reserve.total_deposit_assets()?;
-        reserve.total_borrow_shares =
-            reserve.total_borrow_shares.checked_sub(held).ok_or(BallastError::MathOverflow)?;
-        reserve.available_liquidity =
-            reserve.available_liquidity.checked_add(from_pool).ok_or(BallastError::MathOverflow)?;
-        reserve.write_off_unbacked_fees()?;
-        let socialized = assets_before.saturating_sub(reserve.total_deposit_assets()?);
+        let (debt, from_pool, socialized) = reserve.write_off_debt(held, pool_balance)?;
         position.slots[i].borrow_shares = 0;
         position.release_slot_if_empty(i);
         (debt, from_pool, socialized, *reserve)

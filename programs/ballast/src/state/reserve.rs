@@ -285,6 +285,24 @@ impl Reserve {
         Ok(unowned)
     }
 
+    /// Writes off a position's `held` borrow shares (interest accrued first by the caller): the
+    /// insurance pool holding `pool_balance` pays what it can into the vault, the rest lowers
+    /// the depositors' share value. Returns (the debt, rounded up; what the pool pays; what the
+    /// depositors lose). `resolve_bad_debt` books it; the risk lab replays it.
+    pub fn write_off_debt(&mut self, held: u64, pool_balance: u64) -> Result<(u64, u64, u64)> {
+        let debt =
+            debt_for_shares(held, self.borrow_index.get(), Rounding::Up).map_err(BallastError::from)?;
+        let from_pool = debt.min(pool_balance);
+        let assets_before = self.total_deposit_assets()?;
+        self.total_borrow_shares =
+            self.total_borrow_shares.checked_sub(held).ok_or(BallastError::MathOverflow)?;
+        self.available_liquidity =
+            self.available_liquidity.checked_add(from_pool).ok_or(BallastError::MathOverflow)?;
+        self.write_off_unbacked_fees()?;
+        let socialized = assets_before.saturating_sub(self.total_deposit_assets()?);
+        Ok((debt, from_pool, socialized))
+    }
+
     /// Uncollected protocol fees beyond what free liquidity and the remaining debt can back are
     /// written off (after bad debt): the depositors' assets never go negative.
     pub fn write_off_unbacked_fees(&mut self) -> Result<()> {
