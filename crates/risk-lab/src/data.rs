@@ -261,6 +261,20 @@ impl History {
         self.bars.partition_point(|b| b.time <= t).checked_sub(1)
     }
 
+    /// Undoes a split-adjustment: the bars before `from` as traded, per share before a split of
+    /// `ratio` new shares for one old that takes effect at `from` (prices × ratio, volume ÷
+    /// ratio). Files adjusted for splits (Yahoo's "Close" basis) divide the earlier bars by the
+    /// ratio; the oracle of the day published the per-share price as traded.
+    pub fn undo_split(&mut self, from: i64, ratio: f64) {
+        for bar in self.bars.iter_mut().take_while(|b| b.time < from) {
+            bar.open *= ratio;
+            bar.high *= ratio;
+            bar.low *= ratio;
+            bar.close *= ratio;
+            bar.volume /= ratio;
+        }
+    }
+
     /// Volume traded in `[from, to)` (bars starting there).
     pub fn volume_between(&self, from: i64, to: i64) -> f64 {
         let a = self.bars.partition_point(|b| b.time < from);

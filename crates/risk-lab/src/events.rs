@@ -24,6 +24,31 @@ struct EventEntry {
     end: String,
     /// Asset symbol → bar file, relative to the manifest (`*-5m.csv`: five-minute bars).
     files: BTreeMap<String, String>,
+    /// Splits inside the window (the files are split-adjusted, as Yahoo publishes them).
+    #[serde(default)]
+    splits: Vec<SplitEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SplitEntry {
+    asset: String,
+    /// The first trading day on the new shares.
+    date: String,
+    /// New shares per old share (a reverse split is below 1).
+    ratio: f64,
+}
+
+/// A split inside an event's window.
+#[derive(Debug, Clone)]
+pub struct Split {
+    pub asset: String,
+    /// The opening bell of the first trading day on the new shares (unix seconds).
+    pub at: i64,
+    pub ratio: f64,
+    /// The file as shipped (adjusted: one price scale throughout), for the replay without the
+    /// split that the split's replay is held against.
+    pub adjusted: History,
 }
 
 /// One event: its window and each asset's history.
@@ -34,7 +59,15 @@ pub struct Event {
     pub warm_up: i64,
     pub start: i64,
     pub end: i64,
+    /// Each asset's price per share as traded (a split inside the window undone).
     pub assets: BTreeMap<String, History>,
+    pub splits: Vec<Split>,
+}
+
+impl Event {
+    pub fn split_of(&self, asset: &str) -> Option<&Split> {
+        self.splits.iter().find(|s| s.asset == asset)
+    }
 }
 
 /// Reads the manifest at `path` and every file it names; `only` keeps just those event ids
@@ -82,7 +115,31 @@ pub fn load(path: &Path, only: &[String]) -> Result<Vec<Event>, DataError> {
             }
             assets.insert(symbol.clone(), history);
         }
-        out.push(Event { id: entry.id, title: entry.title, warm_up, start, end, assets });
+        let mut splits = Vec::new();
+        for split in &entry.splits {
+            let what = format!("event {}: split of {} on {}", entry.id, split.asset, split.date);
+            let day = date(&split.date, "split date")?;
+            let history = assets
+                .get_mut(&split.asset)
+                .ok_or_else(|| refuse(None, format!("{what}: the event has no file for {}", split.asset)))?;
+            if history.resolution != Resolution::Daily {
+                return Err(refuse(None, format!("{what}: splits take trading-day files (*-daily.csv)")));
+            }
+            if !(split.ratio.is_finite() && split.ratio > 0.0 && split.ratio != 1.0) {
+                return Err(refuse(None, format!("{what}: ratio {} is not a split", split.ratio)));
+            }
+            let (at, _) = crate::paths::nyse_session(day);
+            if !(start..end).contains(&at) || history.bar_at(at).is_none_or(|b| b.time != day) {
+                return Err(refuse(
+                    None,
+                    format!("{what}: not a trading day of the file inside [start, end)"),
+                ));
+            }
+            let adjusted = history.clone();
+            history.undo_split(day, split.ratio);
+            splits.push(Split { asset: split.asset.clone(), at, ratio: split.ratio, adjusted });
+        }
+        out.push(Event { id: entry.id, title: entry.title, warm_up, start, end, assets, splits });
     }
     if out.is_empty() {
         return Err(refuse(None, format!("no event matches {only:?}")));

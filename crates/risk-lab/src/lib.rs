@@ -17,6 +17,9 @@ pub const SHORT_EVENT: &str = "2021-05-19";
 /// How much of it the short replay runs past the warm-up, seconds.
 pub const SHORT_SECS: i64 = 16 * 3600;
 
+/// The shipped window with a split (TSLA's 3-for-1 of 25 August 2022).
+pub const SPLIT_EVENT: &str = "2022-08-25-split";
+
 /// The workspace's root (the manifest and market file paths are relative to it).
 pub fn workspace_root() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -55,6 +58,39 @@ pub fn short_replay(
         keeper_latency_secs: 2,
         turnover_bps: 2_000,
         sample_every,
+        split: None,
+    };
+    Ok(replay::run(&s))
+}
+
+/// The split's window for TSLAx at 5× with a 5 % maintenance haircut (where the window's moves
+/// liquidate), `positions` positions, keepers 2 s late, with the split as `case` says.
+pub fn split_replay(case: study::SplitCase, positions: usize) -> Result<replay::Outcome, String> {
+    let root = workspace_root();
+    let event = events::load(&root.join("data/history/events.toml"), &[SPLIT_EVENT.to_string()])
+        .map_err(|e| e.to_string())?
+        .remove(0);
+    let decimals = |s: &str| if s == "USDC" { 6 } else { 8 };
+    let (mut rules, market) =
+        rules::from_market_file(&root.join("migrations/crash-bench.toml"), &["TSLAx", "USDC"], decimals)?;
+    let stable = rules.pop().expect("asked for");
+    let asset = study::with_grid_cell(&rules.pop().expect("asked for"), 50_000, 500);
+    asset.check().map_err(|e| e.to_string())?;
+    let (history, split) = study::split_case(&event, "TSLAx", case);
+    let s = replay::Scenario {
+        history,
+        asset,
+        stable,
+        market,
+        start: event.warm_up,
+        crash: event.start,
+        end: event.end,
+        population: replay::Population { count: positions, ..replay::Population::default() },
+        oracle: paths::OracleModel::default(),
+        keeper_latency_secs: 2,
+        turnover_bps: 2_000,
+        sample_every: 0,
+        split,
     };
     Ok(replay::run(&s))
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use anchor_lang::prelude::Pubkey;
 use ballast::events::PoolStatus;
 use ballast::health::{deposits_are_dust, initial_health_with_shocks};
-use ballast::mint_rules::MintTraits;
+use ballast::mint_rules::{MintTraits, Multiplier};
 use ballast::state::{Market, OracleSource, Position, Reserve};
 use ballast_risk::fixed::{Rounding, WAD};
 use ballast_risk::interest::shares_for_debt;
@@ -44,6 +44,42 @@ impl Default for Population {
     }
 }
 
+/// A stock split inside the window as the token's issuer carries it out (SPEC §6): one token
+/// stays one old share, so at `at` the per-share feed falls by `ratio` and the mint's
+/// ScaledUiAmount multiplier rises by it (a pausable mint, re-read on every touch, like the
+/// xStocks fixtures). The history is the per-share price as traded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SplitModel {
+    pub at: i64,
+    pub ratio: f64,
+    /// Scheduled on the mint before the window opens (Token-2022's `update_multiplier` with a
+    /// future effective time), or made at `at` without warning: the program learns of it when
+    /// a transaction next re-reads the mint.
+    pub announced: bool,
+}
+
+impl SplitModel {
+    /// Shares one token stands for at `t`: what turns the per-share price into the token's.
+    pub fn multiplier_at(&self, t: i64) -> f64 {
+        if t >= self.at {
+            self.ratio
+        } else {
+            1.0
+        }
+    }
+
+    /// What the mint shows at `t`.
+    fn mint_traits(&self, decimals: u8, t: i64) -> MintTraits {
+        let after = (self.ratio * WAD as f64).round() as u128;
+        let multiplier = match (self.announced, t >= self.at) {
+            (true, _) => Multiplier { multiplier: WAD, new_multiplier: after, effective_ts: self.at },
+            (false, false) => Multiplier { multiplier: WAD, new_multiplier: WAD, effective_ts: 0 },
+            (false, true) => Multiplier { multiplier: after, new_multiplier: after, effective_ts: self.at },
+        };
+        MintTraits { multiplier, pausable: true, ..MintTraits::plain(decimals) }
+    }
+}
+
 /// Everything one replay needs.
 #[derive(Debug, Clone)]
 pub struct Scenario<'a> {
@@ -64,6 +100,20 @@ pub struct Scenario<'a> {
     pub turnover_bps: u32,
     /// Keep the state before every n-th liquidation (for the LiteSVM cross-check); 0: none.
     pub sample_every: usize,
+    /// A split of the asset inside the window (`history` is then per share as traded).
+    pub split: Option<SplitModel>,
+}
+
+impl Scenario<'_> {
+    /// Shares one asset token stands for at `t` (1 without a split).
+    fn multiplier_at(&self, t: i64) -> f64 {
+        self.split.map_or(1.0, |s| s.multiplier_at(t))
+    }
+
+    /// The asset token's market price at `t`.
+    fn token_market_price(&self, t: i64) -> f64 {
+        market_price(self.history, t) * self.multiplier_at(t)
+    }
 }
 
 /// One liquidation as the program booked it.
@@ -131,7 +181,10 @@ pub struct Outcome {
     /// Each pool's balance at the end, tokens, and the fees paid in from the window's start.
     pub pool_end: [u64; 2],
     pub fees_in: [u64; 2],
-    /// Per minute: (t, market price, oracle price).
+    /// Keeper transactions the program refused: the position was healthy once the transaction
+    /// re-read the mints (a multiplier change the keeper's view had not seen).
+    pub keeper_refused: usize,
+    /// Per minute: (t, market price, oracle price), per token.
     pub prices: Vec<(i64, f64, f64)>,
     /// Per hour: (t, each pool's balance in USD).
     pub pool_usd: Vec<(i64, [f64; 2])>,
@@ -203,13 +256,20 @@ struct LabMarket {
     price_accounts: [Pubkey; 2],
     decimals: [u8; 2],
     pools: [u64; 2],
+    split: Option<SplitModel>,
 }
 
 fn mantissa(price: f64) -> i64 {
     (price * 1e8).round() as i64
 }
 
-fn reserve_for(rules: &AssetRules, market: Pubkey, feed_id: [u8; 32], at: i64) -> Reserve {
+fn reserve_for(
+    rules: &AssetRules,
+    market: Pubkey,
+    feed_id: [u8; 32],
+    traits: &MintTraits,
+    at: i64,
+) -> Reserve {
     let mut oracle = rules.oracle.clone();
     oracle.source = OracleSource::PythPull;
     oracle.feed_id = feed_id;
@@ -224,7 +284,7 @@ fn reserve_for(rules: &AssetRules, market: Pubkey, feed_id: [u8; 32], at: i64) -
     r.deposit_cap = u64::MAX;
     r.borrow_cap = u64::MAX;
     r.last_accrual_ts = at;
-    r.set_mint_traits(&MintTraits::plain(rules.decimals), at);
+    r.set_mint_traits(traits, at);
     r
 }
 
@@ -236,7 +296,15 @@ impl LabMarket {
         let reserves: HashMap<Pubkey, Reserve> = [&s.asset, &s.stable]
             .iter()
             .enumerate()
-            .map(|(i, rules)| (keys[i], reserve_for(rules, market_key, feed_ids[i], s.start)))
+            .map(|(i, rules)| {
+                let traits = if i == ASSET {
+                    s.split
+                        .map_or(MintTraits::plain(rules.decimals), |x| x.mint_traits(rules.decimals, s.start))
+                } else {
+                    MintTraits::plain(rules.decimals)
+                };
+                (keys[i], reserve_for(rules, market_key, feed_ids[i], &traits, s.start))
+            })
             .collect();
         let market = Market {
             admin: Pubkey::default(),
@@ -267,6 +335,20 @@ impl LabMarket {
             price_accounts: feed_ids.map(|f| ballast_sdk::pda::pyth_push_feed(0, &f)),
             decimals: [s.asset.decimals, s.stable.decimals],
             pools: [0, 0],
+            split: s.split,
+        }
+    }
+
+    /// Re-reads both mints at `t`, as `deposit`, `borrow`, `liquidate` and `resolve_bad_debt`
+    /// do first.
+    fn refresh_mints(&mut self, t: i64) {
+        for i in [ASSET, STABLE] {
+            let decimals = self.decimals[i];
+            let traits = match self.split {
+                Some(split) if i == ASSET => split.mint_traits(decimals, t),
+                _ => MintTraits::plain(decimals),
+            };
+            self.reserve(i).set_mint_traits(&traits, t);
         }
     }
 
@@ -451,7 +533,7 @@ pub fn run(s: &Scenario) -> Outcome {
 
     // Lenders: deep liquidity in both reserves (their deposits are not the population's).
     let mut lender: Position = bytemuck::Zeroable::zeroed();
-    let p0 = feed.state.price;
+    let p0 = feed.state.price * s.multiplier_at(feed.state.publish_time);
     let deep = 1e10;
     let (asset_deep, stable_deep) = (lab.tokens(ASSET, deep, p0), lab.tokens(STABLE, deep, 1.0));
     lab.deposit(&mut lender, ASSET, asset_deep, s.start);
@@ -477,7 +559,7 @@ pub fn run(s: &Scenario) -> Outcome {
     let mut borrowers: Vec<Borrower> = Vec::with_capacity(plans.len());
 
     let asset_key = lab.keys[ASSET];
-    let mut asset_state = feed.state;
+    let mut p = p0;
     // The market's volume per second relative to its mean over the warm-up (the protocol's
     // activity follows the market's): the last hour's for intraday bars, the day's for daily.
     let warm_mean = s.history.volume_between(s.start, s.crash) / (s.crash - s.start).max(1) as f64;
@@ -502,12 +584,14 @@ pub fn run(s: &Scenario) -> Outcome {
     let mut t = s.start;
     let mut stride = 1;
     while t < s.end {
-        asset_state = feed.advance(s.history, t, stride);
+        // The feed publishes the per-share price; a token is worth it times the shares it
+        // stood for when the price was published.
+        let asset_state = feed.advance(s.history, t, stride);
         lab.post(ASSET, &asset_state, s.oracle.conf_bps);
         lab.post(STABLE, &stable_state(t, s.oracle.calm_lag_secs), s.oracle.conf_bps);
-        let p = asset_state.price;
+        p = asset_state.price * s.multiplier_at(asset_state.publish_time);
         if (t - s.start) % 60 == 0 {
-            out.prices.push((t, market_price(s.history, t), p));
+            out.prices.push((t, s.token_market_price(t), p));
         }
 
         // The protocol's flows of the past hour, recorded as the handlers record them.
@@ -614,7 +698,7 @@ pub fn run(s: &Scenario) -> Outcome {
             };
         t += stride;
     }
-    out.end_price = asset_state.price;
+    out.end_price = p;
     out.pool_end = lab.pools;
     let mut worst: HashMap<usize, f64> = HashMap::new();
     for d in &out.bad_debt {
@@ -629,6 +713,7 @@ pub fn run(s: &Scenario) -> Outcome {
 fn open(lab: &mut LabMarket, t: i64, short: bool, leverage: f64, usd: f64, p: f64) -> Option<Borrower> {
     let (coll, debt_i, debt_price, coll_price) =
         if short { (STABLE, ASSET, p, 1.0) } else { (ASSET, STABLE, 1.0, p) };
+    lab.refresh_mints(t);
     let mut position: Position = bytemuck::Zeroable::zeroed();
     position.market = Pubkey::new_from_array([200; 32]);
     position.owner = Pubkey::new_unique();
@@ -677,10 +762,15 @@ fn act(
     p: f64,
     dust_value: u128,
 ) {
-    let market_p = market_price(s.history, t);
-    for _ in 0..4 {
+    let market_p = s.token_market_price(t);
+    for round in 0..4 {
+        // The program re-reads both mints before it judges the position.
+        lab.refresh_mints(t);
         let Some(view) = lab.view(&b.position, t) else { return };
         if !view.health.is_liquidatable() {
+            if round == 0 {
+                out.keeper_refused += 1;
+            }
             b.trigger = trigger_price(&view, &lab.keys[ASSET], p);
             return;
         }
@@ -729,11 +819,6 @@ fn liquidate(
     let plan = choice.plan;
     let view = lab.view(&b.position, t)?;
     let seize_slot = view.slots.iter().find(|s| s.reserve == choice.seize_reserve)?;
-    for i in [ASSET, STABLE] {
-        // `liquidate` refreshes both mints first.
-        let decimals = lab.decimals[i];
-        lab.reserve(i).set_mint_traits(&MintTraits::plain(decimals), t);
-    }
     {
         let r = lab.reserves.get_mut(&choice.repay_reserve)?;
         r.accrue(t).ok()?;

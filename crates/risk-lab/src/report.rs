@@ -128,6 +128,75 @@ pub fn draw(study: &Study, dir: &Path) -> Result<Vec<String>, String> {
 }
 
 /// One sweep as a table (a blank line after it).
+/// The splits: each replayed as scheduled, unannounced and not at all, and whether the split
+/// changed any liquidation.
+fn split_section(w: &mut String, study: &Study) {
+    use crate::study::SplitCase;
+    let Some(first) = study.splits.first() else { return };
+    let _ = writeln!(w, "\n### A stock split\n");
+    let _ = writeln!(
+        w,
+        "A tokenized stock stays one *old* share per token: at a {}-for-1 split the per-share feed \
+         falls to a third at the bell while the mint's ScaledUiAmount multiplier rises from 1 to \
+         {} (SPEC §6). The lab replays the window with the per-share prices as traded (the \
+         file's split-adjustment undone before the split) and the mint's multiplier changing at \
+         the bell, either **scheduled** on the mint before the window (as the issuer announces \
+         splits) or **without warning** (the program learns of it when a transaction next \
+         re-reads the mint), and holds both against the same window **without the split** \
+         (adjusted prices, a plain token): what the positions were worth all along. A split that \
+         the program handles changes no liquidation. *Around the bell*: from 15 min before it to \
+         24 h after (the change's window and the per-share EMA settling). *Refused*: keeper \
+         transactions the program turned down because the position was healthy once the mint \
+         was re-read.\n",
+        first.ratio, first.ratio
+    );
+    let _ = writeln!(w, "| event | asset | rules | keepers | case | liquidations | around the bell | liquidated | bad debt | refused |");
+    let _ = writeln!(w, "|---|---|---|---:|---|---:|---:|---:|---:|---:|");
+    for r in &study.splits {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} s | {} | {} | {} | {} | {} | {} |",
+            r.event,
+            r.asset,
+            r.rules,
+            r.latency,
+            r.case.label(),
+            r.figures.liquidations,
+            r.liquidations_around,
+            usd(r.figures.liquidated_usd),
+            usd(r.figures.bad_debt_usd),
+            r.keeper_refused
+        );
+    }
+    // Every split replay against the replay without it, same rules and keepers.
+    let differing: Vec<String> = study
+        .splits
+        .iter()
+        .filter(|r| r.case != SplitCase::Without)
+        .filter_map(|r| {
+            let without = study.splits.iter().find(|o| {
+                o.case == SplitCase::Without
+                    && o.event == r.event
+                    && o.rules == r.rules
+                    && o.latency == r.latency
+            })?;
+            let same = r.figures.liquidations == without.figures.liquidations
+                && r.liquidations_around == without.liquidations_around
+                && (r.figures.bad_debt_usd - without.figures.bad_debt_usd).abs() < 0.01;
+            (!same).then(|| format!("{} ({}, {} s, {})", r.event, r.rules, r.latency, r.case.label()))
+        })
+        .collect();
+    if differing.is_empty() {
+        let _ = writeln!(
+            w,
+            "\nEvery split replay liquidated exactly the positions, and left exactly the bad debt, \
+             of the same window without the split: the split alone liquidated nobody."
+        );
+    } else {
+        let _ = writeln!(w, "\nThe split changed the outcome in: {}.", differing.join("; "));
+    }
+}
+
 fn sweep_table(w: &mut String, rows: &[crate::study::SweepRow], setting: &str) {
     let _ = writeln!(w, "| asset | {setting} | liquidations | bad debt | within the pool everywhere |");
     let _ = writeln!(w, "|---|---|---:|---:|---|");
@@ -357,6 +426,7 @@ pub fn markdown(study: &Study, images: &[String], command: &str) -> String {
             above
         );
     }
+    split_section(w, study);
     let _ = writeln!(w, "\n## Every event under the current parameters\n");
     let _ = writeln!(
         w,

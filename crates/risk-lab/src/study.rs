@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use crate::data::History;
 use crate::events::Event;
 use crate::paths::{market_price, OracleModel};
-use crate::replay::{self, Outcome, Population, Scenario, ASSET, STABLE};
+use crate::replay::{self, Outcome, Population, Scenario, SplitModel, ASSET, STABLE};
 use crate::rules::{AssetRules, MarketRules};
 
 /// What the study varies and holds.
@@ -197,6 +197,58 @@ pub struct Recommendation {
     pub insurance_target_bps: u64,
 }
 
+/// How a replay treats a split inside its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SplitCase {
+    /// The issuer scheduled the multiplier change on the mint before the window (xStocks
+    /// announce splits days ahead).
+    Announced,
+    /// The multiplier changes at the bell without a schedule.
+    Unannounced,
+    /// No split: the split-adjusted prices and a plain token, what the holders' positions
+    /// were worth all along.
+    Without,
+}
+
+impl SplitCase {
+    pub fn label(self) -> &'static str {
+        match self {
+            SplitCase::Announced => "split, scheduled on the mint",
+            SplitCase::Unannounced => "split, no warning",
+            SplitCase::Without => "no split (adjusted prices)",
+        }
+    }
+}
+
+/// The history and the split model a replay of `asset` in `event` takes under `case` (any case
+/// is the plain history when the window has no split).
+pub fn split_case<'a>(event: &'a Event, asset: &str, case: SplitCase) -> (&'a History, Option<SplitModel>) {
+    match event.split_of(asset) {
+        Some(x) if case == SplitCase::Without => (&x.adjusted, None),
+        Some(x) => (
+            &event.assets[asset],
+            Some(SplitModel { at: x.at, ratio: x.ratio, announced: case == SplitCase::Announced }),
+        ),
+        None => (&event.assets[asset], None),
+    }
+}
+
+/// One replay of a window with a split.
+#[derive(Debug, Clone)]
+pub struct SplitRow {
+    pub event: String,
+    pub asset: String,
+    pub ratio: f64,
+    pub rules: String,
+    pub latency: i64,
+    pub case: SplitCase,
+    pub figures: Figures,
+    /// Liquidations from 15 min before the bell to the next day's bell (the change's window
+    /// and the EMA's settling).
+    pub liquidations_around: usize,
+    pub keeper_refused: usize,
+}
+
 #[derive(Clone)]
 pub struct Study {
     pub config: StudyConfig,
@@ -206,6 +258,7 @@ pub struct Study {
     pub breaker_sweep: Vec<SweepRow>,
     pub latency_sweep: Vec<SweepRow>,
     pub recommendations: Vec<Recommendation>,
+    pub splits: Vec<SplitRow>,
     pub replays: usize,
 }
 
@@ -276,6 +329,7 @@ struct Job<'a> {
     oracle: OracleModel,
     latency: i64,
     keep: bool,
+    split: SplitCase,
 }
 
 /// Runs the study over `events` for the assets in `rules` (the stablecoin is `stable`).
@@ -287,7 +341,7 @@ pub fn run(
     config: &StudyConfig,
 ) -> Study {
     let scenario = |job: &Job| -> Outcome {
-        let history = &job.event.assets[job.asset];
+        let (history, split) = split_case(job.event, job.asset, job.split);
         let s = Scenario {
             history,
             asset: job.rules.clone(),
@@ -301,6 +355,7 @@ pub fn run(
             keeper_latency_secs: job.latency,
             turnover_bps: config.turnover_bps,
             sample_every: if job.keep { config.sample_every } else { 0 },
+            split,
         };
         let mut o = replay::run(&s);
         if !job.keep {
@@ -323,7 +378,15 @@ pub fn run(
             (config.oracle.without_lag(), 0, false),
             (config.oracle, config.keeper_latency_secs, false),
         ] {
-            jobs.push(Job { event: e, asset: &a.symbol, rules: (*a).clone(), oracle, latency, keep });
+            jobs.push(Job {
+                event: e,
+                asset: &a.symbol,
+                rules: (*a).clone(),
+                oracle,
+                latency,
+                keep,
+                split: SplitCase::Announced,
+            });
         }
     }
     let mut outcomes = parallel(&jobs, config.threads, scenario).into_iter();
@@ -370,6 +433,7 @@ pub fn run(
                         oracle: config.oracle,
                         latency: config.stress_latency_secs,
                         keep: false,
+                        split: SplitCase::Announced,
                     });
                 }
             }
@@ -411,6 +475,7 @@ pub fn run(
                         oracle: config.oracle,
                         latency: *latency,
                         keep: false,
+                        split: SplitCase::Announced,
                     });
                 }
             }
@@ -479,7 +544,63 @@ pub fn run(
     replays +=
         (config.lag_grid.len() + config.breaker_grid.len() + 2 * config.latency_grid.len()) * pairs.len();
 
-    // 4. The recommendation: the highest leverage, then the lowest haircut, within the pool in
+    // 4. Each split against the same window without it: scheduled, unannounced, and none, at
+    // the current rules and at 5× with a 5 % maintenance haircut (where liquidations happen),
+    // with working and congested keepers.
+    let mut split_jobs = Vec::new();
+    let mut split_rows = Vec::new();
+    for (e, a) in &pairs {
+        let Some(split) = e.split_of(&a.symbol) else { continue };
+        for (label, rules) in [("current", (*a).clone()), ("5× / 10 % / 5 %", with_grid_cell(a, 50_000, 500))]
+        {
+            for latency in [config.keeper_latency_secs, config.stress_latency_secs] {
+                for case in [SplitCase::Announced, SplitCase::Unannounced, SplitCase::Without] {
+                    split_rows.push((
+                        e.id.clone(),
+                        a.symbol.clone(),
+                        split.ratio,
+                        split.at,
+                        label,
+                        latency,
+                        case,
+                    ));
+                    split_jobs.push(Job {
+                        event: e,
+                        asset: &a.symbol,
+                        rules: rules.clone(),
+                        oracle: config.oracle,
+                        latency,
+                        keep: false,
+                        split: case,
+                    });
+                }
+            }
+        }
+    }
+    replays += split_jobs.len();
+    let split_outcomes = parallel(&split_jobs, config.threads, |j| {
+        let o = scenario(j);
+        let start_price = market_price(&j.event.assets[j.asset], j.event.start);
+        let figures = Figures::of(&o, start_price, [j.rules.decimals, stable.decimals]);
+        (figures, o.liquidations.iter().map(|l| l.time).collect::<Vec<_>>(), o.keeper_refused)
+    });
+    let splits = split_rows
+        .into_iter()
+        .zip(split_outcomes)
+        .map(|((event, asset, ratio, at, rules, latency, case), (figures, times, refused))| SplitRow {
+            event,
+            asset,
+            ratio,
+            rules: rules.to_string(),
+            latency,
+            case,
+            figures,
+            liquidations_around: times.iter().filter(|&&t| t >= at - 900 && t < at + 86_400).count(),
+            keeper_refused: refused,
+        })
+        .collect();
+
+    // 5. The recommendation: the highest leverage, then the lowest haircut, within the pool in
     // every event; the target that covered every event.
     let recommendations = assets
         .iter()
@@ -515,6 +636,7 @@ pub fn run(
         breaker_sweep,
         latency_sweep,
         recommendations,
+        splits,
         replays,
     }
 }

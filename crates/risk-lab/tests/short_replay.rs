@@ -90,3 +90,86 @@ fn the_shipped_history_loads_clean() {
         }
     }
 }
+
+#[test]
+fn a_split_liquidates_exactly_whom_the_same_window_without_it_does() {
+    use ballast_risk_lab::study::SplitCase;
+    let run = |case| ballast_risk_lab::split_replay(case, 100).unwrap();
+    let (scheduled, unannounced, without) =
+        (run(SplitCase::Announced), run(SplitCase::Unannounced), run(SplitCase::Without));
+    assert!(!without.liquidations.is_empty(), "the window liquidates nobody at 5×");
+    let who = |o: &Outcome| o.liquidations.iter().map(|l| (l.time, l.position)).collect::<Vec<_>>();
+    for (name, o) in [("scheduled", &scheduled), ("unannounced", &unannounced)] {
+        assert_eq!(o.opened, without.opened, "{name}");
+        assert_eq!(who(o), who(&without), "{name}: the split changed who was liquidated, or when");
+        for (a, b) in o.liquidations.iter().zip(&without.liquidations) {
+            assert!((a.repaid_usd - b.repaid_usd).abs() <= 1e-3 * b.repaid_usd, "{name}: {a:?} vs {b:?}");
+        }
+        assert_eq!(o.bad_debt.len(), without.bad_debt.len(), "{name}");
+        // The token's price runs on across the bell: a third of the shares' price times three.
+        let worst_minute = o.prices.windows(2).map(|w| (w[1].1 / w[0].1).ln().abs()).fold(0.0, f64::max);
+        assert!(worst_minute < 0.05, "{name}: the token's price jumped {worst_minute} in a minute");
+    }
+    // Without warning, the keeper's view (the mint as last read) sees every long collapse at the
+    // bell; the first transaction re-reads the mint and is refused, and nobody is liquidated.
+    assert_eq!(scheduled.keeper_refused, 0);
+    assert_eq!(unannounced.keeper_refused, 1);
+    assert_eq!(without.keeper_refused, 0);
+}
+
+#[test]
+fn the_split_window_is_the_per_share_price_as_traded() {
+    let e = events::load(&root().join("data/history/events.toml"), &[ballast_risk_lab::SPLIT_EVENT.into()])
+        .unwrap()
+        .remove(0);
+    let split = e.split_of("TSLAx").expect("the split event names TSLA's split");
+    assert_eq!(split.ratio, 3.0);
+    let raw = &e.assets["TSLAx"];
+    let day = ballast_risk_lab::data::parse_date("2022-08-25").unwrap();
+    let i = raw.index_at(day).unwrap();
+    assert_eq!(raw.bars[i].time, day);
+    // Before the split: three times the adjusted price (891.29 traded on 24 August); from it on:
+    // as shipped.
+    assert!((raw.bars[i - 1].close - 891.29).abs() < 0.01, "{}", raw.bars[i - 1].close);
+    assert_eq!(raw.bars[i], split.adjusted.bars[i]);
+    assert_eq!(raw.bars[i - 1].close, 3.0 * split.adjusted.bars[i - 1].close);
+}
+
+#[test]
+fn a_split_the_manifest_cannot_place_is_refused_by_name() {
+    let dir = std::env::temp_dir().join(format!("risk-lab-split-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("x-daily.csv"),
+        "date,open,high,low,close,volume\n2022-08-23,900,910,890,900,1\n2022-08-24,900,910,890,891,1\n\
+         2022-08-25,302,303,291,296,3\n2022-08-26,297,302,287,288,3\n2022-08-29,282,287,280,284,3\n",
+    )
+    .unwrap();
+    let manifest = dir.join("events.toml");
+    let load = |split: &str| {
+        std::fs::write(
+            &manifest,
+            format!(
+                "[[event]]\nid = \"s\"\ntitle = \"s\"\nwarm_up = \"2022-08-23\"\nstart = \"2022-08-24\"\n\
+                 end = \"2022-08-27\"\nfiles = {{ TSLAx = \"x-daily.csv\" }}\nsplits = [{split}]\n"
+            ),
+        )
+        .unwrap();
+        events::load(&manifest, &[])
+    };
+    let good = load("{ asset = \"TSLAx\", date = \"2022-08-25\", ratio = 3.0 }").unwrap();
+    assert_eq!(good[0].assets["TSLAx"].bars[1].close, 2673.0);
+    for (split, says) in [
+        ("{ asset = \"NVDAx\", date = \"2022-08-25\", ratio = 3.0 }", "the event has no file for NVDAx"),
+        ("{ asset = \"TSLAx\", date = \"2022-08-27\", ratio = 3.0 }", "not a trading day of the file"),
+        ("{ asset = \"TSLAx\", date = \"2022-08-23\", ratio = 3.0 }", "inside [start, end)"),
+        ("{ asset = \"TSLAx\", date = \"2022-08-25\", ratio = 1.0 }", "ratio 1 is not a split"),
+        ("{ asset = \"TSLAx\", date = \"2022-08-25\", ratio = -3.0 }", "ratio -3 is not a split"),
+        ("{ asset = \"TSLAx\", date = \"25/08/2022\", ratio = 3.0 }", "is not a date"),
+        ("{ asset = \"TSLAx\", date = \"2022-08-25\", ratio = 3.0, when = 1 }", "unknown field `when`"),
+    ] {
+        let e = load(split).unwrap_err();
+        assert!(e.to_string().contains(says), "{split}: {e}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

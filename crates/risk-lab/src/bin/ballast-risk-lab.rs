@@ -103,6 +103,20 @@ fn run(args: &Args) -> Result<(), String> {
             f.within_pool()
         );
     }
+    for r in &study.splits {
+        println!(
+            "{:<10} {:<5} {:<16} {:>3} s  {:<28} liquidations {:>4} ({:>3} around the bell)  bad debt ${:>8.0}  refused {}",
+            r.event,
+            r.asset,
+            r.rules,
+            r.latency,
+            r.case.label(),
+            r.figures.liquidations,
+            r.liquidations_around,
+            r.figures.bad_debt_usd,
+            r.keeper_refused
+        );
+    }
     eprintln!("[risk-lab] {} replays in {:.1} s", study.replays, started.elapsed().as_secs_f64());
     if args.docs {
         let images = report::draw(&study, &args.docs_dir.join("risk"))?;
