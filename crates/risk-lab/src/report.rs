@@ -39,7 +39,7 @@ pub fn draw(study: &Study, dir: &Path) -> Result<Vec<String>, String> {
         for b in &runs {
             let first = b.outcome.prices.first().map_or(1.0, |p| p.1);
             prices.push(Series {
-                name: format!("{} (market, 100 = start)", b.asset),
+                name: format!("{} (market, per token, 100 = start)", b.asset),
                 points: b.outcome.prices.iter().map(|&(t, m, _)| (hours(t), 100.0 * m / first)).collect(),
             });
             // The hour each liquidation landed (one dot per hour with any, at that price).
@@ -66,6 +66,13 @@ pub fn draw(study: &Study, dir: &Path) -> Result<Vec<String>, String> {
             }
             points.push((hours(b.outcome.prices.last().map_or(t0, |p| p.0)), cumulative));
             pools.push(Series { name: format!("{} market: bad debt (USD, cumulative)", b.asset), points });
+        }
+        if let Some(split) = study.splits.iter().find(|r| r.event == event) {
+            markers.push(Marker {
+                label: format!("{} {}-for-1 split", split.asset, split.ratio),
+                x: hours(split.at),
+                y: None,
+            });
         }
         let title = format!("{event}: market prices (dots: hours with liquidations)");
         let top = LineChart {

@@ -239,6 +239,8 @@ pub struct SplitRow {
     pub event: String,
     pub asset: String,
     pub ratio: f64,
+    /// The bell the split took effect at.
+    pub at: i64,
     pub rules: String,
     pub latency: i64,
     pub case: SplitCase,
@@ -591,6 +593,7 @@ pub fn run(
             event,
             asset,
             ratio,
+            at,
             rules: rules.to_string(),
             latency,
             case,
