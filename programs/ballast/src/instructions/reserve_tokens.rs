@@ -112,13 +112,13 @@ impl<'info> ReserveTokens<'info> {
     /// Moves `amount` from the user's token account into the vault; `owner` signs.
     pub fn transfer_in_exact(&self, owner: &Signer<'info>, amount: u64, decimals: u8) -> Result<()> {
         self.require_vault_not_frozen()?;
-        let accounts = TransferChecked {
-            from: self.user_token_account.to_account_info(),
-            mint: self.mint.to_account_info(),
-            to: self.vault.to_account_info(),
-            authority: owner.to_account_info(),
-        };
-        transfer_checked(CpiContext::new(self.token_program.key(), accounts), amount, decimals)
+        token_transfer(
+            self.token_program.key,
+            [&self.user_token_account, &self.mint, &self.vault, owner],
+            amount,
+            decimals,
+            &[],
+        )
     }
 
     /// Moves `amount` from the vault to the user's token account; the reserve PDA signs.
@@ -154,14 +154,152 @@ pub fn transfer_as_reserve<'info>(
     to: AccountInfo<'info>,
     amount: u64,
 ) -> Result<()> {
-    let accounts = TransferChecked { from, mint, to, authority: reserve_info };
     reserve.with_signer_seeds(|seeds| {
-        transfer_checked(
-            CpiContext::new_with_signer(token_program, accounts, seeds),
-            amount,
-            reserve.decimals,
-        )
+        token_transfer(&token_program, [&from, &mint, &to, &reserve_info], amount, reserve.decimals, seeds)
     })
+}
+
+/// The token program's `TransferChecked` (SPL Token and Token-2022 alike) of `amount` from
+/// `accounts[0]` to `accounts[2]` (mint `accounts[1]`, authority `accounts[3]`), signed by
+/// `seeds` when the authority is a PDA. On chain through the C-ABI invoke syscall with the
+/// instruction and account infos on the stack: the runtime charges the same (946 units and the
+/// account bytes) as for `anchor_spl::transfer_checked`, which first builds the instruction's
+/// vectors, clones them into a stable layout, checks every `RefCell` and clones every
+/// `AccountInfo`: about 700 units per transfer that bought nothing here (no account data is
+/// borrowed across a transfer; the runtime checks privileges and ownership itself).
+/// docs/decisions.md, issue 28. Off chain (native tests) the same instruction goes through
+/// Anchor's CPI.
+pub fn token_transfer(
+    token_program: &Pubkey,
+    accounts: [&AccountInfo; 4],
+    amount: u64,
+    decimals: u8,
+    seeds: &[&[&[u8]]],
+) -> Result<()> {
+    let mut data = [0u8; 10];
+    data[0] = TRANSFER_CHECKED;
+    data[1..9].copy_from_slice(&amount.to_le_bytes());
+    data[9] = decimals;
+    #[cfg(target_os = "solana")]
+    {
+        // from and to writable; the authority signs (the user, or the reserve PDA by `seeds`).
+        raw_cpi::invoke(token_program, &accounts, &[true, false, true, false], &[false, false, false, true], &data, seeds)
+    }
+    #[cfg(not(target_os = "solana"))]
+    {
+        let [from, mint, to, authority] = accounts;
+        let accounts = TransferChecked {
+            from: from.clone(),
+            mint: mint.clone(),
+            to: to.clone(),
+            authority: authority.clone(),
+        };
+        let _ = data;
+        transfer_checked(CpiContext::new_with_signer(*token_program, accounts, seeds), amount, decimals)
+    }
+}
+
+/// SPL Token's and Token-2022's `TransferChecked` instruction tag.
+const TRANSFER_CHECKED: u8 = 12;
+
+/// A cross-program invocation through `sol_invoke_signed_c`, with every structure on the stack.
+#[cfg(target_os = "solana")]
+mod raw_cpi {
+    use anchor_lang::prelude::*;
+    use anchor_lang::solana_program::program::syscalls::sol_invoke_signed_c;
+
+    // The C ABI's structures (the runtime's `SolInstruction`, `SolAccountMeta`,
+    // `SolAccountInfo`, `SolSignerSeed(s)`).
+    #[repr(C)]
+    struct Meta {
+        pubkey: *const Pubkey,
+        is_writable: bool,
+        is_signer: bool,
+    }
+    #[repr(C)]
+    struct Instruction {
+        program_id: *const Pubkey,
+        accounts: *const Meta,
+        accounts_len: u64,
+        data: *const u8,
+        data_len: u64,
+    }
+    #[repr(C)]
+    struct Info {
+        key: *const Pubkey,
+        lamports: *mut u64,
+        data_len: u64,
+        data: *mut u8,
+        owner: *const Pubkey,
+        rent_epoch: u64,
+        is_signer: bool,
+        is_writable: bool,
+        executable: bool,
+    }
+    #[repr(C)]
+    struct Slice {
+        addr: *const u8,
+        len: u64,
+    }
+
+    /// Invokes `program` with `accounts` (writable and signing as `writable` and `signer` say:
+    /// a signer signed this instruction or is the PDA of `seeds`) and `data`.
+    pub fn invoke<const N: usize>(
+        program: &Pubkey,
+        accounts: &[&AccountInfo; N],
+        writable: &[bool; N],
+        signer: &[bool; N],
+        data: &[u8],
+        seeds: &[&[&[u8]]],
+    ) -> Result<()> {
+        // The account infos point at the loader's input (lamports and data in place): the
+        // runtime reads and updates them there, as it does through the Rust ABI's `RefCell`s.
+        let infos: [Info; N] = core::array::from_fn(|i| {
+            let a = accounts[i];
+            // SAFETY: the `RefCell`s hold pointers into the input buffer; no borrow is taken.
+            let (lamports, data) = unsafe { (&mut **a.lamports.as_ptr() as *mut u64, &mut **a.data.as_ptr()) };
+            Info {
+                key: a.key,
+                lamports,
+                data_len: data.len() as u64,
+                data: data.as_mut_ptr(),
+                owner: a.owner,
+                rent_epoch: 0,
+                is_signer: a.is_signer,
+                is_writable: a.is_writable,
+                executable: a.executable,
+            }
+        });
+        let metas: [Meta; N] = core::array::from_fn(|i| Meta {
+            pubkey: accounts[i].key,
+            is_writable: writable[i],
+            is_signer: signer[i],
+        });
+        let instruction = Instruction {
+            program_id: program,
+            accounts: metas.as_ptr(),
+            accounts_len: N as u64,
+            data: data.as_ptr(),
+            data_len: data.len() as u64,
+        };
+        // `&[&[&[u8]]]` as the C ABI's nested (pointer, length) pairs: a slice reference is
+        // exactly that pair on SBF, so the seeds are passed as they are.
+        let seed_sets = seeds.as_ptr() as *const Slice;
+        // SAFETY: every pointer is valid for the call; the runtime checks the rest.
+        let result = unsafe {
+            sol_invoke_signed_c(
+                &instruction as *const Instruction as *const u8,
+                infos.as_ptr() as *const u8,
+                N as u64,
+                seed_sets as *const u8,
+                seeds.len() as u64,
+            )
+        };
+        match result {
+            0 => Ok(()),
+            code => Err(ProgramError::from(code).into()),
+        }
+    }
 }
 
 /// What Ballast reads of a token account: its mint, its owner and its balance.
