@@ -170,9 +170,19 @@ pub fn bonus_bps(
     borrow_factor_bps: u32,
     maint_weight: u128,
 ) -> Result<u32, LiquidationError> {
-    // The health factor once: in basis points it is the same figure rounded down further
-    // (⌊⌊x·10⁹⌋ / 10⁵⌋ = ⌊x·10⁴⌋), and bound (b) needs it at full scale.
-    let hf = health.health_factor();
+    bonus_from(health, health.health_factor(), params, borrow_factor_bps, maint_weight)
+}
+
+/// [`bonus_bps`] given `health`'s health factor `hf` (computed once: a wide division). In basis
+/// points it is the same figure rounded down further (⌊⌊x·10⁹⌋ / 10⁵⌋ = ⌊x·10⁴⌋), and bound (b)
+/// needs it at full scale.
+fn bonus_from(
+    health: &Health,
+    hf: Option<u128>,
+    params: &LiquidationParams,
+    borrow_factor_bps: u32,
+    maint_weight: u128,
+) -> Result<u32, LiquidationError> {
     let hf_bps = match hf {
         Some(hf) => u32::try_from(hf / (RATIO_ONE / BPS)).unwrap_or(u32::MAX),
         None => ratio_bps(health.maint_collateral, health.maint_debt)?,
@@ -255,39 +265,66 @@ pub fn plan_with_health_after(
     params: &LiquidationParams,
     max_repay: u64,
 ) -> Result<(Liquidation, Health), LiquidationError> {
+    plan_in_full(health, repay, seize, params, max_repay).map(|p| (p.liquidation, p.after))
+}
+
+/// A plan and the figures behind it (see [`plan_in_full`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Planned {
+    pub liquidation: Liquidation,
+    /// `health` with the two slots down by exactly the planned amounts; it passed the checks.
+    pub after: Health,
+    /// `health`'s health factor, which the bonus was computed from.
+    pub health_factor_before: Option<u128>,
+}
+
+/// [`plan_with_health_after`], with the health factor it computed on the way (the program
+/// reports it and need not divide again).
+pub fn plan_in_full(
+    health: &Health,
+    repay: &RepaySide,
+    seize: &SeizeSide,
+    params: &LiquidationParams,
+    max_repay: u64,
+) -> Result<Planned, LiquidationError> {
     if !health.is_liquidatable() {
         return Err(LiquidationError::NotLiquidatable);
     }
     crate::cu_phase!("plan: bonus");
-    let bonus = bonus_bps(health, params, repay.borrow_factor_bps, seize.maint_weight)?;
+    let health_factor_before = health.health_factor();
+    let bonus = bonus_from(health, health_factor_before, params, repay.borrow_factor_bps, seize.maint_weight)?;
     let solvent = health.is_solvent();
     let passes =
         |h: &Health| h.maint_surplus_at_least(health) && (!solvent || h.health_factor_at_least(health));
     let attempts = if bonus > 0 { &[bonus, bonus - 1][..] } else { &[bonus][..] };
+    // The two slots' terms as they stand, once for every figure after.
+    let before = pair_maint(repay, repay.debt, seize, seize.deposit)?;
     // The first plan that passes even if the program's whole-share booking leaves the slots a
     // few tokens worse; failing that, the first that passes at its exact amounts (the program
-    // books exactly when the shares divide evenly, and checks what it booked).
+    // books exactly when the shares divide evenly, and checks what it booked). The worst case
+    // first: less debt repaid and less collateral seized can only leave the surplus and the
+    // health factor higher, so when it passes the exact amounts pass too.
     let mut exact = None;
     for &attempt in attempts {
         crate::cu_phase!("plan: amounts");
         let liquidation = amounts_at(health, repay, seize, params, max_repay, attempt)?;
         crate::cu_phase!("plan: health after");
         let (debt_left, deposit_left) = (repay.debt - liquidation.repay, seize.deposit - liquidation.seize);
-        let after = maint_after(health, repay, seize, debt_left, deposit_left)?;
-        if !passes(&after) {
-            continue;
-        }
-        let worst = maint_after(
-            health,
-            repay,
-            seize,
+        let after_with = |debt: u64, deposit: u64| -> Result<Health, MathError> {
+            health.replace(&before, &pair_maint(repay, debt, seize, deposit)?)
+        };
+        let worst = after_with(
             rounded_against(debt_left, repay.debt, true),
             rounded_against(deposit_left, seize.deposit, false),
         )?;
-        if passes(&worst) {
-            return Ok((liquidation, after));
+        let worst_passes = passes(&worst);
+        let after = after_with(debt_left, deposit_left)?;
+        if worst_passes {
+            return Ok(Planned { liquidation, after, health_factor_before });
         }
-        exact.get_or_insert((liquidation, after));
+        if exact.is_none() && passes(&after) {
+            exact = Some(Planned { liquidation, after, health_factor_before });
+        }
     }
     exact.ok_or(LiquidationError::TooSmall)
 }
@@ -521,6 +558,7 @@ mod tests {
         let a = after(&l, &r, &s);
         assert!(a.health_factor_at_least(&h) && !h.health_factor_at_least(&a), "HF up, a little");
         // Two tokens of rounding against the position on either slot still pass.
+        crate::cu_phase!("TMP worst maint_after");
         let worst = maint_after(
             &h,
             &r,

@@ -241,6 +241,76 @@ pub struct Liquidated {
     pub pool: PoolStatus,
 }
 
+impl Liquidated {
+    /// The bytes `emit!` logs (discriminator, then the fields in Borsh), written into a stack
+    /// buffer: Anchor's `emit!` grows a heap vector through Borsh's writer, about 1,000 compute
+    /// units more on the keepers' instruction (docs/decisions.md, issue 28). Decoders see the
+    /// same bytes; a test holds the two to each other.
+    pub fn log_record(&self) -> LogRecord<LIQUIDATED_LEN> {
+        let mut r = LogRecord::new(Self::DISCRIMINATOR);
+        for key in [&self.position, &self.liquidator, &self.repay_reserve, &self.seize_reserve] {
+            r.put(key.as_ref());
+        }
+        for value in [
+            self.repaid,
+            self.seized,
+            self.to_liquidator,
+            self.to_liquidator_shares,
+            self.fee_to_insurance_pool,
+            self.fee_to_fee_receiver,
+        ] {
+            r.put(&value.to_le_bytes());
+        }
+        r.put(&self.bonus_bps.to_le_bytes());
+        for factor in [self.health_factor_before, self.health_factor_after] {
+            match factor {
+                Some(f) => {
+                    r.put(&[1]);
+                    r.put(&f.to_le_bytes());
+                }
+                None => r.put(&[0]),
+            }
+        }
+        r.put(&self.pool.balance.to_le_bytes());
+        r.put(&self.pool.target.to_le_bytes());
+        r.put(&self.pool.coverage_bps.to_le_bytes());
+        r.put(&self.pool.volume_24h.to_le_bytes());
+        r
+    }
+
+    /// Logs the event as `emit!` would.
+    pub fn emit(&self) {
+        anchor_lang::solana_program::log::sol_log_data(&[self.log_record().bytes()]);
+    }
+}
+
+/// The longest `Liquidated` record: both health factors present.
+pub const LIQUIDATED_LEN: usize = 8 + 4 * 32 + 6 * 8 + 4 + 2 * 17 + (8 + 8 + 4 + 8);
+
+/// An event's log record built in place (see [`Liquidated::log_record`]).
+pub struct LogRecord<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> LogRecord<N> {
+    fn new(discriminator: &[u8]) -> Self {
+        let mut r = LogRecord { buf: [0; N], len: 0 };
+        r.put(discriminator);
+        r
+    }
+
+    /// Appends `bytes`; `N` is the record's longest length, so this never runs past it.
+    fn put(&mut self, bytes: &[u8]) {
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
 /// Bad debt step 1: the debt reserve's insurance pool paid `amount` into the vault.
 #[event]
 pub struct BadDebtCoveredByPool {
@@ -271,4 +341,33 @@ pub struct DepositDustForfeited {
     pub shares: u64,
     /// What the shares were worth (tokens, rounded down).
     pub amount: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_liquidated_record_is_the_bytes_emit_logs() {
+        let key = |b: u8| Pubkey::new_from_array([b; 32]);
+        for (before, after) in [(Some(987_654_321u128), Some(u128::MAX - 3)), (None, Some(1)), (Some(7), None), (None, None)] {
+            let event = Liquidated {
+                position: key(1),
+                liquidator: key(2),
+                repay_reserve: key(3),
+                seize_reserve: key(4),
+                repaid: 5,
+                seized: u64::MAX,
+                to_liquidator: 7 << 40,
+                to_liquidator_shares: 8,
+                fee_to_insurance_pool: 9,
+                fee_to_fee_receiver: 10,
+                bonus_bps: 0xdead_beef,
+                health_factor_before: before,
+                health_factor_after: after,
+                pool: PoolStatus { balance: 11, target: 12, coverage_bps: 13, volume_24h: 14 },
+            };
+            assert_eq!(event.log_record().bytes(), anchor_lang::Event::data(&event).as_slice());
+        }
+    }
 }

@@ -99,8 +99,8 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     for side in [&ctx.accounts.repay, &ctx.accounts.seize] {
         side.refresh_mint(&mut *side.reserve.load_mut()?, now)?;
     }
-    let position = Box::new(*ctx.accounts.position.load()?);
-    let priced = price_slots(&position, ctx.remaining_accounts, now)?;
+    // Priced in place: the position's borrow ends with the statement (no 848-byte copy).
+    let priced = price_slots(&*ctx.accounts.position.load()?, ctx.remaining_accounts, now)?;
     ballast_risk::cu_phase!("health");
     let before = aggregate(&priced)?;
     if !before.is_liquidatable() {
@@ -124,25 +124,25 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     let dust_debt_usd = *market.load_dust_debt_usd()?;
     let params = market_liquidation_params(target_health_bps, dust_debt_usd, &debt_slot, &collateral_slot);
     let (repay_side, seize_side) = (debt_slot.repay_side(), collateral_slot.seize_side());
-    let (plan, planned_after) =
-        liquidation::plan_with_health_after(&before, &repay_side, &seize_side, &params, max_repay)
-            .map_err(BallastError::from)?;
+    let planned = liquidation::plan_in_full(&before, &repay_side, &seize_side, &params, max_repay)
+        .map_err(BallastError::from)?;
+    let plan = planned.liquidation;
     ballast_risk::cu_phase!("state updates");
     // State: the debt shrinks, the deposit shrinks.
-    let repay_reserve = {
+    {
         let mut reserve = ctx.accounts.repay.reserve.load_mut()?;
         reserve.accrue(now)?;
+        ballast_risk::cu_phase!("TMP repay booking");
         let mut position = ctx.accounts.position.load_mut()?;
         let i = position.find_slot(&repay_key).ok_or(BallastError::NoDebtInReserve)?;
         let held = position.slots[i].borrow_shares;
         let (_, burned) = reserve.repay_debt(held, plan.repay, now)?; // plan.repay ≤ the debt
         position.slots[i].borrow_shares = held - burned;
         position.release_slot_if_empty(i);
-        // On the heap: two reserve copies would overflow the 4 KiB SBF stack frame.
-        Box::new(*reserve)
-    };
+    }
     let (mut credited_shares, mut paid_in_shares) = (0, false);
-    let seize_reserve = {
+    ballast_risk::cu_phase!("TMP seize booking");
+    {
         let mut reserve = ctx.accounts.seize.reserve.load_mut()?;
         reserve.accrue(now)?;
         let mut position = ctx.accounts.position.load_mut()?;
@@ -180,12 +180,13 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
                 )?;
             }
         }
-        // On the heap: two reserve copies would overflow the 4 KiB SBF stack frame.
-        Box::new(*reserve)
-    };
+    }
     // The two slots as the state now holds them (share rounding included): the rest of the
     // position is unchanged. `plan` guarantees both bounds for its amounts; whole-share rounding
     // must not break them either.
+    ballast_risk::cu_phase!("TMP left");
+    // Read in place from here on (a copy of each reserve cost more than these two reads).
+    let (repay_reserve, seize_reserve) = (ctx.accounts.repay.reserve.load()?, ctx.accounts.seize.reserve.load()?);
     let (debt_left, deposit_left) = {
         let position = ctx.accounts.position.load()?;
         let shares = |key: &Pubkey| position.find_slot(key).map(|i| position.slots[i]).unwrap_or_default();
@@ -198,20 +199,24 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         (debt, deposit)
     };
     ballast_risk::cu_phase!("health after");
-    // Left exactly as planned: the plan's own figures. Otherwise the two slots re-valued.
+    // Left exactly as planned: the plan's own figures, which `plan_in_full` returns only once
+    // they passed both checks below (the surplus does not fall; nor, for a solvent position, the
+    // health factor). Otherwise the two slots are re-valued as booked and checked here.
     let as_planned = debt_left == debt_slot.debt_amount - plan.repay
         && deposit_left == collateral_slot.deposit_amount - plan.seize;
     let after = if as_planned {
-        planned_after
+        planned.after
     } else {
-        liquidation::maint_after(&before, &repay_side, &seize_side, debt_left, deposit_left)
-            .map_err(BallastError::from)?
+        let after = liquidation::maint_after(&before, &repay_side, &seize_side, debt_left, deposit_left)
+            .map_err(BallastError::from)?;
+        require!(after.maint_surplus_at_least(&before), BallastError::LiquidationWorsensHealth);
+        require!(
+            !before.is_solvent() || after.health_factor_at_least(&before),
+            BallastError::LiquidationWorsensHealth
+        );
+        after
     };
-    require!(after.maint_surplus_at_least(&before), BallastError::LiquidationWorsensHealth);
-    require!(
-        !before.is_solvent() || after.health_factor_at_least(&before),
-        BallastError::LiquidationWorsensHealth
-    );
+    ballast_risk::cu_phase!("TMP pool");
     let pool_balance = token_balance(&ctx.accounts.insurance_vault)?;
     let pool = PoolStatus::new(&seize_reserve, pool_balance, now);
     let (to_pool, to_receiver) =
@@ -238,7 +243,11 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         accounts.seize.transfer_from_vault(&seize_reserve, to, to_receiver)?;
     }
     ballast_risk::cu_phase!("event");
-    emit!(Liquidated {
+    let hf_before = planned.health_factor_before;
+    let hf_after = after.health_factor();
+    let pool_after = pool.with_balance(pool_balance + to_pool);
+    ballast_risk::cu_phase!("TMP emit");
+    Liquidated {
         position: accounts.position.key(),
         liquidator: accounts.liquidator.key(),
         repay_reserve: repay_key,
@@ -250,10 +259,11 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         fee_to_insurance_pool: to_pool,
         fee_to_fee_receiver: to_receiver,
         bonus_bps: plan.bonus_bps,
-        health_factor_before: before.health_factor(),
-        health_factor_after: after.health_factor(),
-        pool: pool.with_balance(pool_balance + to_pool),
-    });
+        health_factor_before: hf_before,
+        health_factor_after: hf_after,
+        pool: pool_after,
+    }
+    .emit();
     ballast_risk::cu_phase!("exit");
     Ok(())
 }
