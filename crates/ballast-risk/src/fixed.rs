@@ -21,18 +21,104 @@ pub fn mul_div(a: u128, b: u128, c: u128, rounding: Rounding) -> Result<u128, Ma
     if c == 0 {
         return Err(MathError::Overflow);
     }
-    let n = mul(a, b)?;
-    // Both below 2^64 (zero included): one native division instead of a 128-bit libcall.
-    if let (Ok(n), Ok(c)) = (u64::try_from(n), u64::try_from(c)) {
-        return Ok(match rounding {
-            Rounding::Down => n / c,
-            Rounding::Up => n.div_ceil(c),
-        } as u128);
+    Ok(div(mul(a, b)?, c, rounding))
+}
+
+/// `n / d` rounded as asked (`d > 0`), by the cheapest exact route on SBF: one native division
+/// when both fit 64 bits; [`div_u64`] when the divisor does; the 128-bit division helper (a
+/// software loop of several hundred compute units) only for a divisor of 2^64 or more.
+#[inline(always)]
+pub fn div(n: u128, d: u128, rounding: Rounding) -> u128 {
+    if let Ok(d) = u64::try_from(d) {
+        if let Ok(n) = u64::try_from(n) {
+            return match rounding {
+                Rounding::Down => n / d,
+                Rounding::Up => n.div_ceil(d),
+            } as u128;
+        }
+        // A divisor below 2^32 (basis points, weights): four digits, inline.
+        if d >> 32 == 0 {
+            return div_small(n, d, rounding);
+        }
+        return div_u64(n, d, rounding);
     }
-    Ok(match rounding {
-        Rounding::Down => n / c,
-        Rounding::Up => n.div_ceil(c),
-    })
+    match rounding {
+        Rounding::Down => n / d,
+        Rounding::Up => n.div_ceil(d),
+    }
+}
+
+/// `n / d` rounded as asked for a 64-bit divisor `d > 0`: the high word natively, then the
+/// remainder and the low word as a 128-by-64 division from 32-bit digits (Knuth's algorithm D,
+/// in the form of Hacker's Delight §9.4): native 64-bit divisions, each digit estimate
+/// corrected at most twice. Not inlined: one copy serves every caller.
+#[inline(never)]
+pub fn div_u64(n: u128, d: u64, rounding: Rounding) -> u128 {
+    debug_assert!(d != 0);
+    let (hi, lo) = ((n >> 64) as u64, n as u64);
+    let (q_hi, r) = (hi / d, hi % d);
+    let (q_lo, remainder) = div_128_by_64(r, lo, d);
+    let q = ((q_hi as u128) << 64) | q_lo as u128;
+    match rounding {
+        Rounding::Up if remainder != 0 => q + 1, // q < n: no overflow
+        _ => q,
+    }
+}
+
+/// `(u1 · 2^64 + u0) / v` and its remainder, for `u1 < v` (the quotient fits 64 bits).
+#[inline(always)]
+fn div_128_by_64(u1: u64, u0: u64, v: u64) -> (u64, u64) {
+    const B: u64 = 1 << 32;
+    const LOW: u64 = B - 1;
+    // Normalized: the divisor's top bit set, so each digit estimate is at most 2 too large.
+    let s = v.leading_zeros();
+    let v = v << s;
+    let (vn1, vn0) = (v >> 32, v & LOW);
+    let un32 = if s == 0 { u1 } else { (u1 << s) | (u0 >> (64 - s)) };
+    let un10 = u0 << s;
+    let (un1, un0) = (un10 >> 32, un10 & LOW);
+    // One 32-bit digit of (top · 2^32 + next) / v: estimated from the divisor's high digit,
+    // lowered while too large. In the test q < B, so q × vn0 < 2^64; and rhat < B, so
+    // rhat × B + next < 2^64. The algorithm's other steps wrap by design.
+    let digit = |top: u64, next: u64| -> u64 {
+        let mut q = top / vn1;
+        let mut rhat = top - q.wrapping_mul(vn1);
+        while q >= B || q.wrapping_mul(vn0) > rhat.wrapping_mul(B).wrapping_add(next) {
+            q -= 1;
+            rhat += vn1;
+            if rhat >= B {
+                break;
+            }
+        }
+        q
+    };
+    let q1 = digit(un32, un1);
+    let un21 = un32.wrapping_mul(B).wrapping_add(un1).wrapping_sub(q1.wrapping_mul(v));
+    let q0 = digit(un21, un0);
+    let r = un21.wrapping_mul(B).wrapping_add(un0).wrapping_sub(q0.wrapping_mul(v)) >> s;
+    (q1.wrapping_mul(B).wrapping_add(q0), r)
+}
+
+/// `n / c` rounded as asked for `0 < c < 2^32`: four 32-bit digits from the top, one native
+/// 64-bit division each (the remainder stays below `c`).
+#[inline(always)]
+fn div_small(n: u128, c: u64, rounding: Rounding) -> u128 {
+    let (mut quotient, mut remainder) = (0u128, 0u64);
+    for shift in [96u32, 64, 32, 0] {
+        let current = (remainder << 32) | ((n >> shift) as u64 & 0xffff_ffff);
+        quotient = (quotient << 32) | (current / c) as u128;
+        remainder = current % c;
+    }
+    match rounding {
+        Rounding::Up if remainder != 0 => quotient + 1, // the quotient is below n: no overflow
+        _ => quotient,
+    }
+}
+
+/// `n / 10^18` (a WAD) rounded as asked ([`div`]: natively when `n` fits 64 bits).
+#[inline(always)]
+pub fn div_wad(n: u128, rounding: Rounding) -> u128 {
+    div(n, WAD, rounding)
 }
 
 /// `a × b / c` rounded as asked, where `b` and `c` are below 2^32 (weights, basis points): the
@@ -166,6 +252,40 @@ pub fn pow10(exp: u32) -> Result<u128, MathError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn a_64_bit_divisor_divides_exactly(n in proptest::prelude::any::<u128>(), d in 1..=u64::MAX, shift in 0u32..128) {
+            let n = n >> shift; // every width of numerator
+            proptest::prop_assert_eq!(div_u64(n, d, Rounding::Down), n / d as u128);
+            proptest::prop_assert_eq!(div_u64(n, d, Rounding::Up), n.div_ceil(d as u128));
+        }
+    }
+
+    #[test]
+    fn divisions_agree_with_u128_division() {
+        let mut values: Vec<u128> = vec![0, 1, 2, 3, 999, 10_000, (1 << 32) - 1, 1 << 32, (1 << 32) + 1];
+        values.extend([u64::MAX as u128, 1 << 63, (1 << 64) - 2, 1 << 64, (1 << 64) + 1, WAD, WAD * 7 + 1]);
+        values.extend([u128::MAX, u128::MAX - 1, u128::MAX / 3, 1 << 127, (1 << 96) + 12_345]);
+        // And pseudo-random ones of every width (a fixed linear congruential sequence).
+        let mut x: u128 = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834;
+        for bits in 1..=128u32 {
+            x = x.wrapping_mul(0x2545_f491_4f6c_dd1d_1234_5678_9abc_def1).wrapping_add(0x1405_7b7e_f767_814f);
+            values.push(if bits == 128 { x } else { x & ((1u128 << bits) - 1) });
+        }
+        for &n in &values {
+            for &d in values.iter().filter(|d| **d != 0) {
+                assert_eq!(div(n, d, Rounding::Down), n / d, "{n} / {d}");
+                assert_eq!(div(n, d, Rounding::Up), n.div_ceil(d), "{n} / {d} up");
+                if let Ok(d) = u64::try_from(d) {
+                    assert_eq!(div_u64(n, d, Rounding::Down), n / d as u128, "{n} / {d}");
+                    assert_eq!(div_u64(n, d, Rounding::Up), n.div_ceil(d as u128), "{n} / {d} up");
+                }
+            }
+            assert_eq!(div_wad(n, Rounding::Down), n / WAD, "{n}");
+            assert_eq!(div_wad(n, Rounding::Up), n.div_ceil(WAD), "{n} up");
+        }
+    }
 
     #[test]
     fn mul_and_pow10_agree_with_checked_arithmetic() {

@@ -182,6 +182,12 @@ impl Health {
         shock_bps: u32,
     ) -> Result<(), MathError> {
         self.add_initial_collateral(value_low, init_weight, shock_bps)?;
+        self.add_maint_collateral(value, maint_weight)
+    }
+
+    /// The maintenance part of [`Health::add_collateral_shocked`] alone (`maint_collateral` and
+    /// `collateral_value`, all a liquidation reads of a collateral).
+    pub fn add_maint_collateral(&mut self, value: u128, maint_weight: u128) -> Result<(), MathError> {
         self.maint_collateral = self
             .maint_collateral
             .checked_add(maint_collateral_term(value, maint_weight)?)
@@ -221,6 +227,11 @@ impl Health {
         borrow_factor_bps: u32,
     ) -> Result<(), MathError> {
         self.add_initial_debt(value_high, borrow_factor_bps)?;
+        self.add_maint_debt(value, borrow_factor_bps)
+    }
+
+    /// The maintenance part of [`Health::add_debt`] alone (`maint_debt` and `debt_value`).
+    pub fn add_maint_debt(&mut self, value: u128, borrow_factor_bps: u32) -> Result<(), MathError> {
         self.maint_debt =
             self.maint_debt.checked_add(debt_term(value, borrow_factor_bps)?).ok_or(MathError::Overflow)?;
         self.debt_value = self.debt_value.checked_add(value).ok_or(MathError::Overflow)?;

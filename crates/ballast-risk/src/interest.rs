@@ -3,7 +3,7 @@
 //! A borrower holds borrow shares; their debt is `shares × index / WAD` (rounded up). The index
 //! starts at WAD and grows on every accrual by `1 + apr × elapsed / year`.
 
-use crate::fixed::{mul_div, Rounding, BPS, WAD};
+use crate::fixed::{div_wad, mul, mul_div, Rounding, BPS, WAD};
 use crate::MathError;
 
 pub const SECONDS_PER_YEAR: u128 = 365 * 24 * 3600;
@@ -31,7 +31,8 @@ impl InterestCurve {
     /// Borrow APR at `utilization` (WAD), WAD-scaled.
     pub fn borrow_apr(&self, utilization: u128) -> u128 {
         let u = utilization.min(WAD);
-        let bps = |b: u32| b as u128 * WAD / BPS;
+        // WAD / BPS is exact: a multiply, not a 128-bit division.
+        let bps = |b: u32| b as u128 * (WAD / BPS);
         let opt_u = bps(self.optimal_utilization_bps);
         let (base, opt, max) = (bps(self.base_rate_bps), bps(self.optimal_rate_bps), bps(self.max_rate_bps));
         if u <= opt_u || opt_u >= WAD {
@@ -74,7 +75,8 @@ pub fn accrue_index_capped(
 }
 
 pub fn debt_for_shares(shares: u64, index: u128, rounding: Rounding) -> Result<u64, MathError> {
-    u64::try_from(mul_div(shares as u128, index, WAD, rounding)?).map_err(|_| MathError::Overflow)
+    // index / WAD in two small divisions: the 128-bit division helper is the costly step on SBF.
+    u64::try_from(div_wad(mul(shares as u128, index)?, rounding)).map_err(|_| MathError::Overflow)
 }
 
 /// Borrow shares worth `amount` of debt at `index`: minted rounded up on borrow, burned rounded

@@ -59,7 +59,7 @@
 //! The fee comes out of the bonus only: `to_keeper` (valued at the seize price, rounded down) is
 //! never below the repaid tokens' value (at the repay price, rounded up). See [`plan`].
 
-use crate::fixed::{mul, mul_div, Rounding, BPS};
+use crate::fixed::{div, mul, mul_div, Rounding, BPS};
 use crate::health::{debt_term, maint_collateral_term, product_at_least, Health, RATIO_ONE, WEIGHT_ONE};
 use crate::value::{token_amount, usd_value};
 use crate::MathError;
@@ -292,7 +292,8 @@ pub fn plan_in_full(
     }
     crate::cu_phase!("plan: bonus");
     let health_factor_before = health.health_factor();
-    let bonus = bonus_from(health, health_factor_before, params, repay.borrow_factor_bps, seize.maint_weight)?;
+    let bonus =
+        bonus_from(health, health_factor_before, params, repay.borrow_factor_bps, seize.maint_weight)?;
     let solvent = health.is_solvent();
     let passes =
         |h: &Health| h.maint_surplus_at_least(health) && (!solvent || h.health_factor_at_least(health));
@@ -467,7 +468,8 @@ pub fn coverage_bps(balance: u64, target: u64) -> u32 {
     if target == 0 {
         return if balance > 0 { u32::MAX } else { BPS as u32 };
     }
-    u32::try_from(balance as u128 * BPS / target as u128).unwrap_or(u32::MAX)
+    // `div`: natively when the product fits 64 bits, never the 128-bit division helper.
+    u32::try_from(div(balance as u128 * BPS, target as u128, Rounding::Down)).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
@@ -558,7 +560,6 @@ mod tests {
         let a = after(&l, &r, &s);
         assert!(a.health_factor_at_least(&h) && !h.health_factor_at_least(&a), "HF up, a little");
         // Two tokens of rounding against the position on either slot still pass.
-        crate::cu_phase!("TMP worst maint_after");
         let worst = maint_after(
             &h,
             &r,

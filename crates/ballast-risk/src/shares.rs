@@ -9,18 +9,18 @@
 //! through rounding (deposit just under two shares' worth, withdraw one unit, repeat) and make
 //! the next depositor's rounding loss large.
 
-use crate::fixed::mul_wide;
+use crate::fixed::{div, mul_wide, Rounding};
 use crate::MathError;
 
 /// `a * (b + 1) / (c + 1)`, rounded down, in 128-bit intermediate precision.
 fn mul_div_floor(a: u64, b: u64, c: u64) -> Result<u64, MathError> {
-    let q = (mul_wide(a, b) + a as u128) / (c as u128 + 1);
+    let q = div(mul_wide(a, b) + a as u128, c as u128 + 1, Rounding::Down);
     u64::try_from(q).map_err(|_| MathError::Overflow)
 }
 
 /// `a * (b + 1) / (c + 1)`, rounded up, in 128-bit intermediate precision.
 fn mul_div_ceil(a: u64, b: u64, c: u64) -> Result<u64, MathError> {
-    let q = (mul_wide(a, b) + a as u128).div_ceil(c as u128 + 1);
+    let q = div(mul_wide(a, b) + a as u128, c as u128 + 1, Rounding::Up);
     u64::try_from(q).map_err(|_| MathError::Overflow)
 }
 

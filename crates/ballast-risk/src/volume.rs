@@ -43,7 +43,8 @@ pub fn volume_24h(buckets: &[u64; BUCKETS], last_hour: u64, now: i64) -> u64 {
 
 /// `target_bps × volume / 10 000`, rounded up (the pool fills to at least the target).
 pub fn pool_target(volume_24h: u64, target_bps: u16) -> u64 {
-    (volume_24h as u128 * target_bps as u128).div_ceil(10_000) as u64
+    // `div`: natively when the product fits 64 bits, never the 128-bit division helper.
+    crate::fixed::div(volume_24h as u128 * target_bps as u128, 10_000, crate::fixed::Rounding::Up) as u64
 }
 
 #[cfg(test)]

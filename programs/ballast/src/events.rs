@@ -350,7 +350,9 @@ mod tests {
     #[test]
     fn the_liquidated_record_is_the_bytes_emit_logs() {
         let key = |b: u8| Pubkey::new_from_array([b; 32]);
-        for (before, after) in [(Some(987_654_321u128), Some(u128::MAX - 3)), (None, Some(1)), (Some(7), None), (None, None)] {
+        for (before, after) in
+            [(Some(987_654_321u128), Some(u128::MAX - 3)), (None, Some(1)), (Some(7), None), (None, None)]
+        {
             let event = Liquidated {
                 position: key(1),
                 liquidator: key(2),

@@ -106,13 +106,18 @@ impl PricedSlot {
 /// Runs `f` on the reserve held by `account`, after checking owner, size and discriminator.
 /// Reads in place (account data is 8-byte aligned in the runtime); copies only if it is not.
 pub fn with_reserve<R>(account: &AccountInfo, f: impl FnOnce(&Reserve) -> Result<R>) -> Result<R> {
-    require_keys_eq!(*account.owner, crate::ID, BallastError::RemainingAccountsMismatch);
+    if !crate::keys::same_key(account.owner, &crate::ID) {
+        return Err(error!(BallastError::RemainingAccountsMismatch).with_pubkeys((*account.owner, crate::ID)));
+    }
     let data = account.try_borrow_data()?;
-    let disc = Reserve::DISCRIMINATOR;
-    if data.len() != disc.len() + core::mem::size_of::<Reserve>() || !data.starts_with(disc) {
+    // The discriminator as one word: a slice comparison is a `memcmp` call on SBF.
+    let disc: [u8; 8] = Reserve::DISCRIMINATOR.try_into().expect("Anchor discriminators are 8 bytes");
+    if data.len() != 8 + core::mem::size_of::<Reserve>()
+        || u64::from_le_bytes(data[..8].try_into().expect("8 bytes")) != u64::from_le_bytes(disc)
+    {
         return err!(BallastError::RemainingAccountsMismatch);
     }
-    let body = &data[disc.len()..];
+    let body = &data[8..];
     match bytemuck::try_from_bytes::<Reserve>(body) {
         Ok(reserve) => f(reserve),
         Err(_) => f(&bytemuck::pod_read_unaligned(body)),
@@ -135,7 +140,7 @@ pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> 
     for (pair, slot) in remaining.chunks_exact(2).zip(position.slots.iter().filter(|s| !s.is_free())) {
         ballast_risk::cu_phase!("price slot");
         let (reserve_info, oracle_info) = (&pair[0], &pair[1]);
-        if *reserve_info.key != slot.reserve {
+        if !crate::keys::same_key(reserve_info.key, &slot.reserve) {
             crate::diag!("remaining account {} is not slot reserve {}", reserve_info.key, slot.reserve);
             return err!(BallastError::RemainingAccountsMismatch);
         }
@@ -320,6 +325,27 @@ pub fn health_with_shocks(slots: &[PricedSlot], shocks: &[u16; STRESS_GROUPS]) -
                 .map_err(BallastError::from)?;
             h.add_debt(value, debt_value_high(s)?, s.risk.borrow_factor_bps as u32)
                 .map_err(BallastError::from)?;
+        }
+    }
+    Ok(h)
+}
+
+/// The maintenance figures of [`health`] alone (`maint_collateral`, `maint_debt`,
+/// `collateral_value`, `debt_value`; the initial ones stay zero): all that `liquidate` and its
+/// planner read, without the initial values, weights and band nobody reads there.
+pub fn maintenance_health(slots: &[PricedSlot]) -> Result<Health> {
+    let mut h = Health::default();
+    for s in slots {
+        let p = &s.price;
+        if s.deposit_amount > 0 && s.risk.collateral_enabled != 0 {
+            let value = usd_value(s.deposit_amount, s.decimals, p.price, p.expo, Rounding::Down)
+                .map_err(BallastError::from)?;
+            h.add_maint_collateral(value, s.maint_weight()).map_err(BallastError::from)?;
+        }
+        if s.debt_amount > 0 {
+            let value = usd_value(s.debt_amount, s.decimals, p.price, p.expo, Rounding::Up)
+                .map_err(BallastError::from)?;
+            h.add_maint_debt(value, s.risk.borrow_factor_bps as u32).map_err(BallastError::from)?;
         }
     }
     Ok(h)
@@ -600,7 +626,7 @@ mod tests {
     /// A borrow is checked with the initial figures alone: they must be exactly those of the full
     /// aggregate, at every EMA level, with and without a stress shock, for lent and owed slots.
     #[test]
-    fn initial_figures_alone_match_the_full_aggregate() {
+    fn initial_and_maintenance_figures_alone_match_the_full_aggregate() {
         let levels = [EmaLevel::Normal, EmaLevel::Warn, EmaLevel::Pause, EmaLevel::Force];
         let mut slots = Vec::new();
         for (i, level) in levels.into_iter().enumerate() {
@@ -617,6 +643,12 @@ mod tests {
                 assert_eq!(initial.stressed_init_collateral, full.stressed_init_collateral);
                 assert_eq!(initial.init_debt, full.init_debt);
                 assert_eq!(initial.passes_initial(), full.passes_initial());
+                // And the maintenance figures alone, what a liquidation reads.
+                let maintenance = maintenance_health(&slots[..n]).unwrap();
+                assert_eq!(maintenance.maint_collateral, full.maint_collateral);
+                assert_eq!(maintenance.maint_debt, full.maint_debt);
+                assert_eq!(maintenance.collateral_value, full.collateral_value);
+                assert_eq!(maintenance.debt_value, full.debt_value);
             }
         }
     }

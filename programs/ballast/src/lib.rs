@@ -20,6 +20,7 @@ pub mod events;
 mod fast_entrypoint;
 pub mod health;
 pub mod instructions;
+pub mod keys;
 pub mod log;
 pub mod mint_rules;
 pub mod oracle;

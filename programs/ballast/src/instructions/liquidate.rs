@@ -7,7 +7,7 @@ use ballast_risk::shares::{amount_for_shares, shares_for_deposit};
 
 use crate::error::BallastError;
 use crate::events::{Liquidated, PoolStatus};
-use crate::health::{health as aggregate, market_liquidation_params, price_slots, PricedSlot};
+use crate::health::{maintenance_health, market_liquidation_params, price_slots, PricedSlot};
 use crate::instructions::reserve_tokens::*;
 use crate::state::{LazyMarket, Market, Position};
 
@@ -45,10 +45,12 @@ pub struct Liquidate<'info> {
     /// target), read by `token_account`.
     #[account(
         mut,
-        constraint = token_account(&fee_receiver_account, seize.token_program.key)?.owner
-            == *market.load_fee_receiver()? @ BallastError::WrongFeeReceiver,
-        constraint = token_account(&fee_receiver_account, seize.token_program.key)?.mint == seize.mint.key()
-            @ BallastError::WrongMint,
+        constraint = fee_receiver_account_matches(
+            &fee_receiver_account,
+            seize.token_program.key,
+            &*market.load_fee_receiver()?,
+            seize.mint.key,
+        )?,
     )]
     pub fee_receiver_account: UncheckedAccount<'info>,
     /// Optional: the liquidator's own position in this market. Given, and the vault short of the
@@ -65,6 +67,20 @@ pub struct Liquidate<'info> {
     // remaining accounts: (reserve, oracle) for every occupied slot, in slot order
 }
 
+/// The fee receiver's token account, read once: owned by the market's fee receiver
+/// (`WrongFeeReceiver`) and of the seized mint (`WrongMint`).
+fn fee_receiver_account_matches(
+    account: &AccountInfo,
+    token_program: &Pubkey,
+    fee_receiver: &Pubkey,
+    mint: &Pubkey,
+) -> Result<bool> {
+    let fields = token_account(account, token_program)?;
+    require_keys_eq!(fields.owner, *fee_receiver, BallastError::WrongFeeReceiver);
+    require_keys_eq!(fields.mint, *mint, BallastError::WrongMint);
+    Ok(true)
+}
+
 impl From<LiquidationError> for BallastError {
     fn from(e: LiquidationError) -> Self {
         match e {
@@ -78,7 +94,7 @@ impl From<LiquidationError> for BallastError {
 
 /// The priced slot of `reserve`, if the position holds it.
 fn slot_of<'a>(priced: &'a [PricedSlot], reserve: &Pubkey) -> Option<&'a PricedSlot> {
-    priced.iter().find(|s| s.reserve == *reserve)
+    priced.iter().find(|s| crate::keys::same_key(&s.reserve, reserve))
 }
 
 /// Permissionless partial liquidation (SPEC §5). Every slot is priced fresh under maintenance
@@ -102,7 +118,8 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     // Priced in place: the position's borrow ends with the statement (no 848-byte copy).
     let priced = price_slots(&*ctx.accounts.position.load()?, ctx.remaining_accounts, now)?;
     ballast_risk::cu_phase!("health");
-    let before = aggregate(&priced)?;
+    // Maintenance figures only: the initial ones play no part in a liquidation.
+    let before = maintenance_health(&priced)?;
     if !before.is_liquidatable() {
         msg!("maintenance collateral {} ≥ maintenance debt {}", before.maint_collateral, before.maint_debt);
         return err!(BallastError::NotLiquidatable);
@@ -132,7 +149,6 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     {
         let mut reserve = ctx.accounts.repay.reserve.load_mut()?;
         reserve.accrue(now)?;
-        ballast_risk::cu_phase!("TMP repay booking");
         let mut position = ctx.accounts.position.load_mut()?;
         let i = position.find_slot(&repay_key).ok_or(BallastError::NoDebtInReserve)?;
         let held = position.slots[i].borrow_shares;
@@ -141,7 +157,6 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         position.release_slot_if_empty(i);
     }
     let (mut credited_shares, mut paid_in_shares) = (0, false);
-    ballast_risk::cu_phase!("TMP seize booking");
     {
         let mut reserve = ctx.accounts.seize.reserve.load_mut()?;
         reserve.accrue(now)?;
@@ -184,9 +199,9 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     // The two slots as the state now holds them (share rounding included): the rest of the
     // position is unchanged. `plan` guarantees both bounds for its amounts; whole-share rounding
     // must not break them either.
-    ballast_risk::cu_phase!("TMP left");
     // Read in place from here on (a copy of each reserve cost more than these two reads).
-    let (repay_reserve, seize_reserve) = (ctx.accounts.repay.reserve.load()?, ctx.accounts.seize.reserve.load()?);
+    let (repay_reserve, seize_reserve) =
+        (ctx.accounts.repay.reserve.load()?, ctx.accounts.seize.reserve.load()?);
     let (debt_left, deposit_left) = {
         let position = ctx.accounts.position.load()?;
         let shares = |key: &Pubkey| position.find_slot(key).map(|i| position.slots[i]).unwrap_or_default();
@@ -216,7 +231,6 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         );
         after
     };
-    ballast_risk::cu_phase!("TMP pool");
     let pool_balance = token_balance(&ctx.accounts.insurance_vault)?;
     let pool = PoolStatus::new(&seize_reserve, pool_balance, now);
     let (to_pool, to_receiver) =
@@ -246,7 +260,6 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     let hf_before = planned.health_factor_before;
     let hf_after = after.health_factor();
     let pool_after = pool.with_balance(pool_balance + to_pool);
-    ballast_risk::cu_phase!("TMP emit");
     Liquidated {
         position: accounts.position.key(),
         liquidator: accounts.liquidator.key(),

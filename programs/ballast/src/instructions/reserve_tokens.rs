@@ -183,7 +183,14 @@ pub fn token_transfer(
     #[cfg(target_os = "solana")]
     {
         // from and to writable; the authority signs (the user, or the reserve PDA by `seeds`).
-        raw_cpi::invoke(token_program, &accounts, &[true, false, true, false], &[false, false, false, true], &data, seeds)
+        raw_cpi::invoke(
+            token_program,
+            &accounts,
+            &[true, false, true, false],
+            &[false, false, false, true],
+            &data,
+            seeds,
+        )
     }
     #[cfg(not(target_os = "solana"))]
     {
@@ -257,7 +264,8 @@ mod raw_cpi {
         let infos: [Info; N] = core::array::from_fn(|i| {
             let a = accounts[i];
             // SAFETY: the `RefCell`s hold pointers into the input buffer; no borrow is taken.
-            let (lamports, data) = unsafe { (&mut **a.lamports.as_ptr() as *mut u64, &mut **a.data.as_ptr()) };
+            let (lamports, data) =
+                unsafe { (&mut **a.lamports.as_ptr() as *mut u64, &mut **a.data.as_ptr()) };
             Info {
                 key: a.key,
                 lamports,

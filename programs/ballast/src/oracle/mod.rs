@@ -144,7 +144,7 @@ pub fn decode_data(
     data: &[u8],
 ) -> std::result::Result<RawPrice, BallastError> {
     // The pinned account first: any other is the caller's choice, and refused as such.
-    if *key != config.price_account {
+    if !crate::keys::same_key(key, &config.price_account) {
         return Err(BallastError::OracleWrongAccount);
     }
     let raw = match OracleSource::from_u8(config.source) {

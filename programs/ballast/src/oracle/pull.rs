@@ -40,11 +40,14 @@ pub const PYTH_PUSH_ORACLE_PROGRAM_ID: Pubkey = pubkey!("pythWSnswVUd12oZpeFP8e9
 /// leaves the caller no choice among genuine updates (SPEC §2): any other account with the same
 /// feed, however genuine, is refused.
 pub fn parse(owner: &Pubkey, data: &[u8], feed_id: &[u8; 32]) -> std::result::Result<RawPrice, OracleError> {
-    if *owner != PYTH_RECEIVER_PROGRAM_ID {
+    if !crate::keys::same_key(owner, &PYTH_RECEIVER_PROGRAM_ID) {
         return Err(OracleError::WrongOwner);
     }
     // One length check up front, then fixed offsets: no bounds check per field.
-    if data.len() <= LEVEL || data[..8] != PRICE_UPDATE_V2_DISCRIMINATOR {
+    // The discriminator as one word: a slice comparison is a `memcmp` call on SBF.
+    if data.len() <= LEVEL
+        || u64::from_le_bytes(field(data, 0)) != u64::from_le_bytes(PRICE_UPDATE_V2_DISCRIMINATOR)
+    {
         return Err(OracleError::InvalidData);
     }
     match data[LEVEL] {
@@ -55,7 +58,7 @@ pub fn parse(owner: &Pubkey, data: &[u8], feed_id: &[u8; 32]) -> std::result::Re
     if data.len() < READ_LEN {
         return Err(OracleError::InvalidData);
     }
-    if data[FEED_ID..FEED_ID + 32] != *feed_id {
+    if !crate::keys::same_bytes(&field(data, FEED_ID), feed_id) {
         return Err(OracleError::WrongFeed);
     }
     let price = i64::from_le_bytes(field(data, PRICE));

@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::MAX_POSITION_SLOTS;
 use crate::error::BallastError;
+use crate::keys::same_key;
 
 /// One reserve's share of a position. A slot is free when `reserve` is the default key.
 #[zero_copy]
@@ -14,7 +15,7 @@ pub struct PositionSlot {
 
 impl PositionSlot {
     pub fn is_free(&self) -> bool {
-        self.reserve == Pubkey::default()
+        crate::keys::is_default_key(&self.reserve)
     }
 }
 
@@ -33,7 +34,7 @@ pub struct Position {
 impl Position {
     /// Index of the slot holding `reserve`, if any.
     pub fn find_slot(&self, reserve: &Pubkey) -> Option<usize> {
-        self.slots.iter().position(|s| s.reserve == *reserve)
+        self.slots.iter().position(|s| same_key(&s.reserve, reserve))
     }
 
     /// Index of the slot holding `reserve`, claiming a free slot if it has none.
