@@ -323,7 +323,10 @@ pub fn table() -> Vec<Link> {
                     Seed::Account("seize_mint"),
                 ],
             )),
-            checked_by: Check { file: "instructions/liquidate.rs", text: "== *market.load_fee_receiver()?" },
+            checked_by: Check {
+                file: "instructions/liquidate.rs",
+                text: "require_keys_eq!(fields.owner, *fee_receiver, BallastError::WrongFeeReceiver)",
+            },
         },
     ]);
     // collect_fees: the crank names the reserve; fees go to the fee receiver's token account.

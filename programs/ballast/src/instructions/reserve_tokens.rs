@@ -2,7 +2,9 @@
 //! reserve's vault, validated once here for all of them.
 use anchor_lang::error::ErrorCode;
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{transfer_checked, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::TokenInterface;
+#[cfg(not(target_os = "solana"))]
+use anchor_spl::token_interface::{transfer_checked, TransferChecked};
 
 use crate::error::BallastError;
 use crate::state::{Market, Position, Reserve};
