@@ -24,9 +24,9 @@ pub fn mul_div(a: u128, b: u128, c: u128, rounding: Rounding) -> Result<u128, Ma
     Ok(div(mul(a, b)?, c, rounding))
 }
 
-/// `n / d` rounded as asked (`d > 0`), by the cheapest exact route on SBF: one native division
-/// when both fit 64 bits; [`div_u64`] when the divisor does; the 128-bit division helper (a
-/// software loop of several hundred compute units) only for a divisor of 2^64 or more.
+/// `n / d` rounded as asked (`d > 0`), by the cheapest exact route on SBF, never the 128-bit
+/// division helper (a software loop of several hundred compute units): one native division when
+/// both fit 64 bits; [`div_u64`] when the divisor does; [`div_wide`] when it does not.
 #[inline(always)]
 pub fn div(n: u128, d: u128, rounding: Rounding) -> u128 {
     if let Ok(d) = u64::try_from(d) {
@@ -42,9 +42,10 @@ pub fn div(n: u128, d: u128, rounding: Rounding) -> u128 {
         }
         return div_u64(n, d, rounding);
     }
+    let (q, r) = div_wide(n, d);
     match rounding {
-        Rounding::Down => n / d,
-        Rounding::Up => n.div_ceil(d),
+        Rounding::Up if r != 0 => q + 1, // q < 2^64
+        _ => q,
     }
 }
 
@@ -63,6 +64,39 @@ pub fn div_u64(n: u128, d: u64, rounding: Rounding) -> u128 {
         Rounding::Up if remainder != 0 => q + 1, // q < n: no overflow
         _ => q,
     }
+}
+
+/// `n / d` and its remainder for a divisor of 2^64 or more (the quotient then fits 64 bits):
+/// the divisor's top 64 bits, normalized, give an estimate from [`div_128_by_64`] that is
+/// exact or one too small (Hacker's Delight §9.5), then one multiply and compare correct it.
+/// Instead of the 128-bit division helper's bit loop.
+#[inline(never)]
+fn div_wide(n: u128, d: u128) -> (u128, u128) {
+    debug_assert!(d >> 64 != 0);
+    if n < d {
+        return (0, n);
+    }
+    let s = ((d >> 64) as u64).leading_zeros(); // 0..=63
+    let top = ((d << s) >> 64) as u64; // the divisor's top 64 bits, top bit set
+    let half = n >> 1; // < 2^127, so its high word is below `top` (≥ 2^63)
+    let (estimate, _) = div_128_by_64((half >> 64) as u64, half as u64, top);
+    let mut q = (estimate >> (63 - s)) as u128;
+    q = q.saturating_sub(1);
+    // q ≤ n / d, so q × d ≤ n: no overflow (q < 2^64, and the product is at most n).
+    let mut r = n - mul_wide_u128(q as u64, d);
+    if r >= d {
+        q += 1;
+        r -= d;
+    }
+    (q, r)
+}
+
+/// `a × b` for a 64-bit `a`, when the product is known to fit 128 bits.
+#[inline(always)]
+fn mul_wide_u128(a: u64, b: u128) -> u128 {
+    let lo = mul_wide(a, b as u64);
+    let hi = mul_wide(a, (b >> 64) as u64);
+    lo.wrapping_add(hi << 64)
 }
 
 /// `(u1 · 2^64 + u0) / v` and its remainder, for `u1 < v` (the quotient fits 64 bits).
@@ -259,6 +293,13 @@ mod tests {
             let n = n >> shift; // every width of numerator
             proptest::prop_assert_eq!(div_u64(n, d, Rounding::Down), n / d as u128);
             proptest::prop_assert_eq!(div_u64(n, d, Rounding::Up), n.div_ceil(d as u128));
+        }
+
+        #[test]
+        fn a_wide_divisor_divides_exactly(n in proptest::prelude::any::<u128>(), d in proptest::prelude::any::<u128>(), shift in 0u32..64) {
+            let d = (d >> shift).max(1 << 64); // every divisor width from 65 to 128 bits
+            proptest::prop_assert_eq!(div(n, d, Rounding::Down), n / d);
+            proptest::prop_assert_eq!(div(n, d, Rounding::Up), n.div_ceil(d));
         }
     }
 

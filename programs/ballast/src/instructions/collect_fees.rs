@@ -44,7 +44,7 @@ pub fn handler<'info>(ctx: Context<'info, CollectFees<'info>>) -> Result<()> {
 
     let tokens = &ctx.accounts.tokens;
     if to_pool > 0 {
-        tokens.transfer_from_vault(&reserve, ctx.accounts.insurance_vault.to_account_info(), to_pool)?;
+        tokens.transfer_from_vault(&reserve, ctx.accounts.insurance_vault.as_ref(), to_pool)?;
     }
     if to_receiver > 0 {
         tokens.transfer_out(&reserve, to_receiver)?;

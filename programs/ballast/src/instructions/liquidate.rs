@@ -245,16 +245,11 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     }
     ballast_risk::cu_phase!("transfer: fee to pool");
     if to_pool > 0 {
-        accounts.seize.transfer_from_vault(
-            &seize_reserve,
-            accounts.insurance_vault.to_account_info(),
-            to_pool,
-        )?;
+        accounts.seize.transfer_from_vault(&seize_reserve, &accounts.insurance_vault, to_pool)?;
     }
     ballast_risk::cu_phase!("transfer: fee to receiver");
     if to_receiver > 0 {
-        let to = accounts.fee_receiver_account.to_account_info();
-        accounts.seize.transfer_from_vault(&seize_reserve, to, to_receiver)?;
+        accounts.seize.transfer_from_vault(&seize_reserve, &accounts.fee_receiver_account, to_receiver)?;
     }
     ballast_risk::cu_phase!("event");
     let hf_before = planned.health_factor_before;

@@ -77,11 +77,11 @@ pub fn handler<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> 
         let before = token_balance(&a.vault)?;
         transfer_as_reserve(
             &reserve_after,
-            a.reserve.to_account_info(),
-            a.mint.to_account_info(),
-            a.token_program.key(),
-            a.insurance_vault.to_account_info(),
-            a.vault.to_account_info(),
+            a.reserve.as_ref(),
+            &a.mint,
+            a.token_program.key,
+            a.insurance_vault.as_ref(),
+            &a.vault,
             from_pool,
         )?;
         // A transfer fee the issuer set since listing: what did not arrive is the depositors' loss.
