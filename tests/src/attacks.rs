@@ -107,12 +107,15 @@ cells! {
     "borrow", "remaining accounts reordered", "`RemainingAccountsMismatch`" => borrow_with_the_health_accounts_reordered(borrow_bent, Bend::Reordered);
     "borrow", "remaining accounts extra", "`RemainingAccountsMismatch`" => borrow_with_an_extra_health_account(borrow_bent, Bend::Extra);
     "borrow", "remaining accounts from another market", "`RemainingAccountsMismatch`" => borrow_with_a_foreign_reserve_in_the_health_accounts(borrow_bent, Bend::Foreign);
+    "borrow", "remaining accounts short a pair", "`RemainingAccountsMismatch`" => borrow_with_a_health_pair_missing(borrow_bent, Bend::Missing);
     "withdraw", "remaining accounts reordered", "`RemainingAccountsMismatch`" => withdraw_with_the_health_accounts_reordered(withdraw_bent, Bend::Reordered);
     "withdraw", "remaining accounts extra", "`RemainingAccountsMismatch`" => withdraw_with_an_extra_health_account(withdraw_bent, Bend::Extra);
     "withdraw", "remaining accounts from another market", "`RemainingAccountsMismatch`" => withdraw_with_a_foreign_reserve_in_the_health_accounts(withdraw_bent, Bend::Foreign);
     "liquidate", "remaining accounts reordered", "`RemainingAccountsMismatch`" => liquidate_with_the_health_accounts_reordered(liquidate_bent, Bend::Reordered);
     "liquidate", "remaining accounts extra", "`RemainingAccountsMismatch`" => liquidate_with_an_extra_health_account(liquidate_bent, Bend::Extra);
     "liquidate", "remaining accounts from another market", "`RemainingAccountsMismatch`" => liquidate_with_a_foreign_reserve_in_the_health_accounts(liquidate_bent, Bend::Foreign);
+    "liquidate", "remaining accounts short a pair", "`RemainingAccountsMismatch`" => liquidate_with_a_health_pair_missing(liquidate_bent, Bend::Missing);
+    "liquidate", "remaining accounts odd", "`RemainingAccountsMismatch`" => liquidate_with_half_a_health_pair(liquidate_bent, Bend::Odd);
     // Timelock bypass and cranks given the wrong account.
     "apply_reserve_config", "timelock bypass", "`TimelockNotElapsed`" => apply_a_loosening_before_its_timelock;
     "apply_market_config", "timelock bypass", "`TimelockNotElapsed`" => apply_a_market_loosening_before_its_timelock;
@@ -753,6 +756,10 @@ enum Bend {
     Extra,
     /// The USDC reserve replaced by a reserve of another market.
     Foreign,
+    /// The last pair left out.
+    Missing,
+    /// The last account left out (half a pair).
+    Odd,
 }
 
 /// Applies `bend` to the last `2 × pairs` accounts of `ixn`; returns any account it brought in.
@@ -772,6 +779,14 @@ async fn bend(
         Bend::Extra => {
             let extra = ixn.accounts[start..start + 2].to_vec();
             ixn.accounts.extend(extra);
+            Vec::new()
+        }
+        Bend::Missing => {
+            ixn.accounts.truncate(ixn.accounts.len() - 2);
+            Vec::new()
+        }
+        Bend::Odd => {
+            ixn.accounts.pop();
             Vec::new()
         }
         Bend::Foreign => {

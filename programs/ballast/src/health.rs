@@ -13,7 +13,7 @@ use ballast_risk::interest::debt_for_shares;
 use ballast_risk::shares::amount_for_shares;
 use ballast_risk::value::usd_value;
 
-use crate::constants::STRESS_GROUPS;
+use crate::constants::{MAX_POSITION_SLOTS, STRESS_GROUPS};
 use crate::error::BallastError;
 use crate::events::EmaDivergenceWarning;
 use crate::oracle::{self, EmaLevel, OraclePrice};
@@ -127,17 +127,25 @@ pub fn with_reserve<R>(account: &AccountInfo, f: impl FnOnce(&Reserve) -> Result
 /// Prices every occupied slot of `position` from `remaining` at `now` (maintenance rules: a
 /// refused price falls back, see [`price_slot_from_oracle`]).
 pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> Result<Vec<PricedSlot>> {
-    let occupied = position.occupied_slots();
-    if remaining.len() != 2 * occupied {
+    // One pass over the slots: each occupied slot takes the next pair, and none may be missing
+    // or left over (counting the occupied slots first was a second pass over all 16).
+    let mismatch = || {
+        let expected = 2 * position.occupied_slots();
         crate::diag!(
             "expected {} remaining accounts (reserve, oracle per occupied slot), got {}",
-            2 * occupied,
+            expected,
             remaining.len()
         );
-        return err!(BallastError::RemainingAccountsMismatch);
+        err!(BallastError::RemainingAccountsMismatch)
+    };
+    if remaining.len() % 2 != 0 {
+        return mismatch();
     }
-    let mut priced: Vec<PricedSlot> = Vec::with_capacity(occupied);
-    for (pair, slot) in remaining.chunks_exact(2).zip(position.slots.iter().filter(|s| !s.is_free())) {
+    let mut pairs = remaining.chunks_exact(2);
+    // At most one priced slot per pair and per slot: the list never grows past its capacity.
+    let mut priced: Vec<PricedSlot> = Vec::with_capacity((remaining.len() / 2).min(MAX_POSITION_SLOTS));
+    for slot in position.slots.iter().filter(|s| !s.is_free()) {
+        let Some(pair) = pairs.next() else { return mismatch() };
         ballast_risk::cu_phase!("price slot");
         let (reserve_info, oracle_info) = (&pair[0], &pair[1]);
         if !crate::keys::same_key(reserve_info.key, &slot.reserve) {
@@ -157,6 +165,9 @@ pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> 
         if s.price.ema_level == EmaLevel::Warn {
             emit!(EmaDivergenceWarning { reserve: slot.reserve, divergence_bps: s.price.ema_divergence_bps });
         }
+    }
+    if pairs.next().is_some() {
+        return mismatch();
     }
     Ok(priced)
 }
