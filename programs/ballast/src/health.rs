@@ -138,7 +138,7 @@ pub fn price_slots(position: &Position, remaining: &[AccountInfo], now: i64) -> 
         );
         err!(BallastError::RemainingAccountsMismatch)
     };
-    if remaining.len() % 2 != 0 {
+    if !remaining.len().is_multiple_of(2) {
         return mismatch();
     }
     let mut pairs = remaining.chunks_exact(2);
