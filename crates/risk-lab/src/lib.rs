@@ -33,32 +33,14 @@ pub fn short_replay(
     change: impl FnOnce(&mut rules::AssetRules),
     sample_every: usize,
 ) -> Result<replay::Outcome, String> {
-    let root = workspace_root();
-    let event = events::load(&root.join("data/history/events.toml"), &[SHORT_EVENT.to_string()])
-        .map_err(|e| e.to_string())?
-        .remove(0);
-    let decimals = |s: &str| if s == "USDC" { 6 } else { 9 };
-    let (mut rules, market) =
-        rules::from_market_file(&root.join("migrations/crash-bench.toml"), &["SOL", "USDC"], decimals)?;
-    let stable = rules.pop().expect("asked for");
-    let mut asset = rules.pop().expect("asked for");
+    let (event, mut asset, stable, market) = shipped_event(SHORT_EVENT, "SOL", 9)?;
     change(&mut asset);
     asset.check().map_err(|e| e.to_string())?;
     let history = event.assets.get("SOL").ok_or("the short event has no SOL file")?;
     let s = replay::Scenario {
-        history,
-        asset,
-        stable,
-        market,
-        start: event.warm_up,
-        crash: event.start,
         end: event.start + SHORT_SECS,
-        population: replay::Population { count: 60, ..replay::Population::default() },
-        oracle: paths::OracleModel::default(),
-        keeper_latency_secs: 2,
-        turnover_bps: 2_000,
         sample_every,
-        split: None,
+        ..test_scenario(&event, history, asset, stable, market, 60)
     };
     Ok(replay::run(&s))
 }
@@ -66,18 +48,44 @@ pub fn short_replay(
 /// The split's window for TSLAx at 5× with a 5 % maintenance haircut (where the window's moves
 /// liquidate), `positions` positions, keepers 2 s late, with the split as `case` says.
 pub fn split_replay(case: study::SplitCase, positions: usize) -> Result<replay::Outcome, String> {
-    let root = workspace_root();
-    let event = events::load(&root.join("data/history/events.toml"), &[SPLIT_EVENT.to_string()])
-        .map_err(|e| e.to_string())?
-        .remove(0);
-    let decimals = |s: &str| if s == "USDC" { 6 } else { 8 };
-    let (mut rules, market) =
-        rules::from_market_file(&root.join("migrations/crash-bench.toml"), &["TSLAx", "USDC"], decimals)?;
-    let stable = rules.pop().expect("asked for");
-    let asset = study::with_grid_cell(&rules.pop().expect("asked for"), 50_000, 500);
+    let (event, asset, stable, market) = shipped_event(SPLIT_EVENT, "TSLAx", 8)?;
+    let asset = study::with_grid_cell(&asset, 50_000, 500);
     asset.check().map_err(|e| e.to_string())?;
     let (history, split) = study::split_case(&event, "TSLAx", case);
-    let s = replay::Scenario {
+    let s = replay::Scenario { split, ..test_scenario(&event, history, asset, stable, market, positions) };
+    Ok(replay::run(&s))
+}
+
+/// The shipped event `id` and the rules of `symbol` (`decimals` when the market file does not
+/// create its mint) and USDC under `migrations/crash-bench.toml`.
+fn shipped_event(
+    id: &str,
+    symbol: &str,
+    decimals: u8,
+) -> Result<(events::Event, rules::AssetRules, rules::AssetRules, rules::MarketRules), String> {
+    let root = workspace_root();
+    let event = events::load(&root.join("data/history/events.toml"), &[id.to_string()])
+        .map_err(|e| e.to_string())?
+        .remove(0);
+    let decimals = |s: &str| if s == "USDC" { 6 } else { decimals };
+    let (mut rules, market) =
+        rules::from_market_file(&root.join("migrations/crash-bench.toml"), &[symbol, "USDC"], decimals)?;
+    let stable = rules.pop().expect("asked for");
+    let asset = rules.pop().expect("asked for");
+    Ok((event, asset, stable, market))
+}
+
+/// The tests' replay of `event` over its whole window: `positions` positions, the default
+/// oracle model, keepers 2 s late, 20 %/day turnover, no samples, no split.
+fn test_scenario<'a>(
+    event: &events::Event,
+    history: &'a data::History,
+    asset: rules::AssetRules,
+    stable: rules::AssetRules,
+    market: rules::MarketRules,
+    positions: usize,
+) -> replay::Scenario<'a> {
+    replay::Scenario {
         history,
         asset,
         stable,
@@ -90,7 +98,6 @@ pub fn split_replay(case: study::SplitCase, positions: usize) -> Result<replay::
         keeper_latency_secs: 2,
         turnover_bps: 2_000,
         sample_every: 0,
-        split,
-    };
-    Ok(replay::run(&s))
+        split: None,
+    }
 }

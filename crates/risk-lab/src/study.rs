@@ -582,7 +582,10 @@ pub fn run(
     replays += split_jobs.len();
     let split_outcomes = parallel(&split_jobs, config.threads, |j| {
         let o = scenario(j);
-        let start_price = market_price(&j.event.assets[j.asset], j.event.start);
+        // The price scale of the history this job replays (the window without the split is
+        // adjusted: a third of the traded price before the split).
+        let (history, _) = split_case(j.event, j.asset, j.split);
+        let start_price = market_price(history, j.event.start);
         let figures = Figures::of(&o, start_price, [j.rules.decimals, stable.decimals]);
         (figures, o.liquidations.iter().map(|l| l.time).collect::<Vec<_>>(), o.keeper_refused)
     });

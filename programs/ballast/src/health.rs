@@ -323,22 +323,34 @@ pub fn health(slots: &[PricedSlot]) -> Result<Health> {
 pub fn health_with_shocks(slots: &[PricedSlot], shocks: &[u16; STRESS_GROUPS]) -> Result<Health> {
     let mut h = Health::default();
     for s in slots {
-        let p = &s.price;
         if s.deposit_amount > 0 && s.risk.collateral_enabled != 0 {
-            let value = usd_value(s.deposit_amount, s.decimals, p.price, p.expo, Rounding::Down)
-                .map_err(BallastError::from)?;
+            let value = collateral_value(s)?;
             let (value_low, init_w, shock) = initial_collateral_inputs(s, shocks)?;
             h.add_collateral_shocked(value, value_low, init_w, s.maint_weight(), shock)
                 .map_err(BallastError::from)?;
         }
         if s.debt_amount > 0 {
-            let value = usd_value(s.debt_amount, s.decimals, p.price, p.expo, Rounding::Up)
-                .map_err(BallastError::from)?;
+            let value = debt_value(s)?;
             h.add_debt(value, debt_value_high(s)?, s.risk.borrow_factor_bps as u32)
                 .map_err(BallastError::from)?;
         }
     }
     Ok(h)
+}
+
+/// A collateral slot's value at the price, rounded down (the protocol's side).
+#[inline(always)]
+fn collateral_value(s: &PricedSlot) -> Result<u128> {
+    let p = &s.price;
+    Ok(usd_value(s.deposit_amount, s.decimals, p.price, p.expo, Rounding::Down)
+        .map_err(BallastError::from)?)
+}
+
+/// A debt slot's value at the price, rounded up (the protocol's side).
+#[inline(always)]
+fn debt_value(s: &PricedSlot) -> Result<u128> {
+    let p = &s.price;
+    Ok(usd_value(s.debt_amount, s.decimals, p.price, p.expo, Rounding::Up).map_err(BallastError::from)?)
 }
 
 /// The maintenance figures of [`health`] alone (`maint_collateral`, `maint_debt`,
@@ -347,15 +359,12 @@ pub fn health_with_shocks(slots: &[PricedSlot], shocks: &[u16; STRESS_GROUPS]) -
 pub fn maintenance_health(slots: &[PricedSlot]) -> Result<Health> {
     let mut h = Health::default();
     for s in slots {
-        let p = &s.price;
         if s.deposit_amount > 0 && s.risk.collateral_enabled != 0 {
-            let value = usd_value(s.deposit_amount, s.decimals, p.price, p.expo, Rounding::Down)
-                .map_err(BallastError::from)?;
+            let value = collateral_value(s)?;
             h.add_maint_collateral(value, s.maint_weight()).map_err(BallastError::from)?;
         }
         if s.debt_amount > 0 {
-            let value = usd_value(s.debt_amount, s.decimals, p.price, p.expo, Rounding::Up)
-                .map_err(BallastError::from)?;
+            let value = debt_value(s)?;
             h.add_maint_debt(value, s.risk.borrow_factor_bps as u32).map_err(BallastError::from)?;
         }
     }
