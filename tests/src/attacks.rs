@@ -91,7 +91,6 @@ cells! {
     "collect_fees", "arbitrary CPI", "`InvalidProgramId`" => collect_fees_through_a_program_that_is_not_a_token_program;
     "resolve_bad_debt", "arbitrary CPI", "`InvalidProgramId`" => resolve_through_a_program_that_is_not_a_token_program;
     // Duplicate mutable accounts.
-    "liquidate", "duplicate mutable accounts", "`ConstraintDuplicateMutableAccount`" => liquidate_into_the_fee_receivers_account;
     "liquidate", "duplicate mutable accounts", "`ConstraintDuplicateMutableAccount`" => liquidate_into_the_insurance_vault;
     "liquidate", "duplicate mutable accounts", "`LiquidatorPositionIsTarget`" => liquidate_into_the_liquidated_position;
     "collect_fees", "duplicate mutable accounts", "`ConstraintDuplicateMutableAccount`" => collect_fees_into_the_insurance_vault;
@@ -501,7 +500,7 @@ async fn liquidatable(mode: Mode) -> (PricedMarket, Keeper) {
 /// Every account a liquidation could change.
 fn keeper_watched(m: &PricedMarket, keeper: &Keeper) -> Vec<Pubkey> {
     let mut w = m.watched();
-    w.extend([keeper.repay_source, keeper.seize_destination, keeper.fee_account, m.sol.insurance_vault]);
+    w.extend([keeper.repay_source, keeper.seize_destination, m.sol.insurance_vault]);
     w
 }
 
@@ -602,16 +601,6 @@ async fn resolve_through_a_program_that_is_not_a_token_program(mode: Mode) {
 
 // ---- Duplicate mutable accounts -----------------------------------------------------------------
 
-async fn liquidate_into_the_fee_receivers_account(mode: Mode) {
-    let (mut m, mut keeper) = liquidatable(mode).await;
-    keeper.seize_destination = keeper.fee_account;
-    let ixn = m.liquidate_ix(&keeper, u64::MAX).await;
-    let w = keeper_watched(&m, &keeper);
-    let signer = keeper.wallet.insecure_clone();
-    let code = anchor(ErrorCode::ConstraintDuplicateMutableAccount);
-    m.env.expect_failure("destination = fee account", &[ixn], &[&signer], code, &w).await;
-}
-
 async fn liquidate_into_the_insurance_vault(mode: Mode) {
     let (mut m, mut keeper) = liquidatable(mode).await;
     keeper.seize_destination = m.sol.insurance_vault;
@@ -629,8 +618,6 @@ async fn liquidate_into_the_liquidated_position(mode: Mode) {
     let source = m.borrower_usdc;
     let sol = m.sol.clone();
     let destination = m.env.token_account(&sol, &wallet.pubkey(), 0).await;
-    let fee_receiver = m.market.fee_receiver;
-    let fee_account = m.env.token_account(&sol, &fee_receiver, 0).await;
     let remaining = m.health_accounts(None).await;
     let sides = ix::LiquidationSides {
         repay: &m.usdc.keys,
@@ -639,17 +626,10 @@ async fn liquidate_into_the_liquidated_position(mode: Mode) {
         destination,
         into_position: Some(m.borrower.position),
     };
-    let ixn = ix::liquidate(
-        wallet.pubkey(),
-        m.market.market,
-        m.borrower.position,
-        sides,
-        fee_account,
-        u64::MAX,
-        remaining,
-    );
+    let ixn =
+        ix::liquidate(wallet.pubkey(), m.market.market, m.borrower.position, sides, u64::MAX, remaining);
     let mut w = m.watched();
-    w.extend([destination, fee_account, m.sol.insurance_vault]);
+    w.extend([destination, m.sol.insurance_vault]);
     let code = BallastError::LiquidatorPositionIsTarget;
     m.env.expect_failure("liquidator position = target", &[ixn], &[&wallet], code, &w).await;
 }
@@ -697,7 +677,6 @@ async fn liquidate_with_another_markets_reserve(mode: Mode) {
         m.market.market,
         m.borrower.position,
         sides,
-        keeper.fee_account,
         u64::MAX,
         remaining,
     );

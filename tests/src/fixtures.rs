@@ -266,6 +266,13 @@ impl TestEnv {
         u64::from_le_bytes(data[64..72].try_into().unwrap())
     }
 
+    /// A reserve's insurance pool: its insurance vault's tokens and the liquidation fees booked
+    /// to it in the vault.
+    pub async fn pool_balance(&mut self, reserve: &ReserveFixture) -> u64 {
+        let booked = self.reserve_state(reserve.keys.reserve).await.insurance_booked;
+        self.token_balance(reserve.insurance_vault).await + booked
+    }
+
     pub async fn reserve_state(&mut self, reserve: Pubkey) -> Reserve {
         accounts::reserve(&self.account(reserve).await.expect("reserve exists").data).unwrap()
     }
@@ -319,8 +326,6 @@ pub struct PricedMarket {
     pub borrower: UserFixture,
     pub borrower_sol: Pubkey,
     pub borrower_usdc: Pubkey,
-    /// The fee receiver's SOL account, created with the first keeper.
-    pub fee_receiver_sol: Option<Pubkey>,
     /// Reserves listed by `list_asset` and their price accounts.
     pub more_oracles: Vec<(Pubkey, Pubkey)>,
 }
@@ -332,8 +337,6 @@ pub struct Keeper {
     pub repay_source: Pubkey,
     /// Receives the seized collateral.
     pub seize_destination: Pubkey,
-    /// The fee receiver's account of the seized mint.
-    pub fee_account: Pubkey,
 }
 
 /// The price account a fresh fixture reserve pins until a test configures its own oracle
@@ -400,7 +403,6 @@ impl PricedMarket {
             borrower,
             borrower_sol,
             borrower_usdc,
-            fee_receiver_sol: None,
             more_oracles: Vec::new(),
         }
     }
@@ -512,22 +514,12 @@ impl PricedMarket {
         self.set_prices(now, sol, usdc_price(now)).await;
     }
 
-    /// A keeper holding `usdc` USDC, with an empty SOL account, and the fee receiver's SOL
-    /// account.
+    /// A keeper holding `usdc` USDC, with an empty SOL account.
     pub async fn keeper(&mut self, usdc: u64) -> Keeper {
         let wallet = self.env.funded_wallet(1_000_000_000).await;
         let usdc_account = self.env.token_account(&self.usdc, &wallet.pubkey(), usdc).await;
         let sol_account = self.env.token_account(&self.sol, &wallet.pubkey(), 0).await;
-        let fee_receiver = self.market.fee_receiver;
-        let fee_account = match self.fee_receiver_sol {
-            Some(a) => a,
-            None => {
-                let a = self.env.token_account(&self.sol, &fee_receiver, 0).await;
-                self.fee_receiver_sol = Some(a);
-                a
-            }
-        };
-        Keeper { wallet, repay_source: usdc_account, seize_destination: sol_account, fee_account }
+        Keeper { wallet, repay_source: usdc_account, seize_destination: sol_account }
     }
 
     /// `keeper` repays the borrower's USDC debt and seizes SOL, up to `max_repay`.
@@ -544,7 +536,6 @@ impl PricedMarket {
                 destination: keeper.seize_destination,
                 into_position: None,
             },
-            keeper.fee_account,
             max_repay,
             remaining,
         )
@@ -558,8 +549,6 @@ impl PricedMarket {
         seize: &ReserveFixture,
     ) -> (Instruction, Vec<Pubkey>) {
         let destination = self.env.token_account(seize, &keeper.wallet.pubkey(), 0).await;
-        let fee_receiver = self.market.fee_receiver;
-        let fee_account = self.env.token_account(seize, &fee_receiver, 0).await;
         let remaining = self.health_accounts(None).await;
         let sides = ix::LiquidationSides {
             repay: &self.usdc.keys,
@@ -573,11 +562,10 @@ impl PricedMarket {
             self.market.market,
             self.borrower.position,
             sides,
-            fee_account,
             u64::MAX,
             remaining,
         );
-        (ixn, vec![seize.keys.reserve, seize.keys.vault, destination, fee_account])
+        (ixn, vec![seize.keys.reserve, seize.keys.vault, destination])
     }
 
     pub async fn liquidate(&mut self, keeper: &Keeper, max_repay: u64) -> Result<u64, crate::TxError> {
@@ -680,7 +668,6 @@ impl WidePosition {
                 wallet: Keypair::new(),
                 repay_source: Pubkey::default(),
                 seize_destination: Pubkey::default(),
-                fee_account: Pubkey::default(),
             },
         };
         let remaining = me.remaining(Some(me.reserves[0].keys.reserve)).await;
@@ -698,10 +685,7 @@ impl WidePosition {
         let keeper = me.env.funded_wallet(1_000_000_000).await;
         let source = me.env.token_account(&me.reserves[0], &keeper.pubkey(), 9_000_000).await;
         let destination = me.env.token_account(&me.reserves[1], &keeper.pubkey(), 0).await;
-        let fee_receiver = me.market.fee_receiver;
-        let fee_account = me.env.token_account(&me.reserves[1], &fee_receiver, 0).await;
-        me.keeper =
-            Keeper { wallet: keeper, repay_source: source, seize_destination: destination, fee_account };
+        me.keeper = Keeper { wallet: keeper, repay_source: source, seize_destination: destination };
         me
     }
 
@@ -741,7 +725,6 @@ impl WidePosition {
                 destination: k.seize_destination,
                 into_position: None,
             },
-            k.fee_account,
             max_repay,
             remaining,
         )

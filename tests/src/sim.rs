@@ -7,8 +7,9 @@
 //! accounts themselves; a break panics with the seed, so `simulate --seed S` replays it alone.
 //!
 //! Invariants:
-//! - conservation: each vault holds at least the liquidity its reserve books; the positions'
-//!   deposit and borrow shares add up to the reserve's totals; pending fees are backed;
+//! - conservation: each vault holds at least the liquidity its reserve books and the liquidation
+//!   fees booked to its insurance pool; the positions' deposit and borrow shares add up to the
+//!   reserve's totals; pending fees are backed;
 //! - liquidation: only a liquidatable position is liquidated (by the program's own figures,
 //!   recomputed off chain), a solvent one's health factor never falls, and the keeper receives
 //!   at least the value it repaid;
@@ -769,7 +770,6 @@ impl Sim {
                 destination,
                 into_position: None,
             },
-            self.fee_accounts[sa],
             max_repay,
             remaining,
         );
@@ -860,10 +860,12 @@ impl Sim {
             let r = self.reserve(a);
             let reserve = self.m.env.reserve_state(r.keys.reserve).await;
             let vault = self.m.env.token_balance(r.keys.vault).await;
+            let booked = reserve.available_liquidity.checked_add(reserve.insurance_booked);
             assert!(
-                vault >= reserve.available_liquidity,
-                "seed {seed}: vault {vault} < booked {}",
-                reserve.available_liquidity
+                booked.is_some_and(|b| vault >= b),
+                "seed {seed}: vault {vault} < liquidity {} + pool fees {}",
+                reserve.available_liquidity,
+                reserve.insurance_booked
             );
             let slot = |p: &Position| {
                 p.slots.iter().find(|s| s.reserve == r.keys.reserve).copied().unwrap_or_default()

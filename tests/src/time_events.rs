@@ -323,17 +323,10 @@ impl StockMarket {
         } else {
             self.m.env.token_account(&self.m.usdc, &keeper.pubkey(), 100_000 * USDC).await
         };
-        let fee_receiver = self.m.market.fee_receiver;
-        let (destination, fee_account) = if seize_stock {
-            (
-                stock_account(&mut self.m.env, mint, &keeper.pubkey(), 0).await,
-                stock_account(&mut self.m.env, mint, &fee_receiver, 0).await,
-            )
+        let destination = if seize_stock {
+            stock_account(&mut self.m.env, mint, &keeper.pubkey(), 0).await
         } else {
-            (
-                self.m.env.token_account(&self.m.sol, &keeper.pubkey(), 0).await,
-                self.m.env.token_account(&self.m.sol, &fee_receiver, 0).await,
-            )
+            self.m.env.token_account(&self.m.sol, &keeper.pubkey(), 0).await
         };
         let remaining = self.m.health_accounts(None).await;
         let stock_keys = self.stock.keys;
@@ -349,12 +342,11 @@ impl StockMarket {
             self.m.market.market,
             self.m.borrower.position,
             sides,
-            fee_account,
             u64::MAX,
             remaining,
         );
         let mut watched = self.borrower_accounts();
-        watched.extend([source, destination, fee_account]);
+        watched.extend([source, destination]);
         (vec![self.refresh(), liquidate], watched, keeper)
     }
 

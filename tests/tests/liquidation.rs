@@ -49,21 +49,17 @@ const USDC: u64 = 1_000_000;
 /// Every account a liquidation touches.
 fn watched(m: &PricedMarket, k: &Keeper) -> Vec<Pubkey> {
     let mut w = m.watched();
-    w.extend([
-        k.repay_source,
-        k.seize_destination,
-        k.fee_account,
-        m.sol.insurance_vault,
-        m.usdc.insurance_vault,
-    ]);
+    w.extend([k.repay_source, k.seize_destination, m.sol.insurance_vault, m.usdc.insurance_vault]);
     w
 }
 
 struct Balances {
     keeper_usdc: u64,
     keeper_sol: u64,
+    /// The SOL insurance pool: its vault's tokens and the fees booked to it.
     pool: u64,
-    fee_receiver: u64,
+    /// SOL fees pending for the fee receiver (liquidation fees beyond the pool's target).
+    to_receiver: u64,
     deposit_shares: u64,
     borrow_shares: u64,
 }
@@ -74,8 +70,8 @@ async fn balances(m: &mut PricedMarket, k: &Keeper) -> Balances {
     Balances {
         keeper_usdc: m.env.token_balance(k.repay_source).await,
         keeper_sol: m.env.token_balance(k.seize_destination).await,
-        pool: m.env.token_balance(m.sol.insurance_vault).await,
-        fee_receiver: m.env.token_balance(k.fee_account).await,
+        pool: m.env.pool_balance(&m.sol).await,
+        to_receiver: m.env.reserve_state(m.sol.keys.reserve).await.pending_fees,
         deposit_shares: slot(&m.sol.keys.reserve).deposit_shares,
         borrow_shares: slot(&m.usdc.keys.reserve).borrow_shares,
     }
@@ -109,7 +105,7 @@ async fn healthy_is_refused_then_a_price_drop_pays_exactly_the_planned_amounts(m
     assert_eq!(after.keeper_sol, 4_999_838_709 - 49_998_388);
     // Pool target: 2 % × (10 SOL deposited + 4.999838709 seized) = 0.299996775, far above the fee.
     assert_eq!(after.pool, 49_998_388);
-    assert_eq!(after.fee_receiver, 0);
+    assert_eq!(after.to_receiver, 0);
     assert_eq!(after.borrow_shares, 300 * USDC);
     let hf = health_factor(after.deposit_shares, 62, 0.95, 300 * USDC);
     assert!(hf > 589.0 / 600.0 && hf < 1.05, "better than before, short of the target: {hf}");
@@ -176,10 +172,11 @@ async fn a_racing_keeper_gets_only_the_remaining_close_factor(mode: Mode) {
     assert_eq!(b.keeper_sol, 2_499_919_354 - 24_999_194);
     assert_eq!(b.deposit_shares, 10 * SOL - 4_999_838_709 - 2_499_919_354);
     assert_eq!(b.borrow_shares, 150 * USDC);
-    // The pool holds both fees; the collateral left is exactly what neither keeper took.
+    // The pool holds both fees, booked in the vault; beside them the vault holds exactly the
+    // collateral neither keeper took.
     assert_eq!(b.pool, 49_998_388 + 24_999_194);
     let vault = m.env.token_balance(m.sol.keys.vault).await;
-    assert_eq!(vault, b.deposit_shares);
+    assert_eq!(vault, b.deposit_shares + b.pool);
 }
 
 async fn bad_input_is_refused_by_name_and_changes_nothing(mode: Mode) {
@@ -191,32 +188,23 @@ async fn bad_input_is_refused_by_name_and_changes_nothing(mode: Mode) {
     let signer = keeper.wallet.insecure_clone();
     let good = m.liquidate_ix(&keeper, u64::MAX).await;
     // Account order: liquidator, market, position, repay (reserve, mint, vault, source, token
-    // program), seize (reserve, mint, vault, destination, token program), insurance vault, fee
-    // receiver account, then (reserve, oracle) pairs.
+    // program), seize (reserve, mint, vault, destination, token program), insurance vault, the
+    // liquidator's position (optional), then (reserve, oracle) pairs.
     let with = |i: usize, key: Pubkey| {
         let mut ixn = good.clone();
         ixn.accounts[i].pubkey = key;
         ixn
     };
-    let keepers_own_sol = m.env.token_account(&m.sol, &keeper.wallet.pubkey(), 0).await;
     let mut missing_slot = good.clone();
     missing_slot.accounts.truncate(good.accounts.len() - 2);
     let cases = vec![
         ("zero amount", m.liquidate_ix(&keeper, 0).await, BallastError::ZeroAmount),
-        ("fee account not the receiver's", with(14, keepers_own_sol), BallastError::WrongFeeReceiver),
         ("wrong insurance vault", with(13, m.usdc.insurance_vault), BallastError::WrongVault),
         ("missing slot accounts", missing_slot, BallastError::RemainingAccountsMismatch),
     ];
     for (label, ixn, code) in cases {
         m.env.expect_failure(label, &[ixn], &[&signer], code, &w).await;
     }
-
-    // The fee receiver's account of another mint.
-    let fee_usdc = m.env.token_account(&m.usdc, &m.market.fee_receiver, 0).await;
-    let ixn = with(14, fee_usdc);
-    m.env
-        .expect_failure("fee account of another mint", &[ixn], &[&signer], BallastError::WrongMint, &w)
-        .await;
 
     // Same reserve on both sides; repaying a debt the position does not have.
     let sides = |repay, source, seize, destination| ix::LiquidationSides {
@@ -230,7 +218,7 @@ async fn bad_input_is_refused_by_name_and_changes_nothing(mode: Mode) {
     let (liq, market, position) = (keeper.wallet.pubkey(), m.market.market, m.borrower.position);
     let keepers_other_usdc = m.env.token_account(&m.usdc, &keeper.wallet.pubkey(), 0).await;
     let both_usdc = sides(&m.usdc.keys, keeper.repay_source, &m.usdc.keys, keepers_other_usdc);
-    let same = ix::liquidate(liq, market, position, both_usdc, fee_usdc, u64::MAX, remaining.clone());
+    let same = ix::liquidate(liq, market, position, both_usdc, u64::MAX, remaining.clone());
     m.env
         .expect_failure("same reserve", &[same], &[&signer], BallastError::SameRepayAndSeizeReserve, &w)
         .await;
@@ -239,7 +227,6 @@ async fn bad_input_is_refused_by_name_and_changes_nothing(mode: Mode) {
         market,
         position,
         sides(&m.sol.keys, keeper.seize_destination, &m.usdc.keys, keeper.repay_source),
-        fee_usdc,
         u64::MAX,
         remaining,
     );
@@ -311,8 +298,27 @@ async fn pool_target_follows_the_rolling_volume_and_the_fee_splits_at_the_target
     // rise goes to the pool; the rest of the fee goes to the fee receiver, no unit lost.
     let target = ((6 * SOL + seized) * 200).div_ceil(10_000);
     assert_eq!(after.pool, target);
-    assert_eq!(after.fee_receiver, fee - (target - 120_000_000));
-    assert!(after.fee_receiver > 0 && target > 120_000_000, "the fee crossed the target");
+    assert_eq!(after.to_receiver, fee - (target - 120_000_000));
+    assert!(after.to_receiver > 0 && target > 120_000_000, "the fee crossed the target");
+    // None of the fee left the vault: the pool's part is booked to the pool, the rest pending for
+    // the fee receiver, and the vault holds both beside the depositors' liquidity.
+    let sol = m.env.reserve_state(m.sol.keys.reserve).await;
+    assert_eq!(m.env.token_balance(m.sol.insurance_vault).await, 120_000_000);
+    assert_eq!(sol.insurance_booked, target - 120_000_000);
+    // 10 SOL of the borrower's, 5 − 1 of the other user's.
+    assert_eq!(sol.available_liquidity, 14 * SOL - seized + after.to_receiver);
+    assert_eq!(m.env.token_balance(m.sol.keys.vault).await, sol.available_liquidity + sol.insurance_booked);
+    // `collect_fees` moves both out: the booked part into the insurance vault (the pool's balance
+    // does not change, and it is at its target, so none of the pending fees join it), the
+    // pending fees to the fee receiver.
+    let fee_sol = m.env.token_account(&m.sol, &m.market.fee_receiver, 0).await;
+    let collect = ix::collect_fees(m.market.market, &m.sol.keys, m.sol.insurance_vault, fee_sol);
+    m.env.send("collect_fees", &[collect], &[]).await.unwrap();
+    assert_eq!(m.env.token_balance(m.sol.insurance_vault).await, target);
+    assert_eq!(m.env.token_balance(fee_sol).await, after.to_receiver);
+    let sol = m.env.reserve_state(m.sol.keys.reserve).await;
+    assert_eq!((sol.insurance_booked, sol.pending_fees), (0, 0));
+    assert_eq!(m.env.token_balance(m.sol.keys.vault).await, sol.available_liquidity);
     // Hand check of the seizure: bonus 10 % (caps: 1/0.8 − 1 = 25 %, (740−600)/600 = 23.3 %);
     // r = (630 − 592) / (1.05 − 1.1 × 0.8) = 223.529411 USDC; × 1.1 / 74 = 3.322734487 SOL.
     assert_eq!(1_000 * USDC - after.keeper_usdc, 223_529_411);
@@ -363,8 +369,16 @@ async fn bad_debt_draws_the_pool_then_lowers_the_share_value(mode: Mode) {
     let position = m.env.position_state(m.borrower.position).await;
     assert_eq!(position.occupied_slots(), 1, "the SOL slot is gone, the USDC debt is left");
 
-    // The USDC pool holds 40 USDC (say, from earlier fees).
-    m.env.mint_to(&m.usdc, m.usdc.insurance_vault, 40 * USDC).await;
+    // The USDC pool holds 40 USDC (say, from earlier fees): 30 in its insurance vault and 10 of
+    // liquidation fees booked to it in the reserve's vault, not yet collected.
+    m.env.mint_to(&m.usdc, m.usdc.insurance_vault, 30 * USDC).await;
+    m.env.mint_to(&m.usdc, m.usdc.keys.vault, 10 * USDC).await;
+    let mut account = m.env.account(m.usdc.keys.reserve).await.unwrap();
+    let mut booked = ballast_sdk::accounts::reserve(&account.data).unwrap();
+    booked.insurance_booked = 10 * USDC;
+    account.data[8..].copy_from_slice(bytemuck::bytes_of(&booked));
+    m.env.set_account(m.usdc.keys.reserve, account);
+    assert_eq!(m.env.pool_balance(&m.usdc.clone()).await, 40 * USDC);
     let usdc_before = m.env.reserve_state(m.usdc.keys.reserve).await;
     let sol_before = m.env.snapshot(&[m.sol.keys.reserve, m.sol.keys.vault, m.sol.insurance_vault]).await;
     let wrong_reserve = m.resolve_ix(&m.sol.keys.clone()).await;
@@ -372,9 +386,15 @@ async fn bad_debt_draws_the_pool_then_lowers_the_share_value(mode: Mode) {
     let resolve = m.resolve_ix(&m.usdc.keys.clone()).await;
     m.env.send("resolve_bad_debt", &[resolve], &[]).await.unwrap();
 
-    // The pool pays 40 into the vault; the other 84.985749 is taken from the depositors.
+    // The pool pays 40: its 10 booked in the vault first (already there), then 30 transferred
+    // from its insurance vault; the other 84.985749 is taken from the depositors.
     assert_eq!(m.env.token_balance(m.usdc.insurance_vault).await, 0);
+    if mode != Mode::Native {
+        let covered = m.env.events::<BadDebtCoveredByPool>();
+        assert_eq!((covered[0].amount, covered[0].pool.balance), (40 * USDC, 0));
+    }
     let usdc_after = m.env.reserve_state(m.usdc.keys.reserve).await;
+    assert_eq!(usdc_after.insurance_booked, 0);
     assert_eq!(usdc_after.available_liquidity, usdc_before.available_liquidity + 40 * USDC);
     assert_eq!(usdc_after.total_borrow_shares, 0);
     assert_eq!(usdc_before.total_deposit_assets().unwrap(), 10_000 * USDC);
@@ -431,7 +451,7 @@ async fn btc_falls_from_46900_to_42500_on_a_5x_position(mode: Mode) {
     let later = t0 + 180;
     m.set_prices(later, btc(42_500, 43_000), usdc_price(later)).await;
     let keeper = m.keeper(400_000 * USDC).await;
-    let pool_before = m.env.token_balance(m.sol.insurance_vault).await;
+    let pool_before = m.env.pool_balance(&m.sol).await;
     m.liquidate(&keeper, u64::MAX).await.unwrap();
 
     let b = balances(&mut m, &keeper).await;
@@ -525,13 +545,13 @@ async fn a_sixteen_slot_position_is_liquidated_in_one_transaction(mode: Mode) {
     let mut w = WidePosition::start(mode, 16).await;
     assert_eq!(w.position_state().await.occupied_slots(), 16);
     let signer = w.keeper.wallet.insecure_clone();
-    let k = (w.keeper.repay_source, w.keeper.seize_destination, w.keeper.fee_account);
+    let k = (w.keeper.repay_source, w.keeper.seize_destination);
     let watched = [w.user.position, w.reserves[0].keys.reserve, w.reserves[1].keys.reserve, k.0, k.1];
 
     // $1,500 × 0.95 = 1,425 ≥ $900: healthy.
     let ixn = w.liquidate_ix(u64::MAX).await;
-    // 16 named (the optional liquidator position as its placeholder) + 2 per slot.
-    assert_eq!(ixn.accounts.len(), 16 + 2 * 16, "within the 64-account limit");
+    // 15 named (the optional liquidator position as its placeholder) + 2 per slot.
+    assert_eq!(ixn.accounts.len(), 15 + 2 * 16, "within the 64-account limit");
     w.env.expect_failure("healthy", &[ixn], &[&signer], BallastError::NotLiquidatable, &watched).await;
 
     // Every collateral asset at $62: 15 × 62 × 0.95 = 883.5 < 900.
@@ -542,7 +562,7 @@ async fn a_sixteen_slot_position_is_liquidated_in_one_transaction(mode: Mode) {
     // one token ($62): all of it is seized, for 62 / 1.0333 = 60.001936 → 0.600020 tokens.
     assert_eq!(9_000_000 - w.env.token_balance(k.0).await, 600_020);
     assert_eq!(w.env.token_balance(k.1).await, 1_000_000 - 10_000);
-    assert_eq!(w.env.token_balance(w.reserves[1].insurance_vault).await, 10_000);
+    assert_eq!(w.env.pool_balance(&w.reserves[1]).await, 10_000);
     let position = w.position_state().await;
     assert_eq!(position.occupied_slots(), 15, "the seized slot is freed");
     let debt = position.slots.iter().find(|s| s.reserve == w.reserves[0].keys.reserve).unwrap();
@@ -596,7 +616,7 @@ async fn a_keeper_is_paid_back_at_least_what_it_repays_near_insolvency(mode: Mod
     let hf_after = health_factor(b.deposit_shares, 1, 0.95, 600 * USDC - repaid) * 60.30;
     assert!(hf_after >= hf_before, "health factor {hf_before} → {hf_after}");
     // The protocol's share is whatever bonus is left: seized − fee went to the keeper.
-    assert_eq!(10 * SOL - b.deposit_shares, b.keeper_sol + b.pool + b.fee_receiver);
+    assert_eq!(10 * SOL - b.deposit_shares, b.keeper_sol + b.pool + b.to_receiver);
 }
 
 /// Issue 10 item 7: a solvent position's health factor must not fall. Collateral A (weight 0.95)
@@ -613,15 +633,13 @@ async fn seizing_the_highest_weight_collateral_cannot_lower_the_health_factor(mo
     w.crash(70).await;
     let ixn = w.liquidate_ix(u64::MAX).await;
     let mut watched = vec![w.user.position, w.reserves[0].keys.reserve, w.reserves[1].keys.reserve];
-    watched.extend([w.keeper.repay_source, w.keeper.seize_destination, w.keeper.fee_account]);
+    watched.extend([w.keeper.repay_source, w.keeper.seize_destination]);
     let keeper = w.keeper.wallet.insecure_clone();
     w.env
         .expect_failure("seize A", &[ixn], &[&keeper], BallastError::LiquidationWorsensHealth, &watched)
         .await;
 
     let destination = w.env.token_account(&w.reserves[2], &keeper.pubkey(), 0).await;
-    let fee_receiver = w.market.fee_receiver;
-    let fee_account = w.env.token_account(&w.reserves[2], &fee_receiver, 0).await;
     let position = w.position_state().await;
     let keys: Vec<Pubkey> = w.reserves.iter().map(|r| r.keys.reserve).collect();
     let oracles = w.oracles.clone();
@@ -639,7 +657,6 @@ async fn seizing_the_highest_weight_collateral_cannot_lower_the_health_factor(mo
             destination,
             into_position: None,
         },
-        fee_account,
         u64::MAX,
         remaining,
     );

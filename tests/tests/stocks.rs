@@ -228,7 +228,6 @@ impl StockMarket {
         let keeper = self.env.funded_wallet(1_000_000_000).await;
         let source = self.env.token_account(&self.usdc, &keeper.pubkey(), 10_000_000_000).await;
         let destination = stock_account(&mut self.env, self.stock.mint, &keeper.pubkey(), 0).await;
-        let fee_account = stock_account(&mut self.env, self.stock.mint, &self.market.fee_receiver, 0).await;
         let sides = ix::LiquidationSides {
             repay: &self.usdc.keys,
             source,
@@ -241,7 +240,6 @@ impl StockMarket {
             self.market.market,
             self.user.position,
             sides,
-            fee_account,
             u64::MAX,
             self.remaining(),
         );
@@ -637,8 +635,6 @@ async fn a_transfer_fee_set_after_listing_takes_no_new_exposure_and_repays_what_
     let keeper = m.env.funded_wallet(1_000_000_000).await;
     let keeper_tokens = stock_account(&mut m.env, mint.pubkey(), &keeper.pubkey(), 1_000 * UNIT).await;
     let keeper_sol = m.env.token_account(&m.sol, &keeper.pubkey(), 0).await;
-    let fee_receiver = m.market.fee_receiver;
-    let fee_sol = m.env.token_account(&m.sol, &fee_receiver, 0).await;
     let remaining = m.health_accounts(None).await;
     let sides = ix::LiquidationSides {
         repay: &fee_reserve.keys,
@@ -647,15 +643,8 @@ async fn a_transfer_fee_set_after_listing_takes_no_new_exposure_and_repays_what_
         destination: keeper_sol,
         into_position: None,
     };
-    let liquidate = ix::liquidate(
-        keeper.pubkey(),
-        m.market.market,
-        m.borrower.position,
-        sides,
-        fee_sol,
-        u64::MAX,
-        remaining,
-    );
+    let liquidate =
+        ix::liquidate(keeper.pubkey(), m.market.market, m.borrower.position, sides, u64::MAX, remaining);
     let vault_before = m.env.token_balance(vault).await;
     m.env.send("liquidate", &[liquidate], &[&keeper]).await.unwrap();
     let repaid = 400 * UNIT - slot(&m.env.position_state(m.borrower.position).await);

@@ -465,8 +465,8 @@ pub fn one_line(e: &RpcError) -> String {
 }
 
 /// The instructions of one liquidation by `keeper`: its associated token account for the
-/// seized mint and the fee receiver's (both created if missing), then `liquidate` with every
-/// slot's (reserve, oracle) pair.
+/// seized mint (created if missing), then `liquidate` with every slot's (reserve, oracle) pair,
+/// always last.
 pub fn liquidation_instructions(
     keeper: Pubkey,
     state: &MarketState<'_>,
@@ -475,7 +475,7 @@ pub fn liquidation_instructions(
     choice: &LiquidationChoice,
     max_repay: u64,
 ) -> Result<Vec<Instruction>, RpcError> {
-    let MarketState { market, key: market_key, reserves, oracles, .. } = *state;
+    let MarketState { key: market_key, reserves, oracles, .. } = *state;
     let repay = reserves
         .get(&choice.repay_reserve)
         .ok_or_else(|| RpcError::Account("repay reserve unknown".into()))?;
@@ -486,8 +486,6 @@ pub fn liquidation_instructions(
     let seize_keys = ix::ReserveKeys::from_reserve(choice.seize_reserve, seize);
     let source = token::associated_token_address(&keeper, &repay.mint, &repay.token_program);
     let destination = token::associated_token_address(&keeper, &seize.mint, &seize.token_program);
-    let fee_account =
-        token::associated_token_address(&market.fee_receiver, &seize.mint, &seize.token_program);
     let slot_reserves = ix::health_reserves(position, None);
     if let Some(r) = slot_reserves.iter().find(|r| !oracles.contains_key(r)) {
         return Err(RpcError::Account(format!("no oracle for reserve {r}")));
@@ -495,12 +493,6 @@ pub fn liquidation_instructions(
     let remaining = ix::health_accounts(&slot_reserves, |r| oracles[r].key);
     Ok(vec![
         token::create_associated_token_account(&keeper, &keeper, &seize.mint, &seize.token_program),
-        token::create_associated_token_account(
-            &keeper,
-            &market.fee_receiver,
-            &seize.mint,
-            &seize.token_program,
-        ),
         ix::liquidate(
             keeper,
             market_key,
@@ -512,7 +504,6 @@ pub fn liquidation_instructions(
                 destination,
                 into_position: None,
             },
-            fee_account,
             max_repay,
             remaining,
         ),
@@ -949,12 +940,13 @@ async fn act(
             };
             let position_state: Position = read_position(*position).await?;
             let ixs = liquidation_instructions(keeper, state, *position, &position_state, choice, max_repay)?;
+            let liquidate = ixs.last().expect("the liquidation is the last instruction").clone();
             // Bid what recent transactions on the accounts it writes paid, within the ceiling.
             let price = if config.max_compute_unit_price == 0 {
                 0
             } else {
                 let writable: Vec<Pubkey> =
-                    ixs[2].accounts.iter().filter(|a| a.is_writable).map(|a| a.pubkey).collect();
+                    liquidate.accounts.iter().filter(|a| a.is_writable).map(|a| a.pubkey).collect();
                 let (floor, ceiling) = (config.min_compute_unit_price, config.max_compute_unit_price);
                 client.recent_compute_unit_price(&writable, floor, ceiling).await?
             };
@@ -970,7 +962,7 @@ async fn act(
             for tried in chain_ladder(balance, max_repay.min(choice.plan.repay), choice.rounds) {
                 rounds = tried;
                 let mut chained = ixs.clone();
-                chained.extend(std::iter::repeat_n(ixs[2].clone(), rounds - 1));
+                chained.extend(std::iter::repeat_n(liquidate.clone(), rounds - 1));
                 prepared = client.prepare_v0(&chained, &[], &options).await;
                 match &prepared {
                     Ok(_) => break,

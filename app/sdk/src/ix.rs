@@ -359,14 +359,12 @@ pub struct LiquidationSides<'a> {
 }
 
 /// Permissionless liquidation; `max_repay == u64::MAX` repays as much as allowed. `remaining`:
-/// `(reserve, oracle)` for every occupied slot of the position (see `health_accounts`);
-/// `fee_receiver_account`: the market fee receiver's token account of the seized mint.
+/// `(reserve, oracle)` for every occupied slot of the position (see `health_accounts`).
 pub fn liquidate(
     liquidator: Pubkey,
     market: Pubkey,
     position: Pubkey,
     sides: LiquidationSides,
-    fee_receiver_account: Pubkey,
     max_repay: u64,
     remaining: Vec<AccountMeta>,
 ) -> Instruction {
@@ -379,7 +377,6 @@ pub fn liquidate(
                 repay: sides.repay.tokens(sides.source),
                 seize: sides.seize.tokens(sides.destination),
                 insurance_vault: pda::insurance_vault(&sides.seize.reserve),
-                fee_receiver_account,
                 liquidator_position: sides.into_position,
             },
             ballast::instruction::Liquidate { max_repay },

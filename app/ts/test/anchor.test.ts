@@ -263,14 +263,12 @@ test('Anchor`s Program resolves every account a user does not choose: deposit, b
 
   // SOL falls to $40: 9 SOL × $40 × 0.8 = $288 of maintenance collateral against ~$300 of debt.
   // A keeper liquidates with the position, the two mints and their token programs; the market
-  // (the position's), both reserves, vaults, the keeper's token accounts, the seized reserve's
-  // insurance pool and the fee receiver's token account (the market's fee receiver) resolved.
+  // (the position's), both reserves, vaults, the keeper's token accounts and the seized
+  // reserve's insurance pool resolved.
   postPrices(40);
   const keeper = programOf('keeper');
   const solReserve = await reserveOf(ctx.reserves.SOL);
   const usdcReserve = await reserveOf(ctx.reserves.USDC);
-  // The market read by Anchor's own coder (a Borsh account).
-  const marketAccount = await (keeper.account as unknown as Record<string, { fetch(k: web3.PublicKey): Promise<{ feeReceiver: web3.PublicKey }> }>).market.fetch(market);
   p = await positionOf(position);
   const before = slotOf(p, ctx.reserves.USDC).debt;
   const keeperUsdc = await balance(ctx.pubkey.keeper, USDC);
@@ -284,10 +282,7 @@ test('Anchor`s Program resolves every account a user does not choose: deposit, b
       seizeTokenProgram: pk(solReserve.tokenProgram),
       liquidatorPosition: null,
     } as never)
-    .preInstructions([
-      await createAta(ctx.pubkey.keeper, ctx.pubkey.keeper, SOL),
-      await createAta(ctx.pubkey.keeper, address(marketAccount.feeReceiver.toBase58()), SOL),
-    ])
+    .preInstructions([await createAta(ctx.pubkey.keeper, ctx.pubkey.keeper, SOL)])
     .remainingAccounts(await healthRemaining(occupiedReserves(p!))));
   const after = slotOf(await positionOf(position), ctx.reserves.USDC).debt;
   assert.ok(after < before, `the liquidation repaid debt: shares ${before} → ${after}`);

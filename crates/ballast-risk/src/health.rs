@@ -160,6 +160,11 @@ pub fn debt_term(value: u128, borrow_factor_bps: u32) -> Result<u128, MathError>
     mul_div_small(value, borrow_factor_bps as u128, BPS, Rounding::Up)
 }
 
+/// `total − old + new`, checked: one slot's term replaced in a sum.
+fn swap(total: u128, old: u128, new: u128) -> Result<u128, MathError> {
+    total.checked_sub(old).and_then(|t| t.checked_add(new)).ok_or(MathError::Overflow)
+}
+
 impl Health {
     /// Adds one collateral slot: `value` at the price, `value_low` at `price − band`.
     pub fn add_collateral(
@@ -182,18 +187,16 @@ impl Health {
         shock_bps: u32,
     ) -> Result<(), MathError> {
         self.add_initial_collateral(value_low, init_weight, shock_bps)?;
-        self.add_maint_collateral(value, maint_weight)
+        self.add_maint_collateral(value, maint_weight).map(|_| ())
     }
 
     /// The maintenance part of [`Health::add_collateral_shocked`] alone (`maint_collateral` and
-    /// `collateral_value`, all a liquidation reads of a collateral).
-    pub fn add_maint_collateral(&mut self, value: u128, maint_weight: u128) -> Result<(), MathError> {
-        self.maint_collateral = self
-            .maint_collateral
-            .checked_add(maint_collateral_term(value, maint_weight)?)
-            .ok_or(MathError::Overflow)?;
+    /// `collateral_value`, all a liquidation reads of a collateral). Returns the term it added.
+    pub fn add_maint_collateral(&mut self, value: u128, maint_weight: u128) -> Result<u128, MathError> {
+        let term = maint_collateral_term(value, maint_weight)?;
+        self.maint_collateral = self.maint_collateral.checked_add(term).ok_or(MathError::Overflow)?;
         self.collateral_value = self.collateral_value.checked_add(value).ok_or(MathError::Overflow)?;
-        Ok(())
+        Ok(term)
     }
 
     /// The initial-health part of [`Health::add_collateral_shocked`] alone (`init_collateral` and
@@ -227,15 +230,16 @@ impl Health {
         borrow_factor_bps: u32,
     ) -> Result<(), MathError> {
         self.add_initial_debt(value_high, borrow_factor_bps)?;
-        self.add_maint_debt(value, borrow_factor_bps)
+        self.add_maint_debt(value, borrow_factor_bps).map(|_| ())
     }
 
     /// The maintenance part of [`Health::add_debt`] alone (`maint_debt` and `debt_value`).
-    pub fn add_maint_debt(&mut self, value: u128, borrow_factor_bps: u32) -> Result<(), MathError> {
-        self.maint_debt =
-            self.maint_debt.checked_add(debt_term(value, borrow_factor_bps)?).ok_or(MathError::Overflow)?;
+    /// Returns the term it added.
+    pub fn add_maint_debt(&mut self, value: u128, borrow_factor_bps: u32) -> Result<u128, MathError> {
+        let term = debt_term(value, borrow_factor_bps)?;
+        self.maint_debt = self.maint_debt.checked_add(term).ok_or(MathError::Overflow)?;
         self.debt_value = self.debt_value.checked_add(value).ok_or(MathError::Overflow)?;
-        Ok(())
+        Ok(term)
     }
 
     /// The initial-health part of [`Health::add_debt`] alone (`init_debt`).
@@ -251,9 +255,6 @@ impl Health {
     /// same slots before and after a change): every figure is a sum of per-slot terms, so the
     /// result equals re-aggregating every slot.
     pub fn replace(&self, old: &Health, new: &Health) -> Result<Health, MathError> {
-        let swap = |total: u128, o: u128, n: u128| {
-            total.checked_sub(o).and_then(|t| t.checked_add(n)).ok_or(MathError::Overflow)
-        };
         Ok(Health {
             init_collateral: swap(self.init_collateral, old.init_collateral, new.init_collateral)?,
             maint_collateral: swap(self.maint_collateral, old.maint_collateral, new.maint_collateral)?,
@@ -266,6 +267,17 @@ impl Health {
                 old.stressed_init_collateral,
                 new.stressed_init_collateral,
             )?,
+        })
+    }
+
+    /// [`Health::replace`] of the maintenance terms alone (`maint_collateral`, `maint_debt`);
+    /// every other figure is kept. Equal to `replace` when `old` and `new` carry nothing else,
+    /// as a liquidation's two slots do: two swaps instead of seven.
+    pub fn replace_maint(&self, old: &Health, new: &Health) -> Result<Health, MathError> {
+        Ok(Health {
+            maint_collateral: swap(self.maint_collateral, old.maint_collateral, new.maint_collateral)?,
+            maint_debt: swap(self.maint_debt, old.maint_debt, new.maint_debt)?,
+            ..*self
         })
     }
 
@@ -479,6 +491,21 @@ mod tests {
                 prop_assert!(one.health_factor_at_least(&two) && !two.health_factor_at_least(&one));
             }
             prop_assert!(one.health_factor_at_least(&two) || two.health_factor_at_least(&one));
+        }
+
+        /// Replacing a pair of maintenance terms alone is `replace` with nothing else in the
+        /// pair: every other figure kept, the two swapped, the same overflow refusals.
+        #[test]
+        fn replacing_maintenance_terms_is_replacing_a_pair(
+            total in proptest::array::uniform7(0u128..1 << 100),
+            old in (0u128..1 << 101, 0u128..1 << 101),
+            new in (0u128..1 << 101, 0u128..1 << 101),
+        ) {
+            let [a, b, c, d, e, f, g] = total;
+            let health = Health { init_collateral: a, maint_collateral: b, init_debt: c, maint_debt: d,
+                collateral_value: e, debt_value: f, stressed_init_collateral: g };
+            let pair = |(c, d): (u128, u128)| Health { maint_collateral: c, maint_debt: d, ..Health::default() };
+            prop_assert_eq!(health.replace_maint(&pair(old), &pair(new)), health.replace(&pair(old), &pair(new)));
         }
 
         /// The weight never exceeds what the leverage cap allows: collateral × w ≥ debt implies

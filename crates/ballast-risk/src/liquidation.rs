@@ -287,6 +287,21 @@ pub fn plan_in_full(
     params: &LiquidationParams,
     max_repay: u64,
 ) -> Result<Planned, LiquidationError> {
+    let pair = pair_terms(repay, repay.debt, seize, seize.deposit)?;
+    plan_from_terms(health, &pair, repay, seize, params, max_repay)
+}
+
+/// [`plan_in_full`] given `pair`, the two slots' maintenance terms as `health` aggregated them
+/// (`pair_terms(repay, repay.debt, seize, seize.deposit)`): the program has them from its own
+/// aggregation and need not value the two slots again.
+pub fn plan_from_terms(
+    health: &Health,
+    pair: &Health,
+    repay: &RepaySide,
+    seize: &SeizeSide,
+    params: &LiquidationParams,
+    max_repay: u64,
+) -> Result<Planned, LiquidationError> {
     if !health.is_liquidatable() {
         return Err(LiquidationError::NotLiquidatable);
     }
@@ -298,8 +313,6 @@ pub fn plan_in_full(
     let passes =
         |h: &Health| h.maint_surplus_at_least(health) && (!solvent || h.health_factor_at_least(health));
     let attempts = if bonus > 0 { &[bonus, bonus - 1][..] } else { &[bonus][..] };
-    // The two slots' terms as they stand, once for every figure after.
-    let before = pair_maint(repay, repay.debt, seize, seize.deposit)?;
     // The first plan that passes even if the program's whole-share booking leaves the slots a
     // few tokens worse; failing that, the first that passes at its exact amounts (the program
     // books exactly when the shares divide evenly, and checks what it booked). The worst case
@@ -311,9 +324,7 @@ pub fn plan_in_full(
         let liquidation = amounts_at(health, repay, seize, params, max_repay, attempt)?;
         crate::cu_phase!("plan: health after");
         let (debt_left, deposit_left) = (repay.debt - liquidation.repay, seize.deposit - liquidation.seize);
-        let after_with = |debt: u64, deposit: u64| -> Result<Health, MathError> {
-            health.replace(&before, &pair_maint(repay, debt, seize, deposit)?)
-        };
+        let after_with = |debt: u64, deposit: u64| maint_after(health, pair, repay, seize, debt, deposit);
         let worst = after_with(
             rounded_against(debt_left, repay.debt, true),
             rounded_against(deposit_left, seize.deposit, false),
@@ -403,7 +414,12 @@ fn tokens_or_max(value: u128, repay: &RepaySide) -> Result<u64, MathError> {
 
 /// The maintenance figures of the two slots (debt `debt`, deposit `deposit`) exactly as
 /// [`Health`] aggregates them; the other figures are left at zero.
-fn pair_maint(repay: &RepaySide, debt: u64, seize: &SeizeSide, deposit: u64) -> Result<Health, MathError> {
+pub fn pair_terms(
+    repay: &RepaySide,
+    debt: u64,
+    seize: &SeizeSide,
+    deposit: u64,
+) -> Result<Health, MathError> {
     let collateral = usd_value(deposit, seize.decimals, seize.price, seize.expo, Rounding::Down)?;
     let debt = usd_value(debt, repay.decimals, repay.price, repay.expo, Rounding::Up)?;
     Ok(Health {
@@ -413,19 +429,19 @@ fn pair_maint(repay: &RepaySide, debt: u64, seize: &SeizeSide, deposit: u64) -> 
     })
 }
 
-/// `health` with the two slots down to `debt_left` and `deposit_left` tokens; only the
-/// maintenance figures are updated (the rest are the old ones), which is all the surplus and
-/// health-factor comparisons read.
+/// `health` with the two slots down to `debt_left` and `deposit_left` tokens, given `pair`, their
+/// terms as they stand ([`pair_terms`] at `repay.debt` and `seize.deposit`); only the maintenance
+/// figures are updated (the rest are the old ones), which is all the surplus and health-factor
+/// comparisons read.
 pub fn maint_after(
     health: &Health,
+    pair: &Health,
     repay: &RepaySide,
     seize: &SeizeSide,
     debt_left: u64,
     deposit_left: u64,
 ) -> Result<Health, MathError> {
-    let old = pair_maint(repay, repay.debt, seize, seize.deposit)?;
-    let new = pair_maint(repay, debt_left, seize, deposit_left)?;
-    health.replace(&old, &new)
+    health.replace_maint(pair, &pair_terms(repay, debt_left, seize, deposit_left)?)
 }
 
 /// Debt tokens whose repayment (with the seizure it pays for) brings the health factor back to
@@ -562,6 +578,7 @@ mod tests {
         // Two tokens of rounding against the position on either slot still pass.
         let worst = maint_after(
             &h,
+            &pair_terms(&r, r.debt, &s, s.deposit).unwrap(),
             &r,
             &s,
             r.debt - l.repay + SHARE_ROUNDING_TOKENS,

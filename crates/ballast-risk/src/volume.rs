@@ -35,10 +35,16 @@ pub fn record(buckets: &mut [u64; BUCKETS], last_hour: &mut u64, now: i64, amoun
 
 /// The volume of the 24 hours ending at `now` (the current hour and the 23 before it).
 pub fn volume_24h(buckets: &[u64; BUCKETS], last_hour: u64, now: i64) -> u64 {
-    let mut b = *buckets;
-    let mut last = last_hour;
-    roll(&mut b, &mut last, hour_of(now));
-    b.iter().fold(0u64, |acc, v| acc.saturating_add(*v))
+    let total = |b: &[u64; BUCKETS]| b.iter().fold(0u64, |acc, v| acc.saturating_add(*v));
+    let hour = hour_of(now);
+    // Nothing has left the window since the newest flow (the usual case: an instruction that
+    // just recorded one): the buckets as they are, without a copy to roll.
+    if hour <= last_hour {
+        return total(buckets);
+    }
+    let (mut b, mut last) = (*buckets, last_hour);
+    roll(&mut b, &mut last, hour);
+    total(&b)
 }
 
 /// `target_bps × volume / 10 000`, rounded up (the pool fills to at least the target).

@@ -249,7 +249,7 @@ impl Liquidated {
     pub fn log_record(&self) -> LogRecord<LIQUIDATED_LEN> {
         let mut r = LogRecord::new(Self::DISCRIMINATOR);
         for key in [&self.position, &self.liquidator, &self.repay_reserve, &self.seize_reserve] {
-            r.put(key.as_ref());
+            r.put(&key.to_bytes());
         }
         for value in [
             self.repaid,
@@ -295,15 +295,18 @@ pub struct LogRecord<const N: usize> {
 
 impl<const N: usize> LogRecord<N> {
     fn new(discriminator: &[u8]) -> Self {
-        let mut r = LogRecord { buf: [0; N], len: 0 };
-        r.put(discriminator);
+        let mut r = LogRecord { buf: [0; N], len: discriminator.len() };
+        r.buf[..discriminator.len()].copy_from_slice(discriminator);
         r
     }
 
-    /// Appends `bytes`; `N` is the record's longest length, so this never runs past it.
-    fn put(&mut self, bytes: &[u8]) {
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
+    /// Appends `bytes`; `N` is the record's longest length, so this never runs past it. Inlined
+    /// with the field's size known: a few stores, where a copy of unknown length is a call to
+    /// the runtime's `memcpy` (about 25 compute units a field).
+    #[inline(always)]
+    fn put<const M: usize>(&mut self, bytes: &[u8; M]) {
+        self.buf[self.len..self.len + M].copy_from_slice(bytes);
+        self.len += M;
     }
 
     pub fn bytes(&self) -> &[u8] {

@@ -357,18 +357,37 @@ fn debt_value(s: &PricedSlot) -> Result<u128> {
 /// `collateral_value`, `debt_value`; the initial ones stay zero): all that `liquidate` and its
 /// planner read, without the initial values, weights and band nobody reads there.
 pub fn maintenance_health(slots: &[PricedSlot]) -> Result<Health> {
-    let mut h = Health::default();
-    for s in slots {
+    maintenance_health_and_pair(slots, None, None).map(|(health, _)| health)
+}
+
+/// [`maintenance_health`], and the terms it added for a liquidation's pair: the debt term of
+/// `slots[debt_at]` and the collateral term of `slots[collateral_at]` (zero where it added none),
+/// which are `ballast_risk::liquidation::pair_terms` of the two sides: the planner need not
+/// value the two slots again.
+pub fn maintenance_health_and_pair(
+    slots: &[PricedSlot],
+    debt_at: Option<usize>,
+    collateral_at: Option<usize>,
+) -> Result<(Health, Health)> {
+    let (mut h, mut pair) = (Health::default(), Health::default());
+    for (i, s) in slots.iter().enumerate() {
         if s.deposit_amount > 0 && s.risk.collateral_enabled != 0 {
-            let value = collateral_value(s)?;
-            h.add_maint_collateral(value, s.maint_weight()).map_err(BallastError::from)?;
+            let term =
+                h.add_maint_collateral(collateral_value(s)?, s.maint_weight()).map_err(BallastError::from)?;
+            if collateral_at == Some(i) {
+                pair.maint_collateral = term;
+            }
         }
         if s.debt_amount > 0 {
-            let value = debt_value(s)?;
-            h.add_maint_debt(value, s.risk.borrow_factor_bps as u32).map_err(BallastError::from)?;
+            let term = h
+                .add_maint_debt(debt_value(s)?, s.risk.borrow_factor_bps as u32)
+                .map_err(BallastError::from)?;
+            if debt_at == Some(i) {
+                pair.maint_debt = term;
+            }
         }
     }
-    Ok(h)
+    Ok((h, pair))
 }
 
 /// The initial figures of [`health_with_shocks`] alone (`init_collateral`,
@@ -643,10 +662,9 @@ mod tests {
         }
     }
 
-    /// A borrow is checked with the initial figures alone: they must be exactly those of the full
-    /// aggregate, at every EMA level, with and without a stress shock, for lent and owed slots.
-    #[test]
-    fn initial_and_maintenance_figures_alone_match_the_full_aggregate() {
+    /// At every EMA level: a lent collateral slot (in three stress groups), an owed slot and a
+    /// lent slot that is not collateral.
+    fn lent_and_owed_slots() -> Vec<PricedSlot> {
         let levels = [EmaLevel::Normal, EmaLevel::Warn, EmaLevel::Pause, EmaLevel::Force];
         let mut slots = Vec::new();
         for (i, level) in levels.into_iter().enumerate() {
@@ -655,6 +673,34 @@ mod tests {
             slots.push(slot(0, 400_000_000 + i * 3, level, true, 0));
             slots.push(slot(9_000_000_000, 0, level, false, 1));
         }
+        slots
+    }
+
+    /// The pair terms handed to the planner are what it would compute itself from the two
+    /// sides (`pair_terms`), for every debt slot against every lent slot, at every EMA level,
+    /// collateral or not; and the aggregate is `maintenance_health`'s.
+    #[test]
+    fn the_pair_terms_are_the_planners_own() {
+        let slots = lent_and_owed_slots();
+        let alone = maintenance_health(&slots).unwrap();
+        for d in (0..slots.len()).filter(|d| slots[*d].debt_amount > 0) {
+            for c in (0..slots.len()).filter(|c| slots[*c].deposit_amount > 0) {
+                let (health, pair) = maintenance_health_and_pair(&slots, Some(d), Some(c)).unwrap();
+                assert_eq!(health, alone);
+                let (repay, seize) = (slots[d].repay_side(), slots[c].seize_side());
+                let own =
+                    ballast_risk::liquidation::pair_terms(&repay, repay.debt, &seize, seize.deposit).unwrap();
+                assert_eq!(pair, own, "debt slot {d}, lent slot {c}");
+                assert!(pair.maint_debt > 0);
+            }
+        }
+    }
+
+    /// A borrow is checked with the initial figures alone: they must be exactly those of the full
+    /// aggregate, at every EMA level, with and without a stress shock, for lent and owed slots.
+    #[test]
+    fn initial_and_maintenance_figures_alone_match_the_full_aggregate() {
+        let slots = lent_and_owed_slots();
         for shocks in [[0u16; STRESS_GROUPS], [0, 1_500, 3_000, 0, 0, 0, 0, 0]] {
             for n in 0..=slots.len() {
                 let full = health_with_shocks(&slots[..n], &shocks).unwrap();

@@ -22,6 +22,19 @@ pub fn same_key(a: &Pubkey, b: &Pubkey) -> bool {
     same_bytes(a.as_array(), b.as_array())
 }
 
+/// `require_keys_eq!` word by word: `error` with both keys when they differ.
+#[inline(always)]
+pub fn require_same_key(
+    a: &Pubkey,
+    b: &Pubkey,
+    error: crate::error::BallastError,
+) -> anchor_lang::Result<()> {
+    if same_key(a, b) {
+        return Ok(());
+    }
+    Err(anchor_lang::error::Error::from(error).with_pubkeys((*a, *b)))
+}
+
 /// `key == Pubkey::default()`, word by word.
 #[inline(always)]
 pub fn is_default_key(key: &Pubkey) -> bool {

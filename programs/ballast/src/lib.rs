@@ -53,6 +53,11 @@ mod program_id_tests {
 pub mod ballast {
     use super::*;
 
+    // Anchor's dispatcher compares the instruction's discriminator with each one's in this order
+    // (a few compute units each): the market's two set-up instructions, then the keepers'
+    // liquidate, the users' instructions and the cranks, the admin's configuration last. The
+    // IDL lists them by name, whatever the order here.
+
     /// Creates a lending market whose admin is the signer.
     pub fn init_market(ctx: Context<InitMarket>, market_id: u64, fee_receiver: Pubkey) -> Result<()> {
         instructions::init_market::handler(ctx, market_id, fee_receiver)
@@ -62,6 +67,73 @@ pub mod ballast {
     /// insurance-pool token accounts.
     pub fn add_reserve(ctx: Context<AddReserve>, args: AddReserveArgs) -> Result<()> {
         instructions::add_reserve::handler(ctx, args)
+    }
+
+    /// Permissionless partial liquidation of an unhealthy position: repays up to `max_repay`
+    /// (`u64::MAX`: as much as allowed) of its `repay` debt and seizes `seize` collateral with a
+    /// bonus; remaining accounts as for borrow.
+    pub fn liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
+        instructions::liquidate::handler(ctx, max_repay)
+    }
+
+    /// Opens position number `index` of the signer in the market.
+    pub fn open_position(ctx: Context<OpenPosition>, index: u32) -> Result<()> {
+        instructions::open_position::handler(ctx, index)
+    }
+
+    /// Deposits `amount` tokens of a reserve into the position.
+    pub fn deposit(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
+        instructions::deposit::handler(ctx, amount)
+    }
+
+    /// Borrows `amount`; remaining accounts: (reserve, oracle) per occupied slot, in slot order.
+    pub fn borrow<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -> Result<()> {
+        instructions::borrow::handler(ctx, amount)
+    }
+
+    /// Withdraws `amount` tokens (`u64::MAX`: everything the position's shares are worth).
+    pub fn withdraw<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -> Result<()> {
+        instructions::withdraw::handler(ctx, amount)
+    }
+
+    /// Repays up to `amount` (`u64::MAX`: all) of a position's debt; needs no price.
+    pub fn repay(ctx: Context<Repay>, amount: u64) -> Result<()> {
+        instructions::repay::handler(ctx, amount)
+    }
+
+    /// Permissionless: re-reads a reserve's Token-2022 mint (multiplier schedule, pause).
+    pub fn refresh_mint(ctx: Context<RefreshMint>) -> Result<()> {
+        instructions::refresh_mint::handler(ctx)
+    }
+
+    /// Read-only health view (simulate): figures of SPEC §3 at fresh prices; remaining
+    /// accounts as for borrow.
+    pub fn health<'info>(ctx: Context<'info, PositionHealth<'info>>) -> Result<HealthReport> {
+        instructions::health::handler(ctx)
+    }
+
+    /// Permissionless: writes off the debt of a position with no deposits left, from the
+    /// reserve's insurance pool first, then against its depositors.
+    pub fn resolve_bad_debt<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> {
+        instructions::resolve_bad_debt::handler(ctx)
+    }
+
+    /// Read-only reserve view (simulate): liquidity, debt, rates, insurance pool coverage.
+    pub fn reserve_status(ctx: Context<ReserveView>) -> Result<ReserveStatus> {
+        instructions::reserve_status::handler(ctx)
+    }
+
+    /// Permissionless: moves the protocol's pending fees (its share of interest, liquidation
+    /// fees past the pool's target) to the insurance pool (up to its target) and the fee
+    /// receiver, and the liquidation fees booked to the pool into its insurance vault.
+    pub fn collect_fees<'info>(ctx: Context<'info, CollectFees<'info>>) -> Result<()> {
+        instructions::collect_fees::handler(ctx)
+    }
+
+    /// Permissionless: burns a position's deposit shares of a reserve when they are worth zero
+    /// tokens (un-bricks a reserve whose depositors bad debt wiped out).
+    pub fn forfeit_worthless_deposit(ctx: Context<ForfeitWorthlessDeposit>) -> Result<()> {
+        instructions::forfeit_worthless_deposit::handler(ctx)
     }
 
     /// Sets a reserve's oracle, risk, interest parameters and caps (admin; on-chain bounds):
@@ -141,71 +213,5 @@ pub mod ballast {
     /// The proposed admin accepts.
     pub fn accept_admin(ctx: Context<AcceptAdmin>) -> Result<()> {
         instructions::accept_admin::accept_admin(ctx)
-    }
-
-    /// Permissionless: moves collected interest fees to the insurance pool (up to its target)
-    /// and the fee receiver.
-    pub fn collect_fees<'info>(ctx: Context<'info, CollectFees<'info>>) -> Result<()> {
-        instructions::collect_fees::handler(ctx)
-    }
-
-    /// Opens position number `index` of the signer in the market.
-    pub fn open_position(ctx: Context<OpenPosition>, index: u32) -> Result<()> {
-        instructions::open_position::handler(ctx, index)
-    }
-
-    /// Deposits `amount` tokens of a reserve into the position.
-    pub fn deposit(ctx: Context<PositionTokens>, amount: u64) -> Result<()> {
-        instructions::deposit::handler(ctx, amount)
-    }
-
-    /// Borrows `amount`; remaining accounts: (reserve, oracle) per occupied slot, in slot order.
-    pub fn borrow<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -> Result<()> {
-        instructions::borrow::handler(ctx, amount)
-    }
-
-    /// Repays up to `amount` (`u64::MAX`: all) of a position's debt; needs no price.
-    pub fn repay(ctx: Context<Repay>, amount: u64) -> Result<()> {
-        instructions::repay::handler(ctx, amount)
-    }
-
-    /// Read-only health view (simulate): figures of SPEC §3 at fresh prices; remaining
-    /// accounts as for borrow.
-    pub fn health<'info>(ctx: Context<'info, PositionHealth<'info>>) -> Result<HealthReport> {
-        instructions::health::handler(ctx)
-    }
-
-    /// Permissionless partial liquidation of an unhealthy position: repays up to `max_repay`
-    /// (`u64::MAX`: as much as allowed) of its `repay` debt and seizes `seize` collateral with a
-    /// bonus; remaining accounts as for borrow.
-    pub fn liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
-        instructions::liquidate::handler(ctx, max_repay)
-    }
-
-    /// Permissionless: writes off the debt of a position with no deposits left, from the
-    /// reserve's insurance pool first, then against its depositors.
-    pub fn resolve_bad_debt<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> {
-        instructions::resolve_bad_debt::handler(ctx)
-    }
-
-    /// Permissionless: burns a position's deposit shares of a reserve when they are worth zero
-    /// tokens (un-bricks a reserve whose depositors bad debt wiped out).
-    pub fn forfeit_worthless_deposit(ctx: Context<ForfeitWorthlessDeposit>) -> Result<()> {
-        instructions::forfeit_worthless_deposit::handler(ctx)
-    }
-
-    /// Permissionless: re-reads a reserve's Token-2022 mint (multiplier schedule, pause).
-    pub fn refresh_mint(ctx: Context<RefreshMint>) -> Result<()> {
-        instructions::refresh_mint::handler(ctx)
-    }
-
-    /// Read-only reserve view (simulate): liquidity, debt, rates, insurance pool coverage.
-    pub fn reserve_status(ctx: Context<ReserveView>) -> Result<ReserveStatus> {
-        instructions::reserve_status::handler(ctx)
-    }
-
-    /// Withdraws `amount` tokens (`u64::MAX`: everything the position's shares are worth).
-    pub fn withdraw<'info>(ctx: Context<'info, PositionTokens<'info>>, amount: u64) -> Result<()> {
-        instructions::withdraw::handler(ctx, amount)
     }
 }

@@ -691,12 +691,13 @@ pub async fn run(root: &Path, work: &Path, s: &Scenario) -> Result<RunResult, St
     }
     result.bad_debt_positions =
         landed_all.iter().filter(|l| l.resolution).map(|l| l.position).collect::<HashSet<_>>().len();
-    // What the insurance pools hold afterwards (they start empty), at the final prices.
+    // What the insurance pools hold afterwards (they start empty), at the final prices: each
+    // insurance vault's tokens and the liquidation fees booked to it in the reserve's vault.
     for a in &market.assets {
-        let vault = after.reserves[&a.reserve].insurance_vault;
-        let held = admin.account_data(&vault).await.map_err(|e| e.to_string())?;
-        result.pool_fill_usd +=
-            a.usd(held.and_then(|h| ballast_sdk::token::token_account_amount(&h.data)).unwrap_or(0));
+        let reserve = &after.reserves[&a.reserve];
+        let held = admin.account_data(&reserve.insurance_vault).await.map_err(|e| e.to_string())?;
+        let in_vault = held.and_then(|h| ballast_sdk::token::token_account_amount(&h.data)).unwrap_or(0);
+        result.pool_fill_usd += a.usd(in_vault.saturating_add(reserve.insurance_booked));
     }
     // Invariants.
     let liquidated: HashSet<Pubkey> =

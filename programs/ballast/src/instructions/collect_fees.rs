@@ -25,26 +25,30 @@ pub struct CollectFees<'info> {
     pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
 }
 
-/// Permissionless crank (SPEC §4): moves the protocol's share of interest out of the vault,
-/// into the reserve's insurance pool while the pool is below its target (2 % of the 24 h
-/// volume by default), the rest to the fee receiver. Only fees already paid in (free liquidity)
-/// move; the split is exact, no unit lost.
+/// Permissionless crank (SPEC §4): moves the protocol's fees out of the vault, into the
+/// reserve's insurance pool while the pool is below its target (2 % of the 24 h volume by
+/// default), the rest to the fee receiver. Only fees already paid in (free liquidity) move; the
+/// split is exact, no unit lost. The liquidation fees booked to the pool in the vault move to the
+/// insurance vault with them (the pool's balance does not change).
 pub fn handler<'info>(ctx: Context<'info, CollectFees<'info>>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let pool_balance = ctx.accounts.insurance_vault.amount;
-    let (to_pool, to_receiver, reserve) = {
+    let (pool_balance, to_pool, to_receiver, booked, reserve) = {
         let mut reserve = ctx.accounts.tokens.reserve.load_mut()?;
         reserve.accrue(now)?;
+        let pool_balance = reserve.pool_balance(ctx.accounts.insurance_vault.amount)?;
         let collectable = reserve.pending_fees.min(reserve.available_liquidity);
         let (to_pool, to_receiver) = split_to_pool(collectable, pool_balance, reserve.insurance_target(now));
         reserve.pending_fees -= collectable;
         reserve.available_liquidity -= collectable;
-        (to_pool, to_receiver, *reserve)
+        let booked = std::mem::take(&mut reserve.insurance_booked);
+        (pool_balance, to_pool, to_receiver, booked, *reserve)
     };
 
     let tokens = &ctx.accounts.tokens;
-    if to_pool > 0 {
-        tokens.transfer_from_vault(&reserve, ctx.accounts.insurance_vault.as_ref(), to_pool)?;
+    // One transfer for the pool: its share of the fees and what it already held in the vault.
+    let into_pool = to_pool.checked_add(booked).ok_or(BallastError::MathOverflow)?;
+    if into_pool > 0 {
+        tokens.transfer_from_vault(&reserve, ctx.accounts.insurance_vault.as_ref(), into_pool)?;
     }
     if to_receiver > 0 {
         tokens.transfer_out(&reserve, to_receiver)?;

@@ -7,52 +7,38 @@ use ballast_risk::shares::{amount_for_shares, shares_for_deposit};
 
 use crate::error::BallastError;
 use crate::events::{Liquidated, PoolStatus};
-use crate::health::{maintenance_health, market_liquidation_params, price_slots, PricedSlot};
+use crate::health::{maintenance_health_and_pair, market_liquidation_params, price_slots, PricedSlot};
 use crate::instructions::reserve_tokens::*;
-use crate::state::{LazyMarket, Market, Position};
+use crate::keys::{require_same_key, same_key};
+use crate::state::{LazyMarket, Market, Position, Reserve};
 
-// The big accounts are boxed: two reserve-token sets and two more token accounts would not fit
-// the 4 KiB SBF stack frame of the accounts parser.
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
     /// Any signer: pays the debt from `repay.user_token_account`, receives the collateral in
     /// `seize.user_token_account`.
     pub liquidator: Signer<'info>,
+    // The pool's account is read for its balance: never also the keeper's source or destination.
     #[account(
         constraint = distinct(&[
             repay.user_token_account.key,
             seize.user_token_account.key,
             insurance_vault.key,
-            fee_receiver_account.key,
         ]) @ ErrorCode::ConstraintDuplicateMutableAccount,
-        constraint = repay.reserve.load()?.market == market.key() @ BallastError::WrongMarket,
-        constraint = seize.reserve.load()?.market == market.key() @ BallastError::WrongMarket,
-        constraint = repay.reserve.key() != seize.reserve.key() @ BallastError::SameRepayAndSeizeReserve,
+        constraint = reserves_belong(&repay.reserve, &seize.reserve, &market.key(), insurance_vault.key)?,
     )]
     /// Read field by field (`LazyAccount`: owner and discriminator checked, nothing else
     /// deserialized).
     pub market: LazyAccount<'info, Market>,
-    #[account(mut, constraint = position.load()?.market == market.key() @ BallastError::WrongMarket)]
+    #[account(mut, constraint = same_key(&position.load()?.market, &market.key()) @ BallastError::WrongMarket)]
     pub position: AccountLoader<'info, Position>,
     /// The debt being repaid; `user_token_account` is the liquidator's source.
     pub repay: ReserveTokens<'info>,
     /// The collateral being seized; `user_token_account` is the liquidator's destination.
     pub seize: ReserveTokens<'info>,
-    /// CHECK: the seized asset's insurance pool, the token account the reserve created for it.
-    #[account(mut, address = seize.reserve.load()?.insurance_vault @ BallastError::WrongVault)]
+    /// The seized asset's insurance pool: its balance decides how much of the fee the pool takes
+    /// (the fee is booked in the vault, not transferred).
+    /// CHECK: the token account the seized reserve created for its pool (`reserves_belong`).
     pub insurance_vault: UncheckedAccount<'info>,
-    /// CHECK: the fee receiver's token account of the seized mint (fee beyond the pool's
-    /// target), read by `token_account`.
-    #[account(
-        mut,
-        constraint = fee_receiver_account_matches(
-            &fee_receiver_account,
-            seize.token_program.key,
-            &*market.load_fee_receiver()?,
-            seize.mint.key,
-        )?,
-    )]
-    pub fee_receiver_account: UncheckedAccount<'info>,
     /// Optional: the liquidator's own position in this market. Given, and the vault short of the
     /// seizure, the seizure is credited to it as deposit shares of the seized reserve instead of
     /// paid out of the vault: how collateral in a reserve borrowed dry is still liquidated
@@ -61,23 +47,27 @@ pub struct Liquidate<'info> {
     /// zero-copy loaders, and the two would be loaded mutably at once.
     #[account(
         mut,
-        constraint = liquidator_position.key() != position.key() @ BallastError::LiquidatorPositionIsTarget,
+        constraint = !same_key(liquidator_position.to_account_info().key, position.to_account_info().key)
+            @ BallastError::LiquidatorPositionIsTarget,
     )]
     pub liquidator_position: Option<AccountLoader<'info, Position>>,
     // remaining accounts: (reserve, oracle) for every occupied slot, in slot order
 }
 
-/// The fee receiver's token account, read once: owned by the market's fee receiver
-/// (`WrongFeeReceiver`) and of the seized mint (`WrongMint`).
-fn fee_receiver_account_matches(
-    account: &AccountInfo,
-    token_program: &Pubkey,
-    fee_receiver: &Pubkey,
-    mint: &Pubkey,
+/// The two reserves, each read once: both of `market` (`WrongMarket`), not one reserve twice
+/// (`SameRepayAndSeizeReserve`), and `insurance_vault` the seized reserve's pool (`WrongVault`).
+fn reserves_belong(
+    repay: &AccountLoader<Reserve>,
+    seize: &AccountLoader<Reserve>,
+    market: &Pubkey,
+    insurance_vault: &Pubkey,
 ) -> Result<bool> {
-    let fields = token_account(account, token_program)?;
-    require_keys_eq!(fields.owner, *fee_receiver, BallastError::WrongFeeReceiver);
-    require_keys_eq!(fields.mint, *mint, BallastError::WrongMint);
+    require_same_key(&repay.load()?.market, market, BallastError::WrongMarket)?;
+    let seize_reserve = seize.load()?;
+    require_same_key(&seize_reserve.market, market, BallastError::WrongMarket)?;
+    let (repay_key, seize_key) = (repay.to_account_info().key, seize.to_account_info().key);
+    require!(!same_key(repay_key, seize_key), BallastError::SameRepayAndSeizeReserve);
+    require_same_key(&seize_reserve.insurance_vault, insurance_vault, BallastError::WrongVault)?;
     Ok(true)
 }
 
@@ -92,9 +82,9 @@ impl From<LiquidationError> for BallastError {
     }
 }
 
-/// The priced slot of `reserve`, if the position holds it.
-fn slot_of<'a>(priced: &'a [PricedSlot], reserve: &Pubkey) -> Option<&'a PricedSlot> {
-    priced.iter().find(|s| crate::keys::same_key(&s.reserve, reserve))
+/// Where `reserve`'s priced slot is, if the position holds it.
+fn slot_of(priced: &[PricedSlot], reserve: &Pubkey) -> Option<usize> {
+    priced.iter().position(|s| crate::keys::same_key(&s.reserve, reserve))
 }
 
 /// Permissionless partial liquidation (SPEC §5). Every slot is priced fresh under maintenance
@@ -118,15 +108,18 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     // Priced in place: the position's borrow ends with the statement (no 848-byte copy).
     let priced = price_slots(&*ctx.accounts.position.load()?, ctx.remaining_accounts, now)?;
     ballast_risk::cu_phase!("health");
-    // Maintenance figures only: the initial ones play no part in a liquidation.
-    let before = maintenance_health(&priced)?;
+    // Maintenance figures only: the initial ones play no part in a liquidation. The two slots'
+    // terms come with them, for the planner.
+    let (debt_at, collateral_at) = (slot_of(&priced, &repay_key), slot_of(&priced, &seize_key));
+    let (before, pair) = maintenance_health_and_pair(&priced, debt_at, collateral_at)?;
     if !before.is_liquidatable() {
         msg!("maintenance collateral {} ≥ maintenance debt {}", before.maint_collateral, before.maint_debt);
         return err!(BallastError::NotLiquidatable);
     }
     let debt_slot =
-        *slot_of(&priced, &repay_key).filter(|s| s.debt_amount > 0).ok_or(BallastError::NoDebtInReserve)?;
-    let collateral_slot = *slot_of(&priced, &seize_key)
+        debt_at.map(|i| &priced[i]).filter(|s| s.debt_amount > 0).ok_or(BallastError::NoDebtInReserve)?;
+    let collateral_slot = collateral_at
+        .map(|i| &priced[i])
         .filter(|s| s.deposit_amount > 0)
         .ok_or(BallastError::NoDepositInReserve)?;
     // Other slots may stand at a fallback price; the two that move must be priced fresh.
@@ -139,9 +132,9 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     // reference may be alive then.
     let target_health_bps = *market.load_liquidation_target_health_bps()?;
     let dust_debt_usd = *market.load_dust_debt_usd()?;
-    let params = market_liquidation_params(target_health_bps, dust_debt_usd, &debt_slot, &collateral_slot);
+    let params = market_liquidation_params(target_health_bps, dust_debt_usd, debt_slot, collateral_slot);
     let (repay_side, seize_side) = (debt_slot.repay_side(), collateral_slot.seize_side());
-    let planned = liquidation::plan_in_full(&before, &repay_side, &seize_side, &params, max_repay)
+    let planned = liquidation::plan_from_terms(&before, &pair, &repay_side, &seize_side, &params, max_repay)
         .map_err(BallastError::from)?;
     let plan = planned.liquidation;
     ballast_risk::cu_phase!("state updates");
@@ -157,7 +150,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         position.release_slot_if_empty(i);
     }
     let (mut credited_shares, mut paid_in_shares) = (0, false);
-    {
+    let (pool, to_pool, to_receiver) = {
         let mut reserve = ctx.accounts.seize.reserve.load_mut()?;
         reserve.accrue(now)?;
         let mut position = ctx.accounts.position.load_mut()?;
@@ -165,7 +158,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         let held = position.slots[i].deposit_shares;
         // Seizing the slot's whole value burns all its shares; otherwise the shares the tokens
         // are worth, rounded up (≤ held, as `seize` ≤ the slot's value).
-        let burned = if plan.seize >= collateral_slot.deposit_amount {
+        let burned = if plan.seize >= seize_side.deposit {
             held
         } else {
             reserve.deposit_shares_for(plan.seize)?.min(held)
@@ -195,7 +188,15 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
                 )?;
             }
         }
-    }
+        // The fee stays in the vault (no transfer): the pool's part, up to its target, booked to
+        // the pool; the rest pending for the fee receiver (`collect_fees` moves both).
+        let balance = reserve.pool_balance(token_balance(&ctx.accounts.insurance_vault)?)?;
+        let pool = PoolStatus::new(&reserve, balance, now);
+        let (to_pool, to_receiver) =
+            if paid_in_shares { (0, 0) } else { liquidation::split_to_pool(plan.fee, balance, pool.target) };
+        reserve.book_liquidation_fee(to_pool, to_receiver)?;
+        (pool, to_pool, to_receiver)
+    };
     // The two slots as the state now holds them (share rounding included): the rest of the
     // position is unchanged. `plan` guarantees both bounds for its amounts; whole-share rounding
     // must not break them either.
@@ -217,13 +218,14 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     // Left exactly as planned: the plan's own figures, which `plan_in_full` returns only once
     // they passed both checks below (the surplus does not fall; nor, for a solvent position, the
     // health factor). Otherwise the two slots are re-valued as booked and checked here.
-    let as_planned = debt_left == debt_slot.debt_amount - plan.repay
-        && deposit_left == collateral_slot.deposit_amount - plan.seize;
+    let as_planned =
+        debt_left == repay_side.debt - plan.repay && deposit_left == seize_side.deposit - plan.seize;
     let after = if as_planned {
         planned.after
     } else {
-        let after = liquidation::maint_after(&before, &repay_side, &seize_side, debt_left, deposit_left)
-            .map_err(BallastError::from)?;
+        let after =
+            liquidation::maint_after(&before, &pair, &repay_side, &seize_side, debt_left, deposit_left)
+                .map_err(BallastError::from)?;
         require!(after.maint_surplus_at_least(&before), BallastError::LiquidationWorsensHealth);
         require!(
             !before.is_solvent() || after.health_factor_at_least(&before),
@@ -231,11 +233,6 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         );
         after
     };
-    let pool_balance = token_balance(&ctx.accounts.insurance_vault)?;
-    let pool = PoolStatus::new(&seize_reserve, pool_balance, now);
-    let (to_pool, to_receiver) =
-        if paid_in_shares { (0, 0) } else { liquidation::split_to_pool(plan.fee, pool_balance, pool.target) };
-
     let accounts = &ctx.accounts;
     ballast_risk::cu_phase!("transfer: repay");
     accounts.repay.transfer_in(&accounts.liquidator, plan.repay, &repay_reserve)?;
@@ -243,18 +240,10 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     if plan.to_keeper > 0 && !paid_in_shares {
         accounts.seize.transfer_out(&seize_reserve, plan.to_keeper)?;
     }
-    ballast_risk::cu_phase!("transfer: fee to pool");
-    if to_pool > 0 {
-        accounts.seize.transfer_from_vault(&seize_reserve, &accounts.insurance_vault, to_pool)?;
-    }
-    ballast_risk::cu_phase!("transfer: fee to receiver");
-    if to_receiver > 0 {
-        accounts.seize.transfer_from_vault(&seize_reserve, &accounts.fee_receiver_account, to_receiver)?;
-    }
     ballast_risk::cu_phase!("event");
     let hf_before = planned.health_factor_before;
     let hf_after = after.health_factor();
-    let pool_after = pool.with_balance(pool_balance + to_pool);
+    let pool_after = pool.with_balance(pool.balance + to_pool); // ≤ target: no overflow
     Liquidated {
         position: accounts.position.key(),
         liquidator: accounts.liquidator.key(),

@@ -49,6 +49,6 @@ pub fn handler(ctx: Context<ReserveView>) -> Result<ReserveStatus> {
         utilization_bps: to_bps(util),
         borrow_apr_bps: to_bps(reserve.interest.curve().borrow_apr(util)),
         pending_fees: accrued.pending_fees,
-        pool: PoolStatus::new(&reserve, ctx.accounts.insurance_vault.amount, now),
+        pool: PoolStatus::new(&reserve, reserve.pool_balance(ctx.accounts.insurance_vault.amount)?, now),
     })
 }

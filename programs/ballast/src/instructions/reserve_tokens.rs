@@ -7,6 +7,7 @@ use anchor_spl::token_interface::TokenInterface;
 use anchor_spl::token_interface::{transfer_checked, TransferChecked};
 
 use crate::error::BallastError;
+use crate::keys::{require_same_key, same_key};
 use crate::state::{Market, Position, Reserve};
 
 #[derive(Accounts)]
@@ -22,8 +23,8 @@ pub struct ReserveTokens<'info> {
     /// token program except the vault (read by [`token_account`]).
     #[account(
         mut,
-        constraint = token_account(&user_token_account, token_program.key)?.mint == mint.key() @ BallastError::WrongMint,
-        constraint = user_token_account.key() != vault.key() @ BallastError::VaultAsUserAccount,
+        constraint = same_key(&token_account(&user_token_account, token_program.key)?.mint, mint.key) @ BallastError::WrongMint,
+        constraint = !same_key(user_token_account.key, vault.key) @ BallastError::VaultAsUserAccount,
     )]
     pub user_token_account: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
@@ -54,9 +55,9 @@ fn reserve_accounts_match(
     token_program: &Pubkey,
 ) -> Result<bool> {
     let reserve = reserve.load()?;
-    require_keys_eq!(reserve.mint, *mint, BallastError::WrongMint);
-    require_keys_eq!(reserve.vault, *vault, BallastError::WrongVault);
-    require_keys_eq!(reserve.token_program, *token_program, BallastError::WrongTokenProgram);
+    require_same_key(&reserve.mint, mint, BallastError::WrongMint)?;
+    require_same_key(&reserve.vault, vault, BallastError::WrongVault)?;
+    require_same_key(&reserve.token_program, token_program, BallastError::WrongTokenProgram)?;
     Ok(true)
 }
 
@@ -323,7 +324,7 @@ pub struct TokenAccountFields {
 /// Anchor's duplicate-mutable-account check, which covers `InterfaceAccount` but not the token
 /// accounts read in place by [`token_account`]: true when no two of `keys` are the same.
 pub fn distinct(keys: &[&Pubkey]) -> bool {
-    keys.iter().enumerate().all(|(i, k)| keys[i + 1..].iter().all(|other| other != k))
+    keys.iter().enumerate().all(|(i, k)| keys[i + 1..].iter().all(|other| !same_key(other, k)))
 }
 
 /// SPL Token's account size; Token-2022 accounts with extensions are longer.

@@ -45,7 +45,7 @@ pub struct ResolveBadDebt<'info> {
 pub fn handler<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let reserve_key = ctx.accounts.reserve.key();
-    let pool_balance = ctx.accounts.insurance_vault.amount;
+    let vault_pool = ctx.accounts.insurance_vault.amount;
 
     let position_before = Box::new(*ctx.accounts.position.load()?);
     if position_before.slots.iter().any(|s| s.deposit_shares > 0) {
@@ -55,7 +55,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> 
         forfeit_deposits(&ctx, now)?;
     }
 
-    let (debt, from_pool, socialized, reserve_after) = {
+    let (debt, socialized, from_pool, from_vault, pool_balance, reserve_after) = {
         let mut position = ctx.accounts.position.load_mut()?;
         let i = position
             .find_slot(&reserve_key)
@@ -65,14 +65,19 @@ pub fn handler<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> 
 
         let mut reserve = ctx.accounts.reserve.load_mut()?;
         reserve.accrue(now)?;
+        let pool_balance = reserve.pool_balance(vault_pool)?;
         let (debt, from_pool, socialized) = reserve.write_off_debt(held, pool_balance)?;
+        // The pool pays from what it has booked in the vault first (already there: no transfer),
+        // then from the insurance vault.
+        let from_booked = from_pool.min(reserve.insurance_booked);
+        reserve.insurance_booked -= from_booked;
         position.slots[i].borrow_shares = 0;
         position.release_slot_if_empty(i);
-        (debt, from_pool, socialized, *reserve)
+        (debt, socialized, from_pool, from_pool - from_booked, pool_balance, *reserve)
     };
 
     let mut shortfall = 0;
-    if from_pool > 0 {
+    if from_vault > 0 {
         let a = &ctx.accounts;
         let before = token_balance(&a.vault)?;
         transfer_as_reserve(
@@ -82,16 +87,19 @@ pub fn handler<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> 
             a.token_program.key,
             a.insurance_vault.as_ref(),
             &a.vault,
-            from_pool,
+            from_vault,
         )?;
         // A transfer fee the issuer set since listing: what did not arrive is the depositors' loss.
-        shortfall = from_pool.saturating_sub(token_balance(&a.vault)?.saturating_sub(before));
+        shortfall = from_vault.saturating_sub(token_balance(&a.vault)?.saturating_sub(before));
         if shortfall > 0 {
             let mut reserve = a.reserve.load_mut()?;
             reserve.available_liquidity =
                 reserve.available_liquidity.checked_sub(shortfall).ok_or(BallastError::MathOverflow)?;
             reserve.write_off_unbacked_fees()?;
         }
+    }
+    if from_pool > 0 {
+        let a = &ctx.accounts;
         emit!(BadDebtCoveredByPool {
             position: a.position.key(),
             reserve: reserve_key,

@@ -55,8 +55,15 @@ pub struct Reserve {
     pub borrow_index: PodU128,
     /// Borrow shares outstanding; debt = shares × index.
     pub total_borrow_shares: u64,
-    /// The protocol's share of accrued interest (reserve factor), in tokens, not the depositors'.
+    /// The protocol's fees not yet collected, in tokens, not the depositors': its share of
+    /// accrued interest (reserve factor) and liquidation fees beyond the insurance pool's target.
+    /// In the vault (part of `available_liquidity`) until `collect_fees` pays them out.
     pub pending_fees: u64,
+    /// Liquidation fees the insurance pool took that are still in the vault, outside
+    /// `available_liquidity`: booked, not transferred, by `liquidate` (a transfer per liquidation
+    /// cost keepers ~1,450 compute units, docs/decisions.md issue 28); `collect_fees` moves them
+    /// to `insurance_vault`. The pool's balance is this plus the insurance vault's.
+    pub insurance_booked: u64,
     /// Unix time interest was last accrued to.
     pub last_accrual_ts: i64,
     pub oracle: OracleConfig,
@@ -310,6 +317,24 @@ impl Reserve {
             .map_err(BallastError::from)?;
         let backing = self.available_liquidity.checked_add(debt).ok_or(BallastError::MathOverflow)?;
         self.pending_fees = self.pending_fees.min(backing);
+        Ok(())
+    }
+
+    /// The insurance pool's balance: the insurance vault's tokens (`vault_amount`) and the fees
+    /// booked to it in the vault.
+    pub fn pool_balance(&self, vault_amount: u64) -> Result<u64> {
+        Ok(vault_amount.checked_add(self.insurance_booked).ok_or(BallastError::MathOverflow)?)
+    }
+
+    /// Books a liquidation fee whose tokens stay in the vault: `to_pool` for the insurance pool
+    /// (outside the depositors' liquidity), `to_receiver` as pending protocol fees (inside it,
+    /// until `collect_fees`). Call after `pay_out_deposit` took the whole seizure out of
+    /// `available_liquidity`: the depositors' assets fall by the seizure either way.
+    pub fn book_liquidation_fee(&mut self, to_pool: u64, to_receiver: u64) -> Result<()> {
+        let add = |a: u64, b: u64| a.checked_add(b).ok_or(BallastError::MathOverflow);
+        self.insurance_booked = add(self.insurance_booked, to_pool)?;
+        self.pending_fees = add(self.pending_fees, to_receiver)?;
+        self.available_liquidity = add(self.available_liquidity, to_receiver)?;
         Ok(())
     }
 

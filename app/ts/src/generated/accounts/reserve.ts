@@ -106,8 +106,19 @@ export type Reserve = {
   borrowIndex: PodU128;
   /** Borrow shares outstanding; debt = shares × index. */
   totalBorrowShares: bigint;
-  /** The protocol's share of accrued interest (reserve factor), in tokens, not the depositors'. */
+  /**
+   * The protocol's fees not yet collected, in tokens, not the depositors': its share of
+   * accrued interest (reserve factor) and liquidation fees beyond the insurance pool's target.
+   * In the vault (part of `available_liquidity`) until `collect_fees` pays them out.
+   */
   pendingFees: bigint;
+  /**
+   * Liquidation fees the insurance pool took that are still in the vault, outside
+   * `available_liquidity`: booked, not transferred, by `liquidate` (a transfer per liquidation
+   * cost keepers ~1,450 compute units, docs/decisions.md issue 28); `collect_fees` moves them
+   * to `insurance_vault`. The pool's balance is this plus the insurance vault's.
+   */
+  insuranceBooked: bigint;
   /** Unix time interest was last accrued to. */
   lastAccrualTs: bigint;
   oracle: OracleConfig;
@@ -212,8 +223,19 @@ export type ReserveArgs = {
   borrowIndex: PodU128Args;
   /** Borrow shares outstanding; debt = shares × index. */
   totalBorrowShares: number | bigint;
-  /** The protocol's share of accrued interest (reserve factor), in tokens, not the depositors'. */
+  /**
+   * The protocol's fees not yet collected, in tokens, not the depositors': its share of
+   * accrued interest (reserve factor) and liquidation fees beyond the insurance pool's target.
+   * In the vault (part of `available_liquidity`) until `collect_fees` pays them out.
+   */
   pendingFees: number | bigint;
+  /**
+   * Liquidation fees the insurance pool took that are still in the vault, outside
+   * `available_liquidity`: booked, not transferred, by `liquidate` (a transfer per liquidation
+   * cost keepers ~1,450 compute units, docs/decisions.md issue 28); `collect_fees` moves them
+   * to `insurance_vault`. The pool's balance is this plus the insurance vault's.
+   */
+  insuranceBooked: number | bigint;
   /** Unix time interest was last accrued to. */
   lastAccrualTs: number | bigint;
   oracle: OracleConfigArgs;
@@ -311,6 +333,7 @@ export function getReserveEncoder(): FixedSizeEncoder<ReserveArgs> {
       ["borrowIndex", getPodU128Encoder()],
       ["totalBorrowShares", getU64Encoder()],
       ["pendingFees", getU64Encoder()],
+      ["insuranceBooked", getU64Encoder()],
       ["lastAccrualTs", getI64Encoder()],
       ["oracle", getOracleConfigEncoder()],
       ["risk", getRiskConfigEncoder()],
@@ -367,6 +390,7 @@ export function getReserveDecoder(): FixedSizeDecoder<Reserve> {
     ["borrowIndex", getPodU128Decoder()],
     ["totalBorrowShares", getU64Decoder()],
     ["pendingFees", getU64Decoder()],
+    ["insuranceBooked", getU64Decoder()],
     ["lastAccrualTs", getI64Decoder()],
     ["oracle", getOracleConfigDecoder()],
     ["risk", getRiskConfigDecoder()],
@@ -464,5 +488,5 @@ export async function fetchAllMaybeReserve(
 }
 
 export function getReserveSize(): number {
-  return 1096;
+  return 1104;
 }

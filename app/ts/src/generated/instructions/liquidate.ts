@@ -65,7 +65,6 @@ export type LiquidateInstruction<
   TAccountSeizeUserTokenAccount extends string | AccountMeta<string> = string,
   TAccountSeizeTokenProgram extends string | AccountMeta<string> = string,
   TAccountInsuranceVault extends string | AccountMeta<string> = string,
-  TAccountFeeReceiverAccount extends string | AccountMeta<string> = string,
   TAccountLiquidatorPosition extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
@@ -113,11 +112,8 @@ export type LiquidateInstruction<
         ? ReadonlyAccount<TAccountSeizeTokenProgram>
         : TAccountSeizeTokenProgram,
       TAccountInsuranceVault extends string
-        ? WritableAccount<TAccountInsuranceVault>
+        ? ReadonlyAccount<TAccountInsuranceVault>
         : TAccountInsuranceVault,
-      TAccountFeeReceiverAccount extends string
-        ? WritableAccount<TAccountFeeReceiverAccount>
-        : TAccountFeeReceiverAccount,
       TAccountLiquidatorPosition extends string
         ? WritableAccount<TAccountLiquidatorPosition>
         : TAccountLiquidatorPosition,
@@ -174,7 +170,6 @@ export type LiquidateAsyncInput<
   TAccountSeizeUserTokenAccount extends string = string,
   TAccountSeizeTokenProgram extends string = string,
   TAccountInsuranceVault extends string = string,
-  TAccountFeeReceiverAccount extends string = string,
   TAccountLiquidatorPosition extends string = string,
 > = {
   /**
@@ -200,9 +195,11 @@ export type LiquidateAsyncInput<
   /** token program except the vault (read by [`token_account`]). */
   seizeUserTokenAccount?: Address<TAccountSeizeUserTokenAccount>;
   seizeTokenProgram: Address<TAccountSeizeTokenProgram>;
+  /**
+   * The seized asset's insurance pool: its balance decides how much of the fee the pool takes
+   * (the fee is booked in the vault, not transferred).
+   */
   insuranceVault: Address<TAccountInsuranceVault>;
-  /** target), read by `token_account`. */
-  feeReceiverAccount: Address<TAccountFeeReceiverAccount>;
   /**
    * Optional: the liquidator's own position in this market. Given, and the vault short of the
    * seizure, the seizure is credited to it as deposit shares of the seized reserve instead of
@@ -230,7 +227,6 @@ export async function getLiquidateInstructionAsync<
   TAccountSeizeUserTokenAccount extends string,
   TAccountSeizeTokenProgram extends string,
   TAccountInsuranceVault extends string,
-  TAccountFeeReceiverAccount extends string,
   TAccountLiquidatorPosition extends string,
   TProgramAddress extends Address = typeof BALLAST_PROGRAM_ADDRESS,
 >(
@@ -249,7 +245,6 @@ export async function getLiquidateInstructionAsync<
     TAccountSeizeUserTokenAccount,
     TAccountSeizeTokenProgram,
     TAccountInsuranceVault,
-    TAccountFeeReceiverAccount,
     TAccountLiquidatorPosition
   >,
   config?: { programAddress?: TProgramAddress },
@@ -270,7 +265,6 @@ export async function getLiquidateInstructionAsync<
     TAccountSeizeUserTokenAccount,
     TAccountSeizeTokenProgram,
     TAccountInsuranceVault,
-    TAccountFeeReceiverAccount,
     TAccountLiquidatorPosition
   >
 > {
@@ -304,11 +298,7 @@ export async function getLiquidateInstructionAsync<
       value: input.seizeTokenProgram ?? null,
       isWritable: false,
     },
-    insuranceVault: { value: input.insuranceVault ?? null, isWritable: true },
-    feeReceiverAccount: {
-      value: input.feeReceiverAccount ?? null,
-      isWritable: true,
-    },
+    insuranceVault: { value: input.insuranceVault ?? null, isWritable: false },
     liquidatorPosition: {
       value: input.liquidatorPosition ?? null,
       isWritable: true,
@@ -367,7 +357,6 @@ export async function getLiquidateInstructionAsync<
       getAccountMeta(accounts.seizeUserTokenAccount),
       getAccountMeta(accounts.seizeTokenProgram),
       getAccountMeta(accounts.insuranceVault),
-      getAccountMeta(accounts.feeReceiverAccount),
       getAccountMeta(accounts.liquidatorPosition),
     ],
     data: getLiquidateInstructionDataEncoder().encode(
@@ -390,7 +379,6 @@ export async function getLiquidateInstructionAsync<
     TAccountSeizeUserTokenAccount,
     TAccountSeizeTokenProgram,
     TAccountInsuranceVault,
-    TAccountFeeReceiverAccount,
     TAccountLiquidatorPosition
   >);
 }
@@ -410,7 +398,6 @@ export type LiquidateInput<
   TAccountSeizeUserTokenAccount extends string = string,
   TAccountSeizeTokenProgram extends string = string,
   TAccountInsuranceVault extends string = string,
-  TAccountFeeReceiverAccount extends string = string,
   TAccountLiquidatorPosition extends string = string,
 > = {
   /**
@@ -436,9 +423,11 @@ export type LiquidateInput<
   /** token program except the vault (read by [`token_account`]). */
   seizeUserTokenAccount: Address<TAccountSeizeUserTokenAccount>;
   seizeTokenProgram: Address<TAccountSeizeTokenProgram>;
+  /**
+   * The seized asset's insurance pool: its balance decides how much of the fee the pool takes
+   * (the fee is booked in the vault, not transferred).
+   */
   insuranceVault: Address<TAccountInsuranceVault>;
-  /** target), read by `token_account`. */
-  feeReceiverAccount: Address<TAccountFeeReceiverAccount>;
   /**
    * Optional: the liquidator's own position in this market. Given, and the vault short of the
    * seizure, the seizure is credited to it as deposit shares of the seized reserve instead of
@@ -466,7 +455,6 @@ export function getLiquidateInstruction<
   TAccountSeizeUserTokenAccount extends string,
   TAccountSeizeTokenProgram extends string,
   TAccountInsuranceVault extends string,
-  TAccountFeeReceiverAccount extends string,
   TAccountLiquidatorPosition extends string,
   TProgramAddress extends Address = typeof BALLAST_PROGRAM_ADDRESS,
 >(
@@ -485,7 +473,6 @@ export function getLiquidateInstruction<
     TAccountSeizeUserTokenAccount,
     TAccountSeizeTokenProgram,
     TAccountInsuranceVault,
-    TAccountFeeReceiverAccount,
     TAccountLiquidatorPosition
   >,
   config?: { programAddress?: TProgramAddress },
@@ -505,7 +492,6 @@ export function getLiquidateInstruction<
   TAccountSeizeUserTokenAccount,
   TAccountSeizeTokenProgram,
   TAccountInsuranceVault,
-  TAccountFeeReceiverAccount,
   TAccountLiquidatorPosition
 > {
   // Program address.
@@ -538,11 +524,7 @@ export function getLiquidateInstruction<
       value: input.seizeTokenProgram ?? null,
       isWritable: false,
     },
-    insuranceVault: { value: input.insuranceVault ?? null, isWritable: true },
-    feeReceiverAccount: {
-      value: input.feeReceiverAccount ?? null,
-      isWritable: true,
-    },
+    insuranceVault: { value: input.insuranceVault ?? null, isWritable: false },
     liquidatorPosition: {
       value: input.liquidatorPosition ?? null,
       isWritable: true,
@@ -573,7 +555,6 @@ export function getLiquidateInstruction<
       getAccountMeta(accounts.seizeUserTokenAccount),
       getAccountMeta(accounts.seizeTokenProgram),
       getAccountMeta(accounts.insuranceVault),
-      getAccountMeta(accounts.feeReceiverAccount),
       getAccountMeta(accounts.liquidatorPosition),
     ],
     data: getLiquidateInstructionDataEncoder().encode(
@@ -596,7 +577,6 @@ export function getLiquidateInstruction<
     TAccountSeizeUserTokenAccount,
     TAccountSeizeTokenProgram,
     TAccountInsuranceVault,
-    TAccountFeeReceiverAccount,
     TAccountLiquidatorPosition
   >);
 }
@@ -630,9 +610,11 @@ export type ParsedLiquidateInstruction<
     /** token program except the vault (read by [`token_account`]). */
     seizeUserTokenAccount: TAccountMetas[11];
     seizeTokenProgram: TAccountMetas[12];
+    /**
+     * The seized asset's insurance pool: its balance decides how much of the fee the pool takes
+     * (the fee is booked in the vault, not transferred).
+     */
     insuranceVault: TAccountMetas[13];
-    /** target), read by `token_account`. */
-    feeReceiverAccount: TAccountMetas[14];
     /**
      * Optional: the liquidator's own position in this market. Given, and the vault short of the
      * seizure, the seizure is credited to it as deposit shares of the seized reserve instead of
@@ -641,7 +623,7 @@ export type ParsedLiquidateInstruction<
      * Never the liquidated position itself: Anchor's duplicate-account check does not cover
      * zero-copy loaders, and the two would be loaded mutably at once.
      */
-    liquidatorPosition?: TAccountMetas[15] | undefined;
+    liquidatorPosition?: TAccountMetas[14] | undefined;
   };
   data: LiquidateInstructionData;
 };
@@ -654,7 +636,7 @@ export function parseLiquidateInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedLiquidateInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 16) {
+  if (instruction.accounts.length < 15) {
     // TODO: Coded error.
     throw new Error("Not enough accounts");
   }
@@ -687,7 +669,6 @@ export function parseLiquidateInstruction<
       seizeUserTokenAccount: getNextAccount(),
       seizeTokenProgram: getNextAccount(),
       insuranceVault: getNextAccount(),
-      feeReceiverAccount: getNextAccount(),
       liquidatorPosition: getNextOptionalAccount(),
     },
     data: getLiquidateInstructionDataDecoder().decode(instruction.data),
