@@ -162,7 +162,8 @@ pub struct Repaid {
 /// A reserve's insurance pool (SPEC §5), as reported by events and the reserve view.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolStatus {
-    /// Tokens in the pool.
+    /// Tokens in the pool: its insurance vault's and those booked to it in the reserve's vault
+    /// (`Reserve::pool_balance`).
     pub balance: u64,
     /// `insurance_target_bps` × 24 h volume / 10 000, rounded up.
     pub target: u64,
@@ -231,7 +232,11 @@ pub struct Liquidated {
     /// tokens (0 when paid in tokens). Paid in shares, no fee moves: it stays with the
     /// reserve's depositors.
     pub to_liquidator_shares: u64,
+    /// The fee's part booked to the seized reserve's insurance pool (in the reserve's vault
+    /// until `collect_fees` moves it to the insurance vault).
     pub fee_to_insurance_pool: u64,
+    /// The fee's part past the pool's target, booked as pending fees (paid to the fee receiver
+    /// by `collect_fees`).
     pub fee_to_fee_receiver: u64,
     pub bonus_bps: u32,
     /// Maintenance health factors (1e9 = 1.0); `None` once no debt is left.

@@ -215,7 +215,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         (debt, deposit)
     };
     ballast_risk::cu_phase!("health after");
-    // Left exactly as planned: the plan's own figures, which `plan_in_full` returns only once
+    // Left exactly as planned: the plan's own figures, which `plan_from_terms` returns only once
     // they passed both checks below (the surplus does not fall; nor, for a solvent position, the
     // health factor). Otherwise the two slots are re-valued as booked and checked here.
     let as_planned =

@@ -21,7 +21,10 @@ import {
 
 /** A reserve's insurance pool (SPEC §5), as reported by events and the reserve view. */
 export type PoolStatus = {
-  /** Tokens in the pool. */
+  /**
+   * Tokens in the pool: its insurance vault's and those booked to it in the reserve's vault
+   * (`Reserve::pool_balance`).
+   */
   balance: bigint;
   /** `insurance_target_bps` × 24 h volume / 10 000, rounded up. */
   target: bigint;
@@ -32,7 +35,10 @@ export type PoolStatus = {
 };
 
 export type PoolStatusArgs = {
-  /** Tokens in the pool. */
+  /**
+   * Tokens in the pool: its insurance vault's and those booked to it in the reserve's vault
+   * (`Reserve::pool_balance`).
+   */
   balance: number | bigint;
   /** `insurance_target_bps` × 24 h volume / 10 000, rounded up. */
   target: number | bigint;
