@@ -64,8 +64,10 @@ async fn sbf_liquidations_the_lab_booked_on_real_history_are_the_programs_to_the
         let (sol, usdc) = (m.sol.clone(), m.usdc.clone());
         put_reserve(&mut m, &sol, &sample.reserves[ASSET]).await;
         put_reserve(&mut m, &usdc, &sample.reserves[STABLE]).await;
-        set_token_amount(&mut m, sol.keys.vault, sample.reserves[ASSET].available_liquidity).await;
-        set_token_amount(&mut m, usdc.keys.vault, sample.reserves[STABLE].available_liquidity).await;
+        // A vault holds its reserve's liquidity and the fees booked to its pool.
+        let held = |r: &Reserve| r.available_liquidity + r.insurance_booked;
+        set_token_amount(&mut m, sol.keys.vault, held(&sample.reserves[ASSET])).await;
+        set_token_amount(&mut m, usdc.keys.vault, held(&sample.reserves[STABLE])).await;
         set_token_amount(&mut m, sol.insurance_vault, sample.pools[ASSET]).await;
         set_token_amount(&mut m, usdc.insurance_vault, sample.pools[STABLE]).await;
         for (i, oracle) in [(ASSET, m.sol_oracle), (STABLE, m.usdc_oracle)] {
@@ -110,5 +112,16 @@ async fn sbf_liquidations_the_lab_booked_on_real_history_are_the_programs_to_the
         );
         assert_eq!(event.to_liquidator_shares, 0);
         assert_eq!(m.env.token_balance(keeper.seize_destination).await, r.to_keeper);
+        // And the seized reserve is booked as the lab booked it: liquidity, pending fees, the
+        // fee booked to the pool.
+        let seized = if sample.seize_reserve == ASSET { &sol } else { &usdc };
+        let program = m.env.reserve_state(seized.keys.reserve).await;
+        let lab = &sample.seize_reserve_after;
+        assert_eq!(
+            (program.available_liquidity, program.pending_fees, program.insurance_booked),
+            (lab.available_liquidity, lab.pending_fees, lab.insurance_booked),
+            "the program and the lab book the seized reserve differently at {}",
+            sample.now
+        );
     }
 }

@@ -156,9 +156,12 @@ pub struct Sample {
     pub reserve_keys: [Pubkey; 2],
     pub oracles: [OracleAccount; 2],
     pub position: Position,
+    /// The insurance vaults' tokens (the pools' balances are these and the fees booked to them).
     pub pools: [u64; 2],
     pub record: LiquidationRecord,
     pub seize_reserve: usize,
+    /// The seized reserve as the lab left it: the cross-check holds the program's to it.
+    pub seize_reserve_after: Reserve,
 }
 
 /// What a replay produced.
@@ -255,6 +258,8 @@ struct LabMarket {
     /// The price accounts the reserves pin (derived once: a PDA search is costly).
     price_accounts: [Pubkey; 2],
     decimals: [u8; 2],
+    /// The insurance vaults' tokens; the fees liquidations book to a pool stay in its reserve
+    /// (`Reserve::insurance_booked`), as `liquidate` books them.
     pools: [u64; 2],
     split: Option<SplitModel>,
 }
@@ -371,6 +376,12 @@ impl LabMarket {
 
     fn reserve(&mut self, i: usize) -> &mut Reserve {
         self.reserves.get_mut(&self.keys[i]).expect("the lab's reserves")
+    }
+
+    /// Pool `i`'s balance as the program reads it: its insurance vault and the fees booked to it.
+    fn pool_balance(&self, i: usize) -> u64 {
+        // A token's whole supply fits 64 bits: the sum cannot overflow.
+        self.reserves[&self.keys[i]].pool_balance(self.pools[i]).unwrap_or(u64::MAX)
     }
 
     fn view(&self, position: &Position, now: i64) -> Option<PositionView> {
@@ -606,7 +617,8 @@ pub fn run(s: &Scenario) -> Outcome {
                 let amount = held * s.turnover_bps as f64 / 10_000.0 / 24.0 * activity;
                 r.record_volume(t - 1, amount as u64);
             }
-            let usd = [lab.usd(ASSET, lab.pools[ASSET], p), lab.usd(STABLE, lab.pools[STABLE], 1.0)];
+            let usd =
+                [lab.usd(ASSET, lab.pool_balance(ASSET), p), lab.usd(STABLE, lab.pool_balance(STABLE), 1.0)];
             out.pool_usd.push((t, usd));
         }
 
@@ -614,8 +626,9 @@ pub fn run(s: &Scenario) -> Outcome {
         if t >= s.crash && !pool_started {
             pool_started = true;
             for i in [ASSET, STABLE] {
-                let status = PoolStatus::new(&lab.reserves[&lab.keys[i]], 0, t);
-                lab.pools[i] = status.target;
+                let reserve = &lab.reserves[&lab.keys[i]];
+                let status = PoolStatus::new(reserve, 0, t);
+                lab.pools[i] = status.target.saturating_sub(reserve.insurance_booked);
                 out.pool_start[i] = status.target;
                 out.target_start[i] = status.target;
                 out.volume_start[i] = status.volume_24h;
@@ -699,7 +712,7 @@ pub fn run(s: &Scenario) -> Outcome {
         t += stride;
     }
     out.end_price = p;
-    out.pool_end = lab.pools;
+    out.pool_end = [lab.pool_balance(ASSET), lab.pool_balance(STABLE)];
     let mut worst: HashMap<usize, f64> = HashMap::new();
     for d in &out.bad_debt {
         *worst.entry(d.position).or_default() += d.usd;
@@ -794,6 +807,7 @@ fn act(
                 pools,
                 record: LiquidationRecord { position: idx, ..record },
                 seize_reserve,
+                seize_reserve_after: lab.reserves[&choice.seize_reserve],
             });
         }
         out.liquidations.push(LiquidationRecord { position: idx, ..record });
@@ -807,7 +821,8 @@ fn act(
 }
 
 /// Books `choice` as `liquidate` does: the debt shrinks, the deposit shrinks (whole shares), the
-/// fee splits between the seize reserve's pool (up to its target) and the fee receiver.
+/// fee splits between the seize reserve's pool (up to its target) and the fee receiver, and stays
+/// in the reserve, booked to each.
 fn liquidate(
     lab: &mut LabMarket,
     b: &mut Borrower,
@@ -829,7 +844,7 @@ fn liquidate(
         b.position.release_slot_if_empty(i);
     }
     let seize_i = if choice.seize_reserve == lab.keys[ASSET] { ASSET } else { STABLE };
-    let pool_balance = lab.pools[seize_i];
+    let vault_pool = lab.pools[seize_i];
     let (to_pool, to_receiver) = {
         let r = lab.reserves.get_mut(&choice.seize_reserve)?;
         r.accrue(t).ok()?;
@@ -843,10 +858,12 @@ fn liquidate(
         b.position.slots[j].deposit_shares = held - burned;
         b.position.release_slot_if_empty(j);
         r.pay_out_deposit(burned, plan.seize, t).ok()?;
+        let pool_balance = r.pool_balance(vault_pool).ok()?;
         let target = PoolStatus::new(r, pool_balance, t).target;
-        split_to_pool(plan.fee, pool_balance, target)
+        let (to_pool, to_receiver) = split_to_pool(plan.fee, pool_balance, target);
+        r.book_liquidation_fee(to_pool, to_receiver).ok()?;
+        (to_pool, to_receiver)
     };
-    lab.pools[seize_i] += to_pool;
     let repay_i = if choice.repay_reserve == lab.keys[ASSET] { ASSET } else { STABLE };
     let repay_price = if repay_i == ASSET { p } else { 1.0 };
     Some(LiquidationRecord {
@@ -887,13 +904,14 @@ fn resolve(lab: &mut LabMarket, out: &mut Outcome, idx: usize, b: &mut Borrower,
         if held == 0 {
             continue;
         }
-        let pool = lab.pools[i];
+        let pool = lab.pool_balance(i);
         let r = lab.reserve(i);
         let _ = r.accrue(t);
         let Ok((debt, from_pool, socialized)) = r.write_off_debt(held, pool) else { continue };
+        let from_vault = r.draw_pool(from_pool);
         b.position.slots[j].borrow_shares = 0;
         b.position.release_slot_if_empty(j);
-        lab.pools[i] -= from_pool;
+        lab.pools[i] -= from_vault;
         let price = if i == ASSET { p } else { 1.0 };
         out.bad_debt.push(BadDebtRecord {
             time: t,

@@ -319,10 +319,11 @@ pub async fn invariants(
             Some(acc) => token::token_account_amount(&acc.data).unwrap_or(0),
             None => 0,
         };
-        if vault < r.available_liquidity {
+        // The vault holds the reserve's liquidity and the liquidation fees booked to its pool.
+        if r.available_liquidity.checked_add(r.insurance_booked).is_none_or(|booked| vault < booked) {
             broken.push(format!(
-                "{}: vault holds {vault}, the reserve books {}",
-                a.name, r.available_liquidity
+                "{}: vault holds {vault}, the reserve books {} and its pool {}",
+                a.name, r.available_liquidity, r.insurance_booked
             ));
         }
         let slot = |p: &ballast::state::Position| {

@@ -67,13 +67,10 @@ pub fn handler<'info>(ctx: Context<'info, ResolveBadDebt<'info>>) -> Result<()> 
         reserve.accrue(now)?;
         let pool_balance = reserve.pool_balance(vault_pool)?;
         let (debt, from_pool, socialized) = reserve.write_off_debt(held, pool_balance)?;
-        // The pool pays from what it has booked in the vault first (already there: no transfer),
-        // then from the insurance vault.
-        let from_booked = from_pool.min(reserve.insurance_booked);
-        reserve.insurance_booked -= from_booked;
+        let from_vault = reserve.draw_pool(from_pool);
         position.slots[i].borrow_shares = 0;
         position.release_slot_if_empty(i);
-        (debt, socialized, from_pool, from_pool - from_booked, pool_balance, *reserve)
+        (debt, socialized, from_pool, from_vault, pool_balance, *reserve)
     };
 
     let mut shortfall = 0;

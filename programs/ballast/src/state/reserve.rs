@@ -338,6 +338,15 @@ impl Reserve {
         Ok(())
     }
 
+    /// The pool pays `amount` (at most its balance) into the reserve: from the fees booked to it
+    /// in the vault first (already there, no transfer), and returns the rest, which the
+    /// insurance vault pays.
+    pub fn draw_pool(&mut self, amount: u64) -> u64 {
+        let booked = amount.min(self.insurance_booked);
+        self.insurance_booked -= booked;
+        amount - booked
+    }
+
     /// Adds a flow of `amount` tokens to the rolling 24 h volume.
     pub fn record_volume(&mut self, now: i64, amount: u64) {
         ballast_risk::volume::record(&mut self.volume_buckets, &mut self.volume_last_hour, now, amount);
